@@ -1,0 +1,225 @@
+"""Command line: what the nox sessions call.
+
+``plan`` and the other stdlib-only parts are also imported by the noxfile, which must work before any venv exists;
+``measure`` and ``report`` need pyperf and tabulate and run in a venv nox prepares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import discovery
+from .discovery import Interpreter
+from .profiles import PROFILES, find_profile, profile_names
+from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
+from .results import RunDir, latest_run, new_run_id
+
+BENCH_REQUIREMENTS = ("pyperf==2.10.0",)
+RESULTS_DIR = REPO_ROOT / "results"
+REPORTS_DIR = REPO_ROOT / "reports"
+
+
+class UsageError(ValueError):
+    """Bad input from the user: the message says what is valid; nothing has run."""
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def matrix_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s matrix --",
+        description="Run the workloads on every selected interpreter and write a report.",
+    )
+    parser.add_argument(
+        "--interpreters",
+        metavar="IDS",
+        help="comma-separated ids from `nox -s interpreters`, or `all`; default: newest patch of each CPython "
+        "minor >= 3.9, every free-threaded build and every PyPy",
+    )
+    parser.add_argument(
+        "--workloads", metavar="NAMES", help=f"comma-separated, default all: {', '.join(workload_names())}"
+    )
+    parser.add_argument("--profile", default="default", help=f"one of {', '.join(profile_names())}")
+    parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="kill a cell (one round of it) after this long and report it as a timeout; default: the profile's",
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="RUN_ID",
+        help="continue an interrupted run (default: the latest), skipping the cells already done",
+    )
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--reports-dir", type=Path, default=REPORTS_DIR, help=argparse.SUPPRESS)
+    return parser
+
+
+@dataclass(frozen=True)
+class Plan:
+    run_dir: RunDir
+    interpreters: list[Interpreter]
+    reports_dir: Path
+
+
+def host_facts() -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        release = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        )
+        os_name = f"{release['PRETTY_NAME'].strip(chr(34))}, Linux {platform.release()}"
+    except (OSError, KeyError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "os": os_name, "hostname": platform.node()}
+
+
+def plan_matrix(argv: Sequence[str], interpreters: Sequence[Interpreter] | None = None) -> Plan:
+    """Validate the options, pick the interpreters, and write run.json (or reopen it with --resume).
+
+    Raises ``UsageError`` before anything is written when a name is unknown.
+    """
+    args = matrix_parser().parse_args(list(argv))
+    if args.resume:
+        run_dir = (
+            latest_run(args.results_dir) if args.resume == "latest" else RunDir(args.results_dir / args.resume)
+        )
+        run = run_dir.read_run()
+        found = {interpreter.id: interpreter for interpreter in interpreters or discovery.discover()}
+        missing = [iid for iid in run["interpreters"] if iid not in found]
+        if missing:
+            raise UsageError(
+                f"run {run_dir.run_id} used {', '.join(missing)}, which discovery no longer finds; "
+                "their cells stay as they are"
+            )
+        return Plan(run_dir, [found[iid] for iid in run["interpreters"]], Path(run["reports_dir"]))
+
+    try:
+        find_profile(args.profile)
+        workloads = select_workloads(_csv(args.workloads) if args.workloads else None)
+        found = list(interpreters) if interpreters is not None else discovery.discover()
+        selected = discovery.select(found, args.interpreters)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not selected:
+        raise UsageError("no interpreter selected: `nox -s interpreters` lists what was found")
+    if args.baseline and args.baseline not in {interpreter.id for interpreter in selected}:
+        raise UsageError(
+            f"baseline {args.baseline!r} is not among the selected interpreters: "
+            f"{', '.join(interpreter.id for interpreter in selected)}"
+        )
+    run_dir = RunDir(args.results_dir / new_run_id())
+    run_dir.path.mkdir(parents=True, exist_ok=False)
+    run_dir.write_run(
+        {
+            "run_id": run_dir.run_id,
+            "command": shlex.join(["nox", "-s", "matrix", "--", *argv]),
+            "profile": args.profile,
+            "workloads": [workload.name for workload in workloads],
+            "interpreters": [interpreter.id for interpreter in selected],
+            "baseline": args.baseline,
+            "cell_timeout": args.timeout,
+            "discovered": [interpreter.to_dict() for interpreter in found],
+            "host": host_facts(),
+            "bench_requirements": list(BENCH_REQUIREMENTS),
+            "reports_dir": str(args.reports_dir),
+            "started": datetime.now(timezone.utc).isoformat(),
+            "status": "planned",
+        }
+    )
+    return Plan(run_dir, selected, args.reports_dir)
+
+
+def record_venv(run_dir: RunDir, interpreter_id: str, venv_python: str, probe_json: str | None, error: str | None) -> None:
+    """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
+    import json
+
+    record: dict[str, object] = {"venv_python": venv_python, "setup_error": error}
+    if probe_json is not None:
+        answer = json.loads(probe_json.strip().splitlines()[-1])
+        base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)
+        # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
+        facts = discovery.interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
+        facts["executable"] = base["executable"]
+        record["interpreter"] = facts
+    run_dir.write_interpreter(interpreter_id, record)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, tablefmt="github")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m interpmatrix")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("interpreters", help="print every interpreter found")
+    commands.add_parser("workloads", help="list the workloads and the claims they test")
+    commands.add_parser("profiles", help="list the measurement profiles")
+    measure_cmd = commands.add_parser("measure", help="run (or resume) the cells of a planned run")
+    measure_cmd.add_argument("run_dir", type=Path)
+    report_cmd = commands.add_parser("report", help="write the markdown report of a run")
+    report_cmd.add_argument("run_dir", type=Path, nargs="?", help="results/<run-id>; default: the latest run")
+    report_cmd.add_argument("--baseline", metavar="ID")
+    report_cmd.add_argument("--reports-dir", type=Path)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "interpreters":
+            headers, rows = discovery.interpreters_table(discovery.discover())
+            print(_table(headers, rows))
+        elif args.command == "workloads":
+            print(
+                _table(
+                    ["workload", "group", "variants", "sizes", "claim (seeds)"],
+                    [
+                        [
+                            w.name,
+                            w.group,
+                            ", ".join(v.name for v in w.variants),
+                            ", ".join(f"{w.size_label}={size:,}" for size in w.sizes),
+                            f"{w.claim} ({'; '.join(w.seeds)})",
+                        ]
+                        for w in WORKLOADS
+                    ],
+                )
+            )
+        elif args.command == "profiles":
+            print(_table(["profile", "description"], [[p.name, p.description] for p in PROFILES]))
+        elif args.command == "measure":
+            from .measure import measure
+
+            measure(RunDir(args.run_dir))
+        elif args.command == "report":
+            from .report import write_report
+
+            run_dir = RunDir(args.run_dir) if args.run_dir else latest_run(RESULTS_DIR)
+            for path in write_report(run_dir, baseline=args.baseline, reports_dir=args.reports_dir):
+                print(f"wrote {path}")
+    except (UsageError, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,307 @@
+"""Find the Python interpreters on this machine and give each a stable, readable id.
+
+``shutil.which`` is not enough: pyenv puts shims for every installed version on PATH, but a shim for an inactive
+version fails when run ("command not found"), and the builds it hides are still in pyenv's versions folder. So
+discovery looks in PATH, pyenv's and uv's folders and this project's own cache, then runs ``probe.py`` inside every
+candidate: a candidate that does not answer is dropped, and what it answers (not its file name) says what it is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+# Dropped candidates are expected (every inactive pyenv shim fails) and nox logs DEBUG: say why only on request,
+# with logging.getLogger("interpmatrix.discovery").setLevel(logging.DEBUG).
+if log.level == logging.NOTSET:
+    log.setLevel(logging.INFO)
+T = TypeVar("T")
+
+PROBE_SCRIPT = Path(__file__).resolve().with_name("probe.py")
+MIN_SUPPORTED = (3, 9)  # the workloads use 3.9 syntax
+_MIN_TEXT = "%d.%d" % MIN_SUPPORTED
+# Best first: when one binary is found several ways, the most specific origin names it.
+ORIGINS = ("provisioned", "pyenv", "uv", "system", "path")
+SYSTEM_DIRS = {"/usr/bin", "/bin", "/usr/local/bin"}
+_NAME = re.compile(r"^(?:python(?:3(?:\.\d+t?)?)?|pypy(?:3(?:\.\d+)?)?)$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(.*)$")
+
+
+def _version_tuple(text: str) -> tuple[int, int, int]:
+    match = _VERSION.match(text)
+    if not match:
+        raise ValueError(f"unexpected version {text!r}: expected major.minor.micro, e.g. '3.11.7'")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def _version_key(text: str) -> tuple:
+    # A final release sorts after its own pre-releases ("3.14.0rc1" < "3.14.0").
+    numbers = _version_tuple(text)
+    suffix = _VERSION.match(text)[4]
+    return (*numbers, suffix == "", suffix)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """One working interpreter, as it describes itself, plus where discovery found it and its id."""
+
+    id: str
+    executable: str  # the real binary, never a shim: what pyperf and nox run
+    implementation: str  # "cpython", "pypy"
+    version: str  # language version, "3.11.7"
+    implementation_version: str  # PyPy's own version ("7.3.11"); the language version for CPython
+    free_threaded: bool  # built with --disable-gil
+    gil_enabled: bool  # GIL state when started plainly (an extension or PYTHON_GIL can change it)
+    jit: str
+    config_args: str
+    compiler: str
+    cflags: str
+    shared: bool
+    origin: str  # one of ORIGINS
+
+    @property
+    def minor(self) -> str:
+        return "%d.%d" % self.version_tuple[:2]
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        return _version_tuple(self.version)
+
+    @property
+    def supported(self) -> bool:
+        return self.version_tuple[:2] >= MIN_SUPPORTED
+
+    @property
+    def is_jit(self) -> bool:
+        return self.jit in ("PyPy JIT", "enabled")
+
+    @property
+    def build_flags(self) -> str:
+        # CONFIG_ARGS says how most builds were configured; distributors (Debian) enable PGO/LTO in their own build
+        # rules instead, which only the compiler flags may betray.
+        args, flags = self.config_args, []
+        if "--disable-gil" in args or self.free_threaded:
+            flags.append("free-threading")
+        if "--enable-shared" in args or self.shared:
+            flags.append("shared")
+        if "--enable-optimizations" in args or "-fprofile-use" in self.cflags:
+            flags.append("PGO")
+        if "--with-lto" in args or "-flto" in self.cflags:
+            flags.append("LTO")
+        if "--enable-experimental-jit" in args:
+            flags.append("JIT")
+        return ", ".join(flags) or "default"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Interpreter:
+        missing = [f.name for f in fields(cls) if f.name not in data]
+        if missing:
+            raise ValueError(f"interpreter record lacks {', '.join(missing)}: re-run discovery to refresh it")
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+def _identity(path: str | Path) -> object:
+    # One binary can have several names: symlinks, and hard links (a source build installs python3.13 and
+    # python3.13t as one file), so compare files, not resolved names.
+    try:
+        status = os.stat(path)
+        return status.st_dev, status.st_ino
+    except OSError:
+        return os.path.realpath(path)
+
+
+def _best_origin(found: Iterable[tuple[T, str]], identity: Callable[[T], object]) -> list[tuple[T, str]]:
+    """One entry per binary, credited to its most specific origin (ORIGINS order)."""
+    best: dict[object, tuple[T, str]] = {}
+    for item, origin in found:
+        key = identity(item)
+        if key not in best or ORIGINS.index(origin) < ORIGINS.index(best[key][1]):
+            best[key] = (item, origin)
+    return list(best.values())
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where this project keeps what it provisions (interpreters/<name>/bin/...)."""
+    env = os.environ if environ is None else environ
+    if env.get("INTERPMATRIX_CACHE"):
+        return Path(env["INTERPMATRIX_CACHE"])
+    return Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache") / "interpmatrix"
+
+
+def _executables(directory: Path) -> list[Path]:
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory))
+    except OSError:  # missing or unreadable folder: nothing found there
+        return []
+    return [directory / n for n in names if _NAME.match(n) and os.access(directory / n, os.X_OK)
+            and (directory / n).is_file()]
+
+
+def candidates(environ: Mapping[str, str] | None = None) -> list[tuple[Path, str]]:
+    """Every executable that may be a Python, with the origin that found it; one per real path."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HOME") or Path.home())
+    data_home = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    roots = [(cache_dir(env) / "interpreters", "provisioned"),
+             (Path(env.get("PYENV_ROOT") or home / ".pyenv") / "versions", "pyenv"),
+             (Path(env.get("UV_PYTHON_INSTALL_DIR") or data_home / "uv" / "python"), "uv")]
+    found = [(p, origin) for root, origin in roots for bin_dir in sorted(root.glob("*/bin"))
+             for p in _executables(bin_dir)]
+    for entry in env.get("PATH", "").split(os.pathsep):
+        if entry:  # an empty entry means the current directory: never run what happens to lie there
+            origin = "system" if os.path.normpath(entry) in SYSTEM_DIRS else "path"
+            found += [(p, origin) for p in _executables(Path(entry))]
+    # Names of one binary need one probe. Shims are separate scripts, so each survives to be probed.
+    return _best_origin(found, _identity)
+
+
+def candidate_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+    return [path for path, _ in candidates(environ)]
+
+
+def probe(path: Path, timeout: float = 15, env: Mapping[str, str] | None = None) -> dict | None:
+    """Run probe.py inside ``path``; None when it is not a working Python (never raises for that)."""
+    try:
+        # A session of its own, so a timeout kills the whole group (a shim's children would hold the pipe open).
+        proc = subprocess.Popen([str(path), str(PROBE_SCRIPT)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=None if env is None else dict(env),
+                                start_new_session=True)
+        out, err = proc.communicate(timeout=timeout)
+    except OSError as error:
+        log.debug("%s does not run: %s", path, error)
+        return None
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        log.debug("%s did not answer within %s s", path, timeout)
+        return None
+    if proc.returncode != 0:  # e.g. a pyenv shim of an inactive version: 127, "command not found"
+        reason = (err.decode(errors="replace").strip() or "no message").splitlines()[0]
+        log.debug("%s exited %s: %s", path, proc.returncode, reason)
+        return None
+    lines = out.decode(errors="replace").strip().splitlines()
+    try:  # the answer is the last line: a sitecustomize may print before it
+        answer = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and {"implementation", "version", "realpath"} <= answer.keys():
+        return answer
+    log.debug("%s printed no probe answer", path)
+    return None
+
+
+def interpreter_from_probe(answer: dict, origin: str, id: str) -> Interpreter:
+    """One probe answer as an Interpreter; ``executable`` is the real binary the answer reports."""
+    record = {f.name: answer.get(f.name) for f in fields(Interpreter)}
+    record.update(id=id, origin=origin, executable=answer.get("realpath") or answer["executable"])
+    return Interpreter.from_dict(record)
+
+
+def _name(interp: Interpreter, full: bool) -> str:
+    if interp.implementation == "pypy":
+        return f"pypy{interp.minor}-{interp.implementation_version}" if full else f"pypy{interp.minor}"
+    return f"{interp.implementation}-{interp.version if full else interp.minor}" + "t" * interp.free_threaded
+
+
+def _freshness(interp: Interpreter) -> tuple:
+    # Newest release first, then the most specific origin: that build keeps the short id.
+    return _version_key(interp.version), _version_key(interp.implementation_version), -ORIGINS.index(interp.origin)
+
+
+def _display_order(interp: Interpreter) -> tuple:
+    impl = {"cpython": 0, "pypy": 1}.get(interp.implementation, 2)
+    return (impl, interp.implementation, _version_key(interp.version), interp.free_threaded,
+            _version_key(interp.implementation_version), ORIGINS.index(interp.origin), interp.executable)
+
+
+def assign_ids(probes: list[tuple[dict, str]]) -> list[Interpreter]:
+    """Turn (probe answer, origin) pairs into Interpreters with unique ids, sorted for display."""
+    groups: dict[str, list[Interpreter]] = {}
+    for answer, origin in probes:
+        interp = interpreter_from_probe(answer, origin, "")
+        groups.setdefault(_name(interp, full=False), []).append(interp)
+    named: list[Interpreter] = []
+    for short, members in groups.items():
+        members.sort(key=_freshness, reverse=True)
+        fulls = [_name(m, full=True) for m in members]
+        named.append(replace(members[0], id=short))
+        for interp, full in zip(members[1:], fulls[1:]):
+            # Same full version as another build of the group (even the short id's holder): name the origin.
+            named.append(replace(interp, id=f"{full}-{interp.origin}" if fulls.count(full) > 1 else full))
+    seen: dict[str, int] = {}
+    for index, interp in enumerate(named):
+        seen[interp.id] = seen.get(interp.id, 0) + 1
+        if seen[interp.id] > 1:  # same version found twice by one origin (e.g. in two PATH folders)
+            named[index] = replace(interp, id=f"{interp.id}-{seen[interp.id]}")
+    return sorted(named, key=_display_order)
+
+
+def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
+    """Every working interpreter on this machine, once each, with ids (see ``assign_ids``)."""
+    found = candidates(environ)
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(found)))) as pool:
+        answers = list(pool.map(lambda candidate: probe(candidate[0], env=environ), found))
+    # The active version's shim and the binary it runs report one binary: one interpreter.
+    working = [(answer, origin) for answer, (_, origin) in zip(answers, found) if answer is not None]
+    return assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"])))
+
+
+def default_selection(interpreters: Iterable[Interpreter]) -> list[Interpreter]:
+    """Newest patch of each supported CPython minor (GIL builds), every free-threaded build, every PyPy."""
+    interpreters = [i for i in interpreters if i.supported]
+    newest: dict[str, Interpreter] = {}
+    for interp in interpreters:
+        if interp.implementation == "cpython" and not interp.free_threaded:
+            newest[interp.minor] = max(newest.get(interp.minor, interp), interp, key=_freshness)
+    chosen = set(newest.values())
+    return [i for i in interpreters if i in chosen or i.free_threaded or i.implementation == "pypy"]
+
+
+def select(interpreters: Iterable[Interpreter], spec: str | None) -> list[Interpreter]:
+    """Interpreters named by ``spec``: None/"" for the default selection, "all", or comma-separated ids."""
+    interpreters = list(interpreters)
+    if not spec or not spec.strip():
+        return default_selection(interpreters)
+    if spec.strip() == "all":
+        return [i for i in interpreters if i.supported]
+    by_id = {i.id: i for i in interpreters}
+    wanted = {part.strip() for part in spec.split(",") if part.strip()}
+    unknown = sorted(wanted - by_id.keys())
+    if unknown:
+        valid = ", ".join(i.id for i in interpreters if i.supported) or "(none found)"
+        raise ValueError(f"unknown interpreter id(s): {', '.join(unknown)}. Valid ids: {valid}, or 'all' "
+                         "(`nox -s interpreters` lists them with their builds)")
+    too_old = [ident for ident in sorted(wanted) if not by_id[ident].supported]
+    if too_old:
+        raise ValueError(f"{', '.join(too_old)}: too old, the workloads need Python "
+                         f"{_MIN_TEXT}+; choose another id (`nox -s interpreters`)")
+    return [i for i in interpreters if i.id in wanted]
+
+
+def interpreters_table(interpreters: Iterable[Interpreter]) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows describing ``interpreters``, for tabulate."""
+    interpreters = list(interpreters)
+    default = set(default_selection(interpreters))
+    headers = ["id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "build flags",
+               "compiler", "origin", "executable", "selected by default"]
+    rows = []
+    for i in interpreters:
+        version = f"{i.version} (PyPy {i.implementation_version})" if i.implementation == "pypy" else i.version
+        selected = f"too old (< {_MIN_TEXT})" if not i.supported else "yes" if i in default else "no"
+        rows.append([i.id, i.implementation, version, "yes" if i.free_threaded else "no",
+                     "on" if i.gil_enabled else "off", i.jit, i.build_flags, i.compiler, i.origin, i.executable,
+                     selected])
+    return headers, rows

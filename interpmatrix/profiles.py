@@ -1,0 +1,92 @@
+"""Measurement profiles: how many pyperf worker processes, values and warm-ups a cell gets.
+
+A cell's worker processes are spread over ``rounds``: each round runs ``processes_per_round`` pyperf workers for
+every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
+alike instead of whichever interpreter happened to run during a slow minute.
+
+Every interpreter gets the same number of processes and values, so that pyperf's two-sample t-test (which needs
+samples of equal size) can compare any two columns. Only warm-ups differ: a JIT needs its loops compiled before a
+value means anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    rounds: int
+    processes_per_round: int
+    values: int
+    warmups: int
+    jit_warmups: int
+    min_time: float
+    # A cell invocation (one round of one cell) running longer than this is killed and reported as a timeout.
+    cell_timeout: float
+
+    @property
+    def processes(self) -> int:
+        return self.rounds * self.processes_per_round
+
+    def warmups_for(self, jit: bool) -> int:
+        return self.jit_warmups if jit else self.warmups
+
+    def pyperf_args(self, jit: bool) -> list[str]:
+        """pyperf options for one round of one cell."""
+        return [
+            f"--processes={self.processes_per_round}",
+            f"--values={self.values}",
+            f"--warmups={self.warmups_for(jit)}",
+            f"--min-time={self.min_time}",
+        ]
+
+
+PROFILES: tuple[Profile, ...] = (
+    Profile(
+        name="quick",
+        description="a first look: 2 rounds x 1 process x 3 values; figures within about 10 %",
+        rounds=2,
+        processes_per_round=1,
+        values=3,
+        warmups=1,
+        jit_warmups=6,
+        min_time=0.05,
+        cell_timeout=60,
+    ),
+    Profile(
+        name="default",
+        description="3 rounds x 2 processes x 3 values, interleaved across interpreters",
+        rounds=3,
+        processes_per_round=2,
+        values=3,
+        warmups=1,
+        jit_warmups=8,
+        min_time=0.1,
+        cell_timeout=120,
+    ),
+    Profile(
+        name="rigorous",
+        description="5 rounds x 4 processes x 3 values: for publishing",
+        rounds=5,
+        processes_per_round=4,
+        values=3,
+        warmups=1,
+        jit_warmups=10,
+        min_time=0.1,
+        cell_timeout=240,
+    ),
+)
+
+
+def profile_names() -> list[str]:
+    return [profile.name for profile in PROFILES]
+
+
+def find_profile(name: str) -> Profile:
+    for profile in PROFILES:
+        if profile.name == name:
+            return profile
+    raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profile_names())}")

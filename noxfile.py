@@ -1,0 +1,102 @@
+"""Sessions of interpmatrix. `nox -s matrix` is the product; `nox -s tests` the test suite.
+
+The interpreters are discovered when this file loads (each candidate is run and asked about itself), and every one
+found gets a `bench(<id>)` session that builds its venv. `matrix` plans a run, then queues the `bench` sessions of the
+selected interpreters, `measure` (interleaved pyperf rounds across all of them) and `report`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from interpmatrix import cli, discovery  # noqa: E402
+from interpmatrix.results import RunDir  # noqa: E402
+
+nox.options.sessions = ["matrix"]
+# Re-running the matrix should not rebuild every venv; nox still checks each venv's interpreter.
+nox.options.reuse_venv = "yes"
+
+INTERPRETERS = discovery.discover()
+TABULATE = "tabulate==0.10.0"
+HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
+PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
+
+
+@nox.session(python=False)
+def matrix(session: nox.Session) -> None:
+    """Run the workloads on every selected interpreter and write reports/latest.md (options: -- --help)."""
+    if "--help" in session.posargs or "-h" in session.posargs:
+        cli.matrix_parser().print_help()
+        return
+    try:
+        plan = cli.plan_matrix(session.posargs, INTERPRETERS)
+    except cli.UsageError as error:
+        session.error(str(error))
+    session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
+    for interpreter in plan.interpreters:
+        session.notify(f"bench({interpreter.id})", posargs=[str(plan.run_dir.path)])
+    session.notify("measure", posargs=[str(plan.run_dir.path)])
+    session.notify("report", posargs=[str(plan.run_dir.path)])
+
+
+@nox.session
+@nox.parametrize("python", [nox.param(i.executable, id=i.id) for i in INTERPRETERS if i.supported])
+def bench(session: nox.Session) -> None:
+    """Build one interpreter's venv with pyperf and record what it says about itself."""
+    venv_python = str(Path(session.bin) / "python")
+    if not session.posargs:
+        session.install(*cli.BENCH_REQUIREMENTS)
+        session.run("python", PROBE)
+        return
+    run_dir = RunDir(Path(session.posargs[0]))
+    interpreter_id = session.name[len("bench(") : -1]
+    try:
+        session.install(*cli.BENCH_REQUIREMENTS)
+    except nox.command.CommandFailed as failure:
+        cli.record_venv(
+            run_dir, interpreter_id, venv_python, None, f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
+        )
+        session.warn(f"{interpreter_id}: install failed; its column will say so")
+        return
+    probe = session.run("python", PROBE, silent=True)
+    cli.record_venv(run_dir, interpreter_id, venv_python, probe, None)
+
+
+@nox.session
+def measure(session: nox.Session) -> None:
+    """Run (or resume) a planned run's cells in interleaved pyperf rounds."""
+    session.install(*HARNESS_REQUIREMENTS)
+    session.run("python", "-m", "interpmatrix", "measure", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Write reports/<run-id>.md and reports/latest.md from results/<run-id> (default: the latest run)."""
+    session.install(*HARNESS_REQUIREMENTS)
+    session.run("python", "-m", "interpmatrix", "report", *session.posargs)
+
+
+@nox.session
+def interpreters(session: nox.Session) -> None:
+    """Print every Python interpreter found on this machine, as the matrix sees it."""
+    session.install(TABULATE)
+    session.run("python", "-m", "interpmatrix", "interpreters")
+
+
+@nox.session
+def workloads(session: nox.Session) -> None:
+    """List the workloads, their variants and the claims they test."""
+    session.install(TABULATE)
+    session.run("python", "-m", "interpmatrix", "workloads")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, fault tests and a small end-to-end matrix on the interpreters present."""
+    session.install(*HARNESS_REQUIREMENTS, "pytest", "nox")
+    session.run("python", "-m", "pytest", *session.posargs)

@@ -1,0 +1,170 @@
+"""The measuring loop on real pyperf runs: faults stay in their cell, nothing completed is lost, resume skips.
+
+These run the real workload harness in real pyperf worker processes on the interpreter running the tests (its venv
+has pyperf). They assert on outcomes (which cells have values, which failed and why), never on timings.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from interpmatrix import discovery
+from interpmatrix.measure import (
+    Column,
+    Step,
+    classify_failure,
+    measure,
+    plan_steps,
+    prepared_columns,
+    rounds_done,
+    run_step,
+)
+from interpmatrix.profiles import find_profile
+from interpmatrix.registry import Variant, Workload, find_workload
+from interpmatrix.results import RunDir
+
+FAULTS = Workload(
+    name="faults",
+    group="test only",
+    claim="a broken variant is reported in its cell and the rest of the matrix completes",
+    seeds=(),
+    size_label="n",
+    sizes=(1000,),
+    reference="ok",
+    variants=tuple(
+        Variant(name, f"fails by: {name}")
+        for name in ("ok", "wrong", "raises", "crash", "crash_in_worker", "hang")
+    ),
+    script=Path(__file__).parent / "workloads" / "faults.py",
+)
+HOST_ID = "host"
+
+
+def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | None = None) -> RunDir:
+    """A planned run on the interpreter running the tests, as `nox -s matrix` would leave it for `measure`."""
+    run_dir = RunDir(tmp_path / "run")
+    answer = discovery.probe(Path(sys.executable))
+    assert answer is not None
+    host = discovery.interpreter_from_probe(answer, "path", HOST_ID)
+    run_dir.write_run(
+        {
+            "run_id": "run",
+            "profile": "quick",
+            "workloads": [workload.name for workload in workloads],
+            "interpreters": [HOST_ID, "absent"],
+            "cell_timeout": cell_timeout,
+            "started": datetime.now(timezone.utc).isoformat(),
+        }
+    )
+    run_dir.write_interpreter(
+        HOST_ID, {"interpreter": host.to_dict(), "venv_python": sys.executable, "setup_error": None}
+    )
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, list[str]]:
+    run_dir = make_run(tmp_path_factory.mktemp("faults"), [FAULTS], cell_timeout=8)
+    lines: list[str] = []
+    measure(run_dir, workloads=[FAULTS], echo=lines.append)
+    return run_dir, lines
+
+
+def test_faulty_cells_carry_their_reason(faulty_run: tuple[RunDir, list[str]]) -> None:
+    run_dir, _ = faulty_run
+    failures = run_dir.read_failures(HOST_ID)
+    kinds = {name: failure.kind for name, failure in failures.items()}
+    assert kinds == {
+        "faults/wrong@1000": "wrong answer",
+        "faults/raises@1000": "error",
+        "faults/crash@1000": "crash",
+        "faults/crash_in_worker@1000": "crash",
+        "faults/hang@1000": "timeout",
+    }
+    assert "ValueError: this variant always raises" in failures["faults/raises@1000"].reason
+    assert "SIGSEGV" in failures["faults/crash@1000"].reason
+    assert "pyperf worker" in failures["faults/crash_in_worker@1000"].reason
+    assert "gave 499501" in failures["faults/wrong@1000"].reason
+    assert "8 s" in failures["faults/hang@1000"].reason
+    for failure in failures.values():
+        assert failure.log is not None and (run_dir.path / failure.log).exists()
+
+
+def test_the_rest_of_the_matrix_completes(faulty_run: tuple[RunDir, list[str]]) -> None:
+    run_dir, lines = faulty_run
+    suite = pyperf.BenchmarkSuite.load(str(run_dir.results_file(HOST_ID)))
+    assert suite.get_benchmark_names() == ["faults/ok@1000"]
+    benchmark = suite.get_benchmark("faults/ok@1000")
+    assert rounds_done(benchmark) == {1, 2}
+    assert benchmark.get_nvalue() == 2 * find_profile("quick").values
+    assert run_dir.read_run()["status"] == "complete"
+    # One progress line per step that ran: 6 cells in round 1, then only the ok cell in round 2.
+    assert len([line for line in lines if line.startswith("[")]) == 7
+    assert any("FAILED (timeout)" in line for line in lines)
+
+
+def test_a_missing_interpreter_fails_its_whole_column(faulty_run: tuple[RunDir, list[str]]) -> None:
+    run_dir, _ = faulty_run
+    failure = run_dir.read_failures("absent")["*"]
+    assert failure.kind == "interpreter missing"
+    assert "bench(absent)" in failure.reason
+
+
+def test_resume_runs_nothing_when_everything_is_done(faulty_run: tuple[RunDir, list[str]]) -> None:
+    run_dir, _ = faulty_run
+    columns = prepared_columns(run_dir, [HOST_ID])
+    assert plan_steps(run_dir, [FAULTS], columns, rounds=2) == []
+
+
+def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) -> None:
+    primes = replace(find_workload("primes"), sizes=(50,))
+    run_dir = make_run(tmp_path, [primes])
+    (column,) = prepared_columns(run_dir, [HOST_ID])
+    cell = primes.cells()[0]
+    # Round 1 completed, then the run was interrupted.
+    assert run_step(run_dir, Step(1, primes, cell, column), find_profile("quick")) is None
+    steps = plan_steps(run_dir, [primes], [column], rounds=2)
+    assert [(step.round, step.cell.name) for step in steps] == [(2, "primes/pure@50")]
+    measure(run_dir, workloads=[primes], echo=lambda line: None)
+    benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file(HOST_ID))).get_benchmark("primes/pure@50")
+    assert rounds_done(benchmark) == {1, 2}
+    # Round 2 reused round 1's calibrated loops, so every value of the cell measures the same work.
+    assert len({run.get_loops() for run in benchmark.get_runs() if run.values}) == 1
+
+
+def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, [FAULTS])
+    run_dir.write_interpreter("broken", {"venv_python": "/nowhere", "setup_error": "pip install pyperf failed"})
+    assert prepared_columns(run_dir, ["broken"]) == []
+    assert run_dir.read_failures("broken")["*"].kind == "install failed"
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stderr", "timed_out", "kind", "reason"),
+    [
+        (None, "", True, "timeout", "ran past the 5 s cell time limit and was killed"),
+        (3, "wrong answer: x gave 1, the reference ok gives 2\n", False, "wrong answer", "wrong answer: x gave 1"),
+        (-11, "", False, "crash", "the process was killed by SIGSEGV"),
+        (1, "RuntimeError: .../python failed with exit code -6\n", False, "crash", "killed by SIGABRT"),
+        (1, "Traceback...\nZeroDivisionError: division by zero\nmore\n", False, "error", "ZeroDivisionError"),
+        (2, "", False, "error", "exited with status 2"),
+    ],
+)
+def test_classify_failure(
+    returncode: int | None, stderr: str, timed_out: bool, kind: str, reason: str
+) -> None:
+    failure = classify_failure(returncode, stderr, timed_out, 5)
+    assert failure.kind == kind
+    assert reason in failure.reason
+
+
+def test_column_uses_the_venv_python(faulty_run: tuple[RunDir, list[str]]) -> None:
+    run_dir, _ = faulty_run
+    (column,) = prepared_columns(run_dir, [HOST_ID])
+    assert isinstance(column, Column) and column.python == sys.executable and column.id == HOST_ID
