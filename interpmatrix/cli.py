@@ -103,10 +103,13 @@ def plan_matrix(argv: Sequence[str], interpreters: Sequence[Interpreter] | None 
     """
     args = matrix_parser().parse_args(list(argv))
     if args.resume:
-        run_dir = (
-            latest_run(args.results_dir) if args.resume == "latest" else RunDir(args.results_dir / args.resume)
-        )
-        run = run_dir.read_run()
+        try:
+            run_dir = (
+                latest_run(args.results_dir) if args.resume == "latest" else RunDir(args.results_dir / args.resume)
+            )
+            run = run_dir.read_run()
+        except FileNotFoundError as error:
+            raise UsageError(str(error)) from None
         found = {interpreter.id: interpreter for interpreter in interpreters or discovery.discover()}
         missing = [iid for iid in run["interpreters"] if iid not in found]
         if missing:

@@ -41,6 +41,14 @@ def jit(implementation, config_args):
     return "none"
 
 
+def _compiler():
+    # PyPy leaves python_compiler() empty but names its C compiler in sys.version: "[PyPy 7.3.11 with GCC 12.2.0]".
+    compiler = platform.python_compiler()
+    if not compiler and " with " in sys.version:
+        compiler = sys.version.rsplit(" with ", 1)[1].rstrip("]").strip()
+    return compiler
+
+
 def main():
     implementation = platform.python_implementation().lower()
     version = language_version()
@@ -63,7 +71,7 @@ def main():
         "gil_enabled": bool(is_gil_enabled()) if is_gil_enabled is not None else True,
         "jit": jit(implementation, config_args),
         "config_args": config_args,
-        "compiler": platform.python_compiler(),
+        "compiler": _compiler(),
         "cflags": sysconfig.get_config_var("PY_CFLAGS") or "",
         "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
     }

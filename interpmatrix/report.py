@@ -1,0 +1,945 @@
+"""The markdown report of one matrix run: which interpreter to use, and the evidence for it.
+
+Everything comes from the run's folder (``run.json``, the pyperf result files, the interpreter and failure sidecars):
+never from the machine the report is built on, nor its clock, so rebuilding a report gives the same bytes. Numbers are
+pyperf's own (mean, standard deviation, its two-tailed t-test, its geometric mean) and every table is tabulate's, in
+GitHub markdown.
+
+Sections, in order: header (machine, command, profile, run quality), "What should I use?", interpreters, one section
+per workload (grouped as in the registry), scaling with workers, geometric means, cells that did not run, machine
+drift between rounds, and the method with the commands to reproduce it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Union
+
+import pyperf
+from pyperf._utils import geometric_mean, is_significant
+from tabulate import tabulate
+
+from .discovery import MIN_SUPPORTED, Interpreter
+from .profiles import Profile, find_profile
+from .registry import WORKLOADS, Cell, Workload, select_workloads
+from .results import GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
+
+LATEST = "latest.md"
+# Above this relative standard deviation (std dev / mean) a cell is called noisy in the header.
+NOISY_RSD = 0.05
+# A second thread that brings at least this speed-up ran in parallel; below it, the threads mostly took turns.
+PARALLEL_SPEEDUP = 1.5
+ALL_CELLS = "*"
+NOT_RUN = "—"
+
+# What a cell of the matrix holds: a benchmark with values, the failure that prevented it, or nothing (an interrupted
+# run, or a cell added to the registry since).
+Outcome = Union[pyperf.Benchmark, CellFailure, None]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Loading the run
+
+
+@dataclass(frozen=True)
+class Column:
+    """One interpreter of the run: what it is, its measured cells and its failed ones."""
+
+    interpreter: Interpreter
+    # Cell name -> benchmark, only benchmarks with at least one value (a calibration alone measures nothing).
+    benchmarks: dict[str, pyperf.Benchmark]
+    failures: dict[str, CellFailure]
+
+    @property
+    def id(self) -> str:
+        return self.interpreter.id
+
+    def outcome(self, cell: Cell) -> Outcome:
+        # A failure wins over values from earlier rounds: the cell did not complete its rounds, and measure.py does
+        # not retry it, so its numbers would stand on fewer runs than every other cell's.
+        failure = self.failures.get(cell.name) or self.failures.get(ALL_CELLS)
+        if failure is not None:
+            return failure
+        return self.benchmarks.get(cell.name)
+
+    def benchmark(self, cell: Cell) -> pyperf.Benchmark | None:
+        outcome = self.outcome(cell)
+        return outcome if isinstance(outcome, pyperf.Benchmark) else None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything the report shows, read from one run folder."""
+
+    run_dir: RunDir
+    info: dict[str, Any]  # run.json
+    workloads: list[Workload]
+    columns: list[Column]
+    baseline: str | None
+    baseline_reason: str
+    profile: Profile | None
+    # Benchmark name -> interpreters whose result file holds it, for names that are no cell of the selected
+    # workloads (the registry changed since the run).
+    unknown_benchmarks: dict[str, list[str]]
+
+    @property
+    def run_id(self) -> str:
+        return self.info.get("run_id") or self.run_dir.run_id
+
+    @property
+    def complete(self) -> bool:
+        return self.info.get("status") == "complete"
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [cell for workload in self.workloads for cell in workload.cells()]
+
+    def column(self, interpreter_id: str) -> Column:
+        return next(column for column in self.columns if column.id == interpreter_id)
+
+    @property
+    def baseline_column(self) -> Column | None:
+        return self.column(self.baseline) if self.baseline is not None else None
+
+
+def _interpreter(run_dir: RunDir, interpreter_id: str, discovered: dict[str, dict[str, Any]]) -> Interpreter:
+    """What the venv said about itself (GIL state, JIT), else what discovery found when the run was planned."""
+    record = run_dir.read_interpreter(interpreter_id) or {}
+    facts = record.get("interpreter") or discovered.get(interpreter_id)
+    if facts is None:
+        raise ValueError(
+            f"{run_dir.path}: nothing describes interpreter {interpreter_id!r} (no {interpreter_id}.interpreter.json "
+            "and not in run.json's discovered list); the run folder is incomplete"
+        )
+    return Interpreter.from_dict(facts)
+
+
+def _load_benchmarks(path: Path, cell_names: set[str]) -> tuple[dict[str, pyperf.Benchmark], list[str]]:
+    """The benchmarks of one pyperf file that have values, and the names that are no cell of this run."""
+    if not path.exists():
+        return {}, []
+    benchmarks, unknown = {}, []
+    for benchmark in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
+        name = benchmark.get_name()
+        if name not in cell_names:
+            unknown.append(name)
+        elif benchmark.get_nvalue():
+            benchmarks[name] = benchmark
+    return benchmarks, unknown
+
+
+def choose_baseline(
+    columns: Sequence[Column], requested: str | None, planned: str | None
+) -> tuple[str | None, str]:
+    """The baseline interpreter id and why it was chosen.
+
+    ``requested`` (the report's option) wins over ``planned`` (run.json's); without either, the newest GIL-enabled
+    CPython with results, since that is what most people run today. Raises ``ValueError`` listing the valid ids when
+    the one asked for is not in the run.
+    """
+    ids = [column.id for column in columns]
+    for chosen, why in ((requested, "chosen for this report"), (planned, "chosen when the run was planned")):
+        if chosen is None:
+            continue
+        if chosen not in ids:
+            raise ValueError(f"baseline {chosen!r} is not an interpreter of this run; valid ids: {', '.join(ids)}")
+        return chosen, why
+    gil_cpythons = [
+        column
+        for column in columns
+        if column.interpreter.implementation == "cpython" and not column.interpreter.free_threaded and column.benchmarks
+    ]
+    if gil_cpythons:
+        # max() keeps the first of equal versions: run order breaks ties.
+        newest = max(gil_cpythons, key=lambda column: column.interpreter.version_tuple)
+        return newest.id, "the newest GIL-enabled CPython of the run"
+    measured = [column for column in columns if column.benchmarks]
+    if measured:
+        return measured[0].id, "no GIL-enabled CPython has results, so the first interpreter that has"
+    return None, "no interpreter has results"
+
+
+def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None) -> Run:
+    """Read a run folder; ``workloads`` replaces the registry (tests use smaller sizes)."""
+    info = run_dir.read_run()
+    selected = select_workloads(info.get("workloads") or None, WORKLOADS if workloads is None else workloads)
+    cell_names = {cell.name for workload in selected for cell in workload.cells()}
+    discovered = {record["id"]: record for record in info.get("discovered", [])}
+    columns: list[Column] = []
+    unknown: dict[str, list[str]] = {}
+    for interpreter_id in info["interpreters"]:
+        benchmarks, foreign = _load_benchmarks(run_dir.results_file(interpreter_id), cell_names)
+        for name in foreign:
+            unknown.setdefault(name, []).append(interpreter_id)
+        columns.append(
+            Column(_interpreter(run_dir, interpreter_id, discovered), benchmarks, run_dir.read_failures(interpreter_id))
+        )
+    chosen, reason = choose_baseline(columns, baseline, info.get("baseline"))
+    try:
+        profile: Profile | None = find_profile(info["profile"])
+    except ValueError:  # a profile since renamed: the method section falls back on what the files say
+        profile = None
+    return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Numbers and their wording
+
+
+def speed_ratio(baseline: pyperf.Benchmark, benchmark: pyperf.Benchmark) -> float:
+    """How many times faster ``benchmark`` is than ``baseline`` (below 1: slower)."""
+    return baseline.mean() / benchmark.mean()
+
+
+def times(ratio: float) -> str:
+    """``1.52×``, ``15.3×``, ``153×``: three significant digits are all a benchmark can back."""
+    if ratio >= 100:
+        return f"{ratio:.0f}×"
+    return f"{ratio:.1f}×" if ratio >= 10 else f"{ratio:.2f}×"
+
+
+def speed_text(ratio: float) -> str:
+    """``1.52× faster`` or ``1.30× slower``, for a ratio from ``speed_ratio``."""
+    return f"{times(ratio)} faster" if ratio >= 1 else f"{times(1 / ratio)} slower"
+
+
+def percent(fraction: float, signed: bool = False) -> str:
+    return f"{fraction * 100:+.1f} %" if signed else f"{fraction * 100:.1f} %"
+
+
+def significance(baseline: pyperf.Benchmark, benchmark: pyperf.Benchmark) -> str | None:
+    """``None`` when pyperf's t-test says the two cells differ, ``"n.s."`` when it does not, or ``"not tested"``.
+
+    pyperf's test is Student's two-sample t-test, which assumes samples of equal size: cells with different numbers
+    of values (a failed round, a resumed run) are not tested rather than assumed to differ.
+    """
+    values1, values2 = baseline.get_values(), benchmark.get_values()
+    if len(values1) != len(values2) or len(values1) < 2:
+        return "not tested"
+    try:
+        significant, _ = is_significant(values1, values2)
+    except ZeroDivisionError:  # both samples without any variance: the test has nothing to divide by
+        return "not tested"
+    return None if significant else "n.s."
+
+
+def relative_stdev(benchmark: pyperf.Benchmark) -> float | None:
+    return benchmark.stdev() / benchmark.mean() if benchmark.get_nvalue() >= 2 else None
+
+
+def time_text(benchmark: pyperf.Benchmark) -> str:
+    """pyperf's ``mean ± std dev`` in its own units."""
+    if benchmark.get_nvalue() < 2:
+        return benchmark.format_value(benchmark.mean())
+    return "%s ± %s" % tuple(benchmark.format_values([benchmark.mean(), benchmark.stdev()]))
+
+
+def not_run_text(outcome: Outcome, complete: bool) -> str:
+    """``— not run: crash``; a cell without a result or a failure was not reached yet, or is new since the run."""
+    if isinstance(outcome, CellFailure):
+        return f"{NOT_RUN} not run: {outcome.kind}"
+    return f"{NOT_RUN} not in this run" if complete else f"{NOT_RUN} not run yet"
+
+
+def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is_baseline: bool, fastest: bool) -> str:
+    """One cell of a workload table: ``12.3 ms ± 0.4 ms · 1.52× faster``, bold when fastest in its row."""
+    text = time_text(benchmark)
+    if is_baseline:
+        text += " · baseline"
+    elif baseline is not None:
+        text += " · " + speed_text(speed_ratio(baseline, benchmark))
+        mark = significance(baseline, benchmark)
+        if mark is not None:
+            text += f" ({mark})"
+    return f"**{text}**" if fastest else text
+
+
+def _md(text: str) -> str:
+    """Free text (failure reasons) made safe for one markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    return tabulate(list(rows), headers=list(headers), tablefmt="github", disable_numparse=True)
+
+
+def size_text(workload: Workload, size: int) -> str:
+    return f"{workload.size_label}={size:,}"
+
+
+def row_label(workload: Workload, cell: Cell) -> str:
+    """``threads ×2``, plus the size when the workload is measured at several."""
+    return f"{cell.label} {size_text(workload, cell.size)}" if len(workload.sizes) > 1 else cell.label
+
+
+def version_text(interpreter: Interpreter) -> str:
+    if interpreter.implementation == "pypy":
+        return f"{interpreter.version} (PyPy {interpreter.implementation_version})"
+    return interpreter.version
+
+
+def common_ratios(run: Run, baseline: Column, column: Column) -> list[float]:
+    """``column``'s speed-ups over ``baseline``, over the cells both ran."""
+    ratios = []
+    for cell in run.cells:
+        base, bench = baseline.benchmark(cell), column.benchmark(cell)
+        if base is not None and bench is not None:
+            ratios.append(speed_ratio(base, bench))
+    return ratios
+
+
+def geometric_means(run: Run) -> dict[str, tuple[float, int]]:
+    """Per interpreter: pyperf's geometric mean of its speed-ups over the baseline, and how many cells it covers.
+
+    Only cells that ran on both count, so a column that failed a slow cell is not flattered or punished by it.
+    """
+    baseline = run.baseline_column
+    if baseline is None:
+        return {}
+    means = {}
+    for column in run.columns:
+        ratios = common_ratios(run, baseline, column)
+        if ratios:
+            means[column.id] = (geometric_mean(ratios), len(ratios))
+    return means
+
+
+def fastest(run: Run, cell: Cell) -> Column | None:
+    """The column with the lowest mean for ``cell``; the first in run order on a tie."""
+    measured = [column for column in run.columns if column.benchmark(cell) is not None]
+    return min(measured, key=lambda column: column.benchmark(cell).mean(), default=None)
+
+
+def values_by_round(benchmark: pyperf.Benchmark) -> dict[int, list[float]]:
+    """A cell's values split by the interleaving round (``interpmatrix_round`` metadata) their worker ran in."""
+    rounds: dict[int, list[float]] = {}
+    for run in benchmark.get_runs():
+        round_number = run.get_metadata().get(ROUND_METADATA)
+        if run.values and round_number is not None:
+            rounds.setdefault(round_number, []).extend(run.values)
+    return rounds
+
+
+def gil_states(column: Column) -> dict[bool, int]:
+    """GIL state -> how many of the column's cells had worker processes that recorded it."""
+    states: dict[bool, int] = {}
+    for benchmark in column.benchmarks.values():
+        recorded = {run.get_metadata().get(GIL_METADATA) for run in benchmark.get_runs() if run.values} - {None}
+        for state in recorded:
+            states[bool(state)] = states.get(bool(state), 0) + 1
+    return states
+
+
+def gil_at_run_time(column: Column) -> str:
+    """``on`` / ``off`` as the worker processes recorded it, and whether that contradicts the probe.
+
+    A free-threaded build turns the GIL back on when an extension without free-threading support is imported, so
+    the probe's answer (a bare interpreter) is not proof of what the kernels ran with.
+    """
+    states = gil_states(column)
+    probe = "on" if column.interpreter.gil_enabled else "off"
+    if not states:
+        return f"{probe} (probe; no run recorded it)"
+    if len(states) > 1:
+        return f"varies: on in {states[True]} cells, off in {states[False]}"
+    text = "on" if True in states else "off"
+    return text if text == probe else f"{text} (the probe said {probe})"
+
+
+def gil_word(column: Column) -> str:
+    """``GIL on`` / ``GIL off`` / ``GIL varies`` for prose, as the runs recorded it (else as the probe said)."""
+    states = gil_states(column) or {column.interpreter.gil_enabled: 0}
+    if len(states) > 1:
+        return "GIL varies"
+    return "GIL on" if True in states else "GIL off"
+
+
+def steps_left(run: Run) -> int:
+    """pyperf invocations (one cell, one interpreter, one round) an interrupted run still owes."""
+    if run.profile is None:
+        return 0
+    left = 0
+    for column in run.columns:
+        for cell in run.cells:
+            outcome = column.outcome(cell)
+            if isinstance(outcome, CellFailure):
+                continue
+            done = len(values_by_round(outcome)) if outcome is not None else 0
+            left += max(run.profile.rounds - done, 0)
+    return left
+
+
+def noise(run: Run) -> list[tuple[float, Column, Cell]]:
+    """Relative std dev of every measured cell, noisiest first."""
+    found = []
+    for column in run.columns:
+        for cell in run.cells:
+            benchmark = column.benchmark(cell)
+            rsd = relative_stdev(benchmark) if benchmark is not None else None
+            if rsd is not None:
+                found.append((rsd, column, cell))
+    return sorted(found, key=lambda item: (-item[0], item[2].name, item[1].id))
+
+
+def thread_scaling(run: Run) -> list[tuple[Workload, int, dict[str, float]]]:
+    """Per workload and size with a ``threads`` variant at 1 and 2 workers: each column's ×2-over-×1 speed-up."""
+    found = []
+    for workload in run.workloads:
+        for size in workload.sizes:
+            one, two = Cell(workload.name, "threads", 1, size), Cell(workload.name, "threads", 2, size)
+            if one not in workload.cells() or two not in workload.cells():
+                continue
+            speedups = {}
+            for column in run.columns:
+                bench1, bench2 = column.benchmark(one), column.benchmark(two)
+                if bench1 is not None and bench2 is not None:
+                    speedups[column.id] = speed_ratio(bench1, bench2)
+            found.append((workload, size, speedups))
+    return found
+
+
+def _date(text: str | None) -> str:
+    if not text:
+        return "unknown"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:  # never the local zone of whoever rebuilds the report: cli.py writes UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour)."""
+    if seconds is None:
+        return "not finished"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _requirement_version(requirements: Sequence[str], name: str) -> str:
+    for requirement in requirements:
+        project, _, version = requirement.partition("==")
+        if project.strip().lower() == name:
+            return version.strip() or requirement
+    return "unknown"
+
+
+def profile_text(run: Run) -> str:
+    name = run.info["profile"]
+    profile = run.profile
+    if profile is None:
+        return f"`{name}` (no longer defined; see Method for what the files say)"
+    return (
+        f"`{name}` ({profile.description}): {profile.warmups} warm-up per process, {profile.jit_warmups} with a JIT; "
+        f"min time {profile.min_time:g} s; cell time limit {profile.cell_timeout:g} s"
+    )
+
+
+def _cell_count(run: Run) -> tuple[int, int, int]:
+    """Cells (interpreter × cell) measured, failed, and not run yet."""
+    measured = failed = missing = 0
+    for column in run.columns:
+        for cell in run.cells:
+            outcome = column.outcome(cell)
+            if isinstance(outcome, pyperf.Benchmark):
+                measured += 1
+            elif isinstance(outcome, CellFailure):
+                failed += 1
+            else:
+                missing += 1
+    return measured, failed, missing
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Sections
+
+
+def header_section(run: Run) -> str:
+    """Title, machine, command, profile, and how trustworthy the figures are."""
+    info, host = run.info, run.info.get("host", {})
+    lines = [
+        f"# interpmatrix report: {run.run_id}",
+        "",
+        f"- **Date:** {_date(info.get('started'))}",
+        f"- **CPU:** {host.get('cpu', 'unknown')}, {host.get('cores', '?')} cores",
+        f"- **OS:** {host.get('os', 'unknown')}",
+        f"- **pyperf:** {_requirement_version(info.get('bench_requirements', []), 'pyperf')}",
+        f"- **Command:** `{info.get('command', '?')}`",
+        f"- **Profile:** {profile_text(run)}",
+        f"- **Wall time:** {_duration(info.get('wall_time'))}",
+    ]
+    if info.get("status") != "complete":
+        lines.append(
+            f"- **Status: not complete** (run.json says {info.get('status', 'nothing')!r}): {steps_left(run)} steps "
+            f"not run — resume with `nox -s matrix -- --resume {run.run_id}`"
+        )
+    if run.baseline is not None:
+        lines.append(f"- **Baseline:** {run.baseline} ({run.baseline_reason})")
+    else:
+        lines.append(f"- **Baseline:** none ({run.baseline_reason})")
+    measured, failed, missing = _cell_count(run)
+    cells = f"- **Cells:** {measured} of {measured + failed + missing} ran, {failed} failed"
+    if missing:
+        cells += f", {missing} {'not in this run' if run.complete else 'not run yet'}"
+    lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if failed or missing else ""))
+    spread = noise(run)
+    if spread:
+        worst, worst_column, worst_cell = spread[0]
+        noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
+        lines.append(
+            f"- **Relative std dev** (std dev / mean): median {percent(statistics.median(r for r, _, _ in spread))}, "
+            f"max {percent(worst)} ({worst_column.id}, `{worst_cell.name}`); {noisy} of {len(spread)} cells "
+            f"above {percent(NOISY_RSD)}"
+        )
+    return "\n".join(lines)
+
+
+def _reference_cells(workload: Workload) -> list[Cell]:
+    """The cells of the workload's reference variant, one per size."""
+    cells = [cell for cell in workload.cells() if cell.variant == workload.reference]
+    return [cell for cell in cells if cell.workers in (None, 1)]
+
+
+def _reference_line(run: Run, workload: Workload, cell: Cell) -> str:
+    what = f"**{workload.name}** (`{cell.label}`, {size_text(workload, cell.size)})"
+    winner = fastest(run, cell)
+    if winner is None:
+        return f"- {what}: no interpreter ran it."
+    bench = winner.benchmark(cell)
+    baseline = run.baseline_column
+    base = baseline.benchmark(cell) if baseline is not None else None
+    if winner.id == run.baseline:
+        others = [column for column in run.columns if column.id != winner.id and column.benchmark(cell) is not None]
+        runner_up = min(others, key=lambda column: column.benchmark(cell).mean(), default=None)
+        line = f"- {what}: fastest is **{winner.id}**, the baseline, at {time_text(bench)}"
+        if runner_up is not None:
+            line += f"; next is {runner_up.id}, {speed_text(speed_ratio(bench, runner_up.benchmark(cell)))}"
+        return line + "."
+    line = f"- {what}: fastest is **{winner.id}** at {time_text(bench)}"
+    if base is not None:
+        line += f", {speed_text(speed_ratio(base, bench))} than {run.baseline}"
+        mark = significance(base, bench)
+        if mark is not None:
+            line += f" ({mark})"
+    return line + "."
+
+
+def _ranking_line(run: Run) -> str | None:
+    means = geometric_means(run)
+    if not means or run.baseline is None:
+        return None
+    ranked = sorted(means.items(), key=lambda item: -item[1][0])
+    parts = [
+        f"{rank}. {iid} (baseline)" if iid == run.baseline else f"{rank}. {iid} {speed_text(mean)} ({count} cells)"
+        for rank, (iid, (mean, count)) in enumerate(ranked, start=1)
+    ]
+    return (
+        f"- **Overall** (geometric mean of speed-ups over {run.baseline}, on the cells both ran): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, float]) -> str:
+    if not speedups:
+        return f"- **Threads** ({workload.name}): no interpreter ran both threads ×1 and threads ×2."
+    parts = [f"{iid} {times(ratio)} ({gil_word(run.column(iid))})" for iid, ratio in speedups.items()]
+    parallel = [iid for iid, ratio in speedups.items() if ratio >= PARALLEL_SPEEDUP]
+    line = (
+        f"- **Threads** ({workload.name}, {size_text(workload, size)}; speed-up of threads ×2 over threads ×1): "
+        + ", ".join(parts)
+        + ". "
+    )
+    if parallel:
+        line += f"Only {', '.join(parallel)} gained {times(PARALLEL_SPEEDUP)} or more: its threads ran in parallel."
+        if len(parallel) > 1:
+            line = line.replace("its threads", "their threads")
+    else:
+        line += f"No interpreter gained {times(PARALLEL_SPEEDUP)} or more from the second thread."
+    cores = run.info.get("host", {}).get("cores")
+    if isinstance(cores, int) and cores < 2:
+        line += f" This machine has {cores} core, so threads could not run in parallel at all."
+    return line
+
+
+def summary_section(run: Run) -> str:
+    """"What should I use?": the fastest interpreter per workload, the overall ranking, the GIL claim."""
+    lines = ["## What should I use?", ""]
+    ranking = _ranking_line(run)
+    if ranking:
+        lines.append(ranking)
+    for workload in run.workloads:
+        lines += [_reference_line(run, workload, cell) for cell in _reference_cells(workload)]
+    lines += [_threads_line(run, *found) for found in thread_scaling(run)]
+    spread = noise(run)
+    noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
+    if noisy:
+        lines.append(
+            f"- {noisy} of {len(spread)} cells vary by more than {percent(NOISY_RSD)} (relative std dev); "
+            "(n.s.) in the tables marks the differences from the baseline that pyperf's t-test cannot tell from noise."
+        )
+    return "\n".join(lines)
+
+
+def _not_selected_reason(interpreter: Interpreter) -> str:
+    if not interpreter.supported:
+        return f"too old: the workloads need Python {'.'.join(map(str, MIN_SUPPORTED))}+"
+    return "not selected (use `--interpreters all`)"
+
+
+def interpreters_section(run: Run) -> str:
+    """What each column is, as the interpreter itself reported, and the interpreters found but left out."""
+    headers = [
+        "id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "build flags",
+        "compiler", "baseline",
+    ]
+    rows = [
+        [
+            column.id,
+            column.interpreter.implementation,
+            version_text(column.interpreter),
+            "yes" if column.interpreter.free_threaded else "no",
+            gil_at_run_time(column),
+            column.interpreter.jit,
+            column.interpreter.build_flags,
+            column.interpreter.compiler or "unknown",
+            "baseline" if column.id == run.baseline else "",
+        ]
+        for column in run.columns
+    ]
+    lines = ["## Interpreters", "", _table(headers, rows)]
+    in_run = {column.id for column in run.columns}
+    left_out: dict[str, list[str]] = {}
+    for record in run.info.get("discovered", []):
+        if record["id"] not in in_run:
+            interpreter = Interpreter.from_dict(record)
+            left_out.setdefault(_not_selected_reason(interpreter), []).append(
+                f"{interpreter.id} ({version_text(interpreter)}, {interpreter.origin})"
+            )
+    if left_out:
+        lines += ["", "Found on the machine but not run:", ""]
+        lines += [f"- {reason}: {', '.join(names)}" for reason, names in left_out.items()]
+    return "\n".join(lines)
+
+
+def _legend(run: Run) -> str:
+    if run.baseline is None:
+        return "Each cell: mean ± std dev (pyperf); **bold**: fastest in its row."
+    return (
+        f"Each cell: mean ± std dev (pyperf), then the speed against the baseline, {run.baseline}; **bold**: fastest "
+        "in its row; (n.s.): not significantly different from the baseline (pyperf's two-tailed t-test, 95 %)."
+    )
+
+
+def workload_table(run: Run, workload: Workload) -> str:
+    """Rows: the workload's cells; columns: the run's interpreters."""
+    baseline = run.baseline_column
+    rows = []
+    for cell in workload.cells():
+        winner = fastest(run, cell)
+        base = baseline.benchmark(cell) if baseline is not None else None
+        row = [row_label(workload, cell)]
+        for column in run.columns:
+            outcome = column.outcome(cell)
+            if isinstance(outcome, pyperf.Benchmark):
+                row.append(cell_text(outcome, base, column.id == run.baseline, column is winner))
+            else:
+                row.append(not_run_text(outcome, run.complete))
+        rows.append(row)
+    return _table(["cell", *(column.id for column in run.columns)], rows)
+
+
+def workload_section(run: Run, workload: Workload) -> str:
+    """One workload: the claim it tests, its variants, and its table."""
+    variants = [
+        f"- `{variant.name}`{' (reference)' if variant.name == workload.reference else ''}: {variant.description}"
+        for variant in workload.variants
+    ]
+    lines = [
+        f"### {workload.name}",
+        "",
+        f"Claim: {workload.claim}.",
+        "",
+        f"Seeds: {'; '.join(workload.seeds)}. Measured at {', '.join(size_text(workload, s) for s in workload.sizes)}.",
+        "",
+        *variants,
+        "",
+        workload_table(run, workload),
+    ]
+    if any(column.benchmark(cell) is None for column in run.columns for cell in workload.cells()):
+        lines += ["", f"{NOT_RUN}: see [Cells that did not run](#cells-that-did-not-run) for the reasons."]
+    return "\n".join(lines)
+
+
+def workload_sections(run: Run) -> str:
+    """The workload sections under their group headings, in registry order."""
+    parts, group = [], None
+    for workload in run.workloads:
+        if workload.group != group:
+            group = workload.group
+            parts.append(f"## {group}\n\n{_legend(run)}")
+        parts.append(workload_section(run, workload))
+    return "\n\n".join(parts)
+
+
+def _scaling_text(base: pyperf.Benchmark | None, bench: pyperf.Benchmark | None, workers: int) -> str:
+    if base is None or bench is None:
+        return NOT_RUN
+    ratio = speed_ratio(base, bench)
+    return f"{times(ratio)} ({ratio / workers * 100:.0f} %)"
+
+
+def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
+    """Rows of the scaling table for one workload's variants with workers (see ``scaling_section``)."""
+    rows = []
+    for size in workload.sizes:
+        size_note = f" {size_text(workload, size)}" if len(workload.sizes) > 1 else ""
+        reference = Cell(workload.name, workload.reference, None, size)
+        has_serial = reference in workload.cells()
+        for variant in workload.variants:
+            if not variant.workers:
+                continue
+            one = Cell(workload.name, variant.name, 1, size)
+            for workers in variant.workers:
+                cell = Cell(workload.name, variant.name, workers, size)
+                rows.append(
+                    [f"{workload.name} {cell.label}{size_note}"]
+                    + [_scaling_text(c.benchmark(one), c.benchmark(cell), workers) for c in run.columns]
+                )
+            if has_serial:
+                # The reference runs without workers: comparing with it shows what splitting the work costs or
+                # brings against not splitting it at all.
+                for workers in variant.workers:
+                    if workers == 1:
+                        continue
+                    cell = Cell(workload.name, variant.name, workers, size)
+                    rows.append(
+                        [f"{workload.name} {cell.label}{size_note} vs {workload.reference}"]
+                        + [_scaling_text(c.benchmark(reference), c.benchmark(cell), workers) for c in run.columns]
+                    )
+    return rows
+
+
+def scaling_section(run: Run) -> str | None:
+    """Speed-up over one worker and parallel efficiency, for every variant with workers; None when there is none."""
+    rows = [row for workload in run.workloads for row in scaling_rows(run, workload)]
+    if not rows:
+        return None
+    cores = run.info.get("host", {}).get("cores", "?")
+    return "\n".join(
+        [
+            "## Scaling with workers",
+            "",
+            "Speed-up over the same variant with 1 worker, and parallel efficiency (speed-up / workers) in brackets: "
+            "100 % is perfect scaling. Rows ending \"vs serial\" compare with the reference variant, which uses no "
+            f"workers. This machine has {cores} cores.",
+            "",
+            _table(["cells", *(column.id for column in run.columns)], rows),
+        ]
+    )
+
+
+def geomean_section(run: Run) -> str | None:
+    """Each interpreter's geometric mean of speed-ups over the baseline, fastest first."""
+    if run.baseline is None:
+        return None
+    means = geometric_means(run)
+    total = len(run.cells)
+    ranked = sorted(run.columns, key=lambda column: -means.get(column.id, (0.0, 0))[0])
+    rows = []
+    for column in ranked:
+        mean, count = means.get(column.id, (None, 0))
+        speed = NOT_RUN if mean is None else "baseline" if column.id == run.baseline else speed_text(mean)
+        rows.append([column.id, speed, f"{count} of {total}"])
+    return "\n".join(
+        [
+            "## Geometric mean",
+            "",
+            f"pyperf's geometric mean of each interpreter's speed-ups over {run.baseline}, over the cells that ran on "
+            "both: a cell that failed on one of the two counts for neither.",
+            "",
+            _table(["interpreter", f"speed vs {run.baseline}", "cells"], rows),
+        ]
+    )
+
+
+def failures_section(run: Run) -> str:
+    """Every cell without a number, and why."""
+    rows = []
+    for column in run.columns:
+        for name, failure in sorted(column.failures.items()):
+            cell = "all cells" if name == ALL_CELLS else f"`{name}`"
+            log = f"`{failure.log}`" if failure.log else ""
+            rows.append([column.id, cell, failure.kind, _md(failure.reason), log])
+        if ALL_CELLS in column.failures:
+            continue
+        for cell in run.cells:
+            if column.outcome(cell) is not None:
+                continue
+            if run.complete:
+                # A complete run measured every cell it planned: this one was added to the registry since.
+                rows.append([column.id, f"`{cell.name}`", "not in this run", "the run finished without this cell", ""])
+            else:
+                rows.append([column.id, f"`{cell.name}`", "not run yet", "the run stopped before this cell ran", ""])
+    lines = ["## Cells that did not run", ""]
+    if not rows:
+        lines.append("Every cell ran on every interpreter.")
+    else:
+        lines.append(f"Log paths are relative to the run folder, `results/{run.run_id}/`.")
+        lines += ["", _table(["interpreter", "cell", "kind", "reason", "log"], rows)]
+    if run.unknown_benchmarks:
+        names = ", ".join(f"`{name}`" for name in sorted(run.unknown_benchmarks))
+        lines += [
+            "",
+            f"Left out: the result files also hold cells that the workloads no longer define: {names}.",
+        ]
+    return "\n".join(lines)
+
+
+def round_drift(column: Column) -> dict[int, float]:
+    """Per round: geometric mean over the column's cells of (that round's mean / the cell's mean over all rounds)."""
+    ratios: dict[int, list[float]] = {}
+    for benchmark in column.benchmarks.values():
+        mean = benchmark.mean()
+        for round_number, values in values_by_round(benchmark).items():
+            ratios.setdefault(round_number, []).append(statistics.fmean(values) / mean)
+    return {round_number: geometric_mean(found) for round_number, found in sorted(ratios.items())}
+
+
+def drift_section(run: Run) -> str | None:
+    """How much slower or faster each round ran than the cell's average, per interpreter."""
+    drifts = {column.id: round_drift(column) for column in run.columns}
+    rounds = sorted({round_number for drift in drifts.values() for round_number in drift})
+    if not rounds:
+        return None
+    rows = []
+    for interpreter_id, drift in drifts.items():
+        if not drift:
+            continue
+        row = [interpreter_id] + [percent(drift[r] - 1, signed=True) if r in drift else NOT_RUN for r in rounds]
+        rows.append(row + [percent(max(drift.values()) - min(drift.values()))])
+    return "\n".join(
+        [
+            "## Machine drift",
+            "",
+            "Time of each round against the cell's mean over all rounds (geometric mean over the interpreter's cells; "
+            "+ is slower). Rounds interleave the interpreters, so drift of the machine during the run hits every "
+            "column alike; a large spread means the ratios between columns are the figures to trust, more than the "
+            "absolute times.",
+            "",
+            _table(["interpreter", *(f"round {r}" for r in rounds), "spread"], rows),
+        ]
+    )
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _span(numbers: Iterable[int]) -> str:
+    found = sorted(set(numbers))
+    if not found:
+        return NOT_RUN
+    return str(found[0]) if found[0] == found[-1] else f"{found[0]}–{found[-1]}"
+
+
+def method_section(run: Run) -> str:
+    """How the numbers were taken, from the files themselves, and the commands to check or redo them."""
+    rows = []
+    for column in run.columns:
+        runs = [(bench, r) for bench in column.benchmarks.values() for r in bench.get_runs() if r.values]
+        processes = [sum(1 for r in bench.get_runs() if r.values) for bench in column.benchmarks.values()]
+        rows.append(
+            [
+                column.id,
+                column.interpreter.jit,
+                _span(processes),
+                _span(len(r.values) for _, r in runs),
+                _span(len(r.warmups or ()) for _, r in runs),
+                _span(r.get_loops() for _, r in runs),
+            ]
+        )
+    profile = run.profile
+    results = f"results/{run.run_id}"
+    baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
+    other = next((column.id for column in run.columns if column.id != baseline), baseline)
+    lines = ["## Method", ""]
+    if profile is not None:
+        lines += [
+            f"Profile `{profile.name}`: {profile.rounds} rounds; in each round every cell runs on every interpreter "
+            f"(one pyperf invocation: {_plural(profile.processes_per_round, 'worker process', 'worker processes')} × "
+            f"{profile.values} values) "
+            f"before the next round starts. Every interpreter gets the same processes and values, so pyperf's "
+            f"t-test can compare any two columns; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
+            f"for a JIT, whose first loops compile code). pyperf calibrates the loops per value in round 1 to last "
+            f"at least {profile.min_time:g} s; later rounds reuse them, so every value of a cell does the same work.",
+            "",
+        ]
+    lines += [
+        "What the result files hold, per cell:",
+        "",
+        _table(["interpreter", "JIT", "worker processes", "values each", "warm-ups each", "loops per value"], rows),
+    ]
+    lines += [
+        "",
+        "To reproduce or inspect:",
+        "",
+        "```sh",
+        f"{run.info.get('command', 'nox -s matrix')}  # this run",
+        f"python -m pyperf show {results}/{baseline}.json",
+        f"python -m pyperf compare_to {results}/{baseline}.json {results}/{other}.json --table",
+        f"nox -s report -- {results}  # rebuild this report; add --baseline <id> to compare with another column",
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def render_report(
+    run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None
+) -> str:
+    """The markdown report of ``run_dir``, built from its files only, so the same files give the same text.
+
+    ``baseline`` overrides run.json's; ``workloads`` replaces the registry (for tests). Raises ``ValueError`` when
+    the baseline is not an interpreter of the run.
+    """
+    run = load_run(run_dir, baseline, workloads)
+    sections = [
+        header_section(run),
+        summary_section(run),
+        interpreters_section(run),
+        workload_sections(run),
+        scaling_section(run),
+        geomean_section(run),
+        failures_section(run),
+        drift_section(run),
+        method_section(run),
+    ]
+    return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def write_report(
+    run_dir: RunDir,
+    baseline: str | None = None,
+    reports_dir: Path | None = None,
+    workloads: Sequence[Workload] | None = None,
+) -> list[Path]:
+    """Write ``<reports_dir>/<run-id>.md`` and ``<reports_dir>/latest.md``; return their paths.
+
+    ``reports_dir`` defaults to the one recorded in run.json when the run was planned.
+    """
+    text = render_report(run_dir, baseline, workloads)
+    run = run_dir.read_run()
+    target = Path(reports_dir) if reports_dir is not None else Path(run["reports_dir"])
+    target.mkdir(parents=True, exist_ok=True)
+    paths = [target / f"{run.get('run_id') or run_dir.run_id}.md", target / LATEST]
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+    return paths

@@ -1,0 +1,108 @@
+"""End to end: `nox -s matrix` on every interpreter present, one workload, quick profile, as a user runs it.
+
+This is the real thing: nox builds each interpreter's venv, pyperf runs the cells, the report is written. It asserts
+the report's shape (a column per interpreter, a number in every cell that ran, a reason in every cell that did not),
+never a timing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from interpmatrix import discovery
+from interpmatrix.registry import REPO_ROOT
+from interpmatrix.results import RunDir, latest_run
+
+pytestmark = pytest.mark.e2e
+
+
+def nox(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "true"},
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("e2e")
+    result = nox(
+        "-s", "matrix", "--",
+        "--workloads", "primes",
+        "--profile", "quick",
+        "--results-dir", str(out / "results"),
+        "--reports-dir", str(out / "reports"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return latest_run(out / "results"), out / "reports", result
+
+
+def table_rows(markdown: str, heading: str) -> list[list[str]]:
+    """The rows (header first) of the first table after ``heading``."""
+    section = markdown.split(heading, 1)[1]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    table = []
+    for line in lines:
+        if set(line) <= set("|-: "):
+            continue
+        table.append([cell.strip() for cell in line.strip("|").split("|")])
+        if len(table) > 1 and not section.split(line, 1)[1].lstrip(" ").startswith("\n|"):
+            break
+    return table
+
+
+def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
+    run_dir, reports, _ = matrix_run
+    expected = [i.id for i in discovery.default_selection(discovery.discover())]
+    assert run_dir.read_run()["interpreters"] == expected
+    report = (reports / "latest.md").read_text()
+    assert (reports / f"{run_dir.run_id}.md").read_text() == report
+    header, *rows = table_rows(report, "### primes")
+    assert header[1:] == expected
+    assert len(rows) == 2  # kmax=500 and kmax=1000
+    failed = {iid for iid in expected if run_dir.read_failures(iid)}
+    for row in rows:
+        for iid, cell in zip(header[1:], row[1:]):
+            if iid in failed:
+                assert "not run" in cell, (iid, cell)
+            else:
+                assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", cell), (iid, cell)
+
+
+def test_results_are_pyperf_files(matrix_run) -> None:
+    run_dir, _, _ = matrix_run
+    for iid in run_dir.read_run()["interpreters"]:
+        if run_dir.read_failures(iid):
+            continue
+        shown = subprocess.run(
+            [sys.executable, "-m", "pyperf", "show", str(run_dir.results_file(iid))],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert "primes/pure@500" in shown.stdout
+        facts = run_dir.read_interpreter(iid)
+        assert facts is not None and facts["interpreter"]["id"] == iid
+
+
+def test_progress_lines_and_report_path_are_printed(matrix_run) -> None:
+    _, reports, result = matrix_run
+    output = result.stdout + result.stderr
+    assert re.search(r"\[1/\d+\] r1 \S+ +primes/pure@500 ", output)
+    assert "left)" in output
+    assert str(reports / "latest.md") in output
+
+
+def test_unknown_workload_fails_before_running_anything(tmp_path: Path) -> None:
+    result = nox("-s", "matrix", "--", "--workloads", "nope", "--results-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "unknown workload 'nope'; valid workloads: countdown, primes" in result.stdout + result.stderr
+    assert not list(tmp_path.iterdir())

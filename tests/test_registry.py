@@ -1,0 +1,86 @@
+"""The registry is the one list of workloads and variants: every script must offer exactly what it lists."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR, Cell, find_workload, select_workloads
+
+
+@pytest.fixture(autouse=True)
+def workloads_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(WORKLOADS_DIR))
+
+
+@pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
+def test_script_offers_exactly_the_registered_variants(workload) -> None:
+    module = importlib.import_module(workload.script.stem)
+    assert set(module.VARIANTS) == {variant.name for variant in workload.variants}
+    assert workload.reference in module.VARIANTS
+
+
+@pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
+def test_every_variant_agrees_with_the_reference_on_small_sizes(workload) -> None:
+    module = importlib.import_module(workload.script.stem)
+    for size in (1, 7, 100):
+        expected = module.VARIANTS[workload.reference](size, 1)
+        for variant in workload.variants:
+            for workers in variant.workers or (1,):
+                assert module.VARIANTS[variant.name](size, workers) == expected, (variant.name, workers, size)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
+def test_script_is_documented_and_python39(workload) -> None:
+    source = workload.script.read_text()
+    tree = ast.parse(source, feature_version=(3, 9))
+    docstring = ast.get_docstring(tree)
+    assert docstring and "seed" in docstring.lower()
+    # The module's documented default size is the matrix's first size.
+    defaults = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id.startswith("DEFAULT_")  # type: ignore[attr-defined]
+    ]
+    assert defaults == [workload.sizes[0]]
+
+
+def test_primes_matches_the_seed() -> None:
+    primes = importlib.import_module("primes")
+    assert primes.primes(10) == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+    assert len(primes.primes(2000)) == 1000  # the seed caps kmax at its array size
+
+
+def test_cell_names_round_trip() -> None:
+    for workload in WORKLOADS:
+        for cell in workload.cells():
+            assert Cell.parse(cell.name) == cell
+    assert Cell.parse("countdown/threads-2@5000000").label == "threads ×2"
+    with pytest.raises(ValueError, match="not a cell name"):
+        Cell.parse("countdown")
+
+
+def test_countdown_cells() -> None:
+    names = [cell.name for cell in find_workload("countdown").cells()]
+    assert names == [
+        "countdown/serial@5000000",
+        *(f"countdown/threads-{n}@5000000" for n in (1, 2, 4)),
+        *(f"countdown/processes-{n}@5000000" for n in (1, 2, 4)),
+    ]
+
+
+def test_unknown_workload_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="unknown workload 'nope'; valid workloads: countdown, primes"):
+        select_workloads(["primes", "nope"])
+    assert [w.name for w in select_workloads(["primes", "countdown"])] == ["countdown", "primes"]
+
+
+def test_the_harness_never_imports_a_workload() -> None:
+    # The orchestrator must not time, or even load, kernels in its own process: they run in pyperf workers.
+    code = "import sys, interpmatrix.cli, interpmatrix.measure; print(sorted(set(sys.modules) & {'countdown', 'primes', '_harness'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=WORKLOADS_DIR.parent)
+    assert out.stdout.strip() == "[]"

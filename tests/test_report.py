@@ -1,0 +1,310 @@
+"""Tests of interpmatrix.report on a real, small run (tests/fixtures/run-small; its README says how it was made).
+
+Nothing here times anything: the pyperf files are fixed, so every figure, and the whole report, is deterministic.
+Regenerate the golden report after an intended change with ``UPDATE_GOLDEN=1 python3 -m pytest tests/test_report.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from interpmatrix import report
+from interpmatrix.registry import WORKLOADS, Cell
+from interpmatrix.results import CellFailure, RunDir
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RUN = RunDir(FIXTURES / "run-small")
+GOLDEN = FIXTURES / "report-small.md"
+RUN_ID = "2026-11-21T20-42-05Z"
+IDS = ["cpython-3.11", "cpython-3.13", "cpython-3.13t", "pypy3.9"]
+
+
+def _small_workloads():
+    """The registry's workloads at the fixture's sizes: countdown at n=1,000,000 with 1 and 2 workers."""
+    countdown, primes = WORKLOADS
+    small_countdown = replace(
+        countdown,
+        sizes=(1_000_000,),
+        variants=tuple(replace(v, workers=(1, 2)) if v.workers else v for v in countdown.variants),
+    )
+    return (small_countdown, primes)
+
+
+SMALL_WORKLOADS = _small_workloads()
+CRASHED = Cell("countdown", "processes", 2, 1_000_000)
+
+
+def render(run_dir: RunDir = RUN, baseline: str | None = None) -> str:
+    return report.render_report(run_dir, baseline, workloads=SMALL_WORKLOADS)
+
+
+def benchmark(interpreter_id: str, cell_name: str) -> pyperf.Benchmark:
+    return pyperf.BenchmarkSuite.load(str(RUN.results_file(interpreter_id))).get_benchmark(cell_name)
+
+
+def copy_run(tmp_path: Path) -> RunDir:
+    target = tmp_path / RUN_ID
+    shutil.copytree(RUN.path, target)
+    return RunDir(target)
+
+
+def table_rows(markdown: str, heading: str) -> dict[str, list[str]]:
+    """The first table after ``heading``: row label -> its cells, one per interpreter."""
+    lines = markdown.split(f"\n{heading}\n", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        label, *cells = [part.strip() for part in line.strip("|").split(" | ")]
+        rows[label] = cells
+    return rows
+
+
+def test_fixture_is_the_run_the_tests_expect():
+    run = RUN.read_run()
+    assert run["run_id"] == RUN_ID
+    assert run["interpreters"] == IDS
+    assert run["baseline"] is None
+
+
+def test_report_matches_golden_file():
+    text = render()
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_report_is_deterministic():
+    assert render() == render()
+
+
+def test_sections_come_in_order():
+    text = render()
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == [
+        f"# interpmatrix report: {RUN_ID}",
+        "## What should I use?",
+        "## Interpreters",
+        "## Pure-Python CPU, threads and processes",
+        "### countdown",
+        "### primes",
+        "## Scaling with workers",
+        "## Geometric mean",
+        "## Cells that did not run",
+        "## Machine drift",
+        "## Method",
+    ]
+
+
+def test_default_baseline_is_newest_gil_cpython():
+    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
+    # cpython-3.13t is newer than nothing here but is free-threaded; pypy3.9 is not CPython.
+    assert run.baseline == "cpython-3.13"
+    assert "- **Baseline:** cpython-3.13 (the newest GIL-enabled CPython of the run)" in render()
+
+
+def test_run_json_baseline_is_used_and_argument_wins(tmp_path):
+    run_dir = copy_run(tmp_path)
+    run_dir.update_run(baseline="pypy3.9")
+    assert "- **Baseline:** pypy3.9 (chosen when the run was planned)" in render(run_dir)
+    assert "- **Baseline:** cpython-3.11 (chosen for this report)" in render(run_dir, "cpython-3.11")
+
+
+def test_explicit_baseline_changes_ratios():
+    default = table_rows(render(), "### primes")["pure kmax=500"]
+    other = table_rows(render(baseline="cpython-3.11"), "### primes")["pure kmax=500"]
+    assert default[1].endswith("· baseline") and not other[1].endswith("· baseline")
+    assert other[0].endswith("· baseline")
+    b311, b313 = benchmark("cpython-3.11", "primes/pure@500"), benchmark("cpython-3.13", "primes/pure@500")
+    assert report.speed_text(report.speed_ratio(b311, b313)) in other[1]
+    assert report.speed_text(report.speed_ratio(b313, b311)) in default[0]
+
+
+def test_summary_when_the_baseline_is_fastest():
+    text = render(baseline="pypy3.9")
+    assert "- **primes** (`pure`, kmax=500): fastest is **pypy3.9**, the baseline, at 832 us ± 42 us; next is " in text
+    assert "3. pypy3.9 (baseline)" not in text and "1. pypy3.9 (baseline)" in text
+
+
+def test_unknown_baseline_lists_valid_ids():
+    with pytest.raises(ValueError) as error:
+        render(baseline="cpython-3.99")
+    message = str(error.value)
+    assert "'cpython-3.99'" in message
+    assert "valid ids: " + ", ".join(IDS) in message
+
+
+def test_failed_cell_shows_kind_in_table_and_reason_below():
+    text = render()
+    row = table_rows(text, "### countdown")["processes ×2"]
+    assert row[IDS.index("pypy3.9")] == "— not run: crash"
+    failures = table_rows(text, "## Cells that did not run")
+    assert failures["pypy3.9"] == [
+        f"`{CRASHED.name}`",
+        "crash",
+        "a pyperf worker was killed by SIGSEGV",
+        "`logs/pypy3.9/countdown__processes-2@1000000.log`",
+    ]
+    assert "- **Cells:** 27 of 28 ran, 1 failed" in text
+
+
+def test_whole_column_failure_marks_every_cell(tmp_path):
+    run_dir = copy_run(tmp_path)
+    run_dir.record_failure("cpython-3.13t", "*", CellFailure("install failed", "pip install pyperf==2.10.0 failed"))
+    text = render(run_dir)
+    for row in table_rows(text, "### countdown").values():
+        assert row[IDS.index("cpython-3.13t")] == "— not run: install failed"
+    failures = table_rows(text, "## Cells that did not run")
+    assert failures["cpython-3.13t"] == ["all cells", "install failed", "pip install pyperf==2.10.0 failed", ""]
+
+
+def test_fastest_cell_of_each_row_is_bold():
+    text = render()
+    for workload in SMALL_WORKLOADS:
+        rows = table_rows(text, f"### {workload.name}")
+        for cell in workload.cells():
+            means = {}
+            for iid in IDS:
+                if not (iid == "pypy3.9" and cell == CRASHED):
+                    means[iid] = benchmark(iid, cell.name).mean()
+            row = rows[report.row_label(workload, cell)]
+            bold = [IDS[i] for i, text_ in enumerate(row) if text_.startswith("**") and text_.endswith("**")]
+            assert bold == [min(means, key=means.get)], cell.name
+
+
+def test_same_samples_are_not_significant():
+    bench = benchmark("cpython-3.11", "primes/pure@500")
+    assert report.significance(bench, bench) == "n.s."
+    assert report.cell_text(bench, bench, is_baseline=False, fastest=False).endswith("1.00× faster (n.s.)")
+
+
+def test_clearly_different_samples_are_significant():
+    cpython, pypy = benchmark("cpython-3.13", "primes/pure@500"), benchmark("pypy3.9", "primes/pure@500")
+    assert report.significance(cpython, pypy) is None
+    assert "(n.s.)" not in report.cell_text(pypy, cpython, is_baseline=False, fastest=True)
+
+
+def test_samples_of_different_sizes_are_not_tested():
+    bench = benchmark("cpython-3.11", "primes/pure@500")
+    fewer = pyperf.Benchmark(bench.get_runs()[:-1])  # one round fewer
+    assert fewer.get_nvalue() < bench.get_nvalue()
+    assert report.significance(bench, fewer) == "not tested"
+    assert report.cell_text(fewer, bench, is_baseline=False, fastest=False).endswith("(not tested)")
+
+
+def test_speed_wording():
+    assert report.speed_text(1.523) == "1.52× faster"
+    assert report.speed_text(1 / 1.3) == "1.30× slower"
+    assert report.speed_text(46.6) == "46.6× faster"
+    assert report.speed_text(153.2) == "153× faster"
+
+
+def test_interpreters_table_and_those_left_out():
+    text = render()
+    rows = table_rows(text, "## Interpreters")
+    assert rows["pypy3.9"][1] == "3.9.16 (PyPy 7.3.11)"
+    assert rows["cpython-3.13t"][2:4] == ["yes", "off"]  # free-threaded build, GIL off in the workers
+    assert rows["cpython-3.13"][-1] == "baseline"
+    assert "- too old: the workloads need Python 3.9+: cpython-2.7 (2.7.18, pyenv)" in text
+    assert "- not selected (use `--interpreters all`): cpython-3.9 (3.9.18, pyenv)" in text
+
+
+def test_gil_state_disagreeing_with_the_probe_is_said():
+    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
+    column = run.column("cpython-3.13t")
+    probe_said_on = replace(column, interpreter=replace(column.interpreter, gil_enabled=True))
+    assert report.gil_at_run_time(column) == "off"
+    assert report.gil_at_run_time(probe_said_on) == "off (the probe said on)"
+
+
+def test_summary_answers_from_the_numbers():
+    text = render().split("## What should I use?", 1)[1].split("\n## ", 1)[0]
+    assert "- **Overall** (geometric mean of speed-ups over cpython-3.13, on the cells both ran): 1. pypy3.9" in text
+    assert "- **countdown** (`serial`, n=1,000,000): fastest is **pypy3.9**" in text
+    assert "- **Threads** (countdown, n=1,000,000; speed-up of threads ×2 over threads ×1): " in text
+    assert "cpython-3.13t" in text and "(GIL off)" in text
+
+
+def test_threads_speedup_is_ratio_of_means():
+    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
+    [(workload, size, speedups)] = report.thread_scaling(run)
+    assert (workload.name, size) == ("countdown", 1_000_000)
+    one = benchmark("cpython-3.13t", "countdown/threads-1@1000000")
+    two = benchmark("cpython-3.13t", "countdown/threads-2@1000000")
+    assert speedups["cpython-3.13t"] == one.mean() / two.mean()
+
+
+def test_scaling_table_has_workers_and_vs_serial_rows():
+    rows = table_rows(render(), "## Scaling with workers")
+    assert list(rows) == [
+        "countdown threads ×1",
+        "countdown threads ×2",
+        "countdown threads ×2 vs serial",
+        "countdown processes ×1",
+        "countdown processes ×2",
+        "countdown processes ×2 vs serial",
+    ]
+    assert rows["countdown threads ×1"] == ["1.00× (100 %)"] * 4
+    assert rows["countdown processes ×2"][IDS.index("pypy3.9")] == "—"
+
+
+def test_geometric_mean_counts_only_cells_both_ran():
+    rows = table_rows(render(), "## Geometric mean")
+    assert rows["pypy3.9"][1] == "6 of 7"  # its crashed cell counts for neither side
+    assert rows["cpython-3.13"] == ["baseline", "7 of 7"]
+
+
+def test_drift_has_a_column_per_round():
+    text = render()
+    rows = table_rows(text, "## Machine drift")
+    assert list(rows) == IDS
+    assert all(len(cells) == 3 for cells in rows.values())  # round 1, round 2, spread
+    assert "ratios between columns are the figures to trust" in text
+
+
+def test_incomplete_run_says_how_to_resume(tmp_path):
+    run_dir = copy_run(tmp_path)
+    run_dir.update_run(status="measuring")
+    run_dir.results_file("cpython-3.13t").unlink()
+    text = render(run_dir)
+    # 7 cells x 2 rounds of cpython-3.13t were never measured.
+    assert f"14 steps not run — resume with `nox -s matrix -- --resume {RUN_ID}`" in text
+    assert "- **Cells:** 20 of 28 ran, 1 failed, 7 not run yet" in text
+    assert table_rows(text, "### primes")["pure kmax=500"][IDS.index("cpython-3.13t")] == "— not run yet"
+
+
+def test_cells_the_registry_added_since_are_not_blamed_on_the_run():
+    # The registry's own workloads have countdown at n=5,000,000 and 4 workers, which the fixture never ran.
+    text = report.render_report(RUN)
+    assert "- **Cells:** 8 of 36 ran, 0 failed, 28 not in this run" in text
+    assert table_rows(text, "### countdown")["threads ×4"] == ["— not in this run"] * 4
+    assert "Left out: the result files also hold cells that the workloads no longer define: " in text
+    assert "`countdown/serial@1000000`" in text
+
+
+def test_write_report_writes_run_and_latest(tmp_path):
+    paths = report.write_report(RUN, reports_dir=tmp_path / "reports", workloads=SMALL_WORKLOADS)
+    assert paths == [tmp_path / "reports" / f"{RUN_ID}.md", tmp_path / "reports" / "latest.md"]
+    assert all(path.read_text(encoding="utf-8") == render() for path in paths)
+
+
+def test_write_report_defaults_to_run_json_reports_dir(tmp_path):
+    run_dir = copy_run(tmp_path)
+    run_dir.update_run(reports_dir=str(tmp_path / "published"))
+    paths = report.write_report(run_dir, workloads=SMALL_WORKLOADS)
+    assert sorted(path.name for path in (tmp_path / "published").iterdir()) == sorted(p.name for p in paths)
+
+
+def test_failures_file_format_is_the_one_results_writes():
+    # The fixture's failures came through RunDir.record_failure: guard against hand edits drifting from it.
+    data = json.loads(RUN.failures_file("pypy3.9").read_text())
+    assert set(data) == {CRASHED.name}
+    assert set(data[CRASHED.name]) == {"kind", "reason", "log"}
