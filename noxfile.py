@@ -7,6 +7,8 @@ selected interpreters, `measure` (interleaved pyperf rounds across all of them) 
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 
 from interpmatrix import cli, discovery  # noqa: E402
+from interpmatrix import provision as provisioning  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
 nox.options.sessions = ["matrix"]
@@ -22,9 +25,19 @@ nox.options.sessions = ["matrix"]
 nox.options.reuse_venv = "yes"
 
 INTERPRETERS = discovery.discover()
+BY_ID = {interpreter.id: interpreter for interpreter in INTERPRETERS}
 TABULATE = "tabulate==0.10.0"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
+
+
+@nox.session(python=False)
+def provision(session: nox.Session) -> None:
+    """Get PyPy and a free-threaded CPython with its same-source GIL twin where missing (-- --only pypy)."""
+    args = cli.provision_parser().parse_args(session.posargs)
+    failed = [outcome for outcome in provisioning.provision(args.only, echo=session.log) if not outcome.ok]
+    if failed:
+        session.error("; ".join(f"{outcome.family} not provisioned: {outcome.error}" for outcome in failed))
 
 
 @nox.session(python=False)
@@ -33,8 +46,19 @@ def matrix(session: nox.Session) -> None:
     if "--help" in session.posargs or "-h" in session.posargs:
         cli.matrix_parser().print_help()
         return
+    posargs = list(session.posargs)
+    outcomes = None
     try:
-        plan = cli.plan_matrix(session.posargs, INTERPRETERS)
+        cli.matrix_parser().parse_args(posargs)  # refuse bad options before provisioning anything
+        if "--no-provision" not in posargs and "--resume" not in posargs:
+            outcomes = [outcome.to_dict() for outcome in provisioning.provision(echo=session.log)]
+            if {i.id for i in discovery.discover()} != {i.id for i in INTERPRETERS}:
+                # Sessions are made when this file loads: only a fresh nox has a bench session for the new ones.
+                session.log("new interpreters were provisioned: restarting nox so each gets its bench session")
+                session.run(sys.executable, "-m", "nox", "-f", __file__, "-s", "matrix", "--", *posargs,
+                            "--no-provision", f"--provisioning={json.dumps(outcomes)}", external=True)
+                return
+        plan = cli.plan_matrix(posargs, INTERPRETERS, outcomes)
     except cli.UsageError as error:
         session.error(str(error))
     session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
@@ -44,17 +68,34 @@ def matrix(session: nox.Session) -> None:
     session.notify("report", posargs=[str(plan.run_dir.path)])
 
 
+def _rebuild_if_stale(session: nox.Session, interpreter: discovery.Interpreter) -> None:
+    """Rebuild a reused venv that another interpreter made.
+
+    Ids name the newest build of a minor, so `cpython-3.13` can change interpreter between runs (a newer patch is
+    installed); nox reuses a venv by session name without checking, which would measure the old interpreter.
+    """
+    config = Path(session.virtualenv.location) / "pyvenv.cfg"
+    lines = config.read_text().splitlines() if config.exists() else []
+    made_by = dict(line.split(" = ", 1) for line in lines if " = " in line).get("base-executable", "")
+    if made_by and not (Path(made_by).exists() and os.path.samefile(made_by, interpreter.executable)):
+        session.log(f"the venv was made by {made_by}, not {interpreter.executable}: rebuilding it")
+        session.virtualenv.reuse_existing = False
+        session.virtualenv.create()
+
+
 @nox.session
 @nox.parametrize("python", [nox.param(i.executable, id=i.id) for i in INTERPRETERS if i.supported])
 def bench(session: nox.Session) -> None:
     """Build one interpreter's venv with pyperf and record what it says about itself."""
+    interpreter = BY_ID[session.name[len("bench(") : -1]]
+    _rebuild_if_stale(session, interpreter)
     venv_python = str(Path(session.bin) / "python")
     if not session.posargs:
         session.install(*cli.BENCH_REQUIREMENTS)
         session.run("python", PROBE)
         return
     run_dir = RunDir(Path(session.posargs[0]))
-    interpreter_id = session.name[len("bench(") : -1]
+    interpreter_id = interpreter.id
     try:
         session.install(*cli.BENCH_REQUIREMENTS)
     except nox.command.CommandFailed as failure:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from . import discovery
 from .discovery import Interpreter
+from .provision import FAMILIES
 from .profiles import PROFILES, find_profile, profile_names
 from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
@@ -64,6 +66,13 @@ def matrix_parser() -> argparse.ArgumentParser:
         metavar="RUN_ID",
         help="continue an interrupted run (default: the latest), skipping the cells already done",
     )
+    parser.add_argument(
+        "--no-provision",
+        action="store_true",
+        help="use only the interpreters already present; do not run `nox -s provision` first",
+    )
+    # What provisioning did before this run, handed on when nox restarts itself to see new interpreters.
+    parser.add_argument("--provisioning", type=json.loads, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", type=Path, default=REPORTS_DIR, help=argparse.SUPPRESS)
     return parser
@@ -96,7 +105,20 @@ def host_facts() -> dict[str, object]:
     return {"cpu": cpu, "cores": os.cpu_count(), "os": os_name, "hostname": platform.node()}
 
 
-def plan_matrix(argv: Sequence[str], interpreters: Sequence[Interpreter] | None = None) -> Plan:
+def provision_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s provision --",
+        description="Get PyPy and a free-threaded CPython with its same-source GIL twin, where missing.",
+    )
+    parser.add_argument("--only", choices=FAMILIES, action="append", help="provision only this family (repeatable)")
+    return parser
+
+
+def plan_matrix(
+    argv: Sequence[str],
+    interpreters: Sequence[Interpreter] | None = None,
+    provisioning: Sequence[dict[str, object]] | None = None,
+) -> Plan:
     """Validate the options, pick the interpreters, and write run.json (or reopen it with --resume).
 
     Raises ``UsageError`` before anything is written when a name is unknown.
@@ -148,6 +170,7 @@ def plan_matrix(argv: Sequence[str], interpreters: Sequence[Interpreter] | None 
             "host": host_facts(),
             "bench_requirements": list(BENCH_REQUIREMENTS),
             "reports_dir": str(args.reports_dir),
+            "provisioning": list(provisioning if provisioning is not None else args.provisioning or []),
             "started": datetime.now(timezone.utc).isoformat(),
             "status": "planned",
         }
@@ -157,16 +180,19 @@ def plan_matrix(argv: Sequence[str], interpreters: Sequence[Interpreter] | None 
 
 def record_venv(run_dir: RunDir, interpreter_id: str, venv_python: str, probe_json: str | None, error: str | None) -> None:
     """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
-    import json
-
     record: dict[str, object] = {"venv_python": venv_python, "setup_error": error}
     if probe_json is not None:
         answer = json.loads(probe_json.strip().splitlines()[-1])
         base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)
         # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
         facts = discovery.interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
-        facts["executable"] = base["executable"]
+        facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""))
         record["interpreter"] = facts
+        expected = (base["implementation"], base["version"], base["free_threaded"])
+        got = (answer["implementation"], answer["version"], answer["free_threaded"])
+        if got != expected and error is None:
+            # Never measure one interpreter under another's name.
+            record["setup_error"] = f"the venv runs {got}, not the discovered {expected}: delete .nox and re-run"
     run_dir.write_interpreter(interpreter_id, record)
 
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +28,8 @@ if log.level == logging.NOTSET:
 T = TypeVar("T")
 
 PROBE_SCRIPT = Path(__file__).resolve().with_name("probe.py")
+# Written last by a finished provisioned build (interpmatrix.provision): a folder without it is incomplete.
+MARKER = "interpmatrix-provisioned.json"
 MIN_SUPPORTED = (3, 9)  # the workloads use 3.9 syntax
 _MIN_TEXT = "%d.%d" % MIN_SUPPORTED
 # Best first: when one binary is found several ways, the most specific origin names it.
@@ -68,6 +70,8 @@ class Interpreter:
     cflags: str
     shared: bool
     origin: str  # one of ORIGINS
+    prefix: str = ""  # sys.prefix: where a provisioned build keeps its marker
+    twin: str = ""  # id of the same-source build with the other GIL setting (provisioned builds only)
 
     @property
     def minor(self) -> str:
@@ -107,10 +111,10 @@ class Interpreter:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Interpreter:
-        missing = [f.name for f in fields(cls) if f.name not in data]
+        missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
         if missing:
             raise ValueError(f"interpreter record lacks {', '.join(missing)}: re-run discovery to refresh it")
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def _identity(path: str | Path) -> object:
@@ -159,6 +163,7 @@ def candidates(environ: Mapping[str, str] | None = None) -> list[tuple[Path, str
              (Path(env.get("PYENV_ROOT") or home / ".pyenv") / "versions", "pyenv"),
              (Path(env.get("UV_PYTHON_INSTALL_DIR") or data_home / "uv" / "python"), "uv")]
     found = [(p, origin) for root, origin in roots for bin_dir in sorted(root.glob("*/bin"))
+             if origin != "provisioned" or (bin_dir.parent / MARKER).exists()
              for p in _executables(bin_dir)]
     for entry in env.get("PATH", "").split(os.pathsep):
         if entry:  # an empty entry means the current directory: never run what happens to lie there
@@ -206,8 +211,28 @@ def probe(path: Path, timeout: float = 15, env: Mapping[str, str] | None = None)
 def interpreter_from_probe(answer: dict, origin: str, id: str) -> Interpreter:
     """One probe answer as an Interpreter; ``executable`` is the real binary the answer reports."""
     record = {f.name: answer.get(f.name) for f in fields(Interpreter)}
-    record.update(id=id, origin=origin, executable=answer.get("realpath") or answer["executable"])
+    record.update(id=id, origin=origin, executable=answer.get("realpath") or answer["executable"],
+                  prefix=answer.get("prefix") or "", twin="")
     return Interpreter.from_dict(record)
+
+
+def read_marker(prefix: str | Path) -> dict | None:
+    """What interpmatrix.provision recorded about a build it made, or None for any other interpreter."""
+    try:
+        return json.loads((Path(prefix) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def link_twins(interpreters: list[Interpreter]) -> list[Interpreter]:
+    """Point each provisioned free-threaded build and its same-source GIL build at each other, by id."""
+    by_folder = {Path(i.prefix).name: i for i in interpreters if i.origin == "provisioned" and i.prefix}
+    linked = []
+    for interp in interpreters:
+        marker = read_marker(interp.prefix) if interp.origin == "provisioned" and interp.prefix else None
+        other = by_folder.get(marker.get("twin", "")) if marker else None
+        linked.append(replace(interp, twin=other.id) if other else interp)
+    return linked
 
 
 def _name(interp: Interpreter, full: bool) -> str:
@@ -256,18 +281,21 @@ def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
         answers = list(pool.map(lambda candidate: probe(candidate[0], env=environ), found))
     # The active version's shim and the binary it runs report one binary: one interpreter.
     working = [(answer, origin) for answer, (_, origin) in zip(answers, found) if answer is not None]
-    return assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"])))
+    return link_twins(assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"]))))
 
 
 def default_selection(interpreters: Iterable[Interpreter]) -> list[Interpreter]:
-    """Newest patch of each supported CPython minor (GIL builds), every free-threaded build, every PyPy."""
+    """Newest patch of each supported CPython minor (GIL builds), every free-threaded build and its twin, every PyPy."""
     interpreters = [i for i in interpreters if i.supported]
     newest: dict[str, Interpreter] = {}
     for interp in interpreters:
         if interp.implementation == "cpython" and not interp.free_threaded:
             newest[interp.minor] = max(newest.get(interp.minor, interp), interp, key=_freshness)
     chosen = set(newest.values())
-    return [i for i in interpreters if i in chosen or i.free_threaded or i.implementation == "pypy"]
+    # A free-threaded build is only fairly compared with its same-source twin: take the twin even if it is not newest.
+    twins = {i.twin for i in interpreters if i.free_threaded and i.twin}
+    return [i for i in interpreters
+            if i in chosen or i.free_threaded or i.id in twins or i.implementation == "pypy"]
 
 
 def select(interpreters: Iterable[Interpreter], spec: str | None) -> list[Interpreter]:
@@ -301,7 +329,7 @@ def interpreters_table(interpreters: Iterable[Interpreter]) -> tuple[list[str], 
     for i in interpreters:
         version = f"{i.version} (PyPy {i.implementation_version})" if i.implementation == "pypy" else i.version
         selected = f"too old (< {_MIN_TEXT})" if not i.supported else "yes" if i in default else "no"
-        rows.append([i.id, i.implementation, version, "yes" if i.free_threaded else "no",
+        rows.append([f"{i.id} (twin of {i.twin})" if i.twin else i.id, i.implementation, version, "yes" if i.free_threaded else "no",
                      "on" if i.gil_enabled else "off", i.jit, i.build_flags, i.compiler, i.origin, i.executable,
                      selected])
     return headers, rows

@@ -104,7 +104,7 @@ WORKLOADS: tuple[Workload, ...] = (
         ),
         seeds=("000 Speed", "001 Python is only slow if you use it wrong", "003 GIL", "004 CPython, Grumpy, PyPy"),
         size_label="n",
-        sizes=(5_000_000,),
+        sizes=(2_000_000,),
         reference="serial",
         variants=(
             Variant("serial", "Beazley's `while n > 0: n -= 1`, in the calling thread"),

@@ -599,7 +599,7 @@ def interpreters_section(run: Run) -> str:
     ]
     rows = [
         [
-            column.id,
+            f"{column.id} (twin of {column.interpreter.twin})" if column.interpreter.twin else column.id,
             column.interpreter.implementation,
             version_text(column.interpreter),
             "yes" if column.interpreter.free_threaded else "no",
@@ -623,6 +623,9 @@ def interpreters_section(run: Run) -> str:
     if left_out:
         lines += ["", "Found on the machine but not run:", ""]
         lines += [f"- {reason}: {', '.join(names)}" for reason, names in left_out.items()]
+    missing = provisioning_lines(run)
+    if missing:
+        lines += ["", *missing]
     return "\n".join(lines)
 
 
@@ -765,6 +768,80 @@ def geomean_section(run: Run) -> str | None:
             _table(["interpreter", f"speed vs {run.baseline}", "cells"], rows),
         ]
     )
+
+
+# CPython's documentation ("Python support for free threading"): the single-threaded cost of a free-threaded build.
+PUBLISHED_FREE_THREADING_COST = {"3.13": "about 40 % (pyperformance)", "3.14": "about 5-10 %"}
+
+
+def _free_threading_figures(run: Run, ft: Column, other: Column) -> tuple[float | None, int, list[str]]:
+    """(geometric-mean slowdown of single-thread cells, their count, multi-thread speed-ups) of ``ft`` vs ``other``.
+
+    Single-thread cells are those without workers or with one worker: what a program that never starts a thread
+    pays for free-threading. Thread cells with more workers show what it buys.
+    """
+    single, speedups = [], []
+    for cell in run.cells:
+        base, bench = other.benchmark(cell), ft.benchmark(cell)
+        if base is None or bench is None:
+            continue
+        if cell.workers in (None, 1):
+            single.append(bench.mean() / base.mean())
+        elif cell.variant == "threads":
+            speedups.append(f"{cell.workload} {cell.label}: {speed_text(speed_ratio(base, bench))}")
+    cost = geometric_mean(single) - 1 if single else None
+    return cost, len(single), speedups
+
+
+def free_threading_section(run: Run) -> str | None:
+    """The cost of free-threading, measured only against a same-source GIL twin, beside the published figure.
+
+    Against any other GIL build of the same minor (Debian's, pyenv's) the difference mixes in their build flags, so
+    that comparison is shown too, labelled as such, to show how much a twin matters.
+    """
+    in_run = {column.id: column for column in run.columns}
+    lines = []
+    for ft in run.columns:
+        if not ft.interpreter.free_threaded:
+            continue
+        minor = ft.interpreter.minor
+        published = PUBLISHED_FREE_THREADING_COST.get(minor, "not published")
+        twin = in_run.get(ft.interpreter.twin)
+        if twin is None:
+            reason = "it has no same-source GIL twin in this run (`nox -s provision` builds one)"
+            lines.append(f"- **{ft.id}**: not measured: {reason}. Published single-thread cost: {published}.")
+        else:
+            cost, count, speedups = _free_threading_figures(run, ft, twin)
+            figure = "no cell ran on both" if cost is None else (
+                f"{percent(cost, signed=True)} time on single-thread cells (geometric mean of {count})")
+            threads = f"; with threads: {', '.join(speedups)}" if speedups else ""
+            lines.append(
+                f"- **{ft.id}** against its twin **{twin.id}** (same source, same flags): {figure}{threads}. "
+                f"Published single-thread cost for {minor}: {published}."
+            )
+        for other in run.columns:
+            unrelated = (other is not twin and other.interpreter.implementation == "cpython"
+                         and not other.interpreter.free_threaded and other.interpreter.minor == minor)
+            if unrelated:
+                cost, count, _ = _free_threading_figures(run, ft, other)
+                if cost is not None:
+                    lines.append(
+                        f"  - against {other.id} ({other.interpreter.version}, {other.interpreter.origin} build, "
+                        f"{other.interpreter.build_flags}), not a twin: {percent(cost, signed=True)} "
+                        "- the difference mixes in how the two were built."
+                    )
+    if not lines:
+        return None
+    return "\n".join(["## Cost of free-threading", "", *lines])
+
+
+def provisioning_lines(run: Run) -> list[str]:
+    """What `nox -s provision` could not get before this run, and why: the reason a family has no column."""
+    return [
+        f"- not provisioned: {record['family']}: {record['error']}"
+        for record in run.info.get("provisioning", [])
+        if record.get("error")
+    ]
 
 
 def failures_section(run: Run) -> str:
@@ -914,6 +991,7 @@ def render_report(
     sections = [
         header_section(run),
         summary_section(run),
+        free_threading_section(run),
         interpreters_section(run),
         workload_sections(run),
         scaling_section(run),

@@ -221,3 +221,30 @@ def test_discover_finds_this_interpreter_and_drops_fakes(tmp_path):
     assert len({i.id for i in found}) == len(found)
     # One binary under several names (symlinks, hard links, the active pyenv shim) is one interpreter.
     assert len({os.stat(e)[1:3] for e in executables}) == len(found)
+
+
+def test_provisioned_twins_point_at_each_other(tmp_path):
+    """A provisioned free-threaded build and its same-source GIL build, linked by their markers."""
+    ft_answer = next(a for a, _ in recorded() if a["free_threaded"])
+    gil_answer = next(a for a, _ in recorded() if a["version"] == "3.13.0")
+    ft_prefix, gil_prefix = tmp_path / "cpython-3.13.5-x-ft", tmp_path / "cpython-3.13.5-x-gil"
+    for prefix, family, other in ((ft_prefix, "free-threaded", gil_prefix), (gil_prefix, "twin", ft_prefix)):
+        prefix.mkdir()
+        (prefix / discovery.MARKER).write_text(json.dumps({"family": family, "twin": other.name}))
+    twin_answer = variant(gil_answer, version="3.13.5", implementation_version="3.13.5", prefix=str(gil_prefix),
+                          realpath=str(gil_prefix / "bin" / "python3.13"))
+    ft_answer = variant(ft_answer, prefix=str(ft_prefix))
+    others = [(a, o) for a, o in recorded() if not a["free_threaded"]]
+    linked = by_id(discovery.link_twins(assign_ids(others + [(ft_answer, "provisioned"), (twin_answer, "provisioned")])))
+    assert linked["cpython-3.13t"].twin == "cpython-3.13"
+    assert linked["cpython-3.13"].twin == "cpython-3.13t"
+    assert linked["cpython-3.13.0"].twin == ""  # pyenv's build is no twin of anything
+    headers, rows = interpreters_table(linked.values())
+    assert ["cpython-3.13t (twin of cpython-3.13)"] in [row[:1] for row in rows]
+
+
+def test_default_selection_takes_the_twin_of_a_free_threaded_build(found):
+    # Debian's 3.11.2 is not the newest 3.11, so only being a free-threaded build's twin brings it in.
+    linked = [Interpreter.from_dict({**i.to_dict(), "twin": "cpython-3.11.2"}) if i.free_threaded else i for i in found]
+    assert "cpython-3.11.2" not in [i.id for i in default_selection(found)]
+    assert "cpython-3.11.2" in [i.id for i in default_selection(linked)]

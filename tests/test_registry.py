@@ -59,7 +59,7 @@ def test_cell_names_round_trip() -> None:
     for workload in WORKLOADS:
         for cell in workload.cells():
             assert Cell.parse(cell.name) == cell
-    assert Cell.parse("countdown/threads-2@5000000").label == "threads ×2"
+    assert Cell.parse("countdown/threads-2@2000000").label == "threads ×2"
     with pytest.raises(ValueError, match="not a cell name"):
         Cell.parse("countdown")
 
@@ -67,9 +67,9 @@ def test_cell_names_round_trip() -> None:
 def test_countdown_cells() -> None:
     names = [cell.name for cell in find_workload("countdown").cells()]
     assert names == [
-        "countdown/serial@5000000",
-        *(f"countdown/threads-{n}@5000000" for n in (1, 2, 4)),
-        *(f"countdown/processes-{n}@5000000" for n in (1, 2, 4)),
+        "countdown/serial@2000000",
+        *(f"countdown/threads-{n}@2000000" for n in (1, 2, 4)),
+        *(f"countdown/processes-{n}@2000000" for n in (1, 2, 4)),
     ]
 
 

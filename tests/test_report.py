@@ -92,6 +92,7 @@ def test_sections_come_in_order():
     assert headings == [
         f"# interpmatrix report: {RUN_ID}",
         "## What should I use?",
+        "## Cost of free-threading",
         "## Interpreters",
         "## Pure-Python CPU, threads and processes",
         "### countdown",
@@ -211,8 +212,8 @@ def test_interpreters_table_and_those_left_out():
     text = render()
     rows = table_rows(text, "## Interpreters")
     assert rows["pypy3.9"][1] == "3.9.16 (PyPy 7.3.11)"
-    assert rows["cpython-3.13t"][2:4] == ["yes", "off"]  # free-threaded build, GIL off in the workers
-    assert rows["cpython-3.13"][-1] == "baseline"
+    assert rows["cpython-3.13t (twin of cpython-3.13)"][2:4] == ["yes", "off"]  # free-threaded build, GIL off in the workers
+    assert rows["cpython-3.13 (twin of cpython-3.13t)"][-1] == "baseline"
     assert "- too old: the workloads need Python 3.9+: cpython-2.7 (2.7.18, pyenv)" in text
     assert "- not selected (use `--interpreters all`): cpython-3.9 (3.9.18, pyenv)" in text
 
@@ -308,3 +309,20 @@ def test_failures_file_format_is_the_one_results_writes():
     data = json.loads(RUN.failures_file("pypy3.9").read_text())
     assert set(data) == {CRASHED.name}
     assert set(data[CRASHED.name]) == {"kind", "reason", "log"}
+
+
+def test_free_threading_cost_is_measured_against_the_twin_only():
+    text = render()
+    section = text.split("## Cost of free-threading", 1)[1].split("\n## ", 1)[0]
+    assert "**cpython-3.13t** against its twin **cpython-3.13** (same source, same flags)" in section
+    assert "Published single-thread cost for 3.13: about 40 %" in section
+    assert "countdown threads ×2:" in section
+    assert "| cpython-3.13t (twin of cpython-3.13) |" in text
+
+
+def test_not_provisioned_families_are_reported(tmp_path):
+    copy = tmp_path / "run-small"
+    shutil.copytree(RUN.path, copy)
+    run_dir = RunDir(copy)
+    run_dir.update_run(provisioning=[{"family": "pypy", "error": "no source of PyPy worked: uv: skipped"}])
+    assert "- not provisioned: pypy: no source of PyPy worked: uv: skipped" in render(run_dir)

@@ -45,7 +45,7 @@ def _describe_answer(answer):
 def main(workload, variants, reference):
     runner = pyperf.Runner(add_cmdline_args=_forward_args)
     # The benchmark name comes from the harness (interpmatrix.registry.Cell.name), so it is spelled in one place.
-    runner.argparser.add_argument("--cell", required=True, help="benchmark name, e.g. countdown/threads-2@5000000")
+    runner.argparser.add_argument("--cell", required=True, help="benchmark name, e.g. countdown/threads-2@2000000")
     runner.argparser.add_argument("--variant", required=True, help="one of: " + ", ".join(variants))
     runner.argparser.add_argument("--size", type=int, required=True)
     runner.argparser.add_argument("--workers", type=int, default=None)

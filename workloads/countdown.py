@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from _harness import main
 
-DEFAULT_N = 5000000
+DEFAULT_N = 2000000
 
 
 def countdown(n):

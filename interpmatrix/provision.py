@@ -1,0 +1,382 @@
+"""Get the interpreters the matrix compares when the machine lacks them: PyPy, and a free-threaded CPython with its twin.
+
+The twin is a GIL-enabled build of the same source with the same configure flags: comparing a free-threaded build
+with an unrelated CPython of the same minor (Debian's, pyenv's) measures their builds as much as free-threading.
+
+Sources are tried in order, each with a short time-out so an unreachable one costs seconds: what is already present
+(discovery), uv, the CPython tarball from python.org, Debian's packages (PyPy from the distribution; the CPython source
+package, fetched through a private apt configuration that leaves the system's untouched). Everything lands in the
+per-user cache (``discovery.cache_dir()``), keyed by version and flags, and is reused by later runs. A finished
+install carries a marker file (``MARKER``); discovery only trusts provisioned folders that have one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import discovery
+
+MARKER = discovery.MARKER
+FAMILIES = ("pypy", "free-threaded")
+# Plain builds: no PGO/LTO keeps a pair of builds near 10 minutes on 2 cores. Both twins get exactly these flags.
+CPYTHON_CONFIGURE_FLAGS: tuple[str, ...] = ()
+FREE_THREADED_FLAG = "--disable-gil"
+# Newest first: the first one whose source can be had is built.
+CPYTHON_MINORS = ("3.15", "3.14", "3.13")
+DEBIAN_SOURCE_SUITE = "trixie"
+PYTHON_ORG_FTP = "https://www.python.org/ftp/python/"
+NETWORK_TIMEOUT = 5.0
+DOWNLOAD_TIMEOUT = 300.0
+HEARTBEAT = 30.0
+
+Log = Callable[[str], None]
+
+
+class ProvisionError(RuntimeError):
+    """A source could not deliver; the message says why and what to try."""
+
+
+@dataclass
+class Outcome:
+    """What provisioning one family did: the sources tried, in order, and what each said."""
+
+    family: str
+    tried: list[tuple[str, str]] = field(default_factory=list)  # (source, what happened)
+    provided: list[str] = field(default_factory=list)  # folders or executables now present
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, object]:
+        """What run.json keeps, so the report can say why a family has no column."""
+        return {"family": self.family, "tried": [list(t) for t in self.tried], "provided": self.provided,
+                "error": self.error, "seconds": round(self.seconds, 1)}
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def cache_key(version: str, flags: Sequence[str]) -> str:
+    """Folder names carry the version and a hash of the flags shared by both twins."""
+    digest = hashlib.sha256(json.dumps([version, list(flags)]).encode()).hexdigest()[:8]
+    return f"{version}-{digest}"
+
+
+def install_dirs(cache: Path, version: str, flags: Sequence[str] = CPYTHON_CONFIGURE_FLAGS) -> tuple[Path, Path]:
+    """(free-threaded prefix, twin prefix) for one source version."""
+    key = cache_key(version, flags)
+    return cache / "interpreters" / f"cpython-{key}-ft", cache / "interpreters" / f"cpython-{key}-gil"
+
+
+# --- running commands -----------------------------------------------------------------------------------------
+
+
+def run_logged(command: Sequence[str], log_file: Path, stage: str, echo: Log, cwd: Path | None = None,
+               timeout: float | None = None, env: Mapping[str, str] | None = None) -> None:
+    """Run one stage with its output appended to ``log_file``, printing its elapsed time as it goes."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    echo(f"  {stage}: {' '.join(command)}")
+    with log_file.open("a") as log:
+        log.write(f"\n$ {' '.join(command)}\n")
+        log.flush()
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   env=None if env is None else dict(env), start_new_session=True)
+        while True:
+            try:
+                process.wait(timeout=HEARTBEAT)
+                break
+            except subprocess.TimeoutExpired:
+                if timeout is not None and time.monotonic() - started > timeout:
+                    process.kill()
+                    process.wait()
+                    raise ProvisionError(f"{stage} took longer than {timeout:g} s") from None
+                echo(f"  {stage}: {_elapsed(time.monotonic() - started)} so far")
+    if process.returncode != 0:
+        tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
+        raise ProvisionError(f"{stage} failed (exit {process.returncode}); last lines of {log_file}:\n{tail}")
+    echo(f"  {stage}: done in {_elapsed(time.monotonic() - started)}")
+
+
+# --- sources of a free-threaded CPython source tree -------------------------------------------------------------
+
+
+def newest_python_org_release(index_html: str, minors: Sequence[str] = CPYTHON_MINORS) -> str | None:
+    """The newest final release of the wanted minors listed in python.org's FTP index."""
+    versions = set(re.findall(r'href="(\d+\.\d+\.\d+)/"', index_html))
+    wanted = [v for v in versions if ".".join(v.split(".")[:2]) in minors]
+    return max(wanted, key=lambda v: tuple(map(int, v.split("."))), default=None)
+
+
+def fetch_python_org(cache: Path, echo: Log) -> tuple[str, Path]:
+    """(version, tarball) from python.org, or ProvisionError fast when it cannot be reached."""
+    try:
+        with urllib.request.urlopen(PYTHON_ORG_FTP, timeout=NETWORK_TIMEOUT) as response:
+            index = response.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError) as error:
+        raise ProvisionError(f"{PYTHON_ORG_FTP} unreachable within {NETWORK_TIMEOUT:g} s ({error})") from None
+    version = newest_python_org_release(index)
+    if version is None:
+        raise ProvisionError(f"no {'/'.join(CPYTHON_MINORS)} release listed at {PYTHON_ORG_FTP}")
+    tarball = cache / "src" / f"Python-{version}.tar.xz"
+    if not tarball.exists():
+        url = f"{PYTHON_ORG_FTP}{version}/Python-{version}.tar.xz"
+        echo(f"  downloading {url}")
+        tarball.parent.mkdir(parents=True, exist_ok=True)
+        partial = tarball.with_suffix(".partial")
+        try:
+            with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT) as response, partial.open("wb") as out:
+                shutil.copyfileobj(response, out)
+        except (urllib.error.URLError, OSError) as error:
+            raise ProvisionError(f"download of {url} failed: {error}") from None
+        partial.rename(tarball)
+    return version, tarball
+
+
+def debian_source_uris(sources_dir: Path = Path("/etc/apt")) -> list[str]:
+    """The Debian mirror URIs this machine's apt already uses (one-line and deb822 formats)."""
+    uris: list[str] = []
+    files = [sources_dir / "sources.list", *sorted((sources_dir / "sources.list.d").glob("*"))]
+    for path in files:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        uris += re.findall(r"^URIs:\s*(\S+)", text, flags=re.M)
+        uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, flags=re.M)
+    debian = [uri for uri in dict.fromkeys(uris) if uri.rstrip("/").endswith("/debian")]
+    return debian
+
+
+def private_apt_options(cache: Path, uri: str, suite: str = DEBIAN_SOURCE_SUITE) -> list[str]:
+    """apt options that keep its lists and downloads in our cache, leaving the system's configuration as it is."""
+    apt = cache / "apt"
+    (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (apt / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    sources = apt / "sources.list"
+    sources.write_text(f"deb-src {uri} {suite} main\n")
+    return [
+        f"-o=Dir::Etc::sourcelist={sources}",
+        "-o=Dir::Etc::sourceparts=-",
+        f"-o=Dir::State::Lists={apt / 'lists'}",
+        f"-o=Dir::Cache={apt}",
+        f"-o=Acquire::http::Timeout={NETWORK_TIMEOUT:g}",
+        "-o=APT::Sandbox::User=root",
+        "-qq",
+    ]
+
+
+def fetch_debian_source(cache: Path, echo: Log) -> tuple[str, Path]:
+    """(version, upstream tarball) from Debian's CPython source package, newest minor first."""
+    if shutil.which("apt-get") is None:
+        raise ProvisionError("apt-get is not available (not a Debian-like system)")
+    uris = debian_source_uris()
+    if not uris:
+        raise ProvisionError("no Debian mirror in /etc/apt: cannot fetch a source package")
+    options = private_apt_options(cache, uris[0])
+    log_file = cache / "logs" / "apt-source.log"
+    try:
+        run_logged(["apt-get", *options, "update"], log_file, "apt-get update (private lists)", echo, timeout=180)
+    except ProvisionError as error:
+        raise ProvisionError(f"Debian source lists unavailable: {error}") from None
+    target = cache / "src"
+    target.mkdir(parents=True, exist_ok=True)
+    reasons = []
+    for minor in CPYTHON_MINORS:
+        package = f"python{minor}"
+        existing = sorted(target.glob(f"{package}_*.orig.tar.xz"))
+        if not existing:
+            try:
+                run_logged(["apt-get", *options, "source", "--download-only", f"{package}/{DEBIAN_SOURCE_SUITE}"],
+                           log_file, f"apt-get source {package}", echo, cwd=target, timeout=DOWNLOAD_TIMEOUT)
+            except ProvisionError as error:
+                reasons.append(f"{package}: {str(error).splitlines()[0]}")
+                continue
+            existing = sorted(target.glob(f"{package}_*.orig.tar.xz"))
+        if existing:
+            version = existing[-1].name.split("_")[1].removesuffix(".orig.tar.xz")
+            return version, existing[-1]
+        reasons.append(f"{package}: no upstream tarball in the source package")
+    raise ProvisionError("no CPython source package could be downloaded: " + "; ".join(reasons))
+
+
+# --- building -----------------------------------------------------------------------------------------------------
+
+
+def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: Log,
+                  flags: Sequence[str] = CPYTHON_CONFIGURE_FLAGS) -> list[Path]:
+    """Build the free-threaded interpreter and its GIL twin from one tarball, with the same flags."""
+    ft_prefix, twin_prefix = install_dirs(cache, version, flags)
+    built = []
+    for prefix, extra, other in ((ft_prefix, [FREE_THREADED_FLAG], twin_prefix), (twin_prefix, [], ft_prefix)):
+        if discovery.read_marker(prefix):
+            echo(f"  {prefix.name}: cached")
+            built.append(prefix)
+            continue
+        configure = [f"--prefix={prefix}", *flags, *extra]
+        tree = cache / "build" / prefix.name
+        log_file = cache / "logs" / f"{prefix.name}.log"
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.rmtree(prefix, ignore_errors=True)
+        tree.mkdir(parents=True)
+        log_file.unlink(missing_ok=True)
+        echo(f"building CPython {version}{'t' if extra else ''} ({prefix.name}); log: {log_file}")
+        started = time.monotonic()
+        try:
+            run_logged(["tar", "-xf", str(tarball), "-C", str(tree), "--strip-components=1"], log_file, "unpack", echo)
+            run_logged(["./configure", *configure], log_file, "configure", echo, cwd=tree)
+            run_logged(["make", f"-j{os.cpu_count() or 1}"], log_file, "make", echo, cwd=tree)
+            run_logged(["make", "install"], log_file, "install", echo, cwd=tree)
+        except ProvisionError as error:
+            shutil.rmtree(prefix, ignore_errors=True)
+            raise ProvisionError(
+                f"{error}\nretry with: cd {tree} && ./configure {' '.join(configure)} && make && make install"
+            ) from None
+        seconds = time.monotonic() - started
+        (prefix / MARKER).write_text(json.dumps({
+            "family": "free-threaded" if extra else "twin",
+            "version": version,
+            "configure": configure,
+            "flags": list(flags),
+            "twin": other.name,
+            "source": source,
+            "build_seconds": round(seconds, 1),
+            "built": datetime.now(timezone.utc).isoformat(),
+        }, indent=2) + "\n")
+        shutil.rmtree(tree, ignore_errors=True)  # a build tree is ~400 MB; the log stays
+        echo(f"  {prefix.name}: built in {_elapsed(seconds)}")
+        built.append(prefix)
+    return built
+
+
+def provisioned_twins(cache: Path) -> list[Path]:
+    """Finished free-threaded builds of ours whose twin is finished too."""
+    found = []
+    for marker in sorted((cache / "interpreters").glob(f"*/{MARKER}")):
+        info = discovery.read_marker(marker.parent)
+        if info and info.get("family") == "free-threaded" and discovery.read_marker(cache / "interpreters" / info["twin"]):
+            found.append(marker.parent)
+    return found
+
+
+# --- the families -------------------------------------------------------------------------------------------------
+
+
+def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    outcome = Outcome("free-threaded")
+    twins = provisioned_twins(cache)
+    if twins:
+        outcome.tried.append(("present", f"used: {', '.join(p.name for p in twins)} (cached, with twins)"))
+        outcome.provided = [str(p) for p in twins]
+        return outcome
+    outcome.tried.append(("present", "skipped: no free-threaded build with a same-source GIL twin"))
+    uv = shutil.which("uv")
+    if uv is None:
+        outcome.tried.append(("uv", "skipped: uv is not installed"))
+    else:
+        minor = CPYTHON_MINORS[1]
+        try:
+            run_logged([uv, "python", "install", f"{minor}t", minor], cache / "logs" / "uv.log", "uv python install",
+                       echo, timeout=DOWNLOAD_TIMEOUT, env={**os.environ, "UV_HTTP_TIMEOUT": f"{NETWORK_TIMEOUT:g}"})
+            outcome.tried.append(("uv", f"used: uv python install {minor}t {minor} (one build system, same flags)"))
+            return outcome
+        except ProvisionError as error:
+            outcome.tried.append(("uv", f"skipped: {str(error).splitlines()[0]}"))
+    for name, fetch in (("python.org", fetch_python_org), ("Debian source package", fetch_debian_source)):
+        try:
+            version, tarball = fetch(cache, echo)
+        except ProvisionError as error:
+            outcome.tried.append((name, f"skipped: {error}"))
+            continue
+        outcome.tried.append((name, f"used: CPython {version} source, {tarball.name}"))
+        try:
+            outcome.provided = [str(p) for p in build_cpython(cache, version, tarball, f"{name}: {tarball.name}", echo)]
+        except ProvisionError as error:
+            outcome.error = f"build of CPython {version} failed: {error}"
+        return outcome
+    outcome.error = "no source of a free-threaded CPython could be reached: " + "; ".join(
+        f"{source}: {what}" for source, what in outcome.tried)
+    return outcome
+
+
+def provision_pypy(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    outcome = Outcome("pypy")
+    present = [i for i in interpreters if i.implementation == "pypy" and i.supported]
+    if present:
+        outcome.tried.append(("present", f"used: {', '.join(f'{i.id} ({i.executable})' for i in present)}"))
+        return outcome
+    outcome.tried.append(("present", "skipped: no PyPy found"))
+    uv = shutil.which("uv")
+    if uv is None:
+        outcome.tried.append(("uv", "skipped: uv is not installed"))
+    else:
+        try:
+            run_logged([uv, "python", "install", "pypy"], cache / "logs" / "uv.log", "uv python install pypy", echo,
+                       timeout=DOWNLOAD_TIMEOUT, env={**os.environ, "UV_HTTP_TIMEOUT": f"{NETWORK_TIMEOUT:g}"})
+            outcome.tried.append(("uv", "used: uv python install pypy"))
+            return outcome
+        except ProvisionError as error:
+            outcome.tried.append(("uv", f"skipped: {str(error).splitlines()[0]}"))
+    if shutil.which("apt-get") is None:
+        outcome.tried.append(("Debian package", "skipped: apt-get is not available"))
+    elif os.geteuid() != 0:
+        outcome.tried.append(("Debian package", "skipped: needs root: run `sudo apt-get install pypy3 pypy3-venv`"))
+    else:
+        # Debian's pypy3 looks for its library and standard library under /usr: it does not run unpacked elsewhere,
+        # so this source installs the package system-wide. Say so before doing it.
+        echo("PyPy: installing Debian's pypy3 and pypy3-venv with apt-get (as root: this changes the system)")
+        try:
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            log_file = cache / "logs" / "apt-pypy.log"
+            run_logged(["apt-get", "-qq", "update"], log_file, "apt-get update", echo, timeout=180, env=env)
+            run_logged(["apt-get", "install", "-y", "-qq", "pypy3", "pypy3-venv"], log_file, "apt-get install pypy3",
+                       echo, timeout=DOWNLOAD_TIMEOUT, env=env)
+            outcome.tried.append(("Debian package", "used: apt-get install pypy3 pypy3-venv"))
+            return outcome
+        except ProvisionError as error:
+            outcome.tried.append(("Debian package", f"failed: {error}"))
+    outcome.error = "no source of PyPy worked: " + "; ".join(f"{source}: {what}" for source, what in outcome.tried)
+    return outcome
+
+
+PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded}
+
+
+def provision(only: Sequence[str] | None = None, echo: Log = print,
+              environ: Mapping[str, str] | None = None) -> list[Outcome]:
+    """Provision what is missing of each family (or only the families named)."""
+    families = list(only or FAMILIES)
+    unknown = [name for name in families if name not in PROVIDERS]
+    if unknown:
+        raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; valid: {', '.join(FAMILIES)}")
+    cache = discovery.cache_dir(environ)
+    interpreters = discovery.discover(environ)
+    outcomes = []
+    for family in families:
+        started = time.monotonic()
+        echo(f"provisioning {family} (cache: {cache})")
+        outcome = PROVIDERS[family](cache, interpreters, echo)
+        outcome.seconds = time.monotonic() - started
+        for source, what in outcome.tried:
+            echo(f"  {source}: {what}")
+        echo(f"{family}: {'ready' if outcome.ok else 'NOT provisioned: ' + (outcome.error or '')}"
+             f" ({_elapsed(outcome.seconds)})")
+        outcomes.append(outcome)
+    return outcomes
