@@ -50,13 +50,14 @@ def matrix(session: nox.Session) -> None:
     outcomes = None
     try:
         cli.matrix_parser().parse_args(posargs)  # refuse bad options before provisioning anything
-        if "--no-provision" not in posargs and "--resume" not in posargs:
+        handed_on = any(arg.startswith("--provisioning=") for arg in posargs)
+        if not handed_on and "--no-provision" not in posargs and "--resume" not in posargs:
             outcomes = [outcome.to_dict() for outcome in provisioning.provision(echo=session.log)]
             if {i.id for i in discovery.discover()} != {i.id for i in INTERPRETERS}:
                 # Sessions are made when this file loads: only a fresh nox has a bench session for the new ones.
                 session.log("new interpreters were provisioned: restarting nox so each gets its bench session")
                 session.run(sys.executable, "-m", "nox", "-f", __file__, "-s", "matrix", "--", *posargs,
-                            "--no-provision", f"--provisioning={json.dumps(outcomes)}", external=True)
+                            f"--provisioning={json.dumps(outcomes)}", external=True)
                 return
         plan = cli.plan_matrix(posargs, INTERPRETERS, outcomes)
     except cli.UsageError as error:

@@ -114,6 +114,12 @@ def provision_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_line(argv: Sequence[str]) -> str:
+    """The command as the user typed it: without what nox handed on to itself after provisioning."""
+    typed = [arg for arg in argv if not arg.startswith("--provisioning=")]
+    return shlex.join(["nox", "-s", "matrix", *(["--", *typed] if typed else [])])
+
+
 def plan_matrix(
     argv: Sequence[str],
     interpreters: Sequence[Interpreter] | None = None,
@@ -160,7 +166,7 @@ def plan_matrix(
     run_dir.write_run(
         {
             "run_id": run_dir.run_id,
-            "command": shlex.join(["nox", "-s", "matrix", "--", *argv]),
+            "command": _command_line(argv),
             "profile": args.profile,
             "workloads": [workload.name for workload in workloads],
             "interpreters": [interpreter.id for interpreter in selected],

@@ -220,6 +220,51 @@ def fetch_debian_source(cache: Path, echo: Log) -> tuple[str, Path]:
 # --- building -----------------------------------------------------------------------------------------------------
 
 
+# Without these headers CPython still builds, but without ssl (so pip cannot reach PyPI), ctypes or zlib.
+CPYTHON_BUILD_DEPS = ("build-essential", "libssl-dev", "libffi-dev", "zlib1g-dev", "libbz2-dev", "liblzma-dev",
+                      "libsqlite3-dev", "libreadline-dev", "uuid-dev", "libgdbm-dev", "libncurses-dev")
+# What a usable build must import: pip needs ssl and zlib; the faults and bindings need ctypes.
+REQUIRED_MODULES = ("ssl", "zlib", "ctypes", "sqlite3")
+
+
+def ensure_build_deps(cache: Path, echo: Log) -> None:
+    """Install Debian's build dependencies of CPython if some are missing (needs root: say so first)."""
+    if shutil.which("dpkg-query") is None:
+        return  # not Debian: let configure say what is missing
+    query = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n", *CPYTHON_BUILD_DEPS],
+                           capture_output=True, text=True)
+    installed = {line.split()[0] for line in query.stdout.splitlines() if line.endswith(" installed")}
+    missing = [package for package in CPYTHON_BUILD_DEPS if package not in installed]
+    if not missing:
+        return
+    command = ["apt-get", "install", "-y", "-qq", *missing]
+    if os.geteuid() != 0:
+        raise ProvisionError(f"CPython's build dependencies are missing; run: sudo {' '.join(command)}")
+    echo(f"installing CPython's build dependencies with apt-get (as root: this changes the system): {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    log_file = cache / "logs" / "apt-build-deps.log"
+    run_logged(["apt-get", "-qq", "update"], log_file, "apt-get update", echo, timeout=180, env=env)
+    run_logged(command, log_file, "apt-get install", echo, timeout=DOWNLOAD_TIMEOUT, env=env)
+
+
+def verify_build(prefix: Path, free_threaded: bool) -> str:
+    """The built interpreter's path, once it runs, imports what pip needs and has the GIL state it should."""
+    python = next((p for p in sorted((prefix / "bin").glob("python3.*")) if p.name[-1].isdigit() or p.name.endswith("t")),
+                  None)
+    if python is None:
+        raise ProvisionError(f"no python3.x executable in {prefix / 'bin'}")
+    code = (f"import sys, {', '.join(REQUIRED_MODULES)}; "
+            "print(getattr(sys, '_is_gil_enabled', lambda: True)())")
+    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ProvisionError(f"{python} does not work: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+    gil = result.stdout.strip() == "True"
+    if gil == free_threaded:
+        raise ProvisionError(f"{python} has the GIL {'on' if gil else 'off'}, but was built to have it "
+                             f"{'off' if free_threaded else 'on'}")
+    return str(python)
+
+
 def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: Log,
                   flags: Sequence[str] = CPYTHON_CONFIGURE_FLAGS) -> list[Path]:
     """Build the free-threaded interpreter and its GIL twin from one tarball, with the same flags."""
@@ -241,9 +286,11 @@ def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: L
         started = time.monotonic()
         try:
             run_logged(["tar", "-xf", str(tarball), "-C", str(tree), "--strip-components=1"], log_file, "unpack", echo)
+            ensure_build_deps(cache, echo)
             run_logged(["./configure", *configure], log_file, "configure", echo, cwd=tree)
             run_logged(["make", f"-j{os.cpu_count() or 1}"], log_file, "make", echo, cwd=tree)
             run_logged(["make", "install"], log_file, "install", echo, cwd=tree)
+            executable = verify_build(prefix, free_threaded=bool(extra))
         except ProvisionError as error:
             shutil.rmtree(prefix, ignore_errors=True)
             raise ProvisionError(
@@ -256,6 +303,7 @@ def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: L
             "configure": configure,
             "flags": list(flags),
             "twin": other.name,
+            "executable": executable,
             "source": source,
             "build_seconds": round(seconds, 1),
             "built": datetime.now(timezone.utc).isoformat(),

@@ -106,3 +106,32 @@ def test_unknown_workload_fails_before_running_anything(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "unknown workload 'nope'; valid workloads: countdown, primes" in result.stdout + result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_provisioned_free_threaded_build_and_its_twin(matrix_run) -> None:
+    """`nox -s matrix` provisioned (or found cached) a free-threaded CPython and its same-source GIL twin."""
+    run_dir, reports, result = matrix_run
+    found = {i.id: i for i in discovery.discover()}
+    free_threaded = [i for i in found.values() if i.free_threaded and i.twin]
+    assert free_threaded, result.stdout[-3000:]
+    for ft in free_threaded:
+        twin = found[ft.twin]
+        assert twin.twin == ft.id and twin.version == ft.version and not twin.free_threaded
+        for interpreter, expected in ((ft, "False"), (twin, "True")):
+            gil = subprocess.run(
+                [interpreter.executable, "-c", "import sys; print(sys._is_gil_enabled())"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            assert gil.stdout.strip() == expected, interpreter.id
+        assert {ft.id, twin.id} <= set(run_dir.read_run()["interpreters"])
+    report = (reports / "latest.md").read_text()
+    assert f"**{free_threaded[0].id}** against its twin **{free_threaded[0].twin}**" in report
+    provisioning = {record["family"]: record for record in run_dir.read_run()["provisioning"]}
+    assert provisioning["free-threaded"]["error"] is None and provisioning["pypy"]["error"] is None
+
+
+def test_provisioning_again_reuses_the_cache() -> None:
+    result = nox("-s", "provision")
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "(cached, with twins)" in output and "building" not in output
