@@ -327,6 +327,23 @@ def provisioned_twins(cache: Path) -> list[Path]:
 # --- the families -------------------------------------------------------------------------------------------------
 
 
+def _install_with_uv(cache: Path, outcome: Outcome, echo: Log, *requests: str) -> bool:
+    """``uv python install <requests>``, noting in ``outcome`` what happened; True when uv delivered."""
+    uv = shutil.which("uv")
+    if uv is None:
+        outcome.tried.append(("uv", "skipped: uv is not installed"))
+        return False
+    command = [uv, "python", "install", *requests]
+    try:
+        run_logged(command, cache / "logs" / "uv.log", "uv python install", echo, timeout=DOWNLOAD_TIMEOUT,
+                   env={**os.environ, "UV_HTTP_TIMEOUT": f"{NETWORK_TIMEOUT:g}"})
+    except ProvisionError as error:
+        outcome.tried.append(("uv", f"skipped: {str(error).splitlines()[0]}"))
+        return False
+    outcome.tried.append(("uv", f"used: uv python install {' '.join(requests)}"))
+    return True
+
+
 def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
     outcome = Outcome("free-threaded")
     twins = provisioned_twins(cache)
@@ -335,18 +352,9 @@ def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interp
         outcome.provided = [str(p) for p in twins]
         return outcome
     outcome.tried.append(("present", "skipped: no free-threaded build with a same-source GIL twin"))
-    uv = shutil.which("uv")
-    if uv is None:
-        outcome.tried.append(("uv", "skipped: uv is not installed"))
-    else:
-        minor = CPYTHON_MINORS[1]
-        try:
-            run_logged([uv, "python", "install", f"{minor}t", minor], cache / "logs" / "uv.log", "uv python install",
-                       echo, timeout=DOWNLOAD_TIMEOUT, env={**os.environ, "UV_HTTP_TIMEOUT": f"{NETWORK_TIMEOUT:g}"})
-            outcome.tried.append(("uv", f"used: uv python install {minor}t {minor} (one build system, same flags)"))
-            return outcome
-        except ProvisionError as error:
-            outcome.tried.append(("uv", f"skipped: {str(error).splitlines()[0]}"))
+    # uv's free-threaded and GIL builds of one version come from one build system with the same flags: twins.
+    if _install_with_uv(cache, outcome, echo, f"{CPYTHON_MINORS[1]}t", CPYTHON_MINORS[1]):
+        return outcome
     for name, fetch in (("python.org", fetch_python_org), ("Debian source package", fetch_debian_source)):
         try:
             version, tarball = fetch(cache, echo)
@@ -371,17 +379,8 @@ def provision_pypy(cache: Path, interpreters: Sequence[discovery.Interpreter], e
         outcome.tried.append(("present", f"used: {', '.join(f'{i.id} ({i.executable})' for i in present)}"))
         return outcome
     outcome.tried.append(("present", "skipped: no PyPy found"))
-    uv = shutil.which("uv")
-    if uv is None:
-        outcome.tried.append(("uv", "skipped: uv is not installed"))
-    else:
-        try:
-            run_logged([uv, "python", "install", "pypy"], cache / "logs" / "uv.log", "uv python install pypy", echo,
-                       timeout=DOWNLOAD_TIMEOUT, env={**os.environ, "UV_HTTP_TIMEOUT": f"{NETWORK_TIMEOUT:g}"})
-            outcome.tried.append(("uv", "used: uv python install pypy"))
-            return outcome
-        except ProvisionError as error:
-            outcome.tried.append(("uv", f"skipped: {str(error).splitlines()[0]}"))
+    if _install_with_uv(cache, outcome, echo, "pypy"):
+        return outcome
     if shutil.which("apt-get") is None:
         outcome.tried.append(("Debian package", "skipped: apt-get is not available"))
     elif os.geteuid() != 0:
