@@ -29,6 +29,7 @@ BY_ID = {interpreter.id: interpreter for interpreter in INTERPRETERS}
 TABULATE = "tabulate==0.10.0"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
+BUILD_BINDINGS = str(Path(__file__).parent / "bindings" / "build.py")
 
 
 @nox.session(python=False)
@@ -87,7 +88,7 @@ def _rebuild_if_stale(session: nox.Session, interpreter: discovery.Interpreter) 
 @nox.session
 @nox.parametrize("python", [nox.param(i.executable, id=i.id) for i in INTERPRETERS if i.supported])
 def bench(session: nox.Session) -> None:
-    """Build one interpreter's venv with pyperf and record what it says about itself."""
+    """Build one interpreter's venv with pyperf and its compiled bindings, and record what it says about itself."""
     interpreter = BY_ID[session.name[len("bench(") : -1]]
     _rebuild_if_stale(session, interpreter)
     venv_python = str(Path(session.bin) / "python")
@@ -105,8 +106,11 @@ def bench(session: nox.Session) -> None:
         )
         session.warn(f"{interpreter_id}: install failed; its column will say so")
         return
+    # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did not.
+    bindings_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
+    session.run("python", BUILD_BINDINGS, "--out", bindings_dir)
     probe = session.run("python", PROBE, silent=True)
-    cli.record_venv(run_dir, interpreter_id, venv_python, probe, None)
+    cli.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
 
 
 @nox.session

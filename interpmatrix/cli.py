@@ -184,9 +184,16 @@ def plan_matrix(
     return Plan(run_dir, selected, args.reports_dir)
 
 
-def record_venv(run_dir: RunDir, interpreter_id: str, venv_python: str, probe_json: str | None, error: str | None) -> None:
+def record_venv(
+    run_dir: RunDir,
+    interpreter_id: str,
+    venv_python: str,
+    probe_json: str | None,
+    error: str | None,
+    bindings_dir: str | None = None,
+) -> None:
     """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
-    record: dict[str, object] = {"venv_python": venv_python, "setup_error": error}
+    record: dict[str, object] = {"venv_python": venv_python, "setup_error": error, "bindings_dir": bindings_dir}
     if probe_json is not None:
         answer = json.loads(probe_json.strip().splitlines()[-1])
         base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)

@@ -31,6 +31,7 @@ from .results import GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
 # Exit statuses of workloads/_harness.py.
 WRONG_ANSWER = 3
 UNKNOWN_VARIANT = 4
+UNAVAILABLE = 5
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Column:
 
     interpreter: Interpreter
     python: str
+    # What bindings/build.py built for this interpreter (compiled variants), if anything.
+    bindings: str | None = None
 
     @property
     def id(self) -> str:
@@ -83,6 +86,10 @@ def classify_failure(
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if timed_out:
         return CellFailure("timeout", f"ran past the {timeout:g} s cell time limit and was killed", log)
+    if returncode == UNAVAILABLE:
+        unavailable = [line for line in lines if line.startswith("unavailable: ")]
+        reason = unavailable[-1][len("unavailable: ") :] if unavailable else "the binding was not built"
+        return CellFailure("unavailable", reason, log)
     if returncode == WRONG_ANSWER:
         wrong = [line for line in lines if line.startswith("wrong answer")]
         return CellFailure("wrong answer", (wrong or lines or ["wrong answer"])[-1], log)
@@ -133,6 +140,8 @@ def build_command(step: Step, profile: Profile, results_file: Path, loops: int |
         command += ["--workers", str(cell.workers)]
     if loops is not None:
         command += ["--loops", str(loops)]
+    if step.column.bindings is not None:
+        command += ["--bindings", step.column.bindings]
     return command
 
 
@@ -182,7 +191,9 @@ def prepared_columns(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Co
         elif record.get("setup_error"):
             failure = CellFailure("install failed", record["setup_error"])
         else:
-            columns.append(Column(Interpreter.from_dict(record["interpreter"]), record["venv_python"]))
+            columns.append(
+                Column(Interpreter.from_dict(record["interpreter"]), record["venv_python"], record.get("bindings_dir"))
+            )
             continue
         run_dir.record_failure(interpreter_id, "*", failure)
     return columns

@@ -58,9 +58,9 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         name="default",
-        description="6 rounds x 1 process x 3 values, interleaved across interpreters",
-        rounds=6,
-        processes_per_round=1,
+        description="3 rounds x 2 processes x 3 values, interleaved across interpreters",
+        rounds=3,
+        processes_per_round=2,
         values=3,
         warmups=1,
         jit_warmups=8,

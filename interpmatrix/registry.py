@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,10 @@ class Variant:
     description: str
     # Worker counts this variant is measured at; empty for a variant without workers.
     workers: tuple[int, ...] = ()
+    # The workload's sizes this variant is measured at; empty for all of them.
+    sizes: tuple[int, ...] = ()
+    # The compiled binding the variant needs ("cython", "cffi", "c"; "compiled": the best one there), if any.
+    binding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Workload:
             Cell(self.name, variant.name, workers, size)
             for size in self.sizes
             for variant in self.variants
+            if not variant.sizes or size in variant.sizes
             for workers in (variant.workers or (None,))
         ]
 
@@ -94,6 +99,18 @@ class Cell:
 
 WORKER_COUNTS = (1, 2, 4)
 
+# The compiled twins every CPU workload offers, built per interpreter by bindings/build.py.
+COMPILED_VARIANTS = (
+    Variant("cython", "Cython with C types (bindings/cy_kernels.pyx)", binding="cython"),
+    Variant("cffi", "the C kernel called through cffi in API mode (bindings/cffi_build.py)", binding="cffi"),
+    Variant(
+        "compiled",
+        "the best binding here: Cython, but cffi on PyPy (Cython goes through cpyext there) or without Cython",
+        binding="compiled",
+    ),
+    Variant("c", "the C kernel timed by a C program (bindings/c_reference.c): the limit", binding="c"),
+)
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         name="countdown",
@@ -114,6 +131,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 "the same n split over a fork ProcessPoolExecutor, pool start-up included",
                 WORKER_COUNTS,
             ),
+            *COMPILED_VARIANTS,
         ),
         script=WORKLOADS_DIR / "countdown.py",
     ),
@@ -125,7 +143,26 @@ WORKLOADS: tuple[Workload, ...] = (
         size_label="kmax",
         sizes=(500, 1000),
         reference="pure",
-        variants=(Variant("pure", "the seed's pure-Python primes(kmax), a list standing in for the C array"),),
+        variants=(
+            Variant("pure", "the seed's pure-Python primes(kmax), a list standing in for the C array"),
+            # Compiled kernels at the seed's kmax=500 only: the seed's figures are for it, and the matrix's time is
+            # better spent on more interpreters than on a second size of the same C loop.
+            *(replace(variant, sizes=(500,)) for variant in COMPILED_VARIANTS),
+            Variant(
+                "cython_threads",
+                "32 calls of a Cython primes(kmax) that runs `with nogil:`, split over threads",
+                WORKER_COUNTS,
+                sizes=(500,),
+                binding="cython",
+            ),
+            Variant(
+                "cffi_threads",
+                "32 calls of the C primes(kmax) through cffi (which releases the GIL), split over threads",
+                WORKER_COUNTS,
+                sizes=(500,),
+                binding="cffi",
+            ),
+        ),
         script=WORKLOADS_DIR / "primes.py",
     ),
 )

@@ -26,7 +26,7 @@ from tabulate import tabulate
 from .discovery import MIN_SUPPORTED, Interpreter
 from .profiles import Profile, find_profile
 from .registry import WORKLOADS, Cell, Workload, select_workloads
-from .results import GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
+from .results import BINDING_METADATA, GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
 
 LATEST = "latest.md"
 # Above this relative standard deviation (std dev / mean) a cell is called noisy in the header.
@@ -241,6 +241,9 @@ def time_text(benchmark: pyperf.Benchmark) -> str:
 def not_run_text(outcome: Outcome, complete: bool) -> str:
     """``— not run: crash``; a cell without a result or a failure was not reached yet, or is new since the run."""
     if isinstance(outcome, CellFailure):
+        if outcome.kind == "unavailable":
+            # Why a binding cannot exist here is the finding itself (e.g. cffi on 3.13t): say it in the cell.
+            return f"{NOT_RUN} unavailable: {_md(_first_sentence(outcome.reason))}"
         return f"{NOT_RUN} not run: {outcome.kind}"
     return f"{NOT_RUN} not in this run" if complete else f"{NOT_RUN} not run yet"
 
@@ -248,6 +251,10 @@ def not_run_text(outcome: Outcome, complete: bool) -> str:
 def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is_baseline: bool, fastest: bool) -> str:
     """One cell of a workload table: ``12.3 ms ± 0.4 ms · 1.52× faster``, bold when fastest in its row."""
     text = time_text(benchmark)
+    binding = binding_used(benchmark)
+    if binding is not None and benchmark.get_name().split("/", 1)[1].startswith("compiled"):
+        # `compiled` is whichever binding is best on that interpreter: never let it pass for another row's number.
+        text += f" via {binding}"
     if is_baseline:
         text += " · baseline"
     elif baseline is not None:
@@ -256,6 +263,19 @@ def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is
         if mark is not None:
             text += f" ({mark})"
     return f"**{text}**" if fastest else text
+
+
+def _first_sentence(reason: str) -> str:
+    """The gist of a long reason for a table cell (the failures table keeps it whole): the part after the last
+    ``failed:`` (what the tool itself said), up to its first full stop."""
+    gist = reason.rsplit("failed: ", 1)[-1]
+    return gist.split(". ", 1)[0].rstrip(".")
+
+
+def binding_used(benchmark: pyperf.Benchmark) -> str | None:
+    """The compiled binding the cell's worker processes ran (recorded by the harness), if any."""
+    used = {run.get_metadata().get(BINDING_METADATA) for run in benchmark.get_runs() if run.values} - {None}
+    return ", ".join(sorted(used)) or None
 
 
 def _md(text: str) -> str:
@@ -713,9 +733,10 @@ def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
                     [f"{workload.name} {cell.label}{size_note}"]
                     + [_scaling_text(c.benchmark(one), c.benchmark(cell), workers) for c in run.columns]
                 )
-            if has_serial:
+            if has_serial and variant.binding is None:
                 # The reference runs without workers: comparing with it shows what splitting the work costs or
-                # brings against not splitting it at all.
+                # brings against not splitting it at all. Compiled threaded variants do a larger, fixed amount of
+                # work in C, so only their own 1-worker cell compares with them.
                 for workers in variant.workers:
                     if workers == 1:
                         continue

@@ -28,6 +28,7 @@ INTERPRETER_SUFFIX = ".interpreter.json"
 FAILURES_SUFFIX = ".failures.json"
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
+BINDING_METADATA = "interpmatrix_binding"
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -60,7 +61,7 @@ class CellFailure:
     log: str | None = None
 
 
-FAILURE_KINDS = ("interpreter missing", "install failed", "crash", "wrong answer", "timeout", "error")
+FAILURE_KINDS = ("interpreter missing", "install failed", "unavailable", "crash", "wrong answer", "timeout", "error")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ def test_script_offers_exactly_the_registered_variants(workload) -> None:
     module = importlib.import_module(workload.script.stem)
     assert set(module.VARIANTS) == {variant.name for variant in workload.variants}
     assert workload.reference in module.VARIANTS
+    for variant in workload.variants:
+        # The registry's binding is the one the script's kernel declares it needs.
+        assert getattr(module.VARIANTS[variant.name], "binding", None) == variant.binding, variant.name
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
@@ -29,7 +32,8 @@ def test_every_variant_agrees_with_the_reference_on_small_sizes(workload) -> Non
     module = importlib.import_module(workload.script.stem)
     for size in (1, 7, 100):
         expected = module.VARIANTS[workload.reference](size, 1)
-        for variant in workload.variants:
+        # Compiled variants need bindings built for an interpreter: tests/test_bindings.py checks them in each one.
+        for variant in (v for v in workload.variants if v.binding is None):
             for workers in variant.workers or (1,):
                 assert module.VARIANTS[variant.name](size, workers) == expected, (variant.name, workers, size)
 
@@ -70,6 +74,16 @@ def test_countdown_cells() -> None:
         "countdown/serial@2000000",
         *(f"countdown/threads-{n}@2000000" for n in (1, 2, 4)),
         *(f"countdown/processes-{n}@2000000" for n in (1, 2, 4)),
+        *(f"countdown/{binding}@2000000" for binding in ("cython", "cffi", "compiled", "c")),
+    ]
+
+
+def test_compiled_primes_only_at_the_seeds_size() -> None:
+    names = [cell.name for cell in find_workload("primes").cells()]
+    assert "primes/pure@1000" in names and "primes/cython@500" in names and "primes/cython@1000" not in names
+    assert [n for n in names if "threads" in n] == [
+        *(f"primes/cython_threads-{n}@500" for n in (1, 2, 4)),
+        *(f"primes/cffi_threads-{n}@500" for n in (1, 2, 4)),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Beazley's CPU-bound countdown: pure Python, split over threads, split over processes.
+"""Beazley's CPU-bound countdown: pure Python, split over threads, split over processes, and compiled.
 
 Claims tested:
 
@@ -7,6 +7,7 @@ Claims tested:
 - Seeds 000, 001, 003, 004 (the GIL): threads do not speed up CPU-bound Python, "sometimes worse than single
   threaded" (001), because only one thread runs bytecode at a time.
 - Seeds 001, 003, 004: ``fork()``/multiprocessing is the way around it, at the cost of starting processes.
+- Seeds 001, 003: C extensions that release the GIL are the other way around it: their threads run in parallel.
 
 Variants (all do the same total work, ``n`` decrements; ``DEFAULT_N`` is the matrix's size):
 
@@ -15,15 +16,27 @@ Variants (all do the same total work, ``n`` decrements; ``DEFAULT_N`` is the mat
 - ``processes``: the same parts on a ``ProcessPoolExecutor`` with the fork start method, pool start-up and shut-down
   inside the timed call (the seeds' point: processes are not free). Fork is fixed so every interpreter pays the same
   kind of start-up (3.14 changed the Linux default to forkserver).
+- ``cython``, ``cffi``: the same loop with a C-typed ``n``, from ``bindings/`` (Cython's holds the GIL; every cffi
+  call releases it).
+- ``compiled``: the best compiled binding for this interpreter: Cython, but cffi on PyPy (where Cython goes through
+  the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata.
+- ``c``: the C reference, ``bindings/c_reference`` timing ``kernels.c``'s countdown by itself, no Python at all.
+
+GIL-releasing kernels called from threads are measured on ``primes`` (``cython_threads``, ``cffi_threads``): at this
+size the C countdown takes about 1.6 ms, too little to show scaling past the cost of starting threads.
+
+The compiled loops keep an empty ``asm volatile`` barrier in their body: without it the C compiler removes a loop
+that has no effect, and they would measure nothing.
 
 The answer checked before timing: the parts sum to ``n`` and every countdown ends at 0.
 """
 
 import multiprocessing
-import threading
 from concurrent.futures import ProcessPoolExecutor
 
-from _harness import main
+import _bindings
+from _bindings import CFFI, COMPILED, CYTHON, uses
+from _harness import in_threads, main, split
 
 DEFAULT_N = 2000000
 
@@ -33,12 +46,6 @@ def countdown(n):
     while n > 0:
         n -= 1
     return n
-
-
-def split(n, parts):
-    """``n`` as ``parts`` integers that differ by at most one and sum to ``n``."""
-    base, extra = divmod(n, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 def _answer(chunks, leftovers):
@@ -52,17 +59,7 @@ def serial(n, workers):
 
 def threads(n, workers):
     chunks = split(n, workers)
-    leftovers = [None] * workers
-
-    def work(index):
-        leftovers[index] = countdown(chunks[index])
-
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return _answer(chunks, leftovers)
+    return _answer(chunks, in_threads(countdown, chunks))
 
 
 def processes(n, workers):
@@ -72,7 +69,36 @@ def processes(n, workers):
     return _answer(chunks, leftovers)
 
 
-VARIANTS = {"serial": serial, "threads": threads, "processes": processes}
+@uses(CYTHON)
+def cython(n, workers):
+    return _answer([n], [_bindings.module(CYTHON).countdown(n)])
+
+
+@uses(CFFI)
+def cffi(n, workers):
+    return _answer([n], [_bindings.module(CFFI).lib.countdown(n)])
+
+
+SINGLE = {CYTHON: cython, CFFI: cffi}
+
+
+@uses(COMPILED)
+def compiled(n, workers):
+    return SINGLE[_bindings.compiled()](n, workers)
+
+
+c = _bindings.c_reference_variant("countdown", lambda n, leftovers: _answer([n], leftovers))
+
+
+VARIANTS = {
+    "serial": serial,
+    "threads": threads,
+    "processes": processes,
+    "cython": cython,
+    "cffi": cffi,
+    "compiled": compiled,
+    "c": c,
+}
 
 if __name__ == "__main__":
     main("countdown", VARIANTS, reference="serial")
