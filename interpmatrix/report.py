@@ -724,7 +724,7 @@ def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
         reference = Cell(workload.name, workload.reference, None, size)
         has_serial = reference in workload.cells()
         for variant in workload.variants:
-            if not variant.workers:
+            if not variant.workers or (variant.sizes and size not in variant.sizes):
                 continue
             one = Cell(workload.name, variant.name, 1, size)
             for workers in variant.workers:
