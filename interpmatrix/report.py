@@ -798,11 +798,14 @@ PUBLISHED_FREE_THREADING_COST = {"3.13": "about 40 % (pyperformance)", "3.14": "
 def _free_threading_figures(run: Run, ft: Column, other: Column) -> tuple[float | None, int, list[str]]:
     """(geometric-mean slowdown of single-thread cells, their count, multi-thread speed-ups) of ``ft`` vs ``other``.
 
-    Single-thread cells are those without workers or with one worker: what a program that never starts a thread
-    pays for free-threading. Thread cells with more workers show what it buys.
+    Single-thread cells are pure-Python cells without workers or with one worker: what a program that never starts
+    a thread pays for free-threading. Thread cells with more workers show what it buys.
     """
     single, speedups = [], []
+    bindings = {(w.name, v.name): v.binding for w in run.workloads for v in w.variants}
     for cell in run.cells:
+        if bindings.get((cell.workload, cell.variant)):
+            continue  # compiled kernels run C, not the interpreter: they would dilute its cost
         base, bench = other.benchmark(cell), ft.benchmark(cell)
         if base is None or bench is None:
             continue
