@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from interpmatrix import discovery
-from interpmatrix.registry import REPO_ROOT
+from interpmatrix.registry import REPO_ROOT, find_workload
 from interpmatrix.results import RunDir, latest_run
 
 pytestmark = pytest.mark.e2e
@@ -69,14 +69,19 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
     assert (reports / f"{run_dir.run_id}.md").read_text() == report
     header, *rows = table_rows(report, "### primes")
     assert header[1:] == expected
-    assert len(rows) == 2  # kmax=500 and kmax=1000
-    failed = {iid for iid in expected if run_dir.read_failures(iid)}
-    for row in rows:
-        for iid, cell in zip(header[1:], row[1:]):
-            if iid in failed:
-                assert "not run" in cell, (iid, cell)
+    cells = find_workload("primes").cells()
+    assert len(rows) == len(cells)
+    for row, cell in zip(rows, cells):
+        for iid, text in zip(header[1:], row[1:]):
+            failures = run_dir.read_failures(iid)
+            if cell.name in failures or "*" in failures:
+                assert text.startswith("—"), (iid, cell.name, text)
             else:
-                assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", cell), (iid, cell)
+                assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", text), (iid, cell.name, text)
+    # The only cells allowed to fail here are bindings that cannot exist on an interpreter, with the reason.
+    for iid in expected:
+        for name, failure in run_dir.read_failures(iid).items():
+            assert failure.kind == "unavailable" and failure.reason, (iid, name, failure)
 
 
 def test_results_are_pyperf_files(matrix_run) -> None:
