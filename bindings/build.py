@@ -32,6 +32,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "bindings.json"
+# What the folder was built from (sources and interpreter), so an unchanged build is reused.
+DIGEST = "sources.digest"
 
 # Pinned so every interpreter builds with the same tools (the newest releases that still support Python 3.9).
 CYTHON = "cython==3.3.1"
@@ -200,14 +202,18 @@ def build_all(out):
     """
     out.mkdir(parents=True, exist_ok=True)
     digest = sources_digest()
+    stamp = out / DIGEST
     try:
         previous = json.loads((out / MANIFEST).read_text())
+        up_to_date = stamp.read_text() == digest
     except (OSError, ValueError):
-        previous = None
-    if previous and previous.get("sources") == digest:
+        previous, up_to_date = None, False
+    if previous and up_to_date:
         print("bindings up to date in %s" % out)
         return previous
-    manifest = {"sources": digest}
+    if stamp.exists():
+        stamp.unlink()
+    manifest = {}
     for name, build in BINDINGS.items():
         log = open(str(out / ("%s.log" % name)), "w")
         log.write("%s binding for %s (%s)\n" % (name, sys.executable, sys.version.replace("\n", " ")))
@@ -225,6 +231,7 @@ def build_all(out):
         manifest[name] = record
         print("%-6s %s" % (name, "ok" if record["ok"] else "unavailable: " + record["reason"]))
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    stamp.write_text(digest)  # last: an interrupted build is never taken for a finished one
     return manifest
 
 
