@@ -59,7 +59,10 @@ def primes(int kmax):
     return result
 
 
-# C division: the divisors are primes found so far, never 0 or negative, and Python's checks would need the GIL.
+# The seed's loop again, deliberately: `primes` above is the seed's own code (what the `cython` row measures), and
+# it appends to a Python list, which needs the GIL. This copy keeps its primes in the C array only, so it can run
+# without the GIL. C division: the divisors are primes found so far, never 0 or negative, and Python's checks would
+# need the GIL.
 @cython.cdivision(True)
 cdef int _primes(int kmax, int *p) noexcept nogil:
     cdef int n, k, i

@@ -26,7 +26,7 @@ import pyperf
 from .discovery import Interpreter
 from .profiles import Profile, find_profile
 from .registry import Cell, Workload, select_workloads
-from .results import GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
+from .results import ROUND_METADATA, CellFailure, RunDir
 
 # Exit statuses of workloads/_harness.py.
 WRONG_ANSWER = 3
@@ -277,9 +277,3 @@ def measure(
     run_dir.update_run(
         status="complete", finished=finished.isoformat(), wall_time=(finished - started_at).total_seconds()
     )
-
-
-def gil_states(benchmark: pyperf.Benchmark) -> set[bool]:
-    """The GIL states the worker processes of a cell recorded."""
-    return {run.get_metadata().get(GIL_METADATA) for run in benchmark.get_runs() if run.values} - {None}
-
