@@ -1,28 +1,37 @@
 """The pyperf entry point shared by every workload script.
 
 It runs inside the interpreter under test (Python 3.9 syntax: PyPy here is 3.9). A workload script hands it a mapping
-of variant names to kernels ``kernel(size, workers) -> answer`` and the name of its pure-Python reference; this module
-checks the chosen variant against the reference, then lets pyperf time it in worker processes.
+of variant names to kernels ``kernel(size, workers) -> answer`` and the name of its pure-Python reference.
 
-The check runs in pyperf's main process, before any worker is spawned: a wrong answer is a failed cell, never a
-number. Its exit status (``WRONG_ANSWER``) tells the harness which failure it was.
+One invocation measures several cells of the workload (``--cell`` repeated), one after another, so that the interpreter
+and pyperf start once per batch rather than once per cell. For each cell, pyperf's main process first checks the
+variant's answer against the reference (a wrong answer is a failed cell, never a number), then lets pyperf time it in
+fresh worker processes, which append their runs to the result file. A cell that fails (unavailable binding, wrong
+answer, an exception, a worker that crashed) is reported and the next cell goes on.
+
+Progress goes to stderr as one ``interpmatrix-cell {json}`` line per event (``start``, ``done``, ``failed`` with its
+kind and reason, ``died`` when a pyperf worker failed). The orchestrator reads them to tell which cell a crash or a
+hang of this whole process belongs to, and to run the cells that had not started yet again.
 
 Compiled variants find their bindings in the folder given by ``--bindings`` (what ``bindings/build.py`` built for
-this interpreter). A variant whose binding is not there exits with ``UNAVAILABLE`` and says why, before anything is
-checked or timed. A variant may bring its own time function (``kernel.time_func(loops, size, workers) -> seconds``):
-the C reference does, to report the time its executable measured.
+this interpreter). A variant whose binding or package is not there fails as ``unavailable`` with the reason, before
+anything is checked or timed. A variant may bring its own time function (``kernel.time_func(loops, size, workers) ->
+seconds``): the C reference does, to report the time its executable measured.
 """
 
+import json
 import os
 import sys
 import threading
+import traceback
 
 import _bindings
-import pyperf
 
-WRONG_ANSWER = 3
-UNKNOWN_VARIANT = 4
-UNAVAILABLE = 5
+# pyperf is imported by main() only: the kernels import this module too, and tests run them in interpreters that have
+# no pyperf installed.
+
+# The prefix of the progress lines on stderr (see the module docstring).
+EVENT_PREFIX = "interpmatrix-cell "
 
 # Per-run metadata keys (the orchestrator reads them back from pyperf's result files).
 ROUND_METADATA = "interpmatrix_round"
@@ -59,17 +68,41 @@ def in_threads(function, args):
 
 def _time_kernel(loops, kernel, size, workers):
     range_it = range(loops)
+    import pyperf
+
     t0 = pyperf.perf_counter()
     for _ in range_it:
         kernel(size, workers)
     return pyperf.perf_counter() - t0
 
 
+def parse_cell(name):
+    """(variant, workers, size) of a cell name ``workload/variant[-workers]@size`` (interpmatrix.registry.Cell)."""
+    head, _, size = name.rpartition("@")
+    variant = head.partition("/")[2]
+    workers = None
+    if "-" in variant:
+        variant, _, count = variant.rpartition("-")
+        workers = int(count)
+    return variant, workers, int(size)
+
+
+def _event(cell, event, **details):
+    details.update(cell=cell, event=event)
+    sys.stderr.write(EVENT_PREFIX + json.dumps(details) + "\n")
+    sys.stderr.flush()
+
+
+class CellFailed(Exception):
+    def __init__(self, kind, reason):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
 def _forward_args(cmd, args):
-    """Pass our own options on to pyperf's worker processes."""
-    cmd.extend(("--cell", args.cell, "--variant", args.variant, "--size", str(args.size), "--round", str(args.round)))
-    if args.workers is not None:
-        cmd.extend(("--workers", str(args.workers)))
+    """Pass our own options on to pyperf's worker processes: a worker times the one cell being measured."""
+    cmd.extend(("--cell", args.current_cell, "--round", str(args.round)))
     if args.bindings is not None:
         cmd.extend(("--bindings", args.bindings))
 
@@ -79,57 +112,100 @@ def _describe_answer(answer):
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+def _kernel(workload, variants, variant):
+    kernel = variants.get(variant)
+    if kernel is None:
+        raise CellFailed("error", "unknown variant %r of %s; valid variants: %s" % (variant, workload, ", ".join(variants)))
+    # Import the variant's binding first: the check and the GIL state must see it loaded (an extension that does not
+    # declare free-threading support turns the GIL back on when it is imported).
+    try:
+        binding = _bindings.resolve(kernel)
+    except _bindings.BindingUnavailable as error:
+        raise CellFailed("unavailable", error.reason)
+    return kernel, binding
+
+
+def _check(workload, variants, reference, variant, kernel, size, workers, references):
+    if size not in references:
+        references[size] = variants[reference](size, 1)
+    expected = references[size]
+    try:
+        answer = kernel(size, workers)
+    except Exception as error:
+        traceback.print_exc()
+        raise CellFailed("error", "".join(traceback.format_exception_only(type(error), error)).strip())
+    if answer != expected:
+        raise CellFailed(
+            "wrong answer",
+            "%s/%s gave %s, the reference %s gives %s"
+            % (workload, variant, _describe_answer(answer), reference, _describe_answer(expected)),
+        )
+
+
+def _bench(runner, args, workload, name, kernel, binding, size, workers):
+    # Per-run metadata: pyperf keeps it on each run, so the report can split a cell's values by round (machine drift)
+    # and show the GIL state the kernel actually ran with and the binding it used (which one ``compiled`` took).
+    runner.metadata[ROUND_METADATA] = args.round
+    runner.metadata[GIL_METADATA] = gil_enabled()
+    runner.metadata.pop(BINDING_METADATA, None)
+    if binding is not None:
+        runner.metadata[BINDING_METADATA] = binding
+    runner.metadata["description"] = "%s, variant %s" % (workload, parse_cell(name)[0])
+    time_func = getattr(kernel, "time_func", None)
+    if time_func is not None:
+        runner.bench_time_func(name, time_func, size, workers)
+    else:
+        runner.bench_time_func(name, _time_kernel, kernel, size, workers)
+
+
 def main(workload, variants, reference):
+    import pyperf
+
     runner = pyperf.Runner(add_cmdline_args=_forward_args)
-    # The benchmark name comes from the harness (interpmatrix.registry.Cell.name), so it is spelled in one place.
-    runner.argparser.add_argument("--cell", required=True, help="benchmark name, e.g. countdown/threads-2@2000000")
-    runner.argparser.add_argument("--variant", required=True, help="one of: " + ", ".join(variants))
-    runner.argparser.add_argument("--size", type=int, required=True)
-    runner.argparser.add_argument("--workers", type=int, default=None)
+    # Cell names come from the orchestrator (interpmatrix.registry.Cell.name), so they are spelled in one place.
+    runner.argparser.add_argument(
+        "--cell", action="append", required=True, help="a cell to measure, e.g. countdown/threads-2@2000000; repeat"
+    )
+    runner.argparser.add_argument(
+        "--cell-loops", action="append", default=[], metavar="CELL=LOOPS", help="loops an earlier round calibrated"
+    )
     runner.argparser.add_argument("--round", type=int, default=1, help="interleaving round this run belongs to")
     runner.argparser.add_argument("--bindings", help="the folder bindings/build.py built for this interpreter")
     args = runner.parse_args()
     if args.bindings is not None:
         args.bindings = os.path.abspath(args.bindings)
-
-    kernel = variants.get(args.variant)
-    if kernel is None:
-        print(
-            "unknown variant %r of %s; valid variants: %s" % (args.variant, workload, ", ".join(variants)),
-            file=sys.stderr,
-        )
-        sys.exit(UNKNOWN_VARIANT)
-    workers = 1 if args.workers is None else args.workers
-
-    # Import the variant's binding first: the check and the GIL state below must see it loaded (an extension that
-    # does not declare free-threading support turns the GIL back on when it is imported).
     _bindings.BINDINGS_DIR = args.bindings
-    try:
-        binding = _bindings.resolve(kernel)
-    except _bindings.BindingUnavailable as error:
-        print("unavailable: %s" % error.reason, file=sys.stderr)
-        sys.exit(UNAVAILABLE)
 
-    if not args.worker:
-        expected = variants[reference](args.size, 1)
-        answer = kernel(args.size, workers)
-        if answer != expected:
-            print(
-                "wrong answer: %s/%s gave %s, the reference %s gives %s"
-                % (workload, args.variant, _describe_answer(answer), reference, _describe_answer(expected)),
-                file=sys.stderr,
-            )
-            sys.exit(WRONG_ANSWER)
+    if args.worker:
+        # pyperf started this process to time the one cell its main process is measuring.
+        (name,) = args.cell
+        variant, workers, size = parse_cell(name)
+        kernel, binding = _kernel(workload, variants, variant)
+        _bench(runner, args, workload, name, kernel, binding, size, 1 if workers is None else workers)
+        return
 
-    # Per-run metadata: pyperf keeps it on each run, so the report can split a cell's values by round (machine drift)
-    # and show the GIL state the kernel actually ran with and the binding it used (which one ``compiled`` took).
-    runner.metadata[ROUND_METADATA] = args.round
-    runner.metadata[GIL_METADATA] = gil_enabled()
-    if binding is not None:
-        runner.metadata[BINDING_METADATA] = binding
-    runner.metadata["description"] = "%s, variant %s" % (workload, args.variant)
-    time_func = getattr(kernel, "time_func", None)
-    if time_func is not None:
-        runner.bench_time_func(args.cell, time_func, args.size, workers)
-    else:
-        runner.bench_time_func(args.cell, _time_kernel, kernel, args.size, workers)
+    loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
+    references = {}
+    for name in args.cell:
+        _event(name, "start")
+        variant, workers, size = parse_cell(name)
+        workers = 1 if workers is None else workers
+        try:
+            kernel, binding = _kernel(workload, variants, variant)
+            _check(workload, variants, reference, variant, kernel, size, workers, references)
+        except CellFailed as failure:
+            _event(name, "failed", kind=failure.kind, reason=failure.reason)
+            continue
+        args.current_cell = name
+        # Round 1 calibrates (0), later rounds reuse its loops, so every value of a cell measures the same work.
+        args.loops = loops.get(name, 0)
+        # Every cell's workers are started with --worker-task=0 and run the one cell they are given.
+        runner._worker_task = 0
+        try:
+            _bench(runner, args, workload, name, kernel, binding, size, workers)
+        except (RuntimeError, SystemExit) as error:
+            # pyperf's main process raises RuntimeError("... failed with exit code N") when a worker dies.
+            print("%s: %s" % (type(error).__name__, error), file=sys.stderr)
+            _event(name, "died", reason=str(error))
+            continue
+        _event(name, "done")
