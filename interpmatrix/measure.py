@@ -1,20 +1,25 @@
 """Run every cell on every prepared interpreter, in interleaved rounds, through pyperf.
 
 Nothing is timed here. Each step is one pyperf invocation of a workload script, in one interpreter's venv, for one
-cell and one round: pyperf's main process checks the answer, spawns its worker processes, and appends their runs to
-``results/<run-id>/<interpreter-id>.json`` (``--append``). Rounds go cell by cell across all interpreters, so the
-machine's drift during a run is spread over every column instead of landing on one.
+round of all the workload's cells still to do there (a batch: the interpreter and pyperf start once, not once per
+cell): pyperf's main process checks each cell's answer, spawns its worker processes, and appends their runs to
+``results/<run-id>/<interpreter-id>.json`` (``--append``). Rounds go workload by workload across all interpreters, so
+the machine's drift during a run is spread over every column instead of landing on one.
 
-A step that crashes, hangs, raises or gives a wrong answer marks that cell failed (``<id>.failures.json``) and is not
-tried again; every other cell goes on. Whatever completed is on disk before the next step starts, and a resumed run
-skips the rounds already in the files.
+A cell that crashes, hangs, raises or gives a wrong answer is marked failed (``<id>.failures.json``) and is not tried
+again; every other cell goes on. The script reports each cell's start and outcome on stderr (see
+``workloads/_harness.py``); when the whole process dies or hangs, the cell it was in gets the failure and the cells
+after it run in a new invocation. Whatever completed is on disk at once, and a resumed run skips the rounds already
+in the files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -26,12 +31,8 @@ import pyperf
 from .discovery import Interpreter
 from .profiles import Profile, find_profile
 from .registry import Cell, Workload, select_workloads
-from .results import ROUND_METADATA, CellFailure, RunDir
+from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
 
-# Exit statuses of workloads/_harness.py.
-WRONG_ANSWER = 3
-UNKNOWN_VARIANT = 4
-UNAVAILABLE = 5
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Step:
+    """One pyperf invocation: one round of some cells of one workload on one interpreter."""
+
     round: int
     workload: Workload
-    cell: Cell
+    cells: tuple[Cell, ...]
     column: Column
 
 
@@ -82,17 +85,13 @@ def calibrated_loops(benchmark: pyperf.Benchmark | None) -> int | None:
 def classify_failure(
     returncode: int | None, stderr: str, timed_out: bool, timeout: float, log: str | None = None
 ) -> CellFailure:
-    """Turn a failed pyperf invocation into the reason its cell shows."""
+    """Turn a pyperf invocation that died (or a worker that did) into the reason its cell shows.
+
+    Failures the script itself detects (wrong answer, unavailable binding, an exception in the check) arrive as
+    ``failed`` events with their kind; this is for the rest: signals, time-outs, exceptions in pyperf's workers."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if timed_out:
         return CellFailure("timeout", f"ran past the {timeout:g} s cell time limit and was killed", log)
-    if returncode == UNAVAILABLE:
-        unavailable = [line for line in lines if line.startswith("unavailable: ")]
-        reason = unavailable[-1][len("unavailable: ") :] if unavailable else "the binding was not built"
-        return CellFailure("unavailable", reason, log)
-    if returncode == WRONG_ANSWER:
-        wrong = [line for line in lines if line.startswith("wrong answer")]
-        return CellFailure("wrong answer", (wrong or lines or ["wrong answer"])[-1], log)
     if returncode is not None and returncode < 0:
         return CellFailure("crash", f"the process was killed by {_signal_name(-returncode)}", log)
     # pyperf's main process reports a worker that died: "... failed with exit code -11".
@@ -119,63 +118,146 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def build_command(step: Step, profile: Profile, results_file: Path, loops: int | None) -> list[str]:
-    cell = step.cell
+def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[str, int]) -> list[str]:
     command = [
         step.column.python,
         str(step.workload.script),
         *profile.pyperf_args(jit=step.column.interpreter.is_jit),
         "--append",
         str(results_file),
-        "--cell",
-        cell.name,
-        "--variant",
-        cell.variant,
-        "--size",
-        str(cell.size),
         "--round",
         str(step.round),
     ]
-    if cell.workers is not None:
-        command += ["--workers", str(cell.workers)]
-    if loops is not None:
-        command += ["--loops", str(loops)]
+    for cell in step.cells:
+        command += ["--cell", cell.name]
+        if cell.name in loops:
+            command += ["--cell-loops", f"{cell.name}={loops[cell.name]}"]
     if step.column.bindings is not None:
         command += ["--bindings", step.column.bindings]
     return command
 
 
-def run_step(run_dir: RunDir, step: Step, profile: Profile) -> CellFailure | None:
-    """One pyperf invocation; its runs land in the results file, or its failure in the failures file."""
-    results_file = run_dir.results_file(step.column.id)
-    loops = calibrated_loops(load_benchmark(results_file, step.cell.name))
-    command = build_command(step, profile, results_file, loops)
+@dataclass
+class _Invocation:
+    """What one pyperf invocation printed, line by line, and which cell it was in when."""
+
+    lines: list[str]
+    current: str | None = None
+    current_since: float = 0.0
+
+
+def _read_output(stream, invocation: _Invocation, clock: Callable[[], float]) -> None:
+    for line in stream:
+        invocation.lines.append(line)
+        event = _parse_event(line)
+        if event is not None and event["event"] == "start":
+            invocation.current, invocation.current_since = event["cell"], clock()
+        elif event is not None:
+            invocation.current = None
+
+
+def _parse_event(line: str) -> dict | None:
+    if not line.startswith(EVENT_PREFIX):
+        return None
+    try:
+        event = json.loads(line[len(EVENT_PREFIX) :])
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and "cell" in event and "event" in event else None
+
+
+def _invoke(command: list[str], cwd: Path, timeout: float, clock: Callable[[], float]) -> tuple[int, list[str], str | None]:
+    """Run one invocation; kill it when one cell runs past ``timeout``. (status, output lines, the cell killed in)."""
     # A session of its own, so a hung cell's pyperf workers are killed with it.
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-        cwd=step.workload.script.parent,
+        cwd=cwd,
     )
-    timed_out = False
-    try:
-        stdout, stderr = process.communicate(timeout=profile.cell_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-    if process.returncode == 0 and not timed_out:
-        return None
-    log = run_dir.log_file(step.column.id, step.cell.name)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(f"$ {' '.join(command)}\n\n--- stdout\n{stdout}\n--- stderr\n{stderr}")
-    failure = classify_failure(
-        process.returncode, stderr, timed_out, profile.cell_timeout, str(log.relative_to(run_dir.path))
-    )
-    run_dir.record_failure(step.column.id, step.cell.name, failure)
-    return failure
+    invocation = _Invocation([], current_since=clock())
+    reader = threading.Thread(target=_read_output, args=(process.stdout, invocation, clock))
+    reader.start()
+    killed_in = None
+    while process.poll() is None:
+        current = invocation.current
+        if current is not None and clock() - invocation.current_since > timeout:
+            killed_in = current
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    process.wait()
+    reader.join()
+    return process.returncode, invocation.lines, killed_in
+
+
+def _cell_output(lines: list[str], cell: str) -> str:
+    """The lines printed while ``cell`` was being measured (from its start event to the next start)."""
+    inside, kept = False, []
+    for line in lines:
+        event = _parse_event(line)
+        if event is not None and event["event"] == "start":
+            inside = event["cell"] == cell
+        if inside and event is None:
+            kept.append(line)
+    return "".join(kept)
+
+
+def run_step(
+    run_dir: RunDir, step: Step, profile: Profile, clock: Callable[[], float] = time.monotonic
+) -> dict[str, CellFailure | None]:
+    """Measure one round of ``step``'s cells; each cell's runs land in the results file, or its failure in the
+    failures file. Returns each cell's outcome (None: measured)."""
+    results_file = run_dir.results_file(step.column.id)
+    outcomes: dict[str, CellFailure | None] = {}
+    todo = list(step.cells)
+    while todo:
+        loops = {}
+        for cell in todo:
+            found = calibrated_loops(load_benchmark(results_file, cell.name))
+            if found is not None:
+                loops[cell.name] = found
+        batch = replace(step, cells=tuple(todo))
+        command = build_command(batch, profile, results_file, loops)
+        returncode, lines, killed_in = _invoke(command, step.workload.script.parent, profile.cell_timeout, clock)
+        started = []
+        for line in lines:
+            event = _parse_event(line)
+            if event is None:
+                continue
+            name = event["cell"]
+            if event["event"] == "start":
+                started.append(name)
+            elif event["event"] == "done":
+                outcomes[name] = None
+            elif event["event"] == "failed":
+                outcomes[name] = CellFailure(event.get("kind", "error"), event.get("reason", ""))
+            elif event["event"] == "died":
+                outcomes[name] = classify_failure(1, _cell_output(lines, name), False, profile.cell_timeout)
+        unfinished = [name for name in started if name not in outcomes]
+        if unfinished:
+            # The whole process died or was killed while measuring this cell.
+            (name,) = unfinished[-1:]
+            outcomes[name] = classify_failure(
+                returncode, _cell_output(lines, name), killed_in == name, profile.cell_timeout
+            )
+        elif not started:
+            # The script failed before any cell (an import error, a syntax error): every cell has that reason, and
+            # running it again would fail the same way.
+            for cell in todo:
+                outcomes[cell.name] = classify_failure(returncode, "".join(lines), False, profile.cell_timeout)
+        for name, failure in outcomes.items():
+            if failure is not None and failure.log is None:
+                log = run_dir.log_file(step.column.id, name)
+                log.parent.mkdir(parents=True, exist_ok=True)
+                log.write_text(f"$ {' '.join(command)}\n\n--- output\n{_cell_output(lines, name) or ''.join(lines)}")
+                failure = replace(failure, log=str(log.relative_to(run_dir.path)))
+                outcomes[name] = failure
+                run_dir.record_failure(step.column.id, name, failure)
+        todo = [cell for cell in todo if cell.name not in outcomes and cell.name not in started]
+    return outcomes
 
 
 def prepared_columns(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Column]:
@@ -200,7 +282,8 @@ def prepared_columns(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Co
 
 
 def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], columns: Sequence[Column], rounds: int) -> list[Step]:
-    """The steps still to do: round-major, then cell, then interpreter, skipping what the files say is done."""
+    """The steps still to do: round-major, then workload, then interpreter, each with the cells the files say are
+    not done in that round (and have not failed)."""
     done: dict[tuple[str, str], set[int]] = {}
     failed: dict[str, set[str]] = {}
     for column in columns:
@@ -213,11 +296,14 @@ def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], columns: Sequence
     steps = []
     for round_number in range(1, rounds + 1):
         for workload in workloads:
-            for cell in workload.cells():
-                for column in columns:
-                    if cell.name in failed[column.id] or round_number in done.get((column.id, cell.name), ()):
-                        continue
-                    steps.append(Step(round_number, workload, cell, column))
+            for column in columns:
+                cells = tuple(
+                    cell
+                    for cell in workload.cells()
+                    if cell.name not in failed[column.id] and round_number not in done.get((column.id, cell.name), ())
+                )
+                if cells:
+                    steps.append(Step(round_number, workload, cells, column))
     return steps
 
 
@@ -226,8 +312,7 @@ def _format_eta(seconds: float) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def _summary(run_dir: RunDir, step: Step) -> str:
-    benchmark = load_benchmark(run_dir.results_file(step.column.id), step.cell.name)
+def _summary(benchmark: pyperf.Benchmark | None) -> str:
     if benchmark is None or benchmark.get_nvalue() < 2:
         return "done"
     mean = benchmark.mean()
@@ -248,30 +333,37 @@ def measure(
     workloads = list(workloads) if workloads is not None else select_workloads(run["workloads"])
     columns = prepared_columns(run_dir, run["interpreters"])
     steps = plan_steps(run_dir, workloads, columns, profile.rounds)
+    total = sum(len(step.cells) for step in steps)
     run_dir.update_run(status="measuring")
     echo(
-        f"measuring {len(steps)} steps: {profile.rounds} rounds x {sum(len(w.cells()) for w in workloads)} cells "
-        f"x {len(columns)} interpreters ({profile.name} profile)"
+        f"measuring {total} cell rounds in {len(steps)} invocations: {profile.rounds} rounds x "
+        f"{sum(len(w.cells()) for w in workloads)} cells x {len(columns)} interpreters ({profile.name} profile)"
     )
     started = clock()
-    skipped: set[tuple[str, str]] = set()
+    failed: set[tuple[str, str]] = set()
     width = max((len(column.id) for column in columns), default=0)
-    for index, step in enumerate(steps, start=1):
-        if (step.column.id, step.cell.name) in skipped:
+    index = 0
+    for step in steps:
+        # A failed cell is not retried in later rounds: a hang would cost its time limit every round.
+        cells = tuple(cell for cell in step.cells if (step.column.id, cell.name) not in failed)
+        if not cells:
             continue
-        failure = run_step(run_dir, step, profile)
-        if failure is not None:
-            # A failed cell is not retried in later rounds: a hang would cost its time limit every round.
-            skipped.add((step.column.id, step.cell.name))
-            outcome = f"FAILED ({failure.kind}): {failure.reason}"
-        else:
-            outcome = _summary(run_dir, step)
-        elapsed = clock() - started
-        left = elapsed / index * (len(steps) - index)
-        echo(
-            f"[{index}/{len(steps)}] r{step.round} {step.column.id:<{width}}  {step.cell.name}  {outcome}"
-            f"  (~{_format_eta(left)} left)"
-        )
+        outcomes = run_step(run_dir, replace(step, cells=cells), profile)
+        suite_path = run_dir.results_file(step.column.id)
+        for cell in cells:
+            index += 1
+            failure = outcomes.get(cell.name)
+            if failure is not None:
+                failed.add((step.column.id, cell.name))
+                outcome = f"FAILED ({failure.kind}): {failure.reason}"
+            else:
+                outcome = _summary(load_benchmark(suite_path, cell.name))
+            elapsed = clock() - started
+            left = elapsed / index * (total - index)
+            echo(
+                f"[{index}/{total}] r{step.round} {step.column.id:<{width}}  {cell.name}  {outcome}"
+                f"  (~{_format_eta(left)} left)"
+            )
     finished = datetime.now(timezone.utc)
     started_at = datetime.fromisoformat(run["started"])
     run_dir.update_run(

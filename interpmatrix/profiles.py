@@ -4,6 +4,10 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
+Process start-up is the dominant cost of a matrix of ~60 cells on 7 interpreters (each pyperf process imports
+pyperf, 0.2-0.3 s here, and a JIT needs its warm-ups again in every process), so ``default`` takes more values from
+fewer processes than pyperf's own defaults; ``rigorous`` is for publishing.
+
 Every interpreter gets the same number of processes and values, so that pyperf's two-sample t-test (which needs
 samples of equal size) can compare any two columns. Only warm-ups differ: a JIT needs its loops compiled before a
 value means anything.
@@ -47,8 +51,8 @@ class Profile:
 PROFILES: tuple[Profile, ...] = (
     Profile(
         name="quick",
-        description="a first look: 2 rounds x 1 process x 3 values; figures within about 10 %",
-        rounds=2,
+        description="a first look: 1 round x 1 process x 3 values; figures within about 10-20 %",
+        rounds=1,
         processes_per_round=1,
         values=3,
         warmups=1,
@@ -58,10 +62,10 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         name="default",
-        description="3 rounds x 2 processes x 3 values, interleaved across interpreters",
-        rounds=3,
-        processes_per_round=2,
-        values=3,
+        description="2 rounds x 1 process x 5 values, interleaved across interpreters",
+        rounds=2,
+        processes_per_round=1,
+        values=5,
         warmups=1,
         jit_warmups=8,
         min_time=0.05,

@@ -26,6 +26,8 @@ from typing import Any
 RUN_FILE = "run.json"
 INTERPRETER_SUFFIX = ".interpreter.json"
 FAILURES_SUFFIX = ".failures.json"
+# The prefix of the per-cell progress lines a workload script prints (workloads/_harness.py EVENT_PREFIX).
+EVENT_PREFIX = "interpmatrix-cell "
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
 BINDING_METADATA = "interpmatrix_binding"

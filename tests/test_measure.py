@@ -37,9 +37,10 @@ FAULTS = Workload(
     size_label="n",
     sizes=(1000,),
     reference="ok",
+    # "ok" comes last: the cells after a crash and a hang of the batch's process must still be measured.
     variants=tuple(
         Variant(name, f"fails by: {name}")
-        for name in ("ok", "wrong", "raises", "crash", "crash_in_worker", "hang")
+        for name in ("wrong", "raises", "crash", "crash_in_worker", "hang", "ok")
     ),
     script=Path(__file__).parent / "workloads" / "faults.py",
 )
@@ -55,7 +56,7 @@ def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | No
     run_dir.write_run(
         {
             "run_id": "run",
-            "profile": "quick",
+            "profile": "default",
             "workloads": [workload.name for workload in workloads],
             "interpreters": [HOST_ID, "absent"],
             "cell_timeout": cell_timeout,
@@ -102,9 +103,9 @@ def test_the_rest_of_the_matrix_completes(faulty_run: tuple[RunDir, list[str]]) 
     assert suite.get_benchmark_names() == ["faults/ok@1000"]
     benchmark = suite.get_benchmark("faults/ok@1000")
     assert rounds_done(benchmark) == {1, 2}
-    assert benchmark.get_nvalue() == 2 * find_profile("quick").values
+    assert benchmark.get_nvalue() == 2 * find_profile("default").values
     assert run_dir.read_run()["status"] == "complete"
-    # One progress line per step that ran: 6 cells in round 1, then only the ok cell in round 2.
+    # One progress line per cell round: 6 cells in round 1, then only the ok cell in round 2.
     assert len([line for line in lines if line.startswith("[")]) == 7
     assert any("FAILED (timeout)" in line for line in lines)
 
@@ -128,9 +129,9 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) 
     (column,) = prepared_columns(run_dir, [HOST_ID])
     cell = primes.cells()[0]
     # Round 1 completed, then the run was interrupted.
-    assert run_step(run_dir, Step(1, primes, cell, column), find_profile("quick")) is None
+    assert run_step(run_dir, Step(1, primes, (cell,), column), find_profile("default")) == {cell.name: None}
     steps = plan_steps(run_dir, [primes], [column], rounds=2)
-    assert [(step.round, step.cell.name) for step in steps] == [(2, "primes/pure@50")]
+    assert [(step.round, [c.name for c in step.cells]) for step in steps] == [(2, ["primes/pure@50"])]
     measure(run_dir, workloads=[primes], echo=lambda line: None)
     benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file(HOST_ID))).get_benchmark("primes/pure@50")
     assert rounds_done(benchmark) == {1, 2}
@@ -149,7 +150,6 @@ def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> Non
     ("returncode", "stderr", "timed_out", "kind", "reason"),
     [
         (None, "", True, "timeout", "ran past the 5 s cell time limit and was killed"),
-        (3, "wrong answer: x gave 1, the reference ok gives 2\n", False, "wrong answer", "wrong answer: x gave 1"),
         (-11, "", False, "crash", "the process was killed by SIGSEGV"),
         (1, "RuntimeError: .../python failed with exit code -6\n", False, "crash", "killed by SIGABRT"),
         (1, "Traceback...\nZeroDivisionError: division by zero\nmore\n", False, "error", "ZeroDivisionError"),
