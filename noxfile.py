@@ -31,6 +31,7 @@ TABULATE = "tabulate==0.10.0"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
 BUILD_BINDINGS = str(Path(__file__).parent / "bindings" / "build.py")
+INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
 
 
 @nox.session(python=False)
@@ -110,6 +111,11 @@ def bench(session: nox.Session) -> None:
     # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did not.
     bindings_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
     session.run("python", BUILD_BINDINGS, "--out", bindings_dir)
+    # The packages the run's workloads need (numpy, numexpr), each on its own: where one cannot be installed its
+    # cells say why, in pip's words (packages.json beside bindings.json).
+    requirements = cli.workload_requirements(run_dir)
+    if requirements:
+        session.run("python", INSTALL_PACKAGES, "--out", bindings_dir, *requirements)
     probe = session.run("python", PROBE, silent=True)
     cli.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
 

@@ -13,7 +13,7 @@ import platform
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -168,6 +168,8 @@ def plan_matrix(
             "run_id": run_dir.run_id,
             "command": _command_line(argv),
             "profile": args.profile,
+            # The profile's settings as they were: a profile may change later, the run's files do not.
+            "profile_settings": asdict(find_profile(args.profile)),
             "workloads": [workload.name for workload in workloads],
             "interpreters": [interpreter.id for interpreter in selected],
             "baseline": args.baseline,
@@ -184,6 +186,14 @@ def plan_matrix(
     return Plan(run_dir, selected, args.reports_dir)
 
 
+def workload_requirements(run_dir: RunDir) -> list[str]:
+    """The pip packages the run's workloads need, in registry order, each once."""
+    found: list[str] = []
+    for workload in select_workloads(run_dir.read_run()["workloads"]):
+        found += [name for name in workload.requirements if name not in found]
+    return found
+
+
 def record_venv(
     run_dir: RunDir,
     interpreter_id: str,
@@ -194,6 +204,10 @@ def record_venv(
 ) -> None:
     """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
     record: dict[str, object] = {"venv_python": venv_python, "setup_error": error, "bindings_dir": bindings_dir}
+    packages = Path(bindings_dir) / "packages.json" if bindings_dir else None
+    if packages is not None and packages.exists():
+        # What workloads/_packages.py could install here (numpy, numexpr): versions, or pip's reason.
+        record["packages"] = json.loads(packages.read_text())
     if probe_json is not None:
         answer = json.loads(probe_json.strip().splitlines()[-1])
         base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)

@@ -327,7 +327,7 @@ def measure(
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json."""
     run = run_dir.read_run()
-    profile = find_profile(run["profile"])
+    profile = Profile(**run["profile_settings"]) if run.get("profile_settings") else find_profile(run["profile"])
     if run.get("cell_timeout"):
         profile = replace(profile, cell_timeout=float(run["cell_timeout"]))
     workloads = list(workloads) if workloads is not None else select_workloads(run["workloads"])

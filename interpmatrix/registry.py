@@ -29,6 +29,12 @@ class Variant:
     sizes: tuple[int, ...] = ()
     # The compiled binding the variant needs ("cython", "cffi", "c"; "compiled": the best one there), if any.
     binding: str | None = None
+    # "time" (seconds per call) or "memory": the peak private memory of the worker process while the kernel runs
+    # (pyperf --track-memory), in bytes.
+    metric: str = "time"
+    # Pure-Python bytecode in the calling thread, nothing else: the cells that show an interpreter's own speed (the
+    # cost of free-threading is measured on these).
+    pure_python: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class Workload:
     reference: str
     variants: tuple[Variant, ...]
     script: Path
+    # pip packages some variants need, installed per interpreter by the bench session (workloads/_packages.py).
+    requirements: tuple[str, ...] = ()
 
     def cells(self) -> list[Cell]:
         return [
@@ -99,6 +107,45 @@ class Cell:
 
 WORKER_COUNTS = (1, 2, 4)
 
+# The report's sections, in this order: what each group of workloads tests.
+GROUPS = (
+    "Pure-Python CPU",
+    "Threads and processes",
+    "Compiled kernels",
+    "I/O",
+    "Memory",
+    "Numeric",
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A seed's claim about speed, and the ratio of two measured cells that tests it, per interpreter.
+
+    The ratio is ``slow`` over ``fast``: their times (or peak memory, ``metric="memory"``) on the same interpreter;
+    with ``versus_jit``, ``slow`` on each interpreter without a JIT over ``fast`` on the JIT one. The claim holds on
+    an interpreter where the ratio is at least ``at_least`` (a speed-up the claim promises) or at most ``at_most``
+    (a speed-up the claim says does not happen).
+    """
+
+    workload: str
+    statement: str
+    seeds: tuple[str, ...]
+    slow: str
+    fast: str
+    at_least: float | None = None
+    at_most: float | None = None
+    metric: str = "time"
+    versus_jit: bool = False
+
+    @property
+    def test(self) -> str:
+        bound = f"≥ {self.at_least:g}×" if self.at_least is not None else f"≤ {self.at_most:g}×"
+        what = "peak memory" if self.metric == "memory" else "time"
+        if self.versus_jit:
+            return f"{what} of `{self.slow}` on each interpreter ÷ on the JIT {bound}"
+        return f"{what} of `{self.slow}` ÷ `{self.fast}` {bound}"
+
 # The compiled twins every CPU workload offers, built per interpreter by bindings/build.py.
 COMPILED_VARIANTS = (
     Variant("cython", "Cython with C types (bindings/cy_kernels.pyx)", binding="cython"),
@@ -111,10 +158,15 @@ COMPILED_VARIANTS = (
     Variant("c", "the C kernel timed by a C program (bindings/c_reference.c): the limit", binding="c"),
 )
 
+# The I/O workload's client counts: waits overlap far beyond the core count.
+IO_CLIENTS = (1, 4, 16, 64)
+# gc_cycles' trees per call (workloads/gc_cycles.py DEFAULT_TREES).
+GC_TREES = 10
+
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         name="countdown",
-        group="Pure-Python CPU, threads and processes",
+        group="Pure-Python CPU",
         claim=(
             "A CPU-bound pure-Python loop is slow on CPython (PyPy 1.7 ran it about 20x faster than CPython 2.7.1); "
             "CPU-bound threads do not help under the GIL and can hurt; processes (fork/multiprocessing) do help"
@@ -124,7 +176,7 @@ WORKLOADS: tuple[Workload, ...] = (
         sizes=(2_000_000,),
         reference="serial",
         variants=(
-            Variant("serial", "Beazley's `while n > 0: n -= 1`, in the calling thread"),
+            Variant("serial", "Beazley's `while n > 0: n -= 1`, in the calling thread", pure_python=True),
             Variant("threads", "the same n split over threads, started and joined in the timed call", WORKER_COUNTS),
             Variant(
                 "processes",
@@ -137,14 +189,14 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload(
         name="primes",
-        group="Pure-Python CPU, threads and processes",
+        group="Compiled kernels",
         claim="The seed's first kmax primes by trial division: 56.6 ms for kmax=500 in pure Python on a 1.6 GHz AMD E-450",
         seeds=("002 Velocidade (Cython example)",),
         size_label="kmax",
         sizes=(500, 1000),
         reference="pure",
         variants=(
-            Variant("pure", "the seed's pure-Python primes(kmax), a list standing in for the C array"),
+            Variant("pure", "the seed's pure-Python primes(kmax), a list standing in for the C array", pure_python=True),
             # Compiled kernels at the seed's kmax=500 only: the seed's figures are for it, and the matrix's time is
             # better spent on more interpreters than on a second size of the same C loop.
             *(replace(variant, sizes=(500,)) for variant in COMPILED_VARIANTS),
@@ -164,6 +216,256 @@ WORKLOADS: tuple[Workload, ...] = (
             ),
         ),
         script=WORKLOADS_DIR / "primes.py",
+    ),
+    Workload(
+        name="word_count",
+        group="Pure-Python CPU",
+        claim="Word-based processing with regex and C modules is about 5x faster than a character-by-character loop",
+        seeds=("001 Python is only slow if you use it wrong",),
+        size_label="MB",
+        sizes=(2,),
+        reference="chars",
+        variants=(
+            Variant("chars", "a character-by-character loop counting whitespace-to-word transitions", pure_python=True),
+            Variant("split", "`len(text.split())`: the loop in C"),
+            Variant("regex", "one `re.finditer(r\"\\S+\")` match per word"),
+        ),
+        script=WORKLOADS_DIR / "word_count.py",
+    ),
+    Workload(
+        name="pools",
+        group="Threads and processes",
+        claim=(
+            "concurrent.futures: a ThreadPoolExecutor does not speed up CPU-bound work under the GIL, "
+            "a ProcessPoolExecutor does"
+        ),
+        seeds=("002 Velocidade (concurrent.futures)",),
+        size_label="scale",
+        sizes=(3,),
+        reference="serial",
+        variants=(
+            Variant("serial", "the seed's `is_prime` over its six numbers, each divided by 10^scale", pure_python=True),
+            Variant("threads", "the same calls on a ThreadPoolExecutor, started and shut down in the timed call", WORKER_COUNTS),
+            Variant(
+                "processes",
+                "the same calls on a fork ProcessPoolExecutor, started and shut down in the timed call",
+                WORKER_COUNTS,
+            ),
+        ),
+        script=WORKLOADS_DIR / "pools.py",
+    ),
+    Workload(
+        name="spawn_costs",
+        group="Threads and processes",
+        claim="Processes cost more than threads to start and to talk to: their memory has to be copied back and forth",
+        seeds=("003 GIL", "004 CPython, Grumpy, PyPy"),
+        size_label="MB",
+        sizes=(0, 1, 10),
+        reference="direct",
+        variants=(
+            Variant("direct", "the same work in the calling thread, nothing started: the floor"),
+            Variant("thread_start", "start and join one thread", sizes=(0,)),
+            Variant("fork_start", "start and join one process, fork start method", sizes=(0,)),
+            Variant("spawn_start", "start and join one process, spawn start method (a fresh interpreter)", sizes=(0,)),
+            Variant("thread_pool", "send the bytes to a 1-thread pool and back (no copy)", sizes=(1, 10)),
+            Variant("process_pool", "send the bytes to a 1-process fork pool and back (pickled both ways)", sizes=(1, 10)),
+        ),
+        script=WORKLOADS_DIR / "spawn_costs.py",
+    ),
+    Workload(
+        name="io_threads",
+        group="I/O",
+        claim=(
+            "The GIL is released on I/O: threads are fine for I/O-bound work, and event-driven asyncio is the "
+            "alternative; both overlap the waits, GIL or not"
+        ),
+        seeds=("001 Python is only slow if you use it wrong", "002 Velocidade", "003 GIL", "004 CPython, Grumpy, PyPy"),
+        size_label="delay ms",
+        sizes=(2,),
+        reference="serial",
+        variants=(
+            Variant("serial", "N clients one after another, each waiting for its replies", IO_CLIENTS),
+            Variant("threads", "one thread per client, started and joined in the timed call", IO_CLIENTS),
+            Variant("asyncio", "one coroutine per client on an asyncio event loop", IO_CLIENTS),
+        ),
+        script=WORKLOADS_DIR / "io_threads.py",
+    ),
+    Workload(
+        name="gc_cycles",
+        group="Memory",
+        claim=(
+            "Trees whose nodes point to their parents are cycles only the garbage collector frees; "
+            "weakref parent links let reference counting free them at once"
+        ),
+        seeds=("001 Python is only slow if you use it wrong",),
+        size_label="trees",
+        sizes=(GC_TREES,),
+        reference="strong",
+        variants=(
+            Variant("strong", "parent links are plain references: every tree is a cycle", pure_python=True),
+            Variant("weakref", "parent links are `weakref.ref`: no cycle", pure_python=True),
+            Variant("strong_memory", "peak memory of `strong` (pyperf --track-memory)", metric="memory"),
+            Variant("weakref_memory", "peak memory of `weakref` (pyperf --track-memory)", metric="memory"),
+        ),
+        script=WORKLOADS_DIR / "gc_cycles.py",
+    ),
+    Workload(
+        name="numeric",
+        group="Numeric",
+        claim="numpy plus numexpr make array expressions fast, numexpr even on several threads",
+        seeds=("003 GIL",),
+        size_label="n",
+        sizes=(1_000_000, 10_000_000),
+        reference="pure",
+        variants=(
+            Variant(
+                "pure",
+                "`2*a + 3*b**2 - a*b` in a list comprehension over lists of floats",
+                sizes=(1_000_000,),
+                pure_python=True,
+            ),
+            Variant("numpy", "the same expression on float64 arrays, one C loop per operation"),
+            Variant("numexpr", "`numexpr.evaluate` of the expression, on `workers` threads", WORKER_COUNTS),
+        ),
+        script=WORKLOADS_DIR / "numeric.py",
+        requirements=("numpy", "numexpr"),
+    ),
+)
+
+
+# The seeds' claims, each tested by a ratio of two cells (see Claim). Thresholds: the seed's own factor where it
+# gives one (20x, 10x, 5x); otherwise 1.5x for "helps" and 1.2x for "does not help" (a second worker that brings less
+# than 20 % did not run in parallel in any useful sense).
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        "countdown",
+        "PyPy runs a CPU-bound pure-Python loop about 20x faster than CPython",
+        ("000 Speed", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/serial@2000000",
+        at_least=20,
+        versus_jit=True,
+    ),
+    Claim(
+        "countdown",
+        "CPU-bound threads do not speed up pure Python under the GIL, and are sometimes slower than one thread",
+        ("001 Python is only slow if you use it wrong", "003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/threads-2@2000000",
+        at_most=1.2,
+    ),
+    Claim(
+        "countdown",
+        "fork()/multiprocessing sidesteps the GIL: processes speed up CPU-bound pure Python",
+        ("001 Python is only slow if you use it wrong", "003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/processes-2@2000000",
+        at_least=1.5,
+    ),
+    Claim(
+        "word_count",
+        "Word-based instead of char-based is about 5x faster: with a regex",
+        ("001 Python is only slow if you use it wrong",),
+        slow="word_count/chars@2",
+        fast="word_count/regex@2",
+        at_least=5,
+    ),
+    Claim(
+        "word_count",
+        "Word-based instead of char-based is about 5x faster: with a C string method (str.split)",
+        ("001 Python is only slow if you use it wrong",),
+        slow="word_count/chars@2",
+        fast="word_count/split@2",
+        at_least=5,
+    ),
+    Claim(
+        "pools",
+        "A ThreadPoolExecutor does not speed up CPU-bound work",
+        ("002 Velocidade (concurrent.futures)",),
+        slow="pools/serial@3",
+        fast="pools/threads-2@3",
+        at_most=1.2,
+    ),
+    Claim(
+        "pools",
+        "A ProcessPoolExecutor speeds up CPU-bound work",
+        ("002 Velocidade (concurrent.futures)",),
+        slow="pools/serial@3",
+        fast="pools/processes-2@3",
+        at_least=1.5,
+    ),
+    Claim(
+        "spawn_costs",
+        "Processes cost more to start than threads",
+        ("004 CPython, Grumpy, PyPy",),
+        slow="spawn_costs/fork_start@0",
+        fast="spawn_costs/thread_start@0",
+        at_least=1.5,
+    ),
+    Claim(
+        "spawn_costs",
+        "Processes cost more to talk to: data is copied to them and back",
+        ("003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="spawn_costs/process_pool@10",
+        fast="spawn_costs/thread_pool@10",
+        at_least=1.5,
+    ),
+    Claim(
+        "primes",
+        "Cython with C types runs the seed's primes(500) about 10x faster than pure Python",
+        ("002 Velocidade (Cython example)",),
+        slow="primes/pure@500",
+        fast="primes/cython@500",
+        at_least=10,
+    ),
+    Claim(
+        "primes",
+        "C extensions that release the GIL let threads run in parallel",
+        ("001 Python is only slow if you use it wrong", "003 GIL"),
+        slow="primes/cython_threads-1@500",
+        fast="primes/cython_threads-2@500",
+        at_least=1.5,
+    ),
+    Claim(
+        "io_threads",
+        "Threads are fine for I/O-bound work: 16 clients in threads overlap their waits",
+        ("001 Python is only slow if you use it wrong", "002 Velocidade", "003 GIL"),
+        slow="io_threads/serial-16@2",
+        fast="io_threads/threads-16@2",
+        at_least=4,
+    ),
+    Claim(
+        "io_threads",
+        "Event-driven asyncio overlaps the same waits",
+        ("004 CPython, Grumpy, PyPy",),
+        slow="io_threads/serial-16@2",
+        fast="io_threads/asyncio-16@2",
+        at_least=4,
+    ),
+    Claim(
+        "gc_cycles",
+        "Weakref parent links, which reference counting frees at once, need less memory than cycles left to the GC",
+        ("001 Python is only slow if you use it wrong",),
+        slow=f"gc_cycles/strong_memory@{GC_TREES}",
+        fast=f"gc_cycles/weakref_memory@{GC_TREES}",
+        at_least=1.2,
+        metric="memory",
+    ),
+    Claim(
+        "numeric",
+        "numpy makes an element-wise array expression much faster than a Python loop",
+        ("003 GIL",),
+        slow="numeric/pure@1000000",
+        fast="numeric/numpy@1000000",
+        at_least=10,
+    ),
+    Claim(
+        "numeric",
+        "numexpr runs such an expression faster on several threads",
+        ("003 GIL",),
+        slow="numeric/numexpr-1@10000000",
+        fast="numeric/numexpr-2@10000000",
+        at_least=1.5,
     ),
 )
 

@@ -25,7 +25,7 @@ from tabulate import tabulate
 
 from .discovery import MIN_SUPPORTED, Interpreter
 from .profiles import Profile, find_profile
-from .registry import WORKLOADS, Cell, Workload, select_workloads
+from .registry import CLAIMS, GROUPS, Claim, WORKLOADS, Cell, Workload, select_workloads
 from .results import BINDING_METADATA, GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
 
 LATEST = "latest.md"
@@ -180,8 +180,10 @@ def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[W
         )
     chosen, reason = choose_baseline(columns, baseline, info.get("baseline"))
     try:
-        profile: Profile | None = find_profile(info["profile"])
-    except ValueError:  # a profile since renamed: the method section falls back on what the files say
+        profile: Profile | None = (
+            Profile(**info["profile_settings"]) if info.get("profile_settings") else find_profile(info["profile"])
+        )
+    except (ValueError, TypeError):  # a profile since renamed: the method section falls back on what the files say
         profile = None
     return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown)
 
@@ -205,6 +207,16 @@ def times(ratio: float) -> str:
 def speed_text(ratio: float) -> str:
     """``1.52× faster`` or ``1.30× slower``, for a ratio from ``speed_ratio``."""
     return f"{times(ratio)} faster" if ratio >= 1 else f"{times(1 / ratio)} slower"
+
+
+def is_memory(benchmark: pyperf.Benchmark) -> bool:
+    """A memory cell (pyperf --track-memory): its values are peak bytes, not seconds."""
+    return benchmark.get_unit() == "byte"
+
+
+def memory_ratio_text(ratio: float) -> str:
+    """``1.52× less memory`` or ``1.30× more memory``, for a ratio of baseline over cell."""
+    return f"{times(ratio)} less memory" if ratio >= 1 else f"{times(1 / ratio)} more memory"
 
 
 def percent(fraction: float, signed: bool = False) -> str:
@@ -258,7 +270,7 @@ def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is
     if is_baseline:
         text += " · baseline"
     elif baseline is not None:
-        text += " · " + speed_text(speed_ratio(baseline, benchmark))
+        text += " · " + (memory_ratio_text if is_memory(benchmark) else speed_text)(speed_ratio(baseline, benchmark))
         mark = significance(baseline, benchmark)
         if mark is not None:
             text += f" ({mark})"
@@ -307,7 +319,7 @@ def common_ratios(run: Run, baseline: Column, column: Column) -> list[float]:
     ratios = []
     for cell in run.cells:
         base, bench = baseline.benchmark(cell), column.benchmark(cell)
-        if base is not None and bench is not None:
+        if base is not None and bench is not None and not is_memory(bench):
             ratios.append(speed_ratio(base, bench))
     return ratios
 
@@ -605,17 +617,122 @@ def summary_section(run: Run) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim's measured ratio on one interpreter, and whether the claim holds there."""
+
+    ratio: float
+    holds: bool
+    # pyperf's t-test mark when the two cells could not be told apart ("n.s.") or not tested.
+    mark: str | None
+
+
+def claim_result(claim: Claim, slow: pyperf.Benchmark | None, fast: pyperf.Benchmark | None) -> ClaimResult | None:
+    """The claim's ratio from two cells, or None when either did not run.
+
+    A promised gain must also be significant by pyperf's t-test; "does not speed up" holds on a difference the test
+    cannot tell from noise as well. (A memory cell's values are peak bytes, one per worker process.)
+    """
+    if slow is None or fast is None:
+        return None
+    ratio = slow.mean() / fast.mean()
+    mark = significance(fast, slow)
+    if claim.at_least is not None:
+        holds = ratio >= claim.at_least and mark is None
+    else:
+        holds = ratio <= claim.at_most
+    return ClaimResult(ratio, holds, mark)
+
+
+def claim_results(run: Run, claim: Claim) -> dict[str, ClaimResult | None]:
+    """Per interpreter of the run (without the JIT ones, for a claim against the JIT): the claim's result."""
+    slow_cell, fast_cell = Cell.parse(claim.slow), Cell.parse(claim.fast)
+    results: dict[str, ClaimResult | None] = {}
+    if claim.versus_jit:
+        jit = next((column for column in run.columns if column.interpreter.is_jit), None)
+        for column in run.columns:
+            if column.interpreter.is_jit:
+                continue
+            fast = jit.benchmark(fast_cell) if jit is not None else None
+            results[column.id] = claim_result(claim, column.benchmark(slow_cell), fast)
+        return results
+    for column in run.columns:
+        results[column.id] = claim_result(claim, column.benchmark(slow_cell), column.benchmark(fast_cell))
+    return results
+
+
+def claim_verdict(results: dict[str, ClaimResult | None]) -> str:
+    """"holds", "holds only on …", "no longer holds" or "not measured", over the interpreters that measured it."""
+    measured = {iid: result for iid, result in results.items() if result is not None}
+    if not measured:
+        return "not measured"
+    holding = [iid for iid, result in measured.items() if result.holds]
+    if len(holding) == len(measured):
+        return "holds"
+    if not holding:
+        return "no longer holds"
+    return f"holds only on {', '.join(holding)}"
+
+
+def _claim_result_text(result: ClaimResult | None) -> str:
+    if result is None:
+        return NOT_RUN
+    text = times(result.ratio) + (f" ({result.mark})" if result.mark else "")
+    return f"**{text}** ✓" if result.holds else f"{text} ✗"
+
+
+def claims_section(run: Run) -> str | None:
+    """Each seed claim beside today's figure per interpreter, and whether it still holds here."""
+    cells = {cell.name for cell in run.cells}
+    claims = [claim for claim in CLAIMS if claim.slow in cells and claim.fast in cells]
+    if not claims:
+        return None
+    columns = run.columns
+    rows = []
+    for claim in claims:
+        results = claim_results(run, claim)
+        rows.append(
+            [
+                f"{_md(claim.statement)} ({', '.join(seed.split(' ', 1)[0] for seed in claim.seeds)})",
+                claim.test,
+                *(_claim_result_text(results[column.id]) if column.id in results else "n/a" for column in columns),
+                claim_verdict(results),
+            ]
+        )
+    return "\n".join(
+        [
+            "## Do the seeds' claims still hold?",
+            "",
+            "Each claim from the texts the workloads are built on (their seed numbers in brackets), tested by the ratio of two cells of this "
+            "run on each interpreter: ✓ where the ratio passes the test, ✗ where it does not; a promised speed-up must "
+            "also pass pyperf's t-test ((n.s.): it did not). The verdict counts only the interpreters that ran both "
+            "cells; \"n/a\" is the JIT itself in a claim measured against it.",
+            "",
+            _table(["claim (seed)", "test", *(column.id for column in columns), "verdict"], rows),
+        ]
+    )
+
+
 def _not_selected_reason(interpreter: Interpreter) -> str:
     if not interpreter.supported:
         return f"too old: the workloads need Python {'.'.join(map(str, MIN_SUPPORTED))}+"
     return "not selected (use `--interpreters all`)"
 
 
+def packages_text(run: Run, column: Column) -> str:
+    """The workloads' packages in this interpreter's venv: their versions, or "not installable"."""
+    record = run.run_dir.read_interpreter(column.id) or {}
+    parts = []
+    for name, package in sorted((record.get("packages") or {}).items()):
+        parts.append(f"{name} {package.get('version') or '?'}" if package.get("ok") else f"{name}: not installable")
+    return ", ".join(parts) or NOT_RUN
+
+
 def interpreters_section(run: Run) -> str:
     """What each column is, as the interpreter itself reported, and the interpreters found but left out."""
     headers = [
         "id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "build flags",
-        "compiler", "baseline",
+        "compiler", "packages", "baseline",
     ]
     rows = [
         [
@@ -627,6 +744,7 @@ def interpreters_section(run: Run) -> str:
             column.interpreter.jit,
             column.interpreter.build_flags,
             column.interpreter.compiler or "unknown",
+            packages_text(run, column),
             "baseline" if column.id == run.baseline else "",
         ]
         for column in run.columns
@@ -699,9 +817,9 @@ def workload_section(run: Run, workload: Workload) -> str:
 
 
 def workload_sections(run: Run) -> str:
-    """The workload sections under their group headings, in registry order."""
+    """The workload sections under their group headings (registry.GROUPS order), in registry order within one."""
     parts, group = [], None
-    for workload in run.workloads:
+    for workload in sorted(run.workloads, key=lambda w: GROUPS.index(w.group) if w.group in GROUPS else len(GROUPS)):
         if workload.group != group:
             group = workload.group
             parts.append(f"## {group}\n\n{_legend(run)}")
@@ -719,6 +837,8 @@ def _scaling_text(base: pyperf.Benchmark | None, bench: pyperf.Benchmark | None,
 def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
     """Rows of the scaling table for one workload's variants with workers (see ``scaling_section``)."""
     rows = []
+    if workload.variant(workload.reference).workers:
+        return _rows_against_reference_at_same_n(run, workload)
     for size in workload.sizes:
         size_note = f" {size_text(workload, size)}" if len(workload.sizes) > 1 else ""
         reference = Cell(workload.name, workload.reference, None, size)
@@ -748,6 +868,25 @@ def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
     return rows
 
 
+def _rows_against_reference_at_same_n(run: Run, workload: Workload) -> list[list[str]]:
+    """A workload whose work grows with N (N clients of io_threads): each variant at N against the reference at the
+    same N; N times faster is perfect overlap."""
+    rows = []
+    for size in workload.sizes:
+        size_note = f" {size_text(workload, size)}" if len(workload.sizes) > 1 else ""
+        for variant in workload.variants:
+            if variant.name == workload.reference:
+                continue
+            for workers in variant.workers:
+                cell = Cell(workload.name, variant.name, workers, size)
+                reference = Cell(workload.name, workload.reference, workers, size)
+                rows.append(
+                    [f"{workload.name} {cell.label}{size_note} vs {workload.reference} ×{workers}"]
+                    + [_scaling_text(c.benchmark(reference), c.benchmark(cell), workers) for c in run.columns]
+                )
+    return rows
+
+
 def scaling_section(run: Run) -> str | None:
     """Speed-up over one worker and parallel efficiency, for every variant with workers; None when there is none."""
     rows = [row for workload in run.workloads for row in scaling_rows(run, workload)]
@@ -760,7 +899,8 @@ def scaling_section(run: Run) -> str | None:
             "",
             "Speed-up over the same variant with 1 worker, and parallel efficiency (speed-up / workers) in brackets: "
             "100 % is perfect scaling. Rows ending \"vs serial\" compare with the reference variant, which uses no "
-            f"workers. This machine has {cores} cores.",
+            "workers; rows ending \"vs serial ×N\" (I/O) compare N clients served one after another with the same N "
+            f"clients overlapped, where N times faster is perfect. This machine has {cores} cores.",
             "",
             _table(["cells", *(column.id for column in run.columns)], rows),
         ]
@@ -798,20 +938,20 @@ PUBLISHED_FREE_THREADING_COST = {"3.13": "about 40 % (pyperformance)", "3.14": "
 def _free_threading_figures(run: Run, ft: Column, other: Column) -> tuple[float | None, int, list[str]]:
     """(geometric-mean slowdown of single-thread cells, their count, multi-thread speed-ups) of ``ft`` vs ``other``.
 
-    Single-thread cells are pure-Python cells without workers or with one worker: what a program that never starts
-    a thread pays for free-threading. Thread cells with more workers show what it buys.
+    Single-thread cells are the registry's ``pure_python`` variants: what a program that never starts a thread pays
+    for free-threading. Thread cells with more workers show what it buys.
     """
     single, speedups = [], []
-    bindings = {(w.name, v.name): v.binding for w in run.workloads for v in w.variants}
+    variants = {(w.name, v.name): v for w in run.workloads for v in w.variants}
+    groups = {w.name: w.group for w in run.workloads}
     for cell in run.cells:
-        if bindings.get((cell.workload, cell.variant)):
-            continue  # compiled kernels run C, not the interpreter: they would dilute its cost
         base, bench = other.benchmark(cell), ft.benchmark(cell)
         if base is None or bench is None:
             continue
-        if cell.workers in (None, 1):
+        # Only bytecode in one thread: C kernels, numpy, process starts and waits on I/O would dilute the cost.
+        if variants[cell.workload, cell.variant].pure_python and cell.workers in (None, 1):
             single.append(bench.mean() / base.mean())
-        elif cell.variant == "threads":
+        elif cell.variant == "threads" and (cell.workers or 1) > 1 and groups[cell.workload] != "I/O":
             speedups.append(f"{cell.workload} {cell.label}: {speed_text(speed_ratio(base, bench))}")
     cost = geometric_mean(single) - 1 if single else None
     return cost, len(single), speedups
@@ -1015,6 +1155,7 @@ def render_report(
     sections = [
         header_section(run),
         summary_section(run),
+        claims_section(run),
         free_threading_section(run),
         interpreters_section(run),
         workload_sections(run),

@@ -9,6 +9,7 @@ import pytest
 
 from interpmatrix import cli
 from interpmatrix.discovery import assign_ids
+from interpmatrix.registry import WORKLOADS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "probes"
 
@@ -52,7 +53,7 @@ def test_plan_writes_the_run_file(tmp_path: Path, found) -> None:
 
 def test_default_plan_takes_every_workload_and_the_default_interpreters(tmp_path: Path, found) -> None:
     run = plan(tmp_path, found).run_dir.read_run()
-    assert run["workloads"] == ["countdown", "primes"]
+    assert run["workloads"] == [workload.name for workload in WORKLOADS]
     assert "cpython-3.11.2" not in run["interpreters"] and "pypy3.9" in run["interpreters"]
 
 

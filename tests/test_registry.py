@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR, Cell, find_workload, select_workloads
+from interpmatrix.registry import CLAIMS, GROUPS, WORKLOADS, WORKLOADS_DIR, Cell, find_workload, select_workloads
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +25,28 @@ def test_script_offers_exactly_the_registered_variants(workload) -> None:
     for variant in workload.variants:
         # The registry's binding is the one the script's kernel declares it needs.
         assert getattr(module.VARIANTS[variant.name], "binding", None) == variant.binding, variant.name
+        # A memory variant is measured with pyperf --track-memory: the harness reads that from the kernel.
+        assert getattr(module.VARIANTS[variant.name], "metric", "time") == variant.metric, variant.name
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
-def test_every_variant_agrees_with_the_reference_on_small_sizes(workload) -> None:
+def test_script_names_the_sizes_its_check_uses(workload) -> None:
+    # tests/test_workloads.py checks every variant at these, in every interpreter.
     module = importlib.import_module(workload.script.stem)
-    for size in (1, 7, 100):
-        expected = module.VARIANTS[workload.reference](size, 1)
-        # Compiled variants need bindings built for an interpreter: tests/test_bindings.py checks them in each one.
-        for variant in (v for v in workload.variants if v.binding is None):
-            for workers in variant.workers or (1,):
-                assert module.VARIANTS[variant.name](size, workers) == expected, (variant.name, workers, size)
+    assert module.SMALL_SIZES and all(isinstance(size, int) for size in module.SMALL_SIZES)
+
+
+def test_every_claim_compares_two_cells_of_its_workload() -> None:
+    for claim in CLAIMS:
+        cells = {cell.name for cell in find_workload(claim.workload).cells()}
+        assert {claim.slow, claim.fast} <= cells, claim.statement
+        assert (claim.at_least is None) != (claim.at_most is None), claim.statement
+        metrics = {find_workload(claim.workload).variant(Cell.parse(name).variant).metric for name in (claim.slow, claim.fast)}
+        assert metrics == {claim.metric}, claim.statement
+
+
+def test_every_group_is_a_report_section() -> None:
+    assert {workload.group for workload in WORKLOADS} == set(GROUPS)
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
@@ -88,13 +99,15 @@ def test_compiled_primes_only_at_the_seeds_size() -> None:
 
 
 def test_unknown_workload_lists_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="unknown workload 'nope'; valid workloads: countdown, primes"):
+    valid = "countdown, primes, word_count, pools, spawn_costs, io_threads, gc_cycles, numeric"
+    with pytest.raises(ValueError, match=f"unknown workload 'nope'; valid workloads: {valid}"):
         select_workloads(["primes", "nope"])
     assert [w.name for w in select_workloads(["primes", "countdown"])] == ["countdown", "primes"]
 
 
 def test_the_harness_never_imports_a_workload() -> None:
     # The orchestrator must not time, or even load, kernels in its own process: they run in pyperf workers.
-    code = "import sys, interpmatrix.cli, interpmatrix.measure; print(sorted(set(sys.modules) & {'countdown', 'primes', '_harness'}))"
+    scripts = {workload.script.stem for workload in WORKLOADS} | {"_harness", "_bindings", "_packages"}
+    code = f"import sys, interpmatrix.cli, interpmatrix.measure; print(sorted(set(sys.modules) & {scripts!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=WORKLOADS_DIR.parent)
     assert out.stdout.strip() == "[]"

@@ -26,6 +26,7 @@ import threading
 import traceback
 
 import _bindings
+import _packages
 
 # pyperf is imported by main() only: the kernels import this module too, and tests run them in interpreters that have
 # no pyperf installed.
@@ -76,6 +77,19 @@ def _time_kernel(loops, kernel, size, workers):
     return pyperf.perf_counter() - t0
 
 
+def peak_memory(kernel):
+    """The variant that measures ``kernel``'s peak memory instead of its time: pyperf's ``--track-memory``, which
+    samples the worker's own private memory (``/proc/self/smaps``) while the kernel runs and records the peak as the
+    value, in bytes. (pyperf's ``mem_max_rss`` metadata cannot serve: Linux hands a new process its parent's maximum
+    RSS, so a worker would report at least pyperf's main process's peak.)"""
+
+    def variant(size, workers):
+        return kernel(size, workers)
+
+    variant.metric = "memory"
+    return variant
+
+
 def parse_cell(name):
     """(variant, workers, size) of a cell name ``workload/variant[-workers]@size`` (interpmatrix.registry.Cell)."""
     head, _, size = name.rpartition("@")
@@ -103,6 +117,7 @@ class CellFailed(Exception):
 def _forward_args(cmd, args):
     """Pass our own options on to pyperf's worker processes: a worker times the one cell being measured."""
     cmd.extend(("--cell", args.current_cell, "--round", str(args.round)))
+    # pyperf adds --track-memory itself when args.track_memory is set (a memory cell, see peak_memory).
     if args.bindings is not None:
         cmd.extend(("--bindings", args.bindings))
 
@@ -122,12 +137,16 @@ def _kernel(workload, variants, variant):
         binding = _bindings.resolve(kernel)
     except _bindings.BindingUnavailable as error:
         raise CellFailed("unavailable", error.reason)
+    try:
+        _packages.resolve(kernel)
+    except _packages.PackageUnavailable as error:
+        raise CellFailed("unavailable", error.reason)
     return kernel, binding
 
 
-def _check(workload, variants, reference, variant, kernel, size, workers, references):
+def _check(workload, variants, reference, variant, kernel, size, workers, references, expected):
     if size not in references:
-        references[size] = variants[reference](size, 1)
+        references[size] = expected(size) if expected is not None else variants[reference](size, 1)
     expected = references[size]
     try:
         answer = kernel(size, workers)
@@ -158,7 +177,10 @@ def _bench(runner, args, workload, name, kernel, binding, size, workers):
         runner.bench_time_func(name, _time_kernel, kernel, size, workers)
 
 
-def main(workload, variants, reference):
+def main(workload, variants, reference, expected=None):
+    """Measure the cells given on the command line. Each variant's answer must equal the reference variant's, or
+    ``expected(size)`` when given: a pure-Python answer computed another way, for a workload whose reference is too
+    slow to run at every size it is checked at (numeric)."""
     import pyperf
 
     runner = pyperf.Runner(add_cmdline_args=_forward_args)
@@ -174,7 +196,7 @@ def main(workload, variants, reference):
     args = runner.parse_args()
     if args.bindings is not None:
         args.bindings = os.path.abspath(args.bindings)
-    _bindings.BINDINGS_DIR = args.bindings
+    _bindings.BINDINGS_DIR = _packages.PACKAGES_DIR = args.bindings
 
     if args.worker:
         # pyperf started this process to time the one cell its main process is measuring.
@@ -192,11 +214,12 @@ def main(workload, variants, reference):
         workers = 1 if workers is None else workers
         try:
             kernel, binding = _kernel(workload, variants, variant)
-            _check(workload, variants, reference, variant, kernel, size, workers, references)
+            _check(workload, variants, reference, variant, kernel, size, workers, references, expected)
         except CellFailed as failure:
             _event(name, "failed", kind=failure.kind, reason=failure.reason)
             continue
         args.current_cell = name
+        args.track_memory = getattr(kernel, "metric", "time") == "memory"
         # Round 1 calibrates (0), later rounds reuse its loops, so every value of a cell measures the same work.
         args.loops = loops.get(name, 0)
         # Every cell's workers are started with --worker-task=0 and run the one cell they are given.

@@ -40,6 +40,9 @@ from _harness import in_threads, main, split
 
 DEFAULT_N = 2000000
 
+# The sizes tests/test_workloads.py checks every variant at, in every interpreter.
+SMALL_SIZES = (0, 1, 7, 100001)
+
 
 def countdown(n):
     """Beazley's measure2.py kernel, unchanged."""

@@ -30,6 +30,9 @@ from _harness import in_threads, main, split
 
 DEFAULT_KMAX = 500
 
+# The sizes tests/test_workloads.py checks every variant at, in every interpreter.
+SMALL_SIZES = (0, 1, 7, 100)
+
 # The work of one threaded-variant call, whatever the worker count: divisible by 1, 2 and 4 workers, and long enough
 # (about 11 ms of C at kmax=500) that starting the threads (about 0.1 ms each) does not hide their scaling.
 THREADED_CALLS = 32

@@ -1,0 +1,78 @@
+"""Every workload's variants agree with its reference on small inputs, inside every interpreter the matrix takes.
+
+Each check runs in the bare interpreter (no venv, no pyperf: the kernels do not need it), so it shows that the
+workloads run on Python 3.9 through 3.13t and PyPy as they are. Variants that need a compiled binding are checked
+in tests/test_bindings.py (they need a build); variants that need a package (numpy) are checked where the package
+imports, and the check says which were skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from interpmatrix import discovery
+from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR
+
+INTERPRETERS = discovery.default_selection(discovery.discover())
+
+# Run inside the interpreter under test: every variant without a binding, at the module's SMALL_SIZES and every
+# worker count the registry measures it at, against the reference (or the module's ``expected``).
+CHECK = r"""
+import importlib, json, sys
+workloads_dir, name, reference = sys.argv[1], sys.argv[2], sys.argv[3]
+variants, only_at = json.loads(sys.argv[4]), json.loads(sys.argv[5])
+sys.path.insert(0, workloads_dir)
+import _packages
+module = importlib.import_module(name)
+expected_of = getattr(module, "expected", None)
+report = {"checked": [], "skipped": {}, "wrong": []}
+for size in module.SMALL_SIZES:
+    expected = expected_of(size) if expected_of else module.VARIANTS[reference](size, 1)
+    for variant, workers_list in variants.items():
+        # A variant the matrix measures only at some sizes is checked at those of them that are small, if any (the
+        # start and transfer variants of spawn_costs answer different questions); else at every small size.
+        small = [s for s in module.SMALL_SIZES if s in only_at.get(variant, [])]
+        if small and size not in small:
+            continue
+        kernel = module.VARIANTS[variant]
+        try:
+            _packages.resolve(kernel)
+        except _packages.PackageUnavailable as error:
+            report["skipped"][variant] = error.reason
+            continue
+        for workers in workers_list or [1]:
+            answer = kernel(size, workers)
+            if answer != expected:
+                report["wrong"].append([variant, size, workers, repr(answer)[:300], repr(expected)[:300]])
+            report["checked"].append([variant, size, workers])
+shutdown = getattr(module, "shutdown_pools", None)
+if shutdown is not None:
+    shutdown()
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("interpreter", INTERPRETERS, ids=lambda interpreter: interpreter.id)
+@pytest.mark.parametrize("workload", WORKLOADS, ids=lambda workload: workload.name)
+def test_variants_agree_with_the_reference(interpreter: discovery.Interpreter, workload) -> None:
+    variants = {variant.name: list(variant.workers) for variant in workload.variants if variant.binding is None}
+    only_at = {variant.name: list(variant.sizes) for variant in workload.variants if variant.sizes}
+    result = subprocess.run(
+        [interpreter.executable, "-c", CHECK, str(WORKLOADS_DIR), workload.script.stem, workload.reference,
+         json.dumps(variants), json.dumps(only_at)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=WORKLOADS_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["wrong"] == []
+    checked = {variant for variant, _, _ in report["checked"]}
+    # Every variant was checked, or skipped with the reason its package is missing (numpy outside a bench venv).
+    assert checked | set(report["skipped"]) == set(variants)
+    assert workload.reference in checked or workload.reference in report["skipped"]
+    assert all(reason for reason in report["skipped"].values())

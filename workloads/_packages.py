@@ -1,0 +1,117 @@
+"""Third-party packages some variants need (numpy, numexpr), installed per interpreter, with the installer's reason
+when they cannot be.
+
+Runs inside the interpreter under test (Python 3.9 syntax, standard library only). The ``bench(<id>)`` nox session
+runs it as a script in each interpreter's venv::
+
+    python workloads/_packages.py --out <venv>/interpmatrix-bindings numpy numexpr
+
+which pip-installs each package on its own (so numpy can install where numexpr cannot) and records in
+``packages.json`` either the version installed or why pip failed, taken from pip's own output (the full output is
+kept beside it as ``pip-<name>.log``). A package already recorded in a venv is not tried again: a failed source
+build costs minutes (numexpr on PyPy); a fresh venv tries again.
+
+A variant that needs packages says so with ``@needs("numpy", ...)``; the harness calls ``resolve`` before checking
+it, and a package that does not import fails the cell as ``unavailable`` with the recorded reason.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+MANIFEST = "packages.json"
+
+# Set by the harness (--bindings): the folder this script wrote packages.json into.
+PACKAGES_DIR = None
+
+
+class PackageUnavailable(Exception):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def needs(*packages):
+    """Mark a variant as needing ``packages`` (import names, which are also their PyPI names here)."""
+
+    def mark(kernel):
+        kernel.packages = packages
+        return kernel
+
+    return mark
+
+
+def read_manifest(directory):
+    path = os.path.join(directory, MANIFEST) if directory else None
+    if path is None or not os.path.isfile(path):
+        return {}
+    with open(path) as manifest:
+        return json.load(manifest)
+
+
+def resolve(kernel):
+    """Import the packages ``kernel`` needs; PackageUnavailable with the install's reason when one does not."""
+    for name in getattr(kernel, "packages", ()):
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            record = read_manifest(PACKAGES_DIR).get(name)
+            if record is not None and record.get("reason"):
+                raise PackageUnavailable(record["reason"]) from error
+            raise PackageUnavailable("%s does not import: %s" % (name, error)) from error
+
+
+def failure_reason(name, output):
+    """Why pip failed, in one line, from its output: the root error of a failed source build, else pip's ERROR."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line[len("ERROR: ") :] for line in lines if line.startswith("ERROR: ")]
+    if any("Failed building wheel" in line or "Failed to build" in line for line in lines):
+        # The build's own exception, printed by the build backend inside pip's output.
+        exceptions = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception):", line)]
+        version = re.search(r"Downloading %s-([\w.]+)\.tar\.gz" % re.escape(name), output)
+        source = "%s %s" % (name, version.group(1)) if version else name
+        cause = exceptions[-1] if exceptions else (errors[-1] if errors else "see the log")
+        return "no %s wheel for this interpreter, and building %s from source failed: %s" % (name, source, cause)
+    if errors:
+        return "pip install %s failed: %s" % (name, errors[-1])
+    return "pip install %s failed (exit status non-zero, no error line)" % name
+
+
+def install(directory, names):
+    manifest = read_manifest(directory)
+    for name in names:
+        if name in manifest:
+            continue
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", name]
+        print("installing %s: %s" % (name, " ".join(command)), flush=True)
+        process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        log = os.path.join(directory, "pip-%s.log" % name)
+        with open(log, "w") as handle:
+            handle.write(process.stdout)
+        if process.returncode == 0:
+            importlib.invalidate_caches()
+            module = importlib.import_module(name)
+            manifest[name] = {"ok": True, "version": getattr(module, "__version__", None)}
+        else:
+            manifest[name] = {"ok": False, "reason": failure_reason(name, process.stdout), "log": log}
+            print("  %s is unavailable here: %s" % (name, manifest[name]["reason"]), flush=True)
+        with open(os.path.join(directory, MANIFEST), "w") as handle:
+            json.dump(manifest, handle, indent=2, sort_keys=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="folder for packages.json (the venv's bindings folder)")
+    parser.add_argument("packages", nargs="*")
+    args = parser.parse_args()
+    if not os.path.isdir(args.out):
+        os.makedirs(args.out)
+    install(args.out, args.packages)
+
+
+if __name__ == "__main__":
+    main()

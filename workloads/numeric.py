@@ -1,0 +1,120 @@
+"""An element-wise array expression: a pure-Python loop, numpy, and numexpr on 1 to 4 threads.
+
+Claim tested:
+
+- Seed 003 (GIL, solution 3): "Numpy + numexpr: if you can represent your operations on numpy arrays, numexpr can take
+  care of making it fast (even running on multiple threads)". Seed 001's "use C modules" is the same advice: keep
+  the loop out of the interpreter.
+
+The expression is ``2*a + 3*b**2 - a*b`` over two arrays of ``n`` floats (the matrix: n = 10^6 and 10^7).
+
+Variants:
+
+- ``pure``: a list comprehension over two lists of floats, the reference. Measured at n = 10^6 only: at 10^7 one call
+  takes seconds on CPython and its lists take ~0.7 GB, and the claim is visible at 10^6 already.
+- ``numpy``: the same expression on two ``float64`` arrays; numpy evaluates it one operation at a time, each a C loop
+  over the whole array with a temporary array per step, on one thread.
+- ``numexpr``: ``numexpr.evaluate`` of the same expression, which compiles it to its own virtual machine and runs it
+  in cache-sized blocks on ``workers`` threads (``numexpr.set_num_threads``); 1 and 2 are "one core" and "all cores"
+  on this 2-core machine, 4 shows what more threads than cores do.
+
+numpy and numexpr are installed per interpreter by the ``bench`` session (``workloads/_packages.py``); where one
+cannot be installed (no wheel and a failing source build: numexpr on PyPy 3.9), its cells say why.
+
+The inputs are the same numbers in every variant: ``a[i] = (i % 1000) / 1000`` and ``b[i] = (i * 7 % 1000) / 500``
+(each an exactly rounded division of the same integers, in Python and in numpy alike), built once per process
+outside the timed call. The answer checked before timing is ``(n, sum of the result)``, the sum compared to a relative
+1e-9: numpy and numexpr sum in a different order than Python's ``sum``, which moves the last digits only. The expected
+answer is computed in pure Python from one period of the inputs (they repeat every 1000 elements), so that checking a
+10^7 cell does not cost a pure-Python pass over 10^7 elements; ``pure`` is checked against it like the others.
+"""
+
+import math
+
+from _harness import main
+from _packages import needs
+
+DEFAULT_N = 1000000
+
+# The sizes tests/test_workloads.py checks every variant at: fast on every interpreter.
+SMALL_SIZES = (1, 7, 1000)
+
+EXPRESSION = "2*a + 3*b**2 - a*b"
+
+_lists = {}
+_arrays = {}
+
+
+class Total(object):
+    """The sum of a result, equal to another when they agree to a relative 1e-9 (summation order differs)."""
+
+    def __init__(self, n, value):
+        self.n = n
+        self.value = float(value)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, Total) and self.n == other.n and math.isclose(self.value, other.value, rel_tol=1e-9)
+        )
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __repr__(self):
+        return "Total(n=%d, sum=%.17g)" % (self.n, self.value)
+
+
+def _inputs_as_lists(n):
+    if n not in _lists:
+        _lists[n] = ([(i % 1000) / 1000.0 for i in range(n)], [(i * 7 % 1000) / 500.0 for i in range(n)])
+    return _lists[n]
+
+
+def _inputs_as_arrays(n):
+    if n not in _arrays:
+        import numpy
+
+        index = numpy.arange(n, dtype=numpy.int64)
+        _arrays[n] = ((index % 1000) / 1000.0, (index * 7 % 1000) / 500.0)
+    return _arrays[n]
+
+
+def expected(n):
+    """The answer, from the inputs' period: (n // 1000) whole periods and a partial one, each summed in Python."""
+    period, rest = divmod(n, 1000)
+    a, b = _inputs_as_lists(1000)
+    terms = [2 * x + 3 * y**2 - x * y for x, y in zip(a, b)]
+    return Total(n, period * sum(terms) + sum(terms[:rest]))
+
+
+def pure(n, workers):
+    a, b = _inputs_as_lists(n)
+    result = [2 * x + 3 * y**2 - x * y for x, y in zip(a, b)]
+    return Total(n, sum(result))
+
+
+@needs("numpy")
+def numpy(n, workers):
+    a, b = _inputs_as_arrays(n)
+    result = 2 * a + 3 * b**2 - a * b
+    return Total(n, result.sum())
+
+
+@needs("numpy", "numexpr")
+def numexpr(n, workers):
+    import numexpr as ne
+
+    a, b = _inputs_as_arrays(n)
+    ne.set_num_threads(workers)
+    result = ne.evaluate(EXPRESSION, local_dict={"a": a, "b": b})
+    return Total(n, result.sum())
+
+
+VARIANTS = {
+    "pure": pure,
+    "numpy": numpy,
+    "numexpr": numexpr,
+}
+
+if __name__ == "__main__":
+    main("numeric", VARIANTS, reference="pure", expected=expected)
