@@ -531,7 +531,10 @@ def header_section(run: Run) -> str:
 
 
 def _reference_cells(workload: Workload) -> list[Cell]:
-    """The cells of the workload's reference variant, one per size."""
+    """The cells of the workload's reference variant, one per size, when it is pure-Python code (the interpreter's
+    own speed; a reference that waits on sockets or does nothing at all says nothing about which one to use)."""
+    if not workload.variant(workload.reference).pure_python:
+        return []
     cells = [cell for cell in workload.cells() if cell.variant == workload.reference]
     return [cell for cell in cells if cell.workers in (None, 1)]
 

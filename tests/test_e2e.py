@@ -1,4 +1,7 @@
-"""End to end: `nox -s matrix` on every interpreter present, one workload, quick profile, as a user runs it.
+"""End to end: `nox -s matrix` on every interpreter present, two workloads, quick profile, as a user runs it.
+
+primes brings the compiled bindings, numeric the packages installed per interpreter (numpy, numexpr), so both ways a
+cell can be unavailable on an interpreter are exercised for real.
 
 This is the real thing: nox builds each interpreter's venv, pyperf runs the cells, the report is written. It asserts
 the report's shape (a column per interpreter, a number in every cell that ran, a reason in every cell that did not),
@@ -16,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from interpmatrix import discovery
-from interpmatrix.registry import REPO_ROOT, find_workload
+from interpmatrix.registry import REPO_ROOT, WORKLOADS, find_workload
 from interpmatrix.results import RunDir, latest_run
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +41,7 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, Path, 
     out = tmp_path_factory.mktemp("e2e")
     result = nox(
         "-s", "matrix", "--",
-        "--workloads", "primes",
+        "--workloads", "primes,numeric",
         "--profile", "quick",
         "--results-dir", str(out / "results"),
         "--reports-dir", str(out / "reports"),
@@ -67,21 +70,40 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
     assert run_dir.read_run()["interpreters"] == expected
     report = (reports / "latest.md").read_text()
     assert (reports / f"{run_dir.run_id}.md").read_text() == report
-    header, *rows = table_rows(report, "### primes")
-    assert header[1:] == expected
-    cells = find_workload("primes").cells()
-    assert len(rows) == len(cells)
-    for row, cell in zip(rows, cells):
-        for iid, text in zip(header[1:], row[1:]):
-            failures = run_dir.read_failures(iid)
-            if cell.name in failures or "*" in failures:
-                assert text.startswith("—"), (iid, cell.name, text)
-            else:
-                assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", text), (iid, cell.name, text)
-    # The only cells allowed to fail here are bindings that cannot exist on an interpreter, with the reason.
+    for workload in ("primes", "numeric"):
+        header, *rows = table_rows(report, f"### {workload}")
+        assert header[1:] == expected
+        cells = find_workload(workload).cells()
+        assert len(rows) == len(cells)
+        for row, cell in zip(rows, cells):
+            for iid, text in zip(header[1:], row[1:]):
+                failures = run_dir.read_failures(iid)
+                if cell.name in failures or "*" in failures:
+                    assert text.startswith("—"), (iid, cell.name, text)
+                else:
+                    assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", text), (iid, cell.name, text)
+    # The only cells allowed to fail here are bindings or packages that cannot exist on an interpreter, with the
+    # reason; the pure-Python reference of each workload runs everywhere.
     for iid in expected:
         for name, failure in run_dir.read_failures(iid).items():
             assert failure.kind == "unavailable" and failure.reason, (iid, name, failure)
+            assert "/pure@" not in name
+
+
+def test_packages_are_installed_per_interpreter_or_say_why(matrix_run) -> None:
+    run_dir, _, _ = matrix_run
+    for iid in run_dir.read_run()["interpreters"]:
+        packages = run_dir.read_interpreter(iid)["packages"]
+        assert set(packages) == {"numpy", "numexpr"}
+        failures = run_dir.read_failures(iid)
+        for name, record in packages.items():
+            if record["ok"]:
+                assert record["version"]
+            else:
+                # pip's own reason, carried into every cell that needs the package.
+                assert record["reason"]
+                needing = [cell.name for cell in find_workload("numeric").cells() if f"/{name}" in cell.name]
+                assert needing and all(failures[cell].reason == record["reason"] for cell in needing)
 
 
 def test_results_are_pyperf_files(matrix_run) -> None:
@@ -109,7 +131,8 @@ def test_progress_lines_and_report_path_are_printed(matrix_run) -> None:
 def test_unknown_workload_fails_before_running_anything(tmp_path: Path) -> None:
     result = nox("-s", "matrix", "--", "--workloads", "nope", "--results-dir", str(tmp_path))
     assert result.returncode != 0
-    assert "unknown workload 'nope'; valid workloads: countdown, primes" in result.stdout + result.stderr
+    valid = ", ".join(workload.name for workload in WORKLOADS)
+    assert f"unknown workload 'nope'; valid workloads: {valid}" in result.stdout + result.stderr
     assert not list(tmp_path.iterdir())
 
 

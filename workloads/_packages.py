@@ -86,12 +86,17 @@ def install(directory, names):
     for name in names:
         if name in manifest:
             continue
-        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", name]
+        # --prefer-binary: the newest release with a wheel for this interpreter (what users get), not a newer sdist
+        # that would build for ten minutes (numpy for 3.13t) or fail.
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--prefer-binary", name]
         print("installing %s: %s" % (name, " ".join(command)), flush=True)
         process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         log = os.path.join(directory, "pip-%s.log" % name)
         with open(log, "w") as handle:
             handle.write(process.stdout)
+        if process.returncode < 0:
+            # Interrupted (Ctrl-C, killed): nothing learnt about this interpreter; the next run tries again.
+            sys.exit("pip install %s was interrupted (signal %d)" % (name, -process.returncode))
         if process.returncode == 0:
             importlib.invalidate_caches()
             module = importlib.import_module(name)
