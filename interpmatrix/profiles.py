@@ -4,9 +4,10 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
-Process start-up is the dominant cost of a matrix of ~60 cells on 7 interpreters (each pyperf process imports
-pyperf, 0.2-0.3 s here, and a JIT needs its warm-ups again in every process), so ``default`` takes more values from
-fewer processes than pyperf's own defaults; ``rigorous`` is for publishing.
+A matrix is ~65 cells on 7 interpreters: at 1.5-2 s per cell and round on the project's 2-core machine (a worker
+process importing pyperf, 0.2-0.3 s; the answer check; pyperf's loop calibration; the values themselves, most
+kernels taking 20-150 ms), ``default`` affords 2 processes per cell, far fewer than pyperf's own defaults;
+``rigorous`` is for publishing.
 
 Every interpreter gets the same number of processes and values, so that pyperf's two-sample t-test (which needs
 samples of equal size) can compare any two columns. Only warm-ups differ: a JIT needs its loops compiled before a
@@ -62,10 +63,10 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         name="default",
-        description="2 rounds x 1 process x 5 values, interleaved across interpreters",
+        description="2 rounds x 1 process x 3 values, interleaved across interpreters",
         rounds=2,
         processes_per_round=1,
-        values=5,
+        values=3,
         warmups=1,
         jit_warmups=8,
         min_time=0.05,

@@ -161,6 +161,31 @@ def _check(workload, variants, reference, variant, kernel, size, workers, refere
         )
 
 
+def _timer(kernel, size, workers):
+    """pyperf's time function for ``kernel``: its own ``time_func`` (the C reference) or a loop around it."""
+    time_func = getattr(kernel, "time_func", None)
+    if time_func is not None:
+        return lambda loops: time_func(loops, size, workers)
+    return lambda loops: _time_kernel(loops, kernel, size, workers)
+
+
+def _calibrate_loops(runner, name, kernel, size, workers):
+    """pyperf's own loop calibration (WorkerTask.calibrate_loops: double the loops until a value lasts min_time),
+    run here in the main process instead of in a worker process of its own.
+
+    A calibration worker costs a fresh interpreter with pyperf imported (0.2-0.3 s on the project's machine) for every
+    cell, the largest single cost of a matrix of ~65 cells on seven interpreters. The loop count is all it decides:
+    the values still come from fresh worker processes.
+    """
+    from pyperf._worker import WorkerTask  # private, but pyperf's calibration itself; pyperf is pinned (cli.py)
+
+    timer = _timer(kernel, size, workers)
+    task = WorkerTask(runner, name, lambda _task, loops: timer(loops), None)
+    task.warmups = []
+    task.calibrate_loops()
+    return task.loops
+
+
 def _bench(runner, args, workload, name, kernel, binding, size, workers):
     # Per-run metadata: pyperf keeps it on each run, so the report can split a cell's values by round (machine drift)
     # and show the GIL state the kernel actually ran with and the binding it used (which one ``compiled`` took).
@@ -170,11 +195,7 @@ def _bench(runner, args, workload, name, kernel, binding, size, workers):
     if binding is not None:
         runner.metadata[BINDING_METADATA] = binding
     runner.metadata["description"] = "%s, variant %s" % (workload, parse_cell(name)[0])
-    time_func = getattr(kernel, "time_func", None)
-    if time_func is not None:
-        runner.bench_time_func(name, time_func, size, workers)
-    else:
-        runner.bench_time_func(name, _time_kernel, kernel, size, workers)
+    runner.bench_time_func(name, _timer(kernel, size, workers))
 
 
 def main(workload, variants, reference, expected=None):
@@ -220,8 +241,13 @@ def main(workload, variants, reference, expected=None):
             continue
         args.current_cell = name
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
-        # Round 1 calibrates (0), later rounds reuse its loops, so every value of a cell measures the same work.
-        args.loops = loops.get(name, 0)
+        # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work.
+        try:
+            args.loops = loops.get(name) or _calibrate_loops(runner, name, kernel, size, workers)
+        except Exception as error:
+            traceback.print_exc()
+            _event(name, "failed", kind="error", reason="".join(traceback.format_exception_only(type(error), error)).strip())
+            continue
         # Every cell's workers are started with --worker-task=0 and run the one cell they are given.
         runner._worker_task = 0
         try:
