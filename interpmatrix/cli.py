@@ -21,7 +21,7 @@ from . import discovery
 from .discovery import Interpreter
 from .provision import FAMILIES
 from .profiles import PROFILES, find_profile, profile_names
-from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
+from .registry import CLAIMS, REPO_ROOT, WORKLOADS, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
 
 BENCH_REQUIREMENTS = ("pyperf==2.10.0",)
@@ -263,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ],
                 )
             )
+            print()
+            print(_table(["claim the report tests", "seeds", "test"], [[c.statement, ", ".join(c.seeds), c.test] for c in CLAIMS]))
         elif args.command == "profiles":
             print(_table(["profile", "description"], [[p.name, p.description] for p in PROFILES]))
         elif args.command == "measure":

@@ -67,3 +67,14 @@ def test_resume_reopens_the_latest_run(tmp_path: Path, found) -> None:
 def test_resume_without_a_run_says_what_to_do(tmp_path: Path, found) -> None:
     with pytest.raises(cli.UsageError, match="run `nox -s matrix` first"):
         plan(tmp_path, found, "--resume")
+
+
+def test_workloads_lists_every_workload_and_claim(capsys: pytest.CaptureFixture[str]) -> None:
+    from interpmatrix.registry import CLAIMS
+
+    assert cli.main(["workloads"]) == 0
+    out = capsys.readouterr().out
+    for workload in WORKLOADS:
+        assert f"| {workload.name} " in out
+    for claim in CLAIMS:
+        assert claim.statement in out
