@@ -115,7 +115,7 @@ def test_memory_cells_are_bytes_and_read_as_memory(run: report.Run) -> None:
     text = report.render_report(RUN)
     gc_table = text.split("### gc_cycles", 1)[1].split("\n## ", 1)[0]
     memory_rows = [line for line in gc_table.splitlines() if line.startswith("| strong_memory")]
-    assert memory_rows and "MB" in memory_rows[0]
+    assert memory_rows and "MiB" in memory_rows[0]
     assert "memory" in memory_rows[0] and "faster" not in memory_rows[0] and "slower" not in memory_rows[0]
     for column in run.columns:
         bench = column.benchmark(Cell.parse("gc_cycles/weakref_memory@10"))
