@@ -856,10 +856,11 @@ def scaling_rows(run: Run, workload: Workload) -> list[list[str]]:
                     [f"{workload.name} {cell.label}{size_note}"]
                     + [_scaling_text(c.benchmark(one), c.benchmark(cell), workers) for c in run.columns]
                 )
-            if has_serial and variant.binding is None:
+            if has_serial and variant.binding is None and not workload.requirements:
                 # The reference runs without workers: comparing with it shows what splitting the work costs or
                 # brings against not splitting it at all. Compiled threaded variants do a larger, fixed amount of
-                # work in C, so only their own 1-worker cell compares with them.
+                # work in C, and a package's threads (numexpr) run another implementation altogether, so only their
+                # own 1-worker cell compares with them.
                 for workers in variant.workers:
                     if workers == 1:
                         continue
