@@ -228,6 +228,8 @@ def main(workload, variants, reference, expected=None):
         return
 
     loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
+    # pyperf's own --loops, when given by hand, holds for every cell.
+    loops_given = args.loops
     references = {}
     for name in args.cell:
         _event(name, "start")
@@ -243,7 +245,7 @@ def main(workload, variants, reference, expected=None):
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
         # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work.
         try:
-            args.loops = loops.get(name) or _calibrate_loops(runner, name, kernel, size, workers)
+            args.loops = loops.get(name) or loops_given or _calibrate_loops(runner, name, kernel, size, workers)
         except Exception as error:
             traceback.print_exc()
             _event(name, "failed", kind="error", reason="".join(traceback.format_exception_only(type(error), error)).strip())
