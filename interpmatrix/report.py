@@ -1115,13 +1115,16 @@ def method_section(run: Run) -> str:
     lines = ["## Method", ""]
     if profile is not None:
         lines += [
-            f"Profile `{profile.name}`: {profile.rounds} rounds; in each round every cell runs on every interpreter "
-            f"(one pyperf invocation: {_plural(profile.processes_per_round, 'worker process', 'worker processes')} × "
-            f"{profile.values} values) "
-            f"before the next round starts. Every interpreter gets the same processes and values, so pyperf's "
+            f"Profile `{profile.name}`: {_plural(profile.rounds, 'round', 'rounds')}; in each round every workload "
+            "runs on every interpreter before the next round starts (one pyperf invocation per workload and "
+            "interpreter: each cell's answer is checked, then the cell is timed in "
+            f"{_plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
+            f"{profile.values} values). Every interpreter gets the same processes and values, so pyperf's "
             f"t-test can compare any two columns; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
-            f"for a JIT, whose first loops compile code). pyperf calibrates the loops per value in round 1 to last "
-            f"at least {profile.min_time:g} s; later rounds reuse them, so every value of a cell does the same work.",
+            "for a JIT, whose first loops compile code). pyperf's calibration sets the loops per value in round 1 "
+            f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
+            "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
+            "`--track-memory` sampled in each worker process, one value per process.",
             "",
         ]
     lines += [
