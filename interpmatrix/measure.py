@@ -29,7 +29,7 @@ from pathlib import Path
 import pyperf
 
 from .discovery import Interpreter
-from .profiles import Profile, find_profile
+from .profiles import Profile, profile_of_run
 from .registry import Cell, Workload, select_workloads
 from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
 
@@ -214,9 +214,11 @@ def run_step(
     outcomes: dict[str, CellFailure | None] = {}
     todo = list(step.cells)
     while todo:
+        suite = pyperf.BenchmarkSuite.load(str(results_file)) if results_file.exists() else None
+        names = set(suite.get_benchmark_names()) if suite is not None else set()
         loops = {}
         for cell in todo:
-            found = calibrated_loops(load_benchmark(results_file, cell.name))
+            found = calibrated_loops(suite.get_benchmark(cell.name) if cell.name in names else None)
             if found is not None:
                 loops[cell.name] = found
         batch = replace(step, cells=tuple(todo))
@@ -327,7 +329,7 @@ def measure(
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json."""
     run = run_dir.read_run()
-    profile = Profile(**run["profile_settings"]) if run.get("profile_settings") else find_profile(run["profile"])
+    profile = profile_of_run(run)
     if run.get("cell_timeout"):
         profile = replace(profile, cell_timeout=float(run["cell_timeout"]))
     workloads = list(workloads) if workloads is not None else select_workloads(run["workloads"])

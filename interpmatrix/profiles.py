@@ -95,3 +95,15 @@ def find_profile(name: str) -> Profile:
         if profile.name == name:
             return profile
     raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profile_names())}")
+
+
+def profile_of_run(run: dict) -> Profile:
+    """The profile a run was measured with: the settings run.json kept (a profile may change later), else the
+    profile of that name now (runs planned before run.json kept them). ValueError when neither is there."""
+    settings = run.get("profile_settings")
+    if settings:
+        try:
+            return Profile(**settings)
+        except TypeError as error:
+            raise ValueError(f"run.json's profile_settings do not describe a profile: {error}") from error
+    return find_profile(run["profile"])

@@ -24,7 +24,7 @@ from pyperf._utils import geometric_mean, is_significant
 from tabulate import tabulate
 
 from .discovery import MIN_SUPPORTED, Interpreter
-from .profiles import Profile, find_profile
+from .profiles import Profile, profile_of_run
 from .registry import CLAIMS, GROUPS, Claim, WORKLOADS, Cell, Workload, select_workloads
 from .results import BINDING_METADATA, GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
 
@@ -180,10 +180,8 @@ def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[W
         )
     chosen, reason = choose_baseline(columns, baseline, info.get("baseline"))
     try:
-        profile: Profile | None = (
-            Profile(**info["profile_settings"]) if info.get("profile_settings") else find_profile(info["profile"])
-        )
-    except (ValueError, TypeError):  # a profile since renamed: the method section falls back on what the files say
+        profile: Profile | None = profile_of_run(info)
+    except ValueError:  # a profile since renamed: the method section falls back on what the files say
         profile = None
     return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown)
 
