@@ -914,7 +914,9 @@ def geomean_section(run: Run) -> str | None:
     if run.baseline is None:
         return None
     means = geometric_means(run)
-    total = len(run.cells)
+    # Memory cells are not speeds: the geometric mean leaves them out (common_ratios), so does the count.
+    metrics = {(w.name, v.name): v.metric for w in run.workloads for v in w.variants}
+    total = sum(1 for cell in run.cells if metrics[cell.workload, cell.variant] == "time")
     ranked = sorted(run.columns, key=lambda column: -means.get(column.id, (0.0, 0))[0])
     rows = []
     for column in ranked:
