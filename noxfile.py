@@ -16,7 +16,7 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from interpmatrix import cli, discovery  # noqa: E402
+from interpmatrix import cli, discovery, external  # noqa: E402
 from interpmatrix import provision as provisioning  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
@@ -49,7 +49,7 @@ def matrix(session: nox.Session) -> None:
     if "--help" in session.posargs or "-h" in session.posargs:
         cli.matrix_parser().print_help()
         return
-    posargs = list(session.posargs)
+    posargs = cli.absolute_workload_files(session.posargs, session.invoked_from)
     outcomes = None
     try:
         cli.matrix_parser().parse_args(posargs)  # refuse bad options before provisioning anything
@@ -66,6 +66,8 @@ def matrix(session: nox.Session) -> None:
     except cli.UsageError as error:
         session.error(str(error))
     session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
+    for refused in plan.run_dir.read_run().get("workload_file_errors", []):
+        session.warn(f"not run: {refused['error']}")
     for interpreter in plan.interpreters:
         session.notify(f"bench({interpreter.id})", posargs=[str(plan.run_dir.path)])
     session.notify("measure", posargs=[str(plan.run_dir.path)])
@@ -143,9 +145,23 @@ def interpreters(session: nox.Session) -> None:
 
 @nox.session
 def workloads(session: nox.Session) -> None:
-    """List the workloads, their variants and the claims they test."""
-    session.install(TABULATE)
-    session.run("python", "-m", "interpmatrix", "workloads")
+    """List the workloads, their variants and the claims they test; `-- --check FILE` checks your workload file."""
+    args = cli.workloads_parser().parse_args(session.posargs)
+    if not args.check:
+        session.install(TABULATE)
+        session.run("python", "-m", "interpmatrix", "workloads")
+        return
+    for path in args.check:
+        try:
+            found = external.inspect_file(Path(session.invoked_from) / Path(path).expanduser())
+        except external.WorkloadFileError as error:
+            session.error(str(error))
+        session.log(f"{found.path} follows the protocol: {found.summary}")
+        # Then the real thing, once, in this session's venv: its requirements, its import, setup() and run().
+        packages_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
+        if found.requirements:
+            session.run("python", INSTALL_PACKAGES, "--out", packages_dir, *found.requirements)
+        session.run("python", str(external.RUNNER), *found.runner_args(), "--bindings", packages_dir, "--check")
 
 
 @nox.session

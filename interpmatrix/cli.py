@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import discovery
+from . import discovery, external
 from .discovery import Interpreter
 from .provision import FAMILIES
 from .profiles import PROFILES, find_profile, profile_names
@@ -49,7 +49,17 @@ def matrix_parser() -> argparse.ArgumentParser:
         "minor >= 3.9, every free-threaded build and every PyPy",
     )
     parser.add_argument(
-        "--workloads", metavar="NAMES", help=f"comma-separated, default all: {', '.join(workload_names())}"
+        "--workloads",
+        metavar="NAMES",
+        help=f"comma-separated, or `all` (the default without --workload-file): {', '.join(workload_names())}",
+    )
+    parser.add_argument(
+        "--workload-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="your own workload, a Python file following the protocol in README.md (repeatable); with it, only the "
+        "workloads named by --workloads run besides your files",
     )
     parser.add_argument("--profile", default="default", help=f"one of {', '.join(profile_names())}")
     parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
@@ -105,6 +115,20 @@ def host_facts() -> dict[str, object]:
     return {"cpu": cpu, "cores": os.cpu_count(), "os": os_name, "hostname": platform.node()}
 
 
+def workloads_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s workloads --", description="List the workloads, or check workload files of your own."
+    )
+    parser.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="check that FILE follows the workload protocol (README.md), then run it once here (repeatable)",
+    )
+    return parser
+
+
 def provision_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nox -s provision --",
@@ -138,6 +162,10 @@ def plan_matrix(
             run = run_dir.read_run()
         except FileNotFoundError as error:
             raise UsageError(str(error)) from None
+        try:
+            external.check_unchanged(external.files_of_run(run))
+        except external.WorkloadFileError as error:
+            raise UsageError(str(error)) from None
         found = {interpreter.id: interpreter for interpreter in interpreters or discovery.discover()}
         missing = [iid for iid in run["interpreters"] if iid not in found]
         if missing:
@@ -149,7 +177,15 @@ def plan_matrix(
 
     try:
         find_profile(args.profile)
-        workloads = select_workloads(_csv(args.workloads) if args.workloads else None)
+        names = _csv(args.workloads) if args.workloads else []
+        if "all" in names or (not names and not args.workload_file):
+            workloads = list(WORKLOADS)
+        else:
+            workloads = select_workloads(names) if names else []
+        files, file_errors = external.inspect_files(args.workload_file, workload_names())
+        if not workloads and not files:
+            # Every workload asked for is a file that cannot run: there is nothing to measure.
+            raise UsageError("nothing to run: " + "; ".join(error["error"] for error in file_errors))
         found = list(interpreters) if interpreters is not None else discovery.discover()
         selected = discovery.select(found, args.interpreters)
     except ValueError as error:
@@ -161,8 +197,15 @@ def plan_matrix(
             f"baseline {args.baseline!r} is not among the selected interpreters: "
             f"{', '.join(interpreter.id for interpreter in selected)}"
         )
-    run_dir = RunDir(args.results_dir / new_run_id())
-    run_dir.path.mkdir(parents=True, exist_ok=False)
+    run_id = new_run_id()
+    run_dir = RunDir(args.results_dir / run_id)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in range(1, 100):
+        try:
+            run_dir.path.mkdir()
+            break
+        except FileExistsError:  # another run started in the same second: ids stay unique and sorted
+            run_dir = RunDir(args.results_dir / f"{run_id}-{suffix}")
     run_dir.write_run(
         {
             "run_id": run_dir.run_id,
@@ -171,6 +214,10 @@ def plan_matrix(
             # The profile's settings as they were: a profile may change later, the run's files do not.
             "profile_settings": asdict(find_profile(args.profile)),
             "workloads": [workload.name for workload in workloads],
+            # The user's files as they were read (path, name, requirements, checksum): never a copy of them.
+            "workload_files": [found.to_dict() for found in files],
+            # Files that cannot run, and why: the report says so, the rest of the run goes on.
+            "workload_file_errors": file_errors,
             "interpreters": [interpreter.id for interpreter in selected],
             "baseline": args.baseline,
             "cell_timeout": args.timeout,
@@ -187,11 +234,26 @@ def plan_matrix(
 
 
 def workload_requirements(run_dir: RunDir) -> list[str]:
-    """The pip packages the run's workloads need, in registry order, each once."""
+    """The pip packages the run's workloads need (built-in ones, then the user's files'), each once."""
     found: list[str] = []
-    for workload in select_workloads(run_dir.read_run()["workloads"]):
+    for workload in external.workloads_of_run(run_dir.read_run()):
         found += [name for name in workload.requirements if name not in found]
     return found
+
+
+def absolute_workload_files(argv: Sequence[str], invoked_from: str) -> list[str]:
+    """``argv`` with each --workload-file made absolute against the folder nox was started from (nox itself runs
+    sessions from the noxfile's folder)."""
+    absolute, expect_path = [], False
+    for arg in argv:
+        if expect_path:
+            arg, expect_path = str(Path(invoked_from) / Path(arg).expanduser()), False
+        elif arg == "--workload-file":
+            expect_path = True
+        elif arg.startswith("--workload-file="):
+            arg = "--workload-file=" + str(Path(invoked_from) / Path(arg.split("=", 1)[1]).expanduser())
+        absolute.append(arg)
+    return absolute
 
 
 def record_venv(

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import pyperf
 
+from . import external
 from .discovery import Interpreter
 from .profiles import Profile, profile_of_run
-from .registry import Cell, Workload, select_workloads
+from .registry import Cell, Workload
 from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
 
 
@@ -122,6 +123,7 @@ def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[
     command = [
         step.column.python,
         str(step.workload.script),
+        *step.workload.script_args,
         *profile.pyperf_args(jit=step.column.interpreter.is_jit),
         "--append",
         str(results_file),
@@ -309,6 +311,68 @@ def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], columns: Sequence
     return steps
 
 
+# The line workloads/_external.py --answer prints before its JSON.
+ANSWER_PREFIX = "interpmatrix-answer "
+
+
+def answer_of(column: Column, workload_file: external.WorkloadFile, timeout: float) -> dict[str, str]:
+    """run()'s result on one interpreter as canonical text (``{"answer": ...}``), or why there is none
+    (``{"error": ...}``)."""
+    command = [column.python, str(external.RUNNER), *workload_file.runner_args(), "--answer"]
+    if column.bindings is not None:
+        command += ["--bindings", column.bindings]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=external.RUNNER.parent,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return {"error": f"run() did not return within {timeout:g} s"}
+    for line in reversed(output.splitlines()):
+        if line.startswith(ANSWER_PREFIX):
+            return json.loads(line[len(ANSWER_PREFIX) :])
+    return {"error": (output.strip().splitlines() or [f"exited with status {process.returncode}"])[-1]}
+
+
+def check_answers_agree(
+    run_dir: RunDir,
+    workload_file: external.WorkloadFile,
+    columns: Sequence[Column],
+    timeout: float,
+    echo: Callable[[str], None],
+) -> None:
+    """For a user's file without EXPECTED: run run() once on every interpreter, and fail the file's cells everywhere
+    when the results differ (nothing says which one is right). An interpreter where run() fails is left to its own
+    cells, which then fail with the reason."""
+    if workload_file.has_expected or not workload_file.has_run:
+        return
+    cells = workload_file.to_workload().cells()
+    pending = [
+        column for column in columns if any(cell.name not in run_dir.read_failures(column.id) for cell in cells)
+    ]
+    if len(pending) < 2:
+        return
+    answers, errors = {}, {}
+    for column in pending:
+        found = answer_of(column, workload_file, timeout)
+        if "answer" in found:
+            answers[column.id] = found["answer"]
+        else:
+            errors[column.id] = found.get("error", "no answer")
+    reason = external.compare_answers(workload_file.name, answers)
+    if reason is None:
+        unchecked = f"; no result on {', '.join(errors)} (its cells will say why)" if errors else ""
+        echo(f"{workload_file.name}: run() gives the same result on {', '.join(answers) or 'no interpreter'}{unchecked}")
+        return
+    echo(f"{workload_file.name}: FAILED check: {reason}")
+    for interpreter_id in answers:
+        for cell in cells:
+            run_dir.record_failure(interpreter_id, cell.name, CellFailure("wrong answer", reason))
+
+
 def _format_eta(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds + 0.5), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
@@ -332,8 +396,10 @@ def measure(
     profile = profile_of_run(run)
     if run.get("cell_timeout"):
         profile = replace(profile, cell_timeout=float(run["cell_timeout"]))
-    workloads = list(workloads) if workloads is not None else select_workloads(run["workloads"])
+    workloads = list(workloads) if workloads is not None else external.workloads_of_run(run)
     columns = prepared_columns(run_dir, run["interpreters"])
+    for workload_file in external.files_of_run(run):
+        check_answers_agree(run_dir, workload_file, columns, profile.cell_timeout, echo)
     steps = plan_steps(run_dir, workloads, columns, profile.rounds)
     total = sum(len(step.cells) for step in steps)
     run_dir.update_run(status="measuring")

@@ -53,6 +53,10 @@ class Workload:
     script: Path
     # pip packages some variants need, installed per interpreter by the bench session (workloads/_packages.py).
     requirements: tuple[str, ...] = ()
+    # The user's file this workload runs (``--workload-file``, interpmatrix.external); None for a built-in one.
+    source: str | None = None
+    # Options the script needs before pyperf's (the user's file, for workloads/_external.py).
+    script_args: tuple[str, ...] = ()
 
     def cells(self) -> list[Cell]:
         return [

@@ -23,9 +23,10 @@ import pyperf
 from pyperf._utils import geometric_mean, is_significant
 from tabulate import tabulate
 
+from . import external
 from .discovery import MIN_SUPPORTED, Interpreter
 from .profiles import Profile, profile_of_run
-from .registry import CLAIMS, GROUPS, Claim, WORKLOADS, Cell, Workload, select_workloads
+from .registry import CLAIMS, GROUPS, Claim, WORKLOADS, Cell, Workload
 from .results import BINDING_METADATA, GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
 
 LATEST = "latest.md"
@@ -166,7 +167,7 @@ def choose_baseline(
 def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None) -> Run:
     """Read a run folder; ``workloads`` replaces the registry (tests use smaller sizes)."""
     info = run_dir.read_run()
-    selected = select_workloads(info.get("workloads") or None, WORKLOADS if workloads is None else workloads)
+    selected = external.workloads_of_run(info, WORKLOADS if workloads is None else workloads)
     cell_names = {cell.name for workload in selected for cell in workload.cells()}
     discovered = {record["id"]: record for record in info.get("discovered", [])}
     columns: list[Column] = []
@@ -530,15 +531,19 @@ def header_section(run: Run) -> str:
 
 def _reference_cells(workload: Workload) -> list[Cell]:
     """The cells of the workload's reference variant, one per size, when it is pure-Python code (the interpreter's
-    own speed; a reference that waits on sockets or does nothing at all says nothing about which one to use)."""
-    if not workload.variant(workload.reference).pure_python:
+    own speed; a reference that waits on sockets or does nothing at all says nothing about which one to use), or the
+    user's own workload (the code the reader is choosing for)."""
+    if not workload.variant(workload.reference).pure_python and workload.source is None:
         return []
     cells = [cell for cell in workload.cells() if cell.variant == workload.reference]
     return [cell for cell in cells if cell.workers in (None, 1)]
 
 
 def _reference_line(run: Run, workload: Workload, cell: Cell) -> str:
-    what = f"**{workload.name}** (`{cell.label}`, {size_text(workload, cell.size)})"
+    if workload.source is not None:
+        what = f"**{workload.name}** (your workload, `{cell.label}`)"
+    else:
+        what = f"**{workload.name}** (`{cell.label}`, {size_text(workload, cell.size)})"
     winner = fastest(run, cell)
     if winner is None:
         return f"- {what}: no interpreter ran it."
@@ -795,8 +800,30 @@ def workload_table(run: Run, workload: Workload) -> str:
     return _table(["cell", *(column.id for column in run.columns)], rows)
 
 
+def user_workload_lines(run: Run, workload: Workload) -> list[str]:
+    """What the reader's own workload is: its file, as read when the run was planned, and how it was checked."""
+    planned = next((found for found in external.files_of_run(run.info) if found.name == workload.name), None)
+    lines = [f"### {workload.name}", "", f"{workload.claim}", ""]
+    if planned is None:
+        return lines + [f"From `{workload.source}`.", ""]
+    requirements = ", ".join(f"`{r}`" for r in planned.requirements) or "none"
+    timed = "`bench(loops)`, which times its own loops" if planned.timed == "bench" else "`run()`"
+    return lines + [
+        f"- File: `{planned.path}` (sha256 {planned.sha256[:12]}), read in place, not copied",
+        f"- Timed: {timed}{', after `setup()` once per process' if planned.has_setup else ''}",
+        f"- Check: {planned.checked_by}",
+        f"- Requirements (installed per interpreter): {requirements}",
+        "",
+    ]
+
+
 def workload_section(run: Run, workload: Workload) -> str:
     """One workload: the claim it tests, its variants, and its table."""
+    if workload.source is not None:
+        lines = [*user_workload_lines(run, workload), workload_table(run, workload)]
+        if any(column.benchmark(cell) is None for column in run.columns for cell in workload.cells()):
+            lines += ["", f"{NOT_RUN}: see [Cells that did not run](#cells-that-did-not-run) for the reasons."]
+        return "\n".join(lines)
     variants = [
         f"- `{variant.name}`{' (reference)' if variant.name == workload.reference else ''}: {variant.description}"
         for variant in workload.variants
@@ -825,6 +852,14 @@ def workload_sections(run: Run) -> str:
             group = workload.group
             parts.append(f"## {group}\n\n{_legend(run)}")
         parts.append(workload_section(run, workload))
+    refused = run.info.get("workload_file_errors") or []
+    if refused:
+        if group != external.USER_GROUP:
+            parts.append(f"## {external.USER_GROUP}")
+        parts.append(
+            "Files given with `--workload-file` that did not run anywhere (`nox -s workloads -- --check FILE` "
+            "checks a file):\n\n" + "\n".join(f"- `{item['path']}`: {_md(item['error'])}" for item in refused)
+        )
     return "\n\n".join(parts)
 
 

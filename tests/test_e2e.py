@@ -163,3 +163,114 @@ def test_provisioning_again_reuses_the_cache() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     output = result.stdout + result.stderr
     assert "(cached, with twins)" in output and "building" not in output
+
+
+# Bring your own workload: files outside the project, run across every interpreter present --------------------------
+
+USER_FILES = {
+    # A file that follows the protocol, with setup() and EXPECTED.
+    "e2e_squares.py": '''"""Sum of squares: integer arithmetic in a generator."""
+EXPECTED = 332833500
+
+
+def setup():
+    return 1000
+
+
+def run(n):
+    return sum(i * i for i in range(n))
+''',
+    # No EXPECTED, and a result that depends on the interpreter: a failed check, no number.
+    "e2e_differs.py": '''"""The interpreter's own name."""
+import sys
+
+
+def run():
+    return sys.implementation.name
+''',
+    # A requirement with no wheel for some interpreters (numexpr on PyPy): pip's reason in those cells.
+    "e2e_numexpr.py": '''"""numexpr on a small array."""
+REQUIREMENTS = ["numexpr"]
+EXPECTED = 999000.0
+
+
+def setup():
+    import numpy
+    return numpy.arange(1000.0)
+
+
+def run(a):
+    import numexpr
+    return float(numexpr.evaluate("2 * a").sum())
+''',
+    "e2e_broken.py": "def run(:\n    pass\n",
+}
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, str, dict[str, Path]]:
+    own = tmp_path_factory.mktemp("my-benchmarks")
+    files = {name: own / name for name in USER_FILES}
+    for name, path in files.items():
+        path.write_text(USER_FILES[name])
+    out = tmp_path_factory.mktemp("e2e-user")
+    args = [arg for path in [*files.values(), own / "e2e_missing.py"] for arg in ("--workload-file", str(path))]
+    result = nox("-s", "matrix", "--", *args, "--profile", "quick",
+                 "--results-dir", str(out / "results"), "--reports-dir", str(out / "reports"))  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return latest_run(out / "results"), (out / "reports" / "latest.md").read_text(), files
+
+
+def test_a_user_file_runs_on_every_interpreter_with_its_own_section(user_run) -> None:
+    run_dir, report, files = user_run
+    interpreters = run_dir.read_run()["interpreters"]
+    assert run_dir.read_run()["workloads"] == []
+    header, *rows = table_rows(report, "### e2e_squares")
+    assert header[1:] == interpreters and [row[0] for row in rows] == ["run"]
+    for iid, text in zip(header[1:], rows[0][1:]):
+        assert re.search(r"\d+(\.\d+)? (ms|us|ns|sec) ± ", text), (iid, text)
+    assert "- **e2e_squares** (your workload, `run`): fastest is" in report
+    assert f"File: `{files['e2e_squares.py']}`" in report
+    # Read in place: nothing of the user's files lands in the project's tree.
+    assert not [path for path in REPO_ROOT.rglob("e2e_*.py") if ".nox" not in path.parts]
+
+
+def test_results_that_differ_between_interpreters_are_a_failed_check(user_run) -> None:
+    run_dir, report, _ = user_run
+    _, *rows = table_rows(report, "### e2e_differs")
+    assert all(text == "— not run: wrong answer" for text in rows[0][1:])
+    failure = run_dir.read_failures(run_dir.read_run()["interpreters"][0])["e2e_differs/run@1"]
+    assert "gives different results on different interpreters" in failure.reason and "'pypy'" in failure.reason
+
+
+def test_a_requirement_that_cannot_install_says_why_and_the_rest_run(user_run) -> None:
+    run_dir, report, _ = user_run
+    header, *rows = table_rows(report, "### e2e_numexpr")
+    for iid, text in zip(header[1:], rows[0][1:]):
+        record = run_dir.read_interpreter(iid)["packages"]["numexpr"]
+        if record["ok"]:
+            assert re.search(r"\d+(\.\d+)? (ms|us|ns|sec) ± ", text), (iid, text)
+        else:
+            assert text.startswith("— unavailable: "), (iid, text)
+            assert run_dir.read_failures(iid)["e2e_numexpr/run@1"].reason == record["reason"]
+
+
+def test_bad_files_are_reported_and_run_nothing(user_run) -> None:
+    run_dir, report, files = user_run
+    refused = {Path(item["path"]).name: item["error"] for item in run_dir.read_run()["workload_file_errors"]}
+    assert "line 1: syntax error" in refused["e2e_broken.py"]
+    assert "does not exist" in refused["e2e_missing.py"]
+    assert f"- `{files['e2e_broken.py']}`: {files['e2e_broken.py']}, line 1: syntax error" in report
+    assert "### e2e_broken" not in report
+
+
+def test_check_a_file_without_running_the_matrix(user_run, tmp_path: Path) -> None:
+    _, _, files = user_run
+    good = nox("-s", "workloads", "--", "--check", str(files["e2e_squares.py"]))
+    assert good.returncode == 0, good.stdout[-2000:] + good.stderr[-2000:]
+    output = good.stdout + good.stderr
+    assert "follows the protocol" in output and "matches EXPECTED" in output
+    bad = nox("-s", "workloads", "--", "--check", str(files["e2e_broken.py"]))
+    assert bad.returncode != 0 and "line 1: syntax error" in bad.stdout + bad.stderr
+    missing = nox("-s", "workloads", "--", "--check", str(tmp_path / "nope.py"))
+    assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr

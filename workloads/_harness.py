@@ -116,6 +116,7 @@ class CellFailed(Exception):
 
 def _forward_args(cmd, args):
     """Pass our own options on to pyperf's worker processes: a worker times the one cell being measured."""
+    cmd.extend(args.worker_args)
     cmd.extend(("--cell", args.current_cell, "--round", str(args.round)))
     # pyperf adds --track-memory itself when args.track_memory is set (a memory cell, see peak_memory).
     if args.bindings is not None:
@@ -141,10 +142,14 @@ def _kernel(workload, variants, variant):
         _packages.resolve(kernel)
     except _packages.PackageUnavailable as error:
         raise CellFailed("unavailable", error.reason)
+    # A kernel that must load something first (a user's workload file: import it, run its setup()) raises CellFailed.
+    prepare = getattr(kernel, "prepare", None)
+    if prepare is not None:
+        prepare()
     return kernel, binding
 
 
-def _check(workload, variants, reference, variant, kernel, size, workers, references, expected):
+def _check(workload, variants, reference, variant, kernel, size, workers, references, expected, mismatch=None):
     if size not in references:
         references[size] = expected(size) if expected is not None else variants[reference](size, 1)
     expected = references[size]
@@ -153,6 +158,10 @@ def _check(workload, variants, reference, variant, kernel, size, workers, refere
     except Exception as error:
         traceback.print_exc()
         raise CellFailed("error", "".join(traceback.format_exception_only(type(error), error)).strip())
+    if answer != expected and mismatch is not None:
+        raise CellFailed(
+            "wrong answer", mismatch.format(answer=_describe_answer(answer), expected=_describe_answer(expected))
+        )
     if answer != expected:
         raise CellFailed(
             "wrong answer",
@@ -198,10 +207,14 @@ def _bench(runner, args, workload, name, kernel, binding, size, workers):
     runner.bench_time_func(name, _timer(kernel, size, workers))
 
 
-def main(workload, variants, reference, expected=None):
+def main(workload, variants, reference, expected=None, worker_args=(), mismatch=None):
     """Measure the cells given on the command line. Each variant's answer must equal the reference variant's, or
     ``expected(size)`` when given: a pure-Python answer computed another way, for a workload whose reference is too
-    slow to run at every size it is checked at (numeric)."""
+    slow to run at every size it is checked at (numeric), or a user file's EXPECTED.
+
+    ``worker_args``: more options pyperf's worker processes need (a user workload's file); ``mismatch``: the message
+    of a wrong answer (a format string with ``{answer}`` and ``{expected}``), when "the reference gives another
+    answer" would not say it (a user's run() checked against its file's EXPECTED, or against a second call)."""
     import pyperf
 
     runner = pyperf.Runner(add_cmdline_args=_forward_args)
@@ -215,6 +228,7 @@ def main(workload, variants, reference, expected=None):
     runner.argparser.add_argument("--round", type=int, default=1, help="interleaving round this run belongs to")
     runner.argparser.add_argument("--bindings", help="the folder bindings/build.py built for this interpreter")
     args = runner.parse_args()
+    args.worker_args = list(worker_args)
     if args.bindings is not None:
         args.bindings = os.path.abspath(args.bindings)
     _bindings.BINDINGS_DIR = _packages.PACKAGES_DIR = args.bindings
@@ -237,7 +251,7 @@ def main(workload, variants, reference, expected=None):
         workers = 1 if workers is None else workers
         try:
             kernel, binding = _kernel(workload, variants, variant)
-            _check(workload, variants, reference, variant, kernel, size, workers, references, expected)
+            _check(workload, variants, reference, variant, kernel, size, workers, references, expected, mismatch)
         except CellFailed as failure:
             _event(name, "failed", kind=failure.kind, reason=failure.reason)
             continue

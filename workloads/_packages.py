@@ -53,8 +53,19 @@ def read_manifest(directory):
         return json.load(manifest)
 
 
+def check_requirements(requirements):
+    """PackageUnavailable with pip's reason for the first of ``requirements`` (pip requirement strings, as a user's
+    workload file gives them) that could not be installed here."""
+    manifest = read_manifest(PACKAGES_DIR)
+    for requirement in requirements:
+        record = manifest.get(requirement)
+        if record is not None and not record.get("ok"):
+            raise PackageUnavailable(record.get("reason") or "pip install %s failed" % requirement)
+
+
 def resolve(kernel):
     """Import the packages ``kernel`` needs; PackageUnavailable with the install's reason when one does not."""
+    check_requirements(getattr(kernel, "requirements", ()))
     for name in getattr(kernel, "packages", ()):
         try:
             importlib.import_module(name)
@@ -72,13 +83,25 @@ def failure_reason(name, output):
     if any("Failed building wheel" in line or "Failed to build" in line for line in lines):
         # The build's own exception, printed by the build backend inside pip's output.
         exceptions = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception):", line)]
-        version = re.search(r"Downloading %s-([\w.]+)\.tar\.gz" % re.escape(name), output)
+        version = re.search(r"Downloading %s-([\w.]+)\.tar\.gz" % re.escape(re.split(r"[<>=!~\[; ]", name)[0]), output)
         source = "%s %s" % (name, version.group(1)) if version else name
         cause = exceptions[-1] if exceptions else (errors[-1] if errors else "see the log")
         return "no %s wheel for this interpreter, and building %s from source failed: %s" % (name, source, cause)
     if errors:
         return "pip install %s failed: %s" % (name, errors[-1])
     return "pip install %s failed (exit status non-zero, no error line)" % name
+
+
+def installed_version(requirement):
+    """The installed version of a requirement's project (``numpy``, ``scikit-learn>=1.4``), from its metadata: a
+    project's import name can differ from its name on PyPI."""
+    import importlib.metadata
+
+    project = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    try:
+        return importlib.metadata.version(project.group(0)) if project else None
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def install(directory, names):
@@ -98,9 +121,7 @@ def install(directory, names):
             # Interrupted (Ctrl-C, killed): nothing learnt about this interpreter; the next run tries again.
             sys.exit("pip install %s was interrupted (signal %d)" % (name, -process.returncode))
         if process.returncode == 0:
-            importlib.invalidate_caches()
-            module = importlib.import_module(name)
-            manifest[name] = {"ok": True, "version": getattr(module, "__version__", None)}
+            manifest[name] = {"ok": True, "version": installed_version(name)}
         else:
             manifest[name] = {"ok": False, "reason": failure_reason(name, process.stdout), "log": log}
             print("  %s is unavailable here: %s" % (name, manifest[name]["reason"]), flush=True)
