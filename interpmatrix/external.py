@@ -41,6 +41,8 @@ USER_GROUP = "Your workloads"
 RUNNER = WORKLOADS_DIR / "_external.py"
 # A user workload has one size: the cell name still needs one (workload/variant@size).
 USER_SIZE = 1
+# The variant that times starting an interpreter and running the file's top level.
+STARTUP = "startup"
 PROTOCOL_HELP = 'see "Bring your own workload" in README.md for the protocol and a complete example'
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -91,9 +93,15 @@ class WorkloadFile:
         return cls(**{**record, "requirements": tuple(record["requirements"])})
 
     def to_workload(self) -> Workload:
-        variant = Variant(
+        timed = Variant(
             self.timed,
             f"`{self.timed}()` from `{self.path}`" + ("" if self.timed == "run" else ", timing itself"),
+        )
+        variants = (
+            timed,
+            Variant(f"{self.timed}_memory", f"peak memory of `{self.timed}()` (pyperf --track-memory)", metric="memory"),
+            Variant(STARTUP, "start the interpreter and run the file's top level, its imports (not setup()): "
+                    "a pyperf command benchmark"),
         )
         return Workload(
             name=self.name,
@@ -103,7 +111,7 @@ class WorkloadFile:
             size_label="file",
             sizes=(USER_SIZE,),
             reference=self.timed,
-            variants=(variant,),
+            variants=variants,
             script=RUNNER,
             requirements=self.requirements,
             source=self.path,

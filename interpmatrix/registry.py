@@ -119,6 +119,7 @@ GROUPS = (
     "I/O",
     "Memory",
     "Numeric",
+    "Start-up",
 )
 
 
@@ -162,6 +163,12 @@ COMPILED_VARIANTS = (
     Variant("c", "the C kernel timed by a C program (bindings/c_reference.c): the limit", binding="c"),
 )
 
+def memory_of(variant: str, workers: tuple[int, ...] = (), sizes: tuple[int, ...] = ()) -> Variant:
+    """The peak memory of ``variant``'s calls (pyperf --track-memory), for the report's memory table."""
+    return Variant(f"{variant}_memory", f"peak memory of `{variant}` (pyperf --track-memory)", workers, sizes,
+                   metric="memory")
+
+
 # The I/O workload's client counts: waits overlap far beyond the core count.
 IO_CLIENTS = (1, 4, 16, 64)
 # gc_cycles' trees per call (workloads/gc_cycles.py DEFAULT_TREES).
@@ -188,6 +195,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 WORKER_COUNTS,
             ),
             *COMPILED_VARIANTS,
+            memory_of("serial"),
         ),
         script=WORKLOADS_DIR / "countdown.py",
     ),
@@ -218,6 +226,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 sizes=(500,),
                 binding="cffi",
             ),
+            memory_of("pure", sizes=(500,)),
         ),
         script=WORKLOADS_DIR / "primes.py",
     ),
@@ -233,6 +242,7 @@ WORKLOADS: tuple[Workload, ...] = (
             Variant("chars", "a character-by-character loop counting whitespace-to-word transitions", pure_python=True),
             Variant("split", "`len(text.split())`: the loop in C"),
             Variant("regex", "one `re.finditer(r\"\\S+\")` match per word"),
+            memory_of("chars"),
         ),
         script=WORKLOADS_DIR / "word_count.py",
     ),
@@ -255,6 +265,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 "the same calls on a fork ProcessPoolExecutor, started and shut down in the timed call",
                 WORKER_COUNTS,
             ),
+            memory_of("serial"),
         ),
         script=WORKLOADS_DIR / "pools.py",
     ),
@@ -291,6 +302,9 @@ WORKLOADS: tuple[Workload, ...] = (
             Variant("serial", "N clients one after another, each waiting for its replies", IO_CLIENTS),
             Variant("threads", "one thread per client, started and joined in the timed call", IO_CLIENTS),
             Variant("asyncio", "one coroutine per client on an asyncio event loop", IO_CLIENTS),
+            # A thread per client costs a stack each; a coroutine, a frame.
+            memory_of("threads", (IO_CLIENTS[-1],)),
+            memory_of("asyncio", (IO_CLIENTS[-1],)),
         ),
         script=WORKLOADS_DIR / "io_threads.py",
     ),
@@ -330,9 +344,31 @@ WORKLOADS: tuple[Workload, ...] = (
             ),
             Variant("numpy", "the same expression on float64 arrays, one C loop per operation"),
             Variant("numexpr", "`numexpr.evaluate` of the expression, on `workers` threads", WORKER_COUNTS),
+            # Lists of float objects against float64 arrays.
+            memory_of("pure", sizes=(1_000_000,)),
+            memory_of("numpy", sizes=(1_000_000,)),
         ),
         script=WORKLOADS_DIR / "numeric.py",
         requirements=("numpy", "numexpr"),
+    ),
+    Workload(
+        name="startup",
+        group="Start-up",
+        claim=(
+            "A JIT pays off only on scripts that run long enough: PyPy starts more slowly than CPython, and its JIT "
+            "must warm up (the report sets these figures beside every speed-up)"
+        ),
+        seeds=("004 CPython, Grumpy, PyPy",),
+        size_label="size",
+        sizes=(0,),
+        reference="bare",
+        variants=(
+            Variant("bare", "`python -c pass` in the interpreter's venv (pyperf command benchmark)"),
+            Variant("import_asyncio", "`python -c \"import asyncio\"`: a large standard-library package"),
+            Variant("import_numpy", "`python -c \"import numpy\"`, where numpy installs (through cpyext on PyPy)"),
+        ),
+        script=WORKLOADS_DIR / "startup.py",
+        requirements=("numpy",),
     ),
 )
 

@@ -52,7 +52,8 @@ def test_a_file_that_follows_the_protocol_is_read_without_running_it(tmp_path: P
     assert found.path == str(path.resolve())
     workload = found.to_workload()
     assert workload.group == external.USER_GROUP and workload.source == found.path
-    assert [cell.name for cell in workload.cells()] == ["squares/run@1"]
+    # Timed, its peak memory, and the start-up a script of it pays.
+    assert [cell.name for cell in workload.cells()] == ["squares/run@1", "squares/run_memory@1", "squares/startup@1"]
     assert Cell.parse("squares/run@1") == workload.cells()[0]
     assert external.WorkloadFile.from_dict(json.loads(json.dumps(found.to_dict()))) == found
 

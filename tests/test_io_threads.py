@@ -73,7 +73,7 @@ def test_every_variant_gives_the_references_answer(io_threads, variant) -> None:
 
 
 def test_variant_names(io_threads) -> None:
-    assert list(io_threads.VARIANTS) == ["serial", "threads", "asyncio"]
+    assert list(io_threads.VARIANTS) == ["serial", "threads", "asyncio", "threads_memory", "asyncio_memory"]
     assert io_threads.SMALL_SIZES == (1,)
 
 

@@ -86,7 +86,17 @@ def test_countdown_cells() -> None:
         *(f"countdown/threads-{n}@2000000" for n in (1, 2, 4)),
         *(f"countdown/processes-{n}@2000000" for n in (1, 2, 4)),
         *(f"countdown/{binding}@2000000" for binding in ("cython", "cffi", "compiled", "c")),
+        "countdown/serial_memory@2000000",
     ]
+
+
+def test_memory_cells_measure_a_time_cell_of_the_same_workload() -> None:
+    """The report sets each memory cell beside the time of the variant it measures."""
+    for workload in WORKLOADS:
+        names = {cell.name for cell in workload.cells()}
+        for cell in workload.cells():
+            if workload.variant(cell.variant).metric == "memory":
+                assert cell.name.replace("_memory", "", 1) in names, cell.name
 
 
 def test_compiled_primes_only_at_the_seeds_size() -> None:

@@ -22,8 +22,9 @@ import _harness
 import _packages
 
 ANSWER_PREFIX = "interpmatrix-answer "
-# The one size of a user workload (interpmatrix.external.USER_SIZE).
+# The one size of a user workload (interpmatrix.external.USER_SIZE), and its start-up variant (STARTUP).
 USER_SIZE = 1
+STARTUP = "startup"
 
 
 class WorkloadFile:
@@ -113,7 +114,23 @@ def make_variants(workload_file, timed):
     kernel.requirements = workload_file.requirements
     if timed == "bench":
         kernel.time_func = lambda loops, size, workers: workload_file.bench(loops)
-    return {timed: kernel}
+    return {timed: kernel, timed + "_memory": _harness.peak_memory(kernel), STARTUP: startup_variant(workload_file)}
+
+
+def startup_variant(workload_file):
+    """Start the interpreter and run the file's top level (its imports), not setup(): what a script of it pays before
+    its first call. A pyperf command benchmark (the harness reads ``command``), checked by its exit status."""
+    code = "import runpy, sys; sys.path.insert(0, %r); runpy.run_path(%r, run_name='interpmatrix_startup')" % (
+        os.path.dirname(workload_file.path), workload_file.path)
+
+    def variant(size, workers):
+        import subprocess
+
+        return subprocess.run([sys.executable, "-c", code]).returncode
+
+    variant.command = [sys.executable, "-c", code]
+    variant.requirements = workload_file.requirements
+    return variant
 
 
 def _pop_option(argv, name, has_value=True):

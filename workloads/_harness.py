@@ -86,6 +86,8 @@ def peak_memory(kernel):
     def variant(size, workers):
         return kernel(size, workers)
 
+    # What the harness reads from the kernel (its binding, packages, a user file's prepare) holds for its memory too.
+    variant.__dict__.update(kernel.__dict__)
     variant.metric = "memory"
     return variant
 
@@ -150,6 +152,12 @@ def _kernel(workload, variants, variant):
 
 
 def _check(workload, variants, reference, variant, kernel, size, workers, references, expected, mismatch=None):
+    if getattr(kernel, "command", None) is not None:
+        # A command (start-up) variant answers with its exit status: it must start and exit cleanly.
+        status = kernel(size, workers)
+        if status != 0:
+            raise CellFailed("error", "%s exited with status %s" % (" ".join(kernel.command), status))
+        return
     if size not in references:
         references[size] = expected(size) if expected is not None else variants[reference](size, 1)
     expected = references[size]
@@ -170,8 +178,23 @@ def _check(workload, variants, reference, variant, kernel, size, workers, refere
         )
 
 
+def _time_command(loops, command):
+    import subprocess
+
+    import pyperf
+
+    t0 = pyperf.perf_counter()
+    for _ in range(loops):
+        subprocess.run(command, check=True)
+    return pyperf.perf_counter() - t0
+
+
 def _timer(kernel, size, workers):
-    """pyperf's time function for ``kernel``: its own ``time_func`` (the C reference) or a loop around it."""
+    """pyperf's time function for ``kernel``: its own ``time_func`` (the C reference) or a loop around it. For a
+    command variant, what calibration times: the starts pyperf's command benchmark will time."""
+    command = getattr(kernel, "command", None)
+    if command is not None:
+        return lambda loops: _time_command(loops, command)
     time_func = getattr(kernel, "time_func", None)
     if time_func is not None:
         return lambda loops: time_func(loops, size, workers)
@@ -204,6 +227,11 @@ def _bench(runner, args, workload, name, kernel, binding, size, workers):
     if binding is not None:
         runner.metadata[BINDING_METADATA] = binding
     runner.metadata["description"] = "%s, variant %s" % (workload, parse_cell(name)[0])
+    command = getattr(kernel, "command", None)
+    if command is not None:
+        # A start-up variant: pyperf's own command benchmark (what `python -m pyperf command` runs).
+        runner.bench_command(name, list(command))
+        return
     runner.bench_time_func(name, _timer(kernel, size, workers))
 
 

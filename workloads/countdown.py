@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import _bindings
 from _bindings import CFFI, COMPILED, CYTHON, uses
-from _harness import in_threads, main, split
+from _harness import in_threads, main, peak_memory, split
 
 DEFAULT_N = 2000000
 
@@ -101,6 +101,7 @@ VARIANTS = {
     "cffi": cffi,
     "compiled": compiled,
     "c": c,
+    "serial_memory": peak_memory(serial),
 }
 
 if __name__ == "__main__":

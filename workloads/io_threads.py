@@ -49,7 +49,7 @@ import struct
 import threading
 import time
 
-from _harness import in_threads, main
+from _harness import in_threads, main, peak_memory
 
 DEFAULT_DELAY_MS = 2
 
@@ -296,6 +296,8 @@ VARIANTS = {
     "serial": serial,
     "threads": threads,
     "asyncio": asyncio_,
+    "threads_memory": peak_memory(threads),
+    "asyncio_memory": peak_memory(asyncio_),
 }
 
 if __name__ == "__main__":

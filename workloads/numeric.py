@@ -31,7 +31,7 @@ answer is computed in pure Python from one period of the inputs (they repeat eve
 
 import math
 
-from _harness import main
+from _harness import main, peak_memory
 from _packages import needs
 
 DEFAULT_N = 1000000
@@ -114,6 +114,8 @@ VARIANTS = {
     "pure": pure,
     "numpy": numpy,
     "numexpr": numexpr,
+    "pure_memory": peak_memory(pure),
+    "numpy_memory": peak_memory(numpy),
 }
 
 if __name__ == "__main__":

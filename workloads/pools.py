@@ -46,7 +46,7 @@ import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-from _harness import main
+from _harness import main, peak_memory
 
 DEFAULT_SCALE = 3
 
@@ -135,6 +135,7 @@ VARIANTS = {
     "serial": serial,
     "threads": threads,
     "processes": processes,
+    "serial_memory": peak_memory(serial),
 }
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ and a threaded variant answers that list only if each of its calls did.
 
 import _bindings
 from _bindings import CFFI, COMPILED, CYTHON, uses
-from _harness import in_threads, main, split
+from _harness import in_threads, main, peak_memory, split
 
 DEFAULT_KMAX = 500
 
@@ -122,6 +122,7 @@ VARIANTS = {
     "c": c,
     "cython_threads": cython_threads,
     "cffi_threads": cffi_threads,
+    "pure_memory": peak_memory(pure),
 }
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ import random
 import re
 import string
 
-from _harness import main
+from _harness import main, peak_memory
 
 DEFAULT_MB = 2
 
@@ -114,7 +114,7 @@ def regex(mb, workers):
     return sum(1 for _ in WORD.finditer(text(mb)))
 
 
-VARIANTS = {"chars": chars, "split": split, "regex": regex}
+VARIANTS = {"chars": chars, "split": split, "regex": regex, "chars_memory": peak_memory(chars)}
 
 if __name__ == "__main__":
     main("word_count", VARIANTS, reference="chars")
