@@ -1,0 +1,167 @@
+"""Tests of interpmatrix.plots on real runs (tests/fixtures/run-claims and run-small; their READMEs say how they were
+made).
+
+The pyperf files are fixed, so every figure drawn is deterministic: the tests check what the charts are drawn from,
+that the files are real PNGs, and that the same run gives the same bytes; none is about how fast anything is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from matplotlib.colors import rgb_to_hsv, to_rgb
+from matplotlib.image import imread
+
+from interpmatrix import plots, report
+from interpmatrix.registry import Cell
+from interpmatrix.results import RunDir
+from test_report import SMALL_WORKLOADS  # run-small's sizes, defined once
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def claims_run() -> report.Run:
+    return report.load_run(RunDir(FIXTURES / "run-claims"))
+
+
+@pytest.fixture(scope="module")
+def claims_plots(claims_run: report.Run, tmp_path_factory: pytest.TempPathFactory) -> list[plots.Plot]:
+    return plots.write_plots(claims_run, tmp_path_factory.mktemp("plots") / "out", "run")
+
+
+@pytest.fixture(scope="module")
+def small_run() -> report.Run:
+    return report.load_run(RunDir(FIXTURES / "run-small"), workloads=SMALL_WORKLOADS)
+
+
+def assert_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC), path
+    height, width, channels = imread(path).shape
+    assert height >= 200 and width >= 400 and channels == 4, path
+
+
+def names(written: list[plots.Plot]) -> list[str]:
+    return [plot.path.name for plot in written]
+
+
+def test_a_full_run_gets_every_chart(claims_plots: list[plots.Plot]) -> None:
+    written = claims_plots
+    assert names(written) == ["run-speedup.png", "run-scaling.png", "run-memory.png"]
+    for plot in written:
+        assert plot.path.parent.name == "out"
+        assert_png(plot.path)
+        # The alt text goes inside ![...]: one line, no brackets.
+        assert plot.title and plot.alt and not set("[]\n") & set(plot.alt)
+    assert written[0].title == "Speed-up over cpython-3.12"
+    assert "pypy3.9 from 0.53× to 143×" in written[0].alt
+
+
+def test_a_chart_without_data_is_skipped(small_run: report.Run, tmp_path: Path) -> None:
+    # run-small has no memory cell.
+    assert names(plots.write_plots(small_run, tmp_path, "small")) == ["small-speedup.png", "small-scaling.png"]
+    assert not (tmp_path / "small-memory.png").exists()
+    # Without a baseline there is nothing to compare with; primes alone has no variant with workers.
+    assert names(plots.write_plots(replace(small_run, baseline=None), tmp_path, "small")) == ["small-scaling.png"]
+    assert not (tmp_path / "small-speedup.png").exists()  # the earlier one would show another baseline
+    primes_only = replace(small_run, workloads=[SMALL_WORKLOADS[1]])
+    assert names(plots.write_plots(primes_only, tmp_path / "b", "x")) == ["x-speedup.png"]
+
+
+def test_writing_twice_gives_the_same_bytes(
+    claims_run: report.Run, claims_plots: list[plots.Plot], tmp_path: Path
+) -> None:
+    first, second = claims_plots, plots.write_plots(claims_run, tmp_path, "run")
+    assert first and [p.path.read_bytes() for p in first] == [p.path.read_bytes() for p in second]
+    assert [(p.title, p.alt) for p in first] == [(p.title, p.alt) for p in second]
+
+
+def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: report.Run) -> None:
+    bars = plots.speedup_bars(claims_run)
+    # The report's group order; the baseline has no bar of its own.
+    assert [label.split("\n")[0] for label in bars.labels] == [
+        "countdown", "word_count", "pools", "spawn_costs", "primes", "io_threads", "gc_cycles", "numeric",
+    ]
+    assert list(bars.series) == ["cpython-3.13t", "pypy3.9"]
+    serial = Cell("countdown", "serial", None, 2_000_000)
+    base, pypy = (claims_run.column(iid).benchmark(serial) for iid in ("cpython-3.12", "pypy3.9"))
+    assert bars.series["pypy3.9"][0] == report.speed_ratio(base, pypy)
+    # The reference at its first size, with the fewest workers where it has workers.
+    assert plots.reference_cell(next(w for w in claims_run.workloads if w.name == "io_threads")) == Cell(
+        "io_threads", "serial", 1, 2
+    )
+    assert plots.reference_cell(next(w for w in claims_run.workloads if w.name == "primes")).size == 500
+
+
+def test_scaling_is_over_one_worker_or_over_the_reference_at_the_same_n(claims_run: report.Run) -> None:
+    panels = {panel.title: panel for panel in plots.scaling_panels(claims_run)}
+    threads = panels["countdown threads"]
+    assert (threads.against, threads.workers, threads.same_n) == ("threads ×1", (1, 2, 4), False)
+    column = claims_run.column("cpython-3.13t")
+    one, four = (column.benchmark(Cell("countdown", "threads", n, 2_000_000)) for n in (1, 4))
+    assert threads.lines["cpython-3.13t"][2] == (4, report.speed_ratio(one, four))
+
+    io = panels["io_threads asyncio"]
+    assert (io.against, io.workers, io.same_n) == ("serial ×N", (1, 4, 16, 64), True)
+    serial, asyncio = (column.benchmark(Cell("io_threads", variant, 16, 2)) for variant in ("serial", "asyncio"))
+    assert io.lines["cpython-3.13t"][2] == (16, report.speed_ratio(serial, asyncio))
+    # The reference itself is no panel; a workload measured at two sizes gets a panel per size.
+    assert "io_threads serial" not in panels
+    assert {"numeric numexpr n=1,000,000", "numeric numexpr n=10,000,000"} <= set(panels)
+
+
+def test_cells_that_did_not_run_are_left_out(claims_run: report.Run, small_run: report.Run, tmp_path: Path) -> None:
+    panels = {panel.title: panel for panel in plots.scaling_panels(claims_run)}
+    # cffi is unavailable on 3.13t, numexpr on PyPy: no line, rather than a line at zero.
+    assert "cpython-3.13t" not in panels["primes cffi_threads kmax=500"].lines
+    assert "pypy3.9" not in panels["numeric numexpr n=10,000,000"].lines
+    # pypy3.9's processes ×2 crashed in run-small: its line keeps the one point it has.
+    small = {panel.title: panel for panel in plots.scaling_panels(small_run)}
+    assert small["countdown processes"].lines["pypy3.9"] == [(1, 1.0)]
+    # A reference cell missing on one interpreter: its bar is marked n/a, and the alt text says so.
+    serial = "countdown/serial@1000000"
+    columns = [
+        replace(c, benchmarks={n: b for n, b in c.benchmarks.items() if n != serial}) if c.id == "pypy3.9" else c
+        for c in small_run.columns
+    ]
+    gap = replace(small_run, columns=columns)
+    assert plots.speedup_bars(gap).series["pypy3.9"][0] is None
+    assert plots.write_plots(gap, tmp_path, "gap")[0].alt.endswith(
+        "pypy3.9 17.6×. Marked n/a, not measured on both: pypy3.9 countdown serial."
+    )
+
+
+def test_memory_bars_are_peak_memory_in_mib(claims_run: report.Run) -> None:
+    bars = plots.memory_bars(claims_run)
+    assert bars.labels == ["gc_cycles\nstrong_memory", "gc_cycles\nweakref_memory"]
+    assert list(bars.series) == ["cpython-3.12", "cpython-3.13t", "pypy3.9"]
+    peak = claims_run.column("pypy3.9").benchmark(Cell("gc_cycles", "strong_memory", None, 10))
+    assert report.is_memory(peak)
+    assert bars.series["pypy3.9"][0] == peak.mean() / 2**20
+
+
+def hue(colour: str) -> float:
+    return rgb_to_hsv(to_rgb(colour))[0] * 360
+
+
+def lightness(colour: str) -> float:
+    return sum(to_rgb(colour))
+
+
+def test_colours_are_per_family_lighter_when_older_and_stable(claims_run: report.Run, small_run: report.Run) -> None:
+    interpreters = [column.interpreter for column in small_run.columns]
+    colours = plots.interpreter_colours(interpreters)
+    assert colours == plots.interpreter_colours(reversed(interpreters))
+    assert len(set(colours.values())) == len(colours)
+    assert 190 <= hue(colours["cpython-3.11"]) <= 230 and 190 <= hue(colours["cpython-3.13"]) <= 230
+    assert 10 <= hue(colours["cpython-3.13t"]) <= 40
+    assert 90 <= hue(colours["pypy3.9"]) <= 160
+    assert lightness(colours["cpython-3.11"]) > lightness(colours["cpython-3.13"])
+    # A family's only member gets the same shade whatever else is in the run.
+    claims = plots.interpreter_colours(column.interpreter for column in claims_run.columns)
+    assert claims["pypy3.9"] == colours["pypy3.9"] and claims["cpython-3.13t"] == colours["cpython-3.13t"]
+    assert 190 <= hue(claims["cpython-3.12"]) <= 230
