@@ -28,7 +28,10 @@ nox.options.reuse_venv = "yes"
 INTERPRETERS = discovery.discover()
 BY_ID = {interpreter.id: interpreter for interpreter in INTERPRETERS}
 TABULATE = "tabulate==0.10.0"
+# The report's plots; pinned so the same run gives the same images (3.11 needs Python 3.11+, as nox's here).
+MATPLOTLIB = "matplotlib==3.11.2"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
+REPORT_REQUIREMENTS = (*HARNESS_REQUIREMENTS, MATPLOTLIB)
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
 BUILD_BINDINGS = str(Path(__file__).parent / "bindings" / "build.py")
 INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
@@ -131,9 +134,23 @@ def measure(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Write reports/<run-id>.md and reports/latest.md from results/<run-id> (default: the latest run)."""
-    session.install(*HARNESS_REQUIREMENTS)
+    """Write reports/<run-id>.md and reports/latest.md, with plots, from results/<run-id> (default: the latest run)."""
+    session.install(*REPORT_REQUIREMENTS)
     session.run("python", "-m", "interpmatrix", "report", *session.posargs)
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """What changed between two runs, per cell, with pyperf's t-test: -- results/<run-a> results/<run-b> [--out F]."""
+    session.install(*HARNESS_REQUIREMENTS)
+    session.run("python", "-m", "interpmatrix", "compare", *session.posargs)
+
+
+@nox.session
+def merge(session: nox.Session) -> None:
+    """Merge result folders from several machines into one run: -- --out results/<name> name=results/<run> ..."""
+    session.install(*HARNESS_REQUIREMENTS)
+    session.run("python", "-m", "interpmatrix", "merge", *session.posargs)
 
 
 @nox.session
@@ -167,5 +184,6 @@ def workloads(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, fault tests and a small end-to-end matrix on the interpreters present."""
-    session.install(*HARNESS_REQUIREMENTS, "pytest", "nox")
+    # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML: the CI workflow's test.
+    session.install(*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml")
     session.run("python", "-m", "pytest", *session.posargs)

@@ -292,11 +292,22 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from . import compare
+
+        return compare.main(argv[1:])
+    if argv[:1] == ["merge"]:
+        from . import merge
+
+        return merge.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m interpmatrix")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("interpreters", help="print every interpreter found")
     commands.add_parser("workloads", help="list the workloads and the claims they test")
     commands.add_parser("profiles", help="list the measurement profiles")
+    commands.add_parser("compare", help="what changed between two runs, per cell (compare --help)")
+    commands.add_parser("merge", help="merge result folders from several machines into one run (merge --help)")
     measure_cmd = commands.add_parser("measure", help="run (or resume) the cells of a planned run")
     measure_cmd.add_argument("run_dir", type=Path)
     report_cmd = commands.add_parser("report", help="write the markdown report of a run")

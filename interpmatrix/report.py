@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Union
@@ -25,6 +25,7 @@ from tabulate import tabulate
 
 from . import external
 from .discovery import MIN_SUPPORTED, Interpreter
+from .merge import split_machine_id
 from .profiles import Profile, profile_of_run
 from .registry import CLAIMS, GROUPS, Claim, WORKLOADS, Cell, Workload
 from .results import BINDING_METADATA, GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
@@ -490,20 +491,25 @@ def _cell_count(run: Run) -> tuple[int, int, int]:
 
 
 def header_section(run: Run) -> str:
-    """Title, machine, command, profile, and how trustworthy the figures are."""
+    """Title, machine (each machine, for a merged run), command, profile, and how trustworthy the figures are."""
     info, host = run.info, run.info.get("host", {})
-    lines = [
-        f"# interpmatrix report: {run.run_id}",
-        "",
-        f"- **Date:** {_date(info.get('started'))}",
-        f"- **CPU:** {host.get('cpu', 'unknown')}, {host.get('cores', '?')} cores",
-        f"- **OS:** {host.get('os', 'unknown')}",
-        f"- **pyperf:** {_requirement_version(info.get('bench_requirements', []), 'pyperf')}",
-        f"- **Command:** `{info.get('command', '?')}`",
-        f"- **Profile:** {profile_text(run)}",
-        f"- **Wall time:** {_duration(info.get('wall_time'))}",
-    ]
-    if info.get("status") != "complete":
+    lines = [f"# interpmatrix report: {run.run_id}", ""]
+    if _machines(run):
+        lines += _machines_lines(run)
+    else:
+        lines += [
+            f"- **Date:** {_date(info.get('started'))}",
+            f"- **CPU:** {host.get('cpu', 'unknown')}, {host.get('cores', '?')} cores",
+            f"- **OS:** {host.get('os', 'unknown')}",
+            f"- **pyperf:** {_requirement_version(info.get('bench_requirements', []), 'pyperf')}",
+            f"- **Command:** `{info.get('command', '?')}`",
+            f"- **Profile:** {profile_text(run)}",
+            f"- **Wall time:** {_duration(info.get('wall_time'))}",
+        ]
+    if info.get("status") != "complete" and _machines(run):
+        # A merged run is not resumed: each unfinished machine resumes its own run, then the runs are merged again.
+        lines += _unfinished_machines_lines(run)
+    elif info.get("status") != "complete":
         lines.append(
             f"- **Status: not complete** (run.json says {info.get('status', 'nothing')!r}): {steps_left(run)} steps "
             f"not run — resume with `nox -s matrix -- --resume {run.run_id}`"
@@ -529,41 +535,111 @@ def header_section(run: Run) -> str:
     return "\n".join(lines)
 
 
-def _reference_cells(workload: Workload) -> list[Cell]:
-    """The cells of the workload's reference variant, one per size, when it is pure-Python code (the interpreter's
-    own speed; a reference that waits on sockets or does nothing at all says nothing about which one to use), or the
-    user's own workload (the code the reader is choosing for)."""
-    if not workload.variant(workload.reference).pure_python and workload.source is None:
-        return []
-    cells = [cell for cell in workload.cells() if cell.variant == workload.reference]
-    return [cell for cell in cells if cell.workers in (None, 1)]
+def _machines(run: Run) -> dict[str, dict[str, Any]]:
+    """A merged run's machines in column order: name -> that machine's own run (run.json's ``machines``, written by
+    ``python -m interpmatrix merge``); empty for the run of one machine."""
+    return run.info.get("machines") or {}
 
 
-def _reference_line(run: Run, workload: Workload, cell: Cell) -> str:
-    if workload.source is not None:
-        what = f"**{workload.name}** (your workload, `{cell.label}`)"
+def _machine(run: Run, interpreter_id: str) -> str | None:
+    """The machine a column of a merged run ran on (its id ends ``@<machine>``); None for the run of one machine, so
+    whatever keeps to "columns of the same machine" takes every column there."""
+    if not _machines(run):
+        return None
+    return split_machine_id(interpreter_id)[1]
+
+
+def _machine_columns(run: Run, machine: str) -> list[Column]:
+    return [column for column in run.columns if _machine(run, column.id) == machine]
+
+
+def _machine_profile(facts: dict[str, Any]) -> Profile | None:
+    """The profile one machine of a merged run measured with; None when its name is no longer defined."""
+    try:
+        return profile_of_run(facts)
+    except ValueError:
+        return None
+
+
+def _machine_profile_text(facts: dict[str, Any]) -> str:
+    """One machine's profile and what it does: `` `quick` (a first look: …) ``."""
+    profile = _machine_profile(facts)
+    name = f"`{facts.get('profile')}`"
+    return name if profile is None else f"{name} ({profile.description})"
+
+
+def _machine_profile_counts(facts: dict[str, Any]) -> str:
+    """One machine's profile with its numbers: `` `quick` (1 round × 1 fresh worker process × 3 values; …) ``."""
+    profile = _machine_profile(facts)
+    name = f"`{facts.get('profile')}`"
+    if profile is None:
+        return f"{name} (no longer defined; the table below says what the files hold)"
+    return (
+        f"{name} ({_plural(profile.rounds, 'round', 'rounds')} × "
+        f"{_plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
+        f"{profile.values} values; {profile.warmups} warm-up, {profile.jit_warmups} for a JIT; min time "
+        f"{profile.min_time:g} s)"
+    )
+
+
+def _unequal_samples_text() -> str:
+    """Why two machines measured with different profiles are not compared by pyperf's t-test."""
+    return (
+        "pyperf's t-test needs samples of equal size, so it is not run between columns of two machines whose "
+        "profiles give a cell different numbers of values, against the baseline included: there the mark says "
+        "\"not tested\""
+    )
+
+
+def _machines_lines(run: Run) -> list[str]:
+    """The header of a merged run: each machine with its own run, then what they share (pyperf, profile)."""
+    info, machines = run.info, _machines(run)
+    lines = [f"- **Machines:** {len(machines)} runs merged, one per machine; a column's id ends with `@<machine>`:"]
+    for name, facts in machines.items():
+        host = facts.get("host") or {}
+        lines.append(
+            f"    - **{name}:** {host.get('cpu', 'unknown')}, {host.get('cores', '?')} cores; "
+            f"{host.get('os', 'unknown')}; run `{facts.get('run_id', '?')}` (`{facts.get('command', '?')}`), "
+            f"profile `{facts.get('profile')}`, {_date(facts.get('started'))}, wall time "
+            f"{_duration(facts.get('wall_time'))}"
+        )
+    versions = {name: _requirement_version(facts.get("bench_requirements", []), "pyperf")
+                for name, facts in machines.items()}
+    if len(set(versions.values())) == 1:
+        pyperf_text = next(iter(versions.values()))
     else:
-        what = f"**{workload.name}** (`{cell.label}`, {size_text(workload, cell.size)})"
-    winner = fastest(run, cell)
-    if winner is None:
-        return f"- {what}: no interpreter ran it."
-    bench = winner.benchmark(cell)
-    baseline = run.baseline_column
-    base = baseline.benchmark(cell) if baseline is not None else None
-    if winner.id == run.baseline:
-        others = [column for column in run.columns if column.id != winner.id and column.benchmark(cell) is not None]
-        runner_up = min(others, key=lambda column: column.benchmark(cell).mean(), default=None)
-        line = f"- {what}: fastest is **{winner.id}**, the baseline, at {time_text(bench)}"
-        if runner_up is not None:
-            line += f"; next is {runner_up.id}, {speed_text(speed_ratio(bench, runner_up.benchmark(cell)))}"
-        return line + "."
-    line = f"- {what}: fastest is **{winner.id}** at {time_text(bench)}"
-    if base is not None:
-        line += f", {speed_text(speed_ratio(base, bench))} than {run.baseline}"
-        mark = significance(base, bench)
-        if mark is not None:
-            line += f" ({mark})"
-    return line + "."
+        pyperf_text = ", ".join(f"{version} on {name}" for name, version in versions.items())
+    if info.get("profiles_differ"):
+        profiles = ", ".join(f"{_machine_profile_text(facts)} on {name}" for name, facts in machines.items())
+        profile = f"differs between machines: {profiles}. {_unequal_samples_text()}."
+    else:
+        profile = f"{profile_text(run)}; on every machine"
+    wall_time = _duration(info.get("wall_time"))
+    if info.get("wall_time") is not None:
+        wall_time += " (the machines' own wall times added up)"
+    return lines + [
+        f"- **pyperf:** {pyperf_text}",
+        f"- **Command:** `{info.get('command', '?')}`",
+        f"- **Profile:** {profile}",
+        f"- **Wall time:** {wall_time}",
+    ]
+
+
+def _unfinished_machines_lines(run: Run) -> list[str]:
+    """A status line per machine whose own run did not finish: that run, on that machine, is what resumes."""
+
+    lines = []
+    for name, facts in _machines(run).items():
+        if facts.get("status") == "complete":
+            continue
+        # The steps that machine's columns still owe under the profile it measured with.
+        left = steps_left(replace(run, columns=_machine_columns(run, name), profile=_machine_profile(facts)))
+        lines.append(
+            f"- **Status: not complete** on {name} (its run.json says {facts.get('status') or 'nothing'!r}): {left} "
+            f"steps not run — resume its own run there with `nox -s matrix -- --resume {facts.get('run_id', '?')}`, "
+            "then merge the runs again"
+        )
+    return lines
 
 
 def _ranking_line(run: Run) -> str | None:
@@ -604,14 +680,13 @@ def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, f
     return line
 
 
-def summary_section(run: Run) -> str:
-    """"What should I use?": the fastest interpreter per workload, the overall ranking, the GIL claim."""
-    lines = ["## What should I use?", ""]
+def summary_lines(run: Run) -> list[str]:
+    """What the verdict adds after its answers per kind of code: the overall ranking, what threads bought, how noisy
+    the run was."""
+    lines = []
     ranking = _ranking_line(run)
     if ranking:
         lines.append(ranking)
-    for workload in run.workloads:
-        lines += [_reference_line(run, workload, cell) for cell in _reference_cells(workload)]
     lines += [_threads_line(run, *found) for found in thread_scaling(run)]
     spread = noise(run)
     noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
@@ -620,7 +695,7 @@ def summary_section(run: Run) -> str:
             f"- {noisy} of {len(spread)} cells vary by more than {percent(NOISY_RSD)} (relative std dev); "
             "(n.s.) in the tables marks the differences from the baseline that pyperf's t-test cannot tell from noise."
         )
-    return "\n".join(lines)
+    return lines
 
 
 @dataclass(frozen=True)
@@ -651,14 +726,22 @@ def claim_result(claim: Claim, slow: pyperf.Benchmark | None, fast: pyperf.Bench
 
 
 def claim_results(run: Run, claim: Claim) -> dict[str, ClaimResult | None]:
-    """Per interpreter of the run (without the JIT ones, for a claim against the JIT): the claim's result."""
+    """Per interpreter of the run (without the JIT ones, for a claim against the JIT): the claim's result.
+
+    Against the JIT means against the first JIT of the same machine: in a merged run, another machine's JIT would
+    mix the two machines into the ratio.
+    """
     slow_cell, fast_cell = Cell.parse(claim.slow), Cell.parse(claim.fast)
     results: dict[str, ClaimResult | None] = {}
     if claim.versus_jit:
-        jit = next((column for column in run.columns if column.interpreter.is_jit), None)
+        jits: dict[str | None, Column] = {}
+        for column in run.columns:
+            if column.interpreter.is_jit:
+                jits.setdefault(_machine(run, column.id), column)
         for column in run.columns:
             if column.interpreter.is_jit:
                 continue
+            jit = jits.get(_machine(run, column.id))
             fast = jit.benchmark(fast_cell) if jit is not None else None
             results[column.id] = claim_result(claim, column.benchmark(slow_cell), fast)
         return results
@@ -1000,7 +1083,8 @@ def free_threading_section(run: Run) -> str | None:
     """The cost of free-threading, measured only against a same-source GIL twin, beside the published figure.
 
     Against any other GIL build of the same minor (Debian's, pyenv's) the difference mixes in their build flags, so
-    that comparison is shown too, labelled as such, to show how much a twin matters.
+    that comparison is shown too, labelled as such, to show how much a twin matters; in a merged run only against
+    builds of the same machine (another machine's would mix in its hardware too).
     """
     in_run = {column.id: column for column in run.columns}
     lines = []
@@ -1024,7 +1108,8 @@ def free_threading_section(run: Run) -> str | None:
             )
         for other in run.columns:
             unrelated = (other is not twin and other.interpreter.implementation == "cpython"
-                         and not other.interpreter.free_threaded and other.interpreter.minor == minor)
+                         and not other.interpreter.free_threaded and other.interpreter.minor == minor
+                         and _machine(run, other.id) == _machine(run, ft.id))
             if unrelated:
                 cost, count, _ = _free_threading_figures(run, ft, other)
                 if cost is not None:
@@ -1102,14 +1187,25 @@ def drift_section(run: Run) -> str | None:
             continue
         row = [interpreter_id] + [percent(drift[r] - 1, signed=True) if r in drift else NOT_RUN for r in rounds]
         rows.append(row + [percent(max(drift.values()) - min(drift.values()))])
+    if _machines(run):
+        # Each machine interleaved its own interpreters, at its own time: nothing interleaves two machines.
+        interleaving = (
+            "Rounds interleave the interpreters of one machine only, so drift of a machine during its run hits every "
+            "column of that machine alike, and none of another machine's (a round number means each machine's own "
+            "round); a large spread means the ratios between columns of one machine are the figures to trust, more "
+            "than the absolute times or any ratio across machines."
+        )
+    else:
+        interleaving = (
+            "Rounds interleave the interpreters, so drift of the machine during the run hits every column alike; a "
+            "large spread means the ratios between columns are the figures to trust, more than the absolute times."
+        )
     return "\n".join(
         [
             "## Machine drift",
             "",
             "Time of each round against the cell's mean over all rounds (geometric mean over the interpreter's cells; "
-            "+ is slower). Rounds interleave the interpreters, so drift of the machine during the run hits every "
-            "column alike; a large spread means the ratios between columns are the figures to trust, more than the "
-            "absolute times.",
+            "+ is slower). " + interleaving,
             "",
             _table(["interpreter", *(f"round {r}" for r in rounds), "spread"], rows),
         ]
@@ -1147,14 +1243,34 @@ def method_section(run: Run) -> str:
     results = f"results/{run.run_id}"
     baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
     other = next((column.id for column in run.columns if column.id != baseline), baseline)
+    machines = _machines(run)
     lines = ["## Method", ""]
-    if profile is not None:
+    if machines and run.info.get("profiles_differ"):
+        # Each machine's own numbers: the first machine's profile (run.profile) is not the others'.
+        profiles = "; ".join(
+            f"{_machine_profile_counts(facts)} on {name}" for name, facts in machines.items()
+        )
         lines += [
-            f"Profile `{profile.name}`: {_plural(profile.rounds, 'round', 'rounds')}; in each round every workload "
-            "runs on every interpreter before the next round starts (one pyperf invocation per workload and "
-            "interpreter: each cell's answer is checked, then the cell is timed in "
+            f"Each machine measured with its own profile: {profiles}. In each round every workload runs on every "
+            "interpreter of the machine before the next round starts (one pyperf invocation per workload and "
+            "interpreter: each cell's answer is checked, then the cell is timed in fresh worker processes). Every "
+            "interpreter of one machine gets the same processes and values, so pyperf's t-test can compare any two "
+            "columns of one machine; only warm-ups differ (more for a JIT, whose first loops compile code). "
+            f"{_unequal_samples_text()}. pyperf's calibration sets the loops per value in each machine's round 1 so "
+            "that a value lasts at least its profile's min time; later rounds reuse them, so every value of a cell "
+            "does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's `--track-memory` "
+            "sampled in each worker process, one value per process.",
+            "",
+        ]
+    elif profile is not None:
+        lines += [
+            f"Profile `{profile.name}`{', on every machine' if machines else ''}: "
+            f"{_plural(profile.rounds, 'round', 'rounds')}; in each round every workload runs on every "
+            f"interpreter{' of the machine' if machines else ''} before the next round starts (one pyperf invocation "
+            "per workload and interpreter: each cell's answer is checked, then the cell is timed in "
             f"{_plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
-            f"{profile.values} values). Every interpreter gets the same processes and values, so pyperf's "
+            f"{profile.values} values). Every interpreter{', on every machine,' if machines else ''} gets the same "
+            "processes and values, so pyperf's "
             f"t-test can compare any two columns; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
             "for a JIT, whose first loops compile code). pyperf's calibration sets the loops per value in round 1 "
             f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
@@ -1172,6 +1288,8 @@ def method_section(run: Run) -> str:
         "To reproduce or inspect:",
         "",
         "```sh",
+        *(f"{facts.get('command') or 'nox -s matrix'}  # on {name}: its own run, {facts.get('run_id', '?')}"
+          for name, facts in machines.items()),
         f"{run.info.get('command', 'nox -s matrix')}  # this run",
         f"python -m pyperf show {results}/{baseline}.json",
         f"python -m pyperf compare_to {results}/{baseline}.json {results}/{other}.json --table",
@@ -1186,22 +1304,50 @@ def method_section(run: Run) -> str:
 
 
 def render_report(
-    run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None
+    run_dir: RunDir,
+    baseline: str | None = None,
+    workloads: Sequence[Workload] | None = None,
+    plots: Sequence[Any] = (),
 ) -> str:
     """The markdown report of ``run_dir``, built from its files only, so the same files give the same text.
 
-    ``baseline`` overrides run.json's; ``workloads`` replaces the registry (for tests). Raises ``ValueError`` when
+    ``baseline`` overrides run.json's; ``workloads`` replaces the registry (for tests); ``plots`` are the charts
+    ``write_report`` drew beside it (interpmatrix.plots.Plot), embedded where they belong. Raises ``ValueError`` when
     the baseline is not an interpreter of the run.
     """
-    run = load_run(run_dir, baseline, workloads)
+    return render_run(load_run(run_dir, baseline, workloads), plots)
+
+
+def _image(plots: Sequence[Any], kind: str) -> str | None:
+    """The markdown of the chart of this kind (its file name ends in ``-<kind>.png``), linked relative to the report,
+    which is written in the same folder."""
+    for plot in plots:
+        if plot.path.name.endswith(f"-{kind}.png"):
+            return f"![{plot.alt}]({plot.path.name})"
+    return None
+
+
+def render_run(run: Run, plots: Sequence[Any] = ()) -> str:
+    from . import verdict  # it builds on this module's helpers
+
+    opening = verdict.verdict_section(run, _image(plots, "speedup"))
+    extra = summary_lines(run)
+    if extra:
+        opening += "\n\n" + "\n".join(extra)
+    scaling = scaling_section(run)
+    scaling_plot = _image(plots, "scaling")
+    if scaling and scaling_plot:
+        scaling += "\n\n" + scaling_plot
     sections = [
         header_section(run),
-        summary_section(run),
+        opening,
         claims_section(run),
         free_threading_section(run),
         interpreters_section(run),
         workload_sections(run),
-        scaling_section(run),
+        verdict.warmup_section(run),
+        verdict.memory_section(run, _image(plots, "memory")),
+        scaling,
         geomean_section(run),
         failures_section(run),
         drift_section(run),
@@ -1220,11 +1366,15 @@ def write_report(
 
     ``reports_dir`` defaults to the one recorded in run.json when the run was planned.
     """
-    text = render_report(run_dir, baseline, workloads)
-    run = run_dir.read_run()
-    target = Path(reports_dir) if reports_dir is not None else Path(run["reports_dir"])
+    from . import plots as charts  # matplotlib: only the report session installs it
+
+    run = load_run(run_dir, baseline, workloads)
+    target = Path(reports_dir) if reports_dir is not None else Path(run.info["reports_dir"])
     target.mkdir(parents=True, exist_ok=True)
-    paths = [target / f"{run.get('run_id') or run_dir.run_id}.md", target / LATEST]
+    # The charts sit beside the report, named after the run, so <run-id>.md and latest.md both show them.
+    drawn = charts.write_plots(run, target, run.run_id)
+    text = render_run(run, drawn)
+    paths = [target / f"{run.run_id}.md", target / LATEST]
     for path in paths:
         path.write_text(text, encoding="utf-8")
-    return paths
+    return paths + [plot.path for plot in drawn]

@@ -32,10 +32,16 @@ def _small_workloads():
     small_countdown = replace(
         countdown,
         sizes=(1_000_000,),
-        variants=tuple(replace(v, workers=(1, 2)) if v.workers else v for v in countdown.variants if not v.binding),
+        variants=tuple(
+            replace(v, workers=(1, 2)) if v.workers else v for v in countdown.variants if _in_fixture(v)
+        ),
     )
-    # The fixture was recorded before the compiled variants existed.
-    return (small_countdown, replace(primes, variants=tuple(v for v in primes.variants if not v.binding)))
+    return (small_countdown, replace(primes, variants=tuple(v for v in primes.variants if _in_fixture(v))))
+
+
+def _in_fixture(variant) -> bool:
+    # The fixture was recorded before the compiled variants and the memory cells existed.
+    return not variant.binding and variant.metric == "time"
 
 
 SMALL_WORKLOADS = _small_workloads()
@@ -92,7 +98,7 @@ def test_sections_come_in_order():
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == [
         f"# interpmatrix report: {RUN_ID}",
-        "## What should I use?",
+        "## Which interpreter should I use?",
         # No claims section: none of the claims' cells is in this fixture (see test_claims.py).
         "## Cost of free-threading",
         "## Interpreters",
@@ -100,6 +106,7 @@ def test_sections_come_in_order():
         "### countdown",
         "## Compiled kernels",
         "### primes",
+        "## Start-up and warm-up",
         "## Scaling with workers",
         "## Geometric mean",
         "## Cells that did not run",
@@ -134,7 +141,8 @@ def test_explicit_baseline_changes_ratios():
 
 def test_summary_when_the_baseline_is_fastest():
     text = render(baseline="pypy3.9")
-    assert "- **primes** (`pure`, kmax=500): fastest is **pypy3.9**, the baseline, at 832 us ± 42 us; next is " in text
+    assert "- **Compiled kernels** ([primes](#primes)): stay on **pypy3.9** with `pure` (832 us ± 42 us): nothing " \
+           "measured beats it." in text
     assert "3. pypy3.9 (baseline)" not in text and "1. pypy3.9 (baseline)" in text
 
 
@@ -230,9 +238,9 @@ def test_gil_state_disagreeing_with_the_probe_is_said():
 
 
 def test_summary_answers_from_the_numbers():
-    text = render().split("## What should I use?", 1)[1].split("\n## ", 1)[0]
+    text = render().split("## Which interpreter should I use?", 1)[1].split("\n## ", 1)[0]
     assert "- **Overall** (geometric mean of speed-ups over cpython-3.13, on the cells both ran): 1. pypy3.9" in text
-    assert "- **countdown** (`serial`, n=1,000,000): fastest is **pypy3.9**" in text
+    assert "- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial`: 40.1× faster" in text
     assert "- **Threads** (countdown, n=1,000,000; speed-up of threads ×2 over threads ×1): " in text
     assert "cpython-3.13t" in text and "(GIL off)" in text
 
@@ -286,18 +294,32 @@ def test_incomplete_run_says_how_to_resume(tmp_path):
 
 
 def test_cells_the_registry_added_since_are_not_blamed_on_the_run():
-    # The registry's own workloads have countdown at n=2,000,000, 4 workers and compiled variants: never in the fixture.
+    # The registry's own workloads have countdown at n=2,000,000, 4 workers, compiled variants and memory cells: never in
+    # the fixture.
     text = report.render_report(RUN)
-    assert "- **Cells:** 8 of 92 ran, 0 failed, 84 not in this run" in text
+    assert "- **Cells:** 8 of 100 ran, 0 failed, 92 not in this run" in text
     assert table_rows(text, "### countdown")["threads ×4"] == ["— not in this run"] * 4
     assert "Left out: the result files also hold cells that the workloads no longer define: " in text
     assert "`countdown/serial@1000000`" in text
 
 
 def test_write_report_writes_run_and_latest(tmp_path):
-    paths = report.write_report(RUN, reports_dir=tmp_path / "reports", workloads=SMALL_WORKLOADS)
-    assert paths == [tmp_path / "reports" / f"{RUN_ID}.md", tmp_path / "reports" / "latest.md"]
-    assert all(path.read_text(encoding="utf-8") == render() for path in paths)
+    reports = tmp_path / "reports"
+    paths = report.write_report(RUN, reports_dir=reports, workloads=SMALL_WORKLOADS)
+    # The report twice, then its charts beside it (this run has no memory cell: no memory chart).
+    assert paths == [reports / f"{RUN_ID}.md", reports / "latest.md", *(reports / f"{RUN_ID}-{kind}.png" for kind in ("speedup", "scaling"))]
+    text = paths[0].read_text(encoding="utf-8")
+    assert paths[1].read_text(encoding="utf-8") == text
+    # The charts are embedded where they belong, by a link relative to the report.
+    assert f"({RUN_ID}-speedup.png)" in text.split("## Which interpreter should I use?", 1)[1].split("\n## ", 1)[0]
+    assert f"({RUN_ID}-scaling.png)" in text.split("## Scaling with workers", 1)[1].split("\n## ", 1)[0]
+    for image in paths[2:]:
+        assert image.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and image.stat().st_size > 10_000
+    # Without the images, the text is render_report's.
+    def without_images(markdown: str) -> list[str]:
+        return [line for line in markdown.splitlines() if line and not line.startswith("![")]
+
+    assert without_images(text) == without_images(render())
 
 
 def test_write_report_defaults_to_run_json_reports_dir(tmp_path):

@@ -1,0 +1,468 @@
+"""What changed between two runs of the matrix, cell by cell: after an interpreter upgrade, on a new machine, or
+with another profile.
+
+A report answers "which interpreter, on this machine, today"; a comparison answers "did that change, and can pyperf
+tell". Both runs are read with ``report.load_run``, so a cell means here exactly what it means in their reports (a
+failure wins over values of earlier rounds; a failure of ``*`` covers every cell). Columns are matched by interpreter
+id. Every figure is pyperf's: mean ± std dev, its two-sample t-test, its geometric mean; "faster" and "slower" say
+what run B did against run A, as ``pyperf compare_to A.json B.json`` does. As with the report, the text comes from
+the two folders only, never from this machine or its clock, so the same files give the same bytes.
+
+    python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyperf
+from pyperf._utils import geometric_mean
+
+from . import report
+from .discovery import Interpreter
+from .registry import Cell, Workload
+from .report import NOT_RUN, Column, Run
+from .results import CellFailure, RunDir
+
+USAGE = "python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]"
+SIGNIFICANT = "significant"
+# run.json's host facts, shown side by side: two runs that differ in any of them come from different machines.
+HOST_FACTS = (("CPU", "cpu"), ("cores", "cores"), ("OS", "os"), ("hostname", "hostname"))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Loading and matching
+
+
+def load_for_comparison(run_dir: RunDir, label: str, workloads: Sequence[Workload] | None = None) -> Run:
+    """``report.load_run``, refusing a folder that is not a run with a message that says what to pass."""
+    if not run_dir.exists():
+        raise ValueError(
+            f"run {label}: {run_dir.path} is not a matrix run (no run.json); pass two run folders: {USAGE}"
+        )
+    return report.load_run(run_dir, workloads=workloads)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One cell measured in both runs, on one interpreter."""
+
+    workload: Workload
+    cell: Cell
+    before: pyperf.Benchmark  # run A
+    after: pyperf.Benchmark  # run B
+    # ``report.significance``: None when pyperf's t-test tells the two apart, else "n.s." or "not tested".
+    mark: str | None
+
+    @property
+    def ratio(self) -> float:
+        """B's speed-up over A (below 1: slower); for a memory cell, A's peak memory over B's."""
+        return report.speed_ratio(self.before, self.after)
+
+    @property
+    def is_memory(self) -> bool:
+        return report.is_memory(self.after)
+
+
+def compared_cells(run_a: Run, run_b: Run) -> list[tuple[Workload, Cell]]:
+    """Every cell of either run with its workload: run A's in its order, then those only run B has."""
+    found: dict[Cell, Workload] = {}
+    for run in (run_a, run_b):
+        for workload in run.workloads:
+            for cell in workload.cells():
+                found.setdefault(cell, workload)
+    return [(workload, cell) for cell, workload in found.items()]
+
+
+def common_ids(run_a: Run, run_b: Run) -> list[str]:
+    """Interpreter ids of both runs, in run A's order."""
+    in_b = {column.id for column in run_b.columns}
+    return [column.id for column in run_a.columns if column.id in in_b]
+
+
+def cell_changes(
+    cells: Sequence[tuple[Workload, Cell]], column_a: Column, column_b: Column
+) -> list[CellChange]:
+    """The cells one interpreter measured in both runs, each with pyperf's verdict on the difference."""
+    changes = []
+    for workload, cell in cells:
+        before, after = column_a.benchmark(cell), column_b.benchmark(cell)
+        if before is not None and after is not None:
+            changes.append(CellChange(workload, cell, before, after, report.significance(before, after)))
+    return changes
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Wording
+
+
+def cell_label(workload: Workload, cell: Cell) -> str:
+    return f"{workload.name} {report.row_label(workload, cell)}"
+
+
+def change_text(change: CellChange) -> str:
+    """``1.52× faster`` / ``1.30× slower``, or ``× less/more memory`` for a memory cell."""
+    return (report.memory_ratio_text if change.is_memory else report.speed_text)(change.ratio)
+
+
+def significance_text(mark: str | None) -> str:
+    return SIGNIFICANT if mark is None else mark
+
+
+def values_per_cell(run: Run) -> int | None:
+    """Values each time cell holds under the run's profile; None when the profile is unknown."""
+    profile = run.profile
+    return profile.processes * profile.values if profile is not None else None
+
+
+def missing_text(run: Run, column: Column, cell: Cell) -> str:
+    """Why a cell has no number in one run, as short as a table cell allows (a failure's reason goes apart)."""
+    if cell not in run.cells:
+        return "not in this run"
+    outcome = column.outcome(cell)
+    if isinstance(outcome, CellFailure):
+        return f"not run: {outcome.kind}"
+    # A complete run that has neither values nor a failure for a cell of its workloads: the workload gained the
+    # cell after the run.
+    return "no result" if run.complete else "not run yet"
+
+
+def outcome_text(run: Run, column: Column, cell: Cell) -> str:
+    """A table cell: pyperf's mean ± std dev, or why there is none."""
+    benchmark = column.benchmark(cell)
+    return report.time_text(benchmark) if benchmark is not None else f"{NOT_RUN} {missing_text(run, column, cell)}"
+
+
+def _failure_reason(column: Column, cell: Cell) -> str:
+    outcome = column.outcome(cell)
+    return report._md(outcome.reason) if isinstance(outcome, CellFailure) else ""
+
+
+def _count_text(counts: Sequence[tuple[int, str]]) -> str:
+    """``2 less, 1 n.s.``: the non-zero counts, or ``—``."""
+    return ", ".join(f"{count} {what}" for count, what in counts if count) or NOT_RUN
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Sections
+
+
+def header_section(run_a: Run, run_b: Run) -> str:
+    """Both runs side by side (when, where, how measured), and the warnings that qualify every figure below."""
+
+    def both(describe: Callable[[Run], object]) -> list[str]:
+        return [report._md(str(describe(run))) for run in (run_a, run_b)]
+
+    def host(key: str) -> Callable[[Run], object]:
+        return lambda run: run.info.get("host", {}).get(key, "unknown")
+
+    rows = [
+        ["run", *both(lambda run: f"`{run.run_id}`")],
+        ["date", *both(lambda run: report._date(run.info.get("started")))],
+        *([label, *both(host(key))] for label, key in HOST_FACTS),
+        ["command", *both(lambda run: f"`{run.info.get('command', '?')}`")],
+        ["profile", *both(report.profile_text)],
+        ["values per time cell", *both(lambda run: values_per_cell(run) or "unknown")],
+        ["pyperf", *both(lambda run: report._requirement_version(run.info.get("bench_requirements", []), "pyperf"))],
+        ["status", *both(lambda run: run.info.get("status", "unknown"))],
+        ["interpreters", *both(lambda run: ", ".join(column.id for column in run.columns) or "none")],
+    ]
+    if any("machines" in run.info for run in (run_a, run_b)):
+        rows.append(["machines (merged run)", *both(lambda run: ", ".join(run.info.get("machines", {})) or "one")])
+    lines = [
+        f"# interpmatrix comparison: {run_a.run_id} → {run_b.run_id}",
+        "",
+        ("Run A is the one before, run B the one after: \"1.52× faster\" means that run B's mean time for that cell "
+        "is 1.52 times shorter than run A's, on the same interpreter id."),
+        "",
+        report._table(["", "run A", "run B"], rows),
+    ]
+    warnings = []
+    hosts = [tuple(run.info.get("host", {}).get(key) for _, key in HOST_FACTS) for run in (run_a, run_b)]
+    if hosts[0] != hosts[1]:
+        warnings.append(
+            "- The runs come from different machines (see the table above): every change below mixes the machines' "
+            "difference with the interpreters'."
+        )
+    counts = values_per_cell(run_a), values_per_cell(run_b)
+    if None not in counts and counts[0] != counts[1]:
+        warnings.append(
+            f"- The profiles give a time cell {counts[0]} values in run A and {counts[1]} in run B. pyperf's t-test "
+            "compares samples of equal size only, so no cell can be tested: every change is marked \"not tested\", "
+            "a difference of two means with no test behind it. Compare runs made with the same profile to test them."
+        )
+    for label, run in (("A", run_a), ("B", run_b)):
+        if not run.complete:
+            warnings.append(
+                f"- Run {label} is not complete (run.json says {run.info.get('status', 'nothing')!r}): cells it has "
+                "not run yet are listed under Cells not compared."
+            )
+    return "\n".join(lines + ([""] + warnings if warnings else []))
+
+
+def tally(changes: Sequence[CellChange], better: str, worse: str) -> list[tuple[int, str]]:
+    """(count, word) for: significantly better in B, significantly worse, n.s., not tested."""
+    significant = [change for change in changes if change.mark is None]
+    return [
+        (sum(1 for change in significant if change.ratio >= 1), better),
+        (sum(1 for change in significant if change.ratio < 1), worse),
+        (sum(1 for change in changes if change.mark == "n.s."), "n.s."),
+        (sum(1 for change in changes if change.mark == "not tested"), "not tested"),
+    ]
+
+
+def summary_rows(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> list[list[str]]:
+    """Per interpreter of both runs: its cells significantly faster / slower / unchanged, and the geometric mean."""
+    rows = []
+    for interpreter_id in common_ids(run_a, run_b):
+        changes = cell_changes(cells, run_a.column(interpreter_id), run_b.column(interpreter_id))
+        timed = [change for change in changes if not change.is_memory]
+        memory = [change for change in changes if change.is_memory]
+        time_counts = tally(timed, "faster", "slower")
+        mean = geometric_mean([change.ratio for change in timed]) if timed else None
+        rows.append(
+            [
+                interpreter_id,
+                *(str(count) for count, _ in time_counts),
+                report.speed_text(mean) if mean is not None else NOT_RUN,
+                str(len(timed)),
+                _count_text(tally(memory, "less", "more")),
+            ]
+        )
+    return rows
+
+
+def summary_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
+    headers = [
+        "interpreter", "faster", "slower", "unchanged (n.s.)", "not tested", "geometric mean, B vs A", "time cells",
+        "memory cells",
+    ]
+    return "\n".join(
+        [
+            "## Summary",
+            "",
+            ("Time cells measured in both runs: significantly faster or slower in run B by pyperf's two-tailed t-test "
+            "(95 %); unchanged (n.s.) when the test cannot tell the two from noise; not tested when the two samples "
+            "differ in size or have no variance. The geometric mean is pyperf's, of run B's speed-ups over run A on "
+            "those time cells, whatever the test said. Memory cells (peak bytes) count apart, as less or more "
+            "memory, and stay out of the mean, as in the report."),
+            "",
+            report._table(headers, summary_rows(run_a, run_b, cells)),
+        ]
+    )
+
+
+# What "the same interpreter" must keep between two runs for its changes to be the code's, not the interpreter's.
+INTERPRETER_FACTS: tuple[tuple[str, Callable[[Interpreter], object]], ...] = (
+    ("implementation", lambda interpreter: interpreter.implementation),
+    ("version", lambda interpreter: interpreter.version),
+    ("implementation version", lambda interpreter: interpreter.implementation_version),
+    ("free-threaded build", lambda interpreter: "yes" if interpreter.free_threaded else "no"),
+    ("JIT", lambda interpreter: interpreter.jit),
+    ("build flags", lambda interpreter: interpreter.build_flags),
+    ("compiler", lambda interpreter: interpreter.compiler or "unknown"),
+    ("configure arguments", lambda interpreter: interpreter.config_args or "none"),
+    ("CFLAGS", lambda interpreter: interpreter.cflags or "none"),
+)
+
+
+def interpreter_changes(run_a: Run, run_b: Run, interpreter_id: str) -> list[list[str]]:
+    """Rows (id, fact, in A, in B) for each fact of the interpreter, or of its venv's packages, that differs."""
+    column_a, column_b = run_a.column(interpreter_id), run_b.column(interpreter_id)
+    rows = []
+    for fact, describe in INTERPRETER_FACTS:
+        before, after = str(describe(column_a.interpreter)), str(describe(column_b.interpreter))
+        if before != after:
+            rows.append([interpreter_id, fact, report._md(before), report._md(after)])
+    packages = report.packages_text(run_a, column_a), report.packages_text(run_b, column_b)
+    if packages[0] != packages[1]:
+        rows.append([interpreter_id, "packages", report._md(packages[0]), report._md(packages[1])])
+    return rows
+
+
+def _id_list(run: Run, ids: Sequence[str]) -> str:
+    return ", ".join(f"{iid} ({report.version_text(run.column(iid).interpreter)})" for iid in ids)
+
+
+def interpreters_section(run_a: Run, run_b: Run) -> str:
+    """Which interpreters both runs have, which only one has, and what changed in those both have."""
+    shared = common_ids(run_a, run_b)
+    only_a = [column.id for column in run_a.columns if column.id not in shared]
+    only_b = [column.id for column in run_b.columns if column.id not in shared]
+    lines = ["## Interpreters", "", f"In both runs: {', '.join(shared)}."]
+    if only_a:
+        lines.append(f"Only in run A, not compared: {_id_list(run_a, only_a)}.")
+    if only_b:
+        lines.append(f"Only in run B, not compared: {_id_list(run_b, only_b)}.")
+    rows = [row for interpreter_id in shared for row in interpreter_changes(run_a, run_b, interpreter_id)]
+    lines.append("")
+    if rows:
+        lines += [
+            "Changed between the runs (an upgrade, another build or other packages: the cells' changes include it):",
+            "",
+            report._table(["interpreter", "changed", "run A", "run B"], rows),
+        ]
+    else:
+        lines.append(
+            "None of them changed between the runs: same version, build and packages, as each venv reported itself."
+        )
+    return "\n".join(lines)
+
+
+def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequence[tuple[Workload, Cell]]) -> str:
+    """One interpreter's cells measured in both runs."""
+    changes = cell_changes(cells, run_a.column(interpreter_id), run_b.column(interpreter_id))
+    lines = [f"### {interpreter_id}", ""]
+    if not changes:
+        lines.append("No cell was measured in both runs.")
+        return "\n".join(lines)
+    rows = [
+        [
+            cell_label(change.workload, change.cell),
+            report.time_text(change.before),
+            report.time_text(change.after),
+            change_text(change),
+            significance_text(change.mark),
+        ]
+        for change in changes
+    ]
+    lines.append(report._table(["cell", "run A", "run B", "B vs A", "pyperf t-test"], rows))
+    return "\n".join(lines)
+
+
+def cells_sections(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
+    parts = [
+        ("## Cell by cell\n\nEach cell: pyperf's mean ± std dev in each run, run B against run A, and pyperf's t-test "
+        "(significant, n.s., or not tested when the samples differ in size).")
+    ]
+    parts += [interpreter_section(run_a, run_b, iid, cells) for iid in common_ids(run_a, run_b)]
+    return "\n\n".join(parts)
+
+
+def not_compared_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
+    """Cells measured in one run only (why not in the other), then those measured in neither."""
+    changed, neither = [], []
+    for interpreter_id in common_ids(run_a, run_b):
+        column_a, column_b = run_a.column(interpreter_id), run_b.column(interpreter_id)
+        # (why not in A, why not in B) -> cells, so that five cells unavailable in both take one line.
+        in_neither: dict[tuple[str, str], list[str]] = {}
+        for _workload, cell in cells:
+            measured_a, measured_b = column_a.benchmark(cell) is not None, column_b.benchmark(cell) is not None
+            if measured_a and measured_b:
+                continue
+            if measured_a or measured_b:
+                reason = _failure_reason(column_b, cell) if measured_a else _failure_reason(column_a, cell)
+                texts = outcome_text(run_a, column_a, cell), outcome_text(run_b, column_b, cell)
+                changed.append([interpreter_id, f"`{cell.name}`", *texts, reason])
+            else:
+                why = missing_text(run_a, column_a, cell), missing_text(run_b, column_b, cell)
+                in_neither.setdefault(why, []).append(f"`{cell.name}`")
+        for (why_a, why_b), names in in_neither.items():
+            where = f"{why_a} in both runs" if why_a == why_b else f"{why_a} in run A, {why_b} in run B"
+            neither.append(f"- {interpreter_id}: {where}: {', '.join(names)}")
+    lines = ["## Cells not compared", ""]
+    if changed:
+        lines += [
+            "Measured in one run only; the reason is the failure's, from the run where it did not run:",
+            "",
+            report._table(["interpreter", "cell", "run A", "run B", "reason"], changed),
+        ]
+    else:
+        lines.append("No cell was measured in one run and not in the other.")
+    if neither:
+        lines += ["", "Measured in neither run:", "", *neither]
+    return "\n".join(lines)
+
+
+def check_section(run_a: Run, run_b: Run) -> str:
+    """The commands that rebuild this comparison and show pyperf's own view of it."""
+    folder_a, folder_b = f"results/{run_a.run_id}", f"results/{run_b.run_id}"
+    lines = [
+        "## To check",
+        "",
+        ("pyperf's own comparison of one interpreter's two result files shows the same means and ratios. Two "
+        "differences: where the samples differ in size it calls a difference significant (a workaround in pyperf), "
+        "this comparison \"not tested\"; and its geometric mean also counts the memory cells."),
+        "",
+        "```sh",
+        f"python -m interpmatrix compare {folder_a} {folder_b}  # this comparison",
+    ]
+    lines += [
+        f"python -m pyperf compare_to {folder_a}/{iid}.json {folder_b}/{iid}.json --table"
+        for iid in common_ids(run_a, run_b)
+    ]
+    return "\n".join(lines + ["```"])
+
+
+def no_common_section(run_a: Run, run_b: Run) -> str:
+    ids_a = ", ".join(column.id for column in run_a.columns) or "none"
+    ids_b = ", ".join(column.id for column in run_b.columns) or "none"
+    return "\n".join(
+        [
+            "## Nothing to compare",
+            "",
+            (f"No interpreter id is in both runs: run A ran {ids_a}; run B ran {ids_b}. A comparison matches "
+            "interpreters by id: compare two runs that share some (`nox -s matrix -- --interpreters <ids>` picks "
+            "them), or merge the runs (`python -m interpmatrix merge`) to see them side by side in one report."),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def render_comparison(run_a: RunDir, run_b: RunDir, workloads: Sequence[Workload] | None = None) -> str:
+    """Markdown: what changed from run A to run B, per interpreter and cell, built from the two folders only.
+
+    ``workloads`` replaces the registry (for tests). Raises ``ValueError`` when a folder is not a run.
+    """
+    before, after = load_for_comparison(run_a, "A", workloads), load_for_comparison(run_b, "B", workloads)
+    if not common_ids(before, after):
+        sections = [header_section(before, after), no_common_section(before, after)]
+    else:
+        cells = compared_cells(before, after)
+        sections = [
+            header_section(before, after),
+            summary_section(before, after, cells),
+            interpreters_section(before, after),
+            cells_sections(before, after, cells),
+            not_compared_section(before, after, cells),
+            check_section(before, after),
+        ]
+    return "\n\n".join(sections) + "\n"
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog="python -m interpmatrix compare",
+        description="What changed between two runs, per interpreter and cell, with pyperf's t-test (markdown).",
+    )
+    cli.add_argument("run_a", type=Path, help="the run before: results/<run-id>")
+    cli.add_argument("run_b", type=Path, help="the run after: results/<run-id>")
+    cli.add_argument("--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it")
+    return cli
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        text = render_comparison(RunDir(args.run_a), RunDir(args.run_b))
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Tests of interpmatrix.compare on two real runs of the same three interpreters on one machine: run-claims (the
+default profile) and run-quick (the quick profile); their READMEs say where they come from.
+
+Nothing here times anything: the pyperf files are fixed, so the comparison is deterministic. Variations (a failed
+cell, an upgraded interpreter, a missing column) are made on copies in tmp_path, through results.RunDir.
+Regenerate the golden comparison after an intended change with
+``UPDATE_GOLDEN=1 python3 -m pytest tests/test_compare.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pyperf
+import pytest
+from pyperf._utils import geometric_mean, is_significant
+
+from interpmatrix import compare, report
+from interpmatrix.results import CellFailure, RunDir, read_json, write_json
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RUN_A = RunDir(FIXTURES / "run-claims")
+RUN_B = RunDir(FIXTURES / "run-quick")
+GOLDEN = FIXTURES / "compare-claims-quick.md"
+IDS = ["cpython-3.12", "cpython-3.13t", "pypy3.9"]
+SERIAL = "countdown/serial@2000000"
+
+
+def copy_run(source: RunDir, tmp_path: Path, name: str | None = None) -> RunDir:
+    target = tmp_path / (name or source.path.name)
+    shutil.copytree(source.path, target)
+    return RunDir(target)
+
+
+def table_rows(markdown: str, heading: str) -> list[list[str]]:
+    """The rows of the first table after the first line that starts with ``heading``, each a list of its cells."""
+    lines = markdown.splitlines()
+    after = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    start = next(i for i, line in enumerate(lines) if i > after and line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([part.strip() for part in line.strip("|").split(" | ")])
+    return rows
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text of one section, up to the next heading of its level or above."""
+    level = heading.split(" ", 1)[0]
+    text = markdown.split(f"\n{heading}\n", 1)[1]
+    for line in text.splitlines():
+        if line.startswith("#") and len(line.split(" ", 1)[0]) <= len(level):
+            return text.split(f"\n{line}\n", 1)[0]
+    return text
+
+
+def test_fixtures_are_the_runs_the_tests_expect() -> None:
+    run_a, run_b = RUN_A.read_run(), RUN_B.read_run()
+    assert (run_a["run_id"], run_a["profile"], run_a["interpreters"]) == ("2026-11-22T00-17-00Z", "default", IDS)
+    assert (run_b["run_id"], run_b["profile"], run_b["interpreters"]) == ("2026-11-22T01-11-26Z", "quick", IDS)
+
+
+def test_comparison_matches_golden_file() -> None:
+    text = compare.render_comparison(RUN_A, RUN_B)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_same_files_give_the_same_bytes_wherever_they_are(tmp_path: Path) -> None:
+    moved_a, moved_b = copy_run(RUN_A, tmp_path, "before"), copy_run(RUN_B, tmp_path, "after")
+    assert compare.render_comparison(moved_a, moved_b) == compare.render_comparison(RUN_A, RUN_B)
+
+
+def test_sections_come_in_order() -> None:
+    headings = [line for line in compare.render_comparison(RUN_A, RUN_B).splitlines() if line.startswith("#")]
+    assert headings == [
+        "# interpmatrix comparison: 2026-11-22T00-17-00Z → 2026-11-22T01-11-26Z",
+        "## Summary",
+        "## Interpreters",
+        "## Cell by cell",
+        *(f"### {iid}" for iid in IDS),
+        "## Cells not compared",
+        "## To check",
+    ]
+
+
+def test_header_has_both_runs_hosts_and_profiles() -> None:
+    rows = {row[0]: row[1:] for row in table_rows(compare.render_comparison(RUN_A, RUN_B), "# interpmatrix comparison")}
+    assert rows["run"] == ["`2026-11-22T00-17-00Z`", "`2026-11-22T01-11-26Z`"]
+    assert rows["date"] == ["2026-11-22 00:17 UTC", "2026-11-22 01:11 UTC"]
+    assert rows["cores"] == ["2", "2"]
+    assert rows["profile"][0].startswith("`default`") and rows["profile"][1].startswith("`quick`")
+    assert rows["values per time cell"] == ["6", "3"]
+
+
+def test_different_profiles_are_said_to_leave_every_cell_untested() -> None:
+    text = compare.render_comparison(RUN_A, RUN_B)
+    assert "a time cell 6 values in run A and 3 in run B" in text
+    for iid in IDS:
+        assert {row[4] for row in table_rows(text, f"### {iid}")} == {"not tested"}
+
+
+def test_each_row_is_pyperfs_mean_and_the_ratio_of_means() -> None:
+    text = compare.render_comparison(RUN_A, RUN_B)
+    rows = {row[0]: row for row in table_rows(text, "### cpython-3.12")}
+    before = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.12"))).get_benchmark(SERIAL)
+    after = pyperf.BenchmarkSuite.load(str(RUN_B.results_file("cpython-3.12"))).get_benchmark(SERIAL)
+    assert rows["countdown serial"] == [
+        "countdown serial",
+        report.time_text(before),
+        report.time_text(after),
+        report.speed_text(before.mean() / after.mean()),
+        "not tested",
+    ]
+    memory = rows["gc_cycles strong_memory"]
+    assert memory[3].endswith("less memory") or memory[3].endswith("more memory")
+
+
+def test_summary_geometric_mean_is_pyperfs_over_time_cells() -> None:
+    run_a, run_b = report.load_run(RUN_A), report.load_run(RUN_B)
+    cells = compare.compared_cells(run_a, run_b)
+    changes = compare.cell_changes(cells, run_a.column("pypy3.9"), run_b.column("pypy3.9"))
+    timed = [change.ratio for change in changes if not change.is_memory]
+    rows = {row[0]: row for row in table_rows(compare.render_comparison(RUN_A, RUN_B), "## Summary")}
+    assert rows["pypy3.9"][5] == report.speed_text(geometric_mean(timed))
+    assert rows["pypy3.9"][6] == str(len(timed)) == "60"
+    assert rows["pypy3.9"][7] == "2 not tested"
+
+
+def test_cells_unavailable_in_both_runs_are_listed_once() -> None:
+    text = section(compare.render_comparison(RUN_A, RUN_B), "## Cells not compared")
+    assert "No cell was measured in one run and not in the other." in text
+    assert "- cpython-3.13t: not run: unavailable in both runs: `countdown/cffi@2000000`, `primes/cffi@500`" in text
+    assert "- pypy3.9: not run: unavailable in both runs: `numeric/numexpr-1@1000000`" in text
+
+
+def test_a_cell_failed_in_one_run_is_listed_with_its_kind(tmp_path: Path) -> None:
+    crashed = copy_run(RUN_B, tmp_path)
+    crashed.record_failure("cpython-3.12", SERIAL, CellFailure("crash", "worker killed by SIGSEGV", None))
+    text = compare.render_comparison(RUN_A, crashed)
+    rows = table_rows(text, "## Cells not compared")
+    assert len(rows) == 1
+    interpreter_id, cell, before, after, reason = rows[0]
+    assert (interpreter_id, cell, after) == ("cpython-3.12", f"`{SERIAL}`", "— not run: crash")
+    assert reason == "worker killed by SIGSEGV"
+    assert before.startswith("118 ms ±")
+    assert "countdown serial" not in {row[0] for row in table_rows(text, "### cpython-3.12")}
+    summary = {row[0]: row for row in table_rows(text, "## Summary")}
+    assert summary["cpython-3.12"][6] == "65"
+
+
+def test_a_run_against_itself_changes_nothing() -> None:
+    text = compare.render_comparison(RUN_A, RUN_A)
+    for row in table_rows(text, "## Summary"):
+        faster, slower = row[1], row[2]
+        assert (faster, slower, row[5]) == ("0", "0", "1.00× faster")
+    assert {row[4] for row in table_rows(text, "### cpython-3.12")} <= {"n.s.", "not tested"}
+    assert "None of them changed between the runs" in text
+
+
+def test_significance_is_pyperfs_t_test(tmp_path: Path) -> None:
+    # Same profile on both sides, so pyperf can test: run B's cpython-3.12 column holds run A's cpython-3.13t values.
+    other = copy_run(RUN_A, tmp_path)
+    shutil.copyfile(RUN_A.results_file("cpython-3.13t"), other.results_file("cpython-3.12"))
+    text = compare.render_comparison(RUN_A, other)
+    suite_a = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.12")))
+    suite_b = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.13t")))
+    run = report.load_run(RUN_A)
+    labels = {compare.cell_label(workload, cell): cell.name for workload in run.workloads for cell in workload.cells()}
+    marks = {"significant": 0, "n.s.": 0}
+    for label, _, _, _change, mark in table_rows(text, "### cpython-3.12"):
+        before, after = suite_a.get_benchmark(labels[label]), suite_b.get_benchmark(labels[label])
+        if len(before.get_values()) != len(after.get_values()):
+            assert mark == "not tested"
+            continue
+        assert mark == ("significant" if is_significant(before.get_values(), after.get_values())[0] else "n.s.")
+        if not report.is_memory(after):  # the summary counts memory cells apart
+            marks[mark] += 1
+    assert marks["significant"] and marks["n.s."]  # the fixture exercises both answers
+    summary = {row[0]: row for row in table_rows(text, "## Summary")}
+    assert int(summary["cpython-3.12"][1]) + int(summary["cpython-3.12"][2]) == marks["significant"]
+    assert int(summary["cpython-3.12"][3]) == marks["n.s."]
+    # cpython-3.13t has no cffi cells: run A's cpython-3.12 measured them, this file has no result for them.
+    not_compared = {row[1]: row for row in table_rows(text, "## Cells not compared")}
+    assert not_compared["`primes/cffi@500`"][3] == "— no result"
+
+
+def test_an_interpreter_upgrade_is_shown(tmp_path: Path) -> None:
+    upgraded = copy_run(RUN_B, tmp_path)
+    record = read_json(upgraded.interpreter_file("cpython-3.12"))
+    record["interpreter"].update(version="3.12.8", implementation_version="3.12.8")
+    record["packages"]["numpy"]["version"] = "2.6.0"
+    write_json(upgraded.interpreter_file("cpython-3.12"), record)
+    text = compare.render_comparison(RUN_A, upgraded)
+    rows = table_rows(text, "## Interpreters")
+    assert ["cpython-3.12", "version", "3.12.1", "3.12.8"] in rows
+    assert ["cpython-3.12", "implementation version", "3.12.1", "3.12.8"] in rows
+    assert [
+        "cpython-3.12", "packages", "numexpr 2.14.2, numpy 2.5.5", "numexpr 2.14.2, numpy 2.6.0"
+    ] in rows
+    assert {row[0] for row in rows} == {"cpython-3.12"}
+
+
+def test_interpreters_in_one_run_only_are_listed(tmp_path: Path) -> None:
+    fewer = copy_run(RUN_B, tmp_path)
+    fewer.update_run(interpreters=["cpython-3.12", "cpython-3.13t"])
+    text = compare.render_comparison(RUN_A, fewer)
+    assert "In both runs: cpython-3.12, cpython-3.13t." in text
+    assert "Only in run A, not compared: pypy3.9 (3.9.16 (PyPy 7.3.11))." in text
+    assert "### pypy3.9" not in text
+
+
+def test_no_interpreter_in_common_is_said_not_raised(tmp_path: Path) -> None:
+    only_cpython = copy_run(RUN_A, tmp_path)
+    only_cpython.update_run(interpreters=["cpython-3.12"])
+    only_pypy = copy_run(RUN_B, tmp_path)
+    only_pypy.update_run(interpreters=["pypy3.9"])
+    text = compare.render_comparison(only_cpython, only_pypy)
+    assert "## Nothing to compare" in text
+    assert "run A ran cpython-3.12; run B ran pypy3.9" in text
+    assert "## Summary" not in text
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+def test_a_folder_that_is_not_a_run_is_refused(tmp_path: Path, which: str) -> None:
+    not_a_run = RunDir(tmp_path / "not-a-run")
+    runs = (not_a_run, RUN_B) if which == "a" else (RUN_A, not_a_run)
+    with pytest.raises(ValueError) as error:
+        compare.render_comparison(*runs)
+    message = str(error.value)
+    assert f"run {which.upper()}: {not_a_run.path} is not a matrix run (no run.json)" in message
+    assert "python -m interpmatrix compare results/<run-a> results/<run-b>" in message
+
+
+def test_main_prints_or_writes_the_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compare.main([str(RUN_A.path), str(RUN_B.path)]) == 0
+    assert capsys.readouterr().out == compare.render_comparison(RUN_A, RUN_B)
+    out = tmp_path / "compare.md"
+    assert compare.main([str(RUN_A.path), str(RUN_B.path), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == compare.render_comparison(RUN_A, RUN_B)
+
+
+def test_main_reports_a_bad_folder_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compare.main([str(tmp_path), str(RUN_B.path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: run A: {tmp_path} is not a matrix run")
