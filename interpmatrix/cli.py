@@ -314,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_cmd.add_argument("run_dir", type=Path, nargs="?", help="results/<run-id>; default: the latest run")
     report_cmd.add_argument("--baseline", metavar="ID")
     report_cmd.add_argument("--reports-dir", type=Path)
+    report_cmd.add_argument(
+        "--name", help="write <name>.md and its charts instead of <run-id>.md and latest.md (e.g. sample)"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -348,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .report import write_report
 
             run_dir = RunDir(args.run_dir) if args.run_dir else latest_run(RESULTS_DIR)
-            for path in write_report(run_dir, baseline=args.baseline, reports_dir=args.reports_dir):
+            for path in write_report(run_dir, baseline=args.baseline, reports_dir=args.reports_dir, name=args.name):
                 print(f"wrote {path}")
     except (UsageError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

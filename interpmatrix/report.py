@@ -1361,20 +1361,22 @@ def write_report(
     baseline: str | None = None,
     reports_dir: Path | None = None,
     workloads: Sequence[Workload] | None = None,
+    name: str | None = None,
 ) -> list[Path]:
-    """Write ``<reports_dir>/<run-id>.md`` and ``<reports_dir>/latest.md``; return their paths.
+    """Write ``<reports_dir>/<run-id>.md`` and ``<reports_dir>/latest.md`` with their charts; return their paths.
 
-    ``reports_dir`` defaults to the one recorded in run.json when the run was planned.
+    ``reports_dir`` defaults to the one recorded in run.json when the run was planned. ``name`` writes
+    ``<name>.md`` and ``<name>-<chart>.png`` instead, and no latest.md (the published sample, ``--name sample``).
     """
     from . import plots as charts  # matplotlib: only the report session installs it
 
     run = load_run(run_dir, baseline, workloads)
     target = Path(reports_dir) if reports_dir is not None else Path(run.info["reports_dir"])
     target.mkdir(parents=True, exist_ok=True)
-    # The charts sit beside the report, named after the run, so <run-id>.md and latest.md both show them.
-    drawn = charts.write_plots(run, target, run.run_id)
+    # The charts sit beside the report, named after it, so <run-id>.md and latest.md both show them.
+    drawn = charts.write_plots(run, target, name or run.run_id)
     text = render_run(run, drawn)
-    paths = [target / f"{run.run_id}.md", target / LATEST]
+    paths = [target / f"{name}.md"] if name else [target / f"{run.run_id}.md", target / LATEST]
     for path in paths:
         path.write_text(text, encoding="utf-8")
     return paths + [plot.path for plot in drawn]

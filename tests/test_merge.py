@@ -20,6 +20,8 @@ from interpmatrix.profiles import profile_names
 from interpmatrix.registry import CLAIMS, Cell
 from interpmatrix.results import RunDir, read_json
 
+from test_compare import section  # one section of a markdown text, as the compare tests read it
+
 FIXTURES = Path(__file__).parent / "fixtures"
 RUN_A = RunDir(FIXTURES / "run-claims")
 RUN_B = RunDir(FIXTURES / "run-quick")
@@ -52,16 +54,6 @@ def copy_run(source: RunDir, parent: Path) -> RunDir:
     target = parent / source.read_run()["run_id"]
     shutil.copytree(source.path, target)
     return RunDir(target)
-
-
-def section(markdown: str, heading: str) -> str:
-    """One section's text, without its heading: up to the next heading of its level or above."""
-    level = heading.split(" ", 1)[0]
-    text = markdown.split(f"\n{heading}\n", 1)[1]
-    for line in text.splitlines():
-        if line.startswith("#") and len(line.split(" ", 1)[0]) <= len(level):
-            return text.split(f"\n{line}\n", 1)[0]
-    return text
 
 
 def header(markdown: str) -> str:

@@ -351,3 +351,11 @@ def test_not_provisioned_families_are_reported(tmp_path):
     run_dir = RunDir(copy)
     run_dir.update_run(provisioning=[{"family": "pypy", "error": "no source of PyPy worked: uv: skipped"}])
     assert "- not provisioned: pypy: no source of PyPy worked: uv: skipped" in render(run_dir)
+
+
+def test_a_named_report_is_written_with_its_charts_and_no_latest(tmp_path):
+    """`nox -s report -- results/<run> --name sample`: how reports/sample.md and its charts are published."""
+    paths = report.write_report(RUN, reports_dir=tmp_path, workloads=SMALL_WORKLOADS, name="sample")
+    assert paths == [tmp_path / "sample.md", tmp_path / "sample-speedup.png", tmp_path / "sample-scaling.png"]
+    assert "](sample-speedup.png)" in paths[0].read_text(encoding="utf-8")
+    assert not (tmp_path / "latest.md").exists()
