@@ -24,6 +24,10 @@ from interpmatrix.results import RunDir, latest_run
 
 pytestmark = pytest.mark.e2e
 
+# A number in a cell: a time with its std dev, or a peak memory in pyperf's units (a memory cell has one value per
+# worker process, and the quick profile runs one process, so it has no std dev).
+MEASURED = re.compile(r"\d+(\.\d+)? ((ns|us|ms|sec) ± |(KiB|MiB|GiB)\b)")
+
 
 def nox(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -81,7 +85,7 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
                 if cell.name in failures or "*" in failures:
                     assert text.startswith("—"), (iid, cell.name, text)
                 else:
-                    assert re.search(r"\d+(\.\d+)? (ms|us|sec) ± ", text), (iid, cell.name, text)
+                    assert MEASURED.search(text), (iid, cell.name, text)
     # The only cells allowed to fail here are bindings or packages that cannot exist on an interpreter, with the
     # reason; the pure-Python reference of each workload runs everywhere.
     for iid in expected:
@@ -229,7 +233,7 @@ def test_a_user_file_runs_on_every_interpreter_with_its_own_section(user_run) ->
     assert header[1:] == interpreters and [row[0] for row in rows] == ["run", "run_memory", "startup"]
     for row in rows:
         for iid, text in zip(header[1:], row[1:]):
-            assert re.search(r"\d+(\.\d+)? (ms|us|ns|sec|kB|MB) ± ", text), (iid, row[0], text)
+            assert MEASURED.search(text), (iid, row[0], text)
     # In the verdict too, with what the choice costs (its start-up, memory).
     verdict_line = next(line for line in report.splitlines() if line.startswith("- **Your workload** ([e2e_squares]"))
     assert "use **" in verdict_line or "stay on **" in verdict_line or "no clear winner" in verdict_line
@@ -253,7 +257,7 @@ def test_a_requirement_that_cannot_install_says_why_and_the_rest_run(user_run) -
         for iid, text in zip(header[1:], row[1:]):
             record = run_dir.read_interpreter(iid)["packages"]["numexpr"]
             if record["ok"]:
-                assert re.search(r"\d+(\.\d+)? (ms|us|ns|sec|kB|MB) ± ", text), (iid, row[0], text)
+                assert MEASURED.search(text), (iid, row[0], text)
             else:
                 assert text.startswith("— unavailable: "), (iid, row[0], text)
                 assert run_dir.read_failures(iid)[f"e2e_numexpr/{row[0]}@1"].reason == record["reason"]
