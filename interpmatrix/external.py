@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .registry import WORKLOADS_DIR, Variant, Workload
+from .registry import WORKLOADS, WORKLOADS_DIR, Variant, Workload, select_workloads
 
 # The report's group for workloads from files, after the registry's GROUPS.
 USER_GROUP = "Your workloads"
@@ -296,8 +296,6 @@ def compare_answers(workload: str, answers: Mapping[str, str]) -> str | None:
 
 def workloads_of_run(run: Mapping[str, Any], builtins: Sequence[Workload] | None = None) -> list[Workload]:
     """The workloads a run measures: the built-in ones it names (in registry order), then its files'."""
-    from .registry import WORKLOADS, select_workloads
-
     names = run.get("workloads")
     files = files_of_run(run)
     # A run of files only names no built-in workload: an empty list then means none, not all.

@@ -122,13 +122,7 @@ def startup_variant(workload_file):
     its first call. A pyperf command benchmark (the harness reads ``command``), checked by its exit status."""
     code = "import runpy, sys; sys.path.insert(0, %r); runpy.run_path(%r, run_name='interpmatrix_startup')" % (
         os.path.dirname(workload_file.path), workload_file.path)
-
-    def variant(size, workers):
-        import subprocess
-
-        return subprocess.run([sys.executable, "-c", code]).returncode
-
-    variant.command = [sys.executable, "-c", code]
+    variant = _harness.python_command(code)
     variant.requirements = workload_file.requirements
     return variant
 

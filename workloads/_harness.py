@@ -92,6 +92,19 @@ def peak_memory(kernel):
     return variant
 
 
+def python_command(code):
+    """A variant that times starting this interpreter on ``python -c code``, through pyperf's command benchmark (see
+    ``_bench``); checked by its exit status, which is its answer."""
+
+    def variant(size, workers):
+        import subprocess
+
+        return subprocess.run([sys.executable, "-c", code]).returncode
+
+    variant.command = [sys.executable, "-c", code]
+    return variant
+
+
 def parse_cell(name):
     """(variant, workers, size) of a cell name ``workload/variant[-workers]@size`` (interpmatrix.registry.Cell)."""
     head, _, size = name.rpartition("@")

@@ -18,10 +18,7 @@ interpreter (``sys.executable``), as a user's ``python script.py`` in that venv 
 ``size`` is unused (the matrix measures at 0). The answer checked before timing is the command's exit status: 0.
 """
 
-import subprocess
-import sys
-
-from _harness import main
+from _harness import main, python_command
 from _packages import needs
 
 DEFAULT_SIZE = 0
@@ -29,20 +26,10 @@ DEFAULT_SIZE = 0
 SMALL_SIZES = (0,)
 
 
-def command_variant(code):
-    """A variant that times ``python -c code`` through pyperf's command benchmark (the harness reads ``command``)."""
-
-    def variant(size, workers):
-        return subprocess.run([sys.executable, "-c", code]).returncode
-
-    variant.command = [sys.executable, "-c", code]
-    return variant
-
-
 VARIANTS = {
-    "bare": command_variant("pass"),
-    "import_asyncio": command_variant("import asyncio"),
-    "import_numpy": needs("numpy")(command_variant("import numpy")),
+    "bare": python_command("pass"),
+    "import_asyncio": python_command("import asyncio"),
+    "import_numpy": needs("numpy")(python_command("import numpy")),
 }
 
 if __name__ == "__main__":
