@@ -2,7 +2,7 @@
 with another profile.
 
 A report answers "which interpreter, on this machine, today"; a comparison answers "did that change, and can pyperf
-tell". Both runs are read with ``report.load_run``, so a cell means here exactly what it means in their reports (a
+tell". Both runs are read with ``model.load_run``, so a cell means here exactly what it means in their reports (a
 failure wins over values of earlier rounds; a failure of ``*`` covers every cell). Columns are matched by interpreter
 id. Every figure is pyperf's: mean ± std dev, its two-sample t-test, its geometric mean; "faster" and "slower" say
 what run B did against run A, as ``pyperf compare_to A.json B.json`` does. As with the report, the text comes from
@@ -13,20 +13,29 @@ the two folders only, never from this machine or its clock, so the same files gi
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyperf
-from pyperf._utils import geometric_mean
 
-from . import report
 from .discovery import Interpreter
+from .markdown import (
+    NOT_RUN,
+    cell_label,
+    date_text,
+    md,
+    memory_ratio_text,
+    requirement_version,
+    speed_text,
+    table,
+    time_text,
+    version_text,
+)
+from .model import Column, Run, is_memory, load_run
 from .registry import Cell, Workload
-from .report import NOT_RUN, Column, Run
 from .results import CellFailure, RunDir
+from .sections.wording import packages_text, profile_text
+from .stats import geometric_mean, significance, speed_ratio
 
 USAGE = "python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]"
 SIGNIFICANT = "significant"
@@ -39,12 +48,12 @@ HOST_FACTS = (("CPU", "cpu"), ("cores", "cores"), ("OS", "os"), ("hostname", "ho
 
 
 def load_for_comparison(run_dir: RunDir, label: str, workloads: Sequence[Workload] | None = None) -> Run:
-    """``report.load_run``, refusing a folder that is not a run with a message that says what to pass."""
+    """``model.load_run``, refusing a folder that is not a run with a message that says what to pass."""
     if not run_dir.exists():
         raise ValueError(
             f"run {label}: {run_dir.path} is not a matrix run (no run.json); pass two run folders: {USAGE}"
         )
-    return report.load_run(run_dir, workloads=workloads)
+    return load_run(run_dir, workloads=workloads)
 
 
 @dataclass(frozen=True)
@@ -55,17 +64,17 @@ class CellChange:
     cell: Cell
     before: pyperf.Benchmark  # run A
     after: pyperf.Benchmark  # run B
-    # ``report.significance``: None when pyperf's t-test tells the two apart, else "n.s." or "not tested".
+    # ``stats.significance``: None when pyperf's t-test tells the two apart, else "n.s." or "not tested".
     mark: str | None
 
     @property
     def ratio(self) -> float:
         """B's speed-up over A (below 1: slower); for a memory cell, A's peak memory over B's."""
-        return report.speed_ratio(self.before, self.after)
+        return speed_ratio(self.before, self.after)
 
     @property
     def is_memory(self) -> bool:
-        return report.is_memory(self.after)
+        return is_memory(self.after)
 
 
 def compared_cells(run_a: Run, run_b: Run) -> list[tuple[Workload, Cell]]:
@@ -92,7 +101,7 @@ def cell_changes(
     for workload, cell in cells:
         before, after = column_a.benchmark(cell), column_b.benchmark(cell)
         if before is not None and after is not None:
-            changes.append(CellChange(workload, cell, before, after, report.significance(before, after)))
+            changes.append(CellChange(workload, cell, before, after, significance(before, after)))
     return changes
 
 
@@ -100,13 +109,9 @@ def cell_changes(
 # Wording
 
 
-def cell_label(workload: Workload, cell: Cell) -> str:
-    return f"{workload.name} {report.row_label(workload, cell)}"
-
-
 def change_text(change: CellChange) -> str:
     """``1.52× faster`` / ``1.30× slower``, or ``× less/more memory`` for a memory cell."""
-    return (report.memory_ratio_text if change.is_memory else report.speed_text)(change.ratio)
+    return (memory_ratio_text if change.is_memory else speed_text)(change.ratio)
 
 
 def significance_text(mark: str | None) -> str:
@@ -134,12 +139,12 @@ def missing_text(run: Run, column: Column, cell: Cell) -> str:
 def outcome_text(run: Run, column: Column, cell: Cell) -> str:
     """A table cell: pyperf's mean ± std dev, or why there is none."""
     benchmark = column.benchmark(cell)
-    return report.time_text(benchmark) if benchmark is not None else f"{NOT_RUN} {missing_text(run, column, cell)}"
+    return time_text(benchmark) if benchmark is not None else f"{NOT_RUN} {missing_text(run, column, cell)}"
 
 
 def _failure_reason(column: Column, cell: Cell) -> str:
     outcome = column.outcome(cell)
-    return report._md(outcome.reason) if isinstance(outcome, CellFailure) else ""
+    return md(outcome.reason) if isinstance(outcome, CellFailure) else ""
 
 
 def _count_text(counts: Sequence[tuple[int, str]]) -> str:
@@ -151,38 +156,43 @@ def _count_text(counts: Sequence[tuple[int, str]]) -> str:
 # Sections
 
 
+def _host_fact(run: Run, key: str) -> object:
+    value = getattr(run.info.host, key)
+    return "unknown" if value is None else value
+
+
 def header_section(run_a: Run, run_b: Run) -> str:
     """Both runs side by side (when, where, how measured), and the warnings that qualify every figure below."""
 
     def both(describe: Callable[[Run], object]) -> list[str]:
-        return [report._md(str(describe(run))) for run in (run_a, run_b)]
+        return [md(str(describe(run))) for run in (run_a, run_b)]
 
     def host(key: str) -> Callable[[Run], object]:
-        return lambda run: run.info.get("host", {}).get(key, "unknown")
+        return lambda run: _host_fact(run, key)
 
     rows = [
         ["run", *both(lambda run: f"`{run.run_id}`")],
-        ["date", *both(lambda run: report._date(run.info.get("started")))],
+        ["date", *both(lambda run: date_text(run.info.started))],
         *([label, *both(host(key))] for label, key in HOST_FACTS),
-        ["command", *both(lambda run: f"`{run.info.get('command', '?')}`")],
-        ["profile", *both(report.profile_text)],
+        ["command", *both(lambda run: f"`{'?' if run.info.command is None else run.info.command}`")],
+        ["profile", *both(profile_text)],
         ["values per time cell", *both(lambda run: values_per_cell(run) or "unknown")],
-        ["pyperf", *both(lambda run: report._requirement_version(run.info.get("bench_requirements", []), "pyperf"))],
-        ["status", *both(lambda run: run.info.get("status", "unknown"))],
+        ["pyperf", *both(lambda run: requirement_version(run.info.bench_requirements, "pyperf"))],
+        ["status", *both(lambda run: run.info.status or "unknown")],
         ["interpreters", *both(lambda run: ", ".join(column.id for column in run.columns) or "none")],
     ]
-    if any("machines" in run.info for run in (run_a, run_b)):
-        rows.append(["machines (merged run)", *both(lambda run: ", ".join(run.info.get("machines", {})) or "one")])
+    if any(run.machines for run in (run_a, run_b)):
+        rows.append(["machines (merged run)", *both(lambda run: ", ".join(run.machines) or "one")])
     lines = [
         f"# interpmatrix comparison: {run_a.run_id} → {run_b.run_id}",
         "",
         ("Run A is the one before, run B the one after: \"1.52× faster\" means that run B's mean time for that cell "
         "is 1.52 times shorter than run A's, on the same interpreter id."),
         "",
-        report._table(["", "run A", "run B"], rows),
+        table(["", "run A", "run B"], rows),
     ]
     warnings = []
-    hosts = [tuple(run.info.get("host", {}).get(key) for _, key in HOST_FACTS) for run in (run_a, run_b)]
+    hosts = [tuple(getattr(run.info.host, key) for _, key in HOST_FACTS) for run in (run_a, run_b)]
     if hosts[0] != hosts[1]:
         warnings.append(
             "- The runs come from different machines (see the table above): every change below mixes the machines' "
@@ -198,7 +208,7 @@ def header_section(run_a: Run, run_b: Run) -> str:
     for label, run in (("A", run_a), ("B", run_b)):
         if not run.complete:
             warnings.append(
-                f"- Run {label} is not complete (run.json says {run.info.get('status', 'nothing')!r}): cells it has "
+                f"- Run {label} is not complete (run.json says {run.info.status or 'nothing'!r}): cells it has "
                 "not run yet are listed under Cells not compared."
             )
     return "\n".join(lines + ([""] + warnings if warnings else []))
@@ -228,7 +238,7 @@ def summary_rows(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]])
             [
                 interpreter_id,
                 *(str(count) for count, _ in time_counts),
-                report.speed_text(mean) if mean is not None else NOT_RUN,
+                speed_text(mean) if mean is not None else NOT_RUN,
                 str(len(timed)),
                 _count_text(tally(memory, "less", "more")),
             ]
@@ -251,7 +261,7 @@ def summary_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell
             "those time cells, whatever the test said. Memory cells (peak bytes) count apart, as less or more "
             "memory, and stay out of the mean, as in the report."),
             "",
-            report._table(headers, summary_rows(run_a, run_b, cells)),
+            table(headers, summary_rows(run_a, run_b, cells)),
         ]
     )
 
@@ -277,15 +287,15 @@ def interpreter_changes(run_a: Run, run_b: Run, interpreter_id: str) -> list[lis
     for fact, describe in INTERPRETER_FACTS:
         before, after = str(describe(column_a.interpreter)), str(describe(column_b.interpreter))
         if before != after:
-            rows.append([interpreter_id, fact, report._md(before), report._md(after)])
-    packages = report.packages_text(run_a, column_a), report.packages_text(run_b, column_b)
+            rows.append([interpreter_id, fact, md(before), md(after)])
+    packages = packages_text(column_a.packages), packages_text(column_b.packages)
     if packages[0] != packages[1]:
-        rows.append([interpreter_id, "packages", report._md(packages[0]), report._md(packages[1])])
+        rows.append([interpreter_id, "packages", md(packages[0]), md(packages[1])])
     return rows
 
 
 def _id_list(run: Run, ids: Sequence[str]) -> str:
-    return ", ".join(f"{iid} ({report.version_text(run.column(iid).interpreter)})" for iid in ids)
+    return ", ".join(f"{iid} ({version_text(run.column(iid).interpreter)})" for iid in ids)
 
 
 def interpreters_section(run_a: Run, run_b: Run) -> str:
@@ -304,7 +314,7 @@ def interpreters_section(run_a: Run, run_b: Run) -> str:
         lines += [
             "Changed between the runs (an upgrade, another build or other packages: the cells' changes include it):",
             "",
-            report._table(["interpreter", "changed", "run A", "run B"], rows),
+            table(["interpreter", "changed", "run A", "run B"], rows),
         ]
     else:
         lines.append(
@@ -323,14 +333,14 @@ def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequ
     rows = [
         [
             cell_label(change.workload, change.cell),
-            report.time_text(change.before),
-            report.time_text(change.after),
+            time_text(change.before),
+            time_text(change.after),
             change_text(change),
             significance_text(change.mark),
         ]
         for change in changes
     ]
-    lines.append(report._table(["cell", "run A", "run B", "B vs A", "pyperf t-test"], rows))
+    lines.append(table(["cell", "run A", "run B", "B vs A", "pyperf t-test"], rows))
     return "\n".join(lines)
 
 
@@ -369,7 +379,7 @@ def not_compared_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload,
         lines += [
             "Measured in one run only; the reason is the failure's, from the run where it did not run:",
             "",
-            report._table(["interpreter", "cell", "run A", "run B", "reason"], changed),
+            table(["interpreter", "cell", "run A", "run B", "reason"], changed),
         ]
     else:
         lines.append("No cell was measured in one run and not in the other.")
@@ -435,34 +445,3 @@ def render_comparison(run_a: RunDir, run_b: RunDir, workloads: Sequence[Workload
             check_section(before, after),
         ]
     return "\n\n".join(sections) + "\n"
-
-
-def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(
-        prog="python -m interpmatrix compare",
-        description="What changed between two runs, per interpreter and cell, with pyperf's t-test (markdown).",
-    )
-    cli.add_argument("run_a", type=Path, help="the run before: results/<run-id>")
-    cli.add_argument("run_b", type=Path, help="the run after: results/<run-id>")
-    cli.add_argument("--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it")
-    return cli
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        text = render_comparison(RunDir(args.run_a), RunDir(args.run_b))
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

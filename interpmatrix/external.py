@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .registry import WORKLOADS, WORKLOADS_DIR, Variant, Workload, select_workloads
+from .results import RunInfo
 
 # The report's group for workloads from files, after the registry's GROUPS.
 USER_GROUP = "Your workloads"
@@ -257,8 +258,9 @@ def inspect_files(paths: Sequence[str | Path], taken: Sequence[str]) -> tuple[li
     return good, bad
 
 
-def files_of_run(run: Mapping[str, Any]) -> list[WorkloadFile]:
-    return [WorkloadFile.from_dict(record) for record in run.get("workload_files", [])]
+def files_of_run(info: RunInfo) -> list[WorkloadFile]:
+    """The user's files a run measures, as they were read when it was planned."""
+    return [WorkloadFile.from_dict(record) for record in info.workload_files]
 
 
 def check_unchanged(files: Sequence[WorkloadFile]) -> None:
@@ -294,10 +296,10 @@ def compare_answers(workload: str, answers: Mapping[str, str]) -> str | None:
     )
 
 
-def workloads_of_run(run: Mapping[str, Any], builtins: Sequence[Workload] | None = None) -> list[Workload]:
+def workloads_of_run(info: RunInfo, builtins: Sequence[Workload] | None = None) -> list[Workload]:
     """The workloads a run measures: the built-in ones it names (in registry order), then its files'."""
-    names = run.get("workloads")
-    files = files_of_run(run)
+    names = info.workloads
+    files = files_of_run(info)
     # A run of files only names no built-in workload: an empty list then means none, not all.
     chosen = select_workloads(names, builtins or WORKLOADS) if names or not files else []
     return [*chosen, *(found.to_workload() for found in files)]

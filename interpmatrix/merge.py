@@ -2,8 +2,9 @@
 
 A matrix run measures one machine. To see how the same interpreters do on a laptop and on a server, each machine
 runs ``nox -s matrix``, its ``results/<run-id>/`` folder is copied here, and ``merge_runs`` writes one ordinary run
-folder (the layout of ``results.RunDir``) whose interpreter ids carry the machine: ``cpython-3.12@laptop``. The
-report knows nothing of machines and needs no change: every (interpreter, machine) pair is a column of its own.
+folder (the layout of ``results.RunDir``) whose interpreter ids carry the machine: ``cpython-3.12@laptop``. Every
+(interpreter, machine) pair is a column of its own; the report keeps what must stay within one machine (the verdict,
+claims against a JIT, the cost of free-threading) to the columns of one machine (``model.Run.machine``).
 
 Nothing is measured or recomputed: pyperf's files are copied byte for byte, the sidecars with only their ids changed,
 so ``python -m pyperf show`` on a merged file shows exactly what the machine measured. Each machine's own facts (host,
@@ -14,36 +15,20 @@ command, profile, times) stay in run.json under ``machines``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .results import RunDir, read_json, write_json
+from .results import RunDir, machine_id, read_json, write_json
 
 USAGE = "python -m interpmatrix merge --out results/<name> NAME=results/<run-id> NAME=results/<run-id> ..."
 # Machine names end up in file names (``<id>@<machine>.json``) and in markdown: nothing that needs quoting there.
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-MACHINE_SEPARATOR = "@"
-
-
-def machine_id(interpreter_id: str, machine: str) -> str:
-    """The id of one machine's interpreter in a merged run: ``cpython-3.12@laptop``."""
-    return f"{interpreter_id}{MACHINE_SEPARATOR}{machine}"
-
-
-def split_machine_id(merged_id: str) -> tuple[str, str | None]:
-    """``cpython-3.12@laptop`` -> (``cpython-3.12``, ``laptop``); an id of a single-machine run -> (id, None)."""
-    interpreter_id, separator, machine = merged_id.rpartition(MACHINE_SEPARATOR)
-    return (interpreter_id, machine) if separator else (merged_id, None)
-
-
 def check_machine_name(name: str) -> str:
     if not MACHINE_NAME.match(name):
         raise ValueError(
@@ -258,33 +243,3 @@ def merge_runs(machines: Mapping[str, RunDir], out: Path) -> RunDir:
         shutil.rmtree(building.path, ignore_errors=True)
         raise
     return RunDir(out)
-
-
-def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(
-        prog="python -m interpmatrix merge",
-        description="Merge runs from several machines into one run folder; its report shows them side by side.",
-    )
-    cli.add_argument("--out", type=Path, required=True, help="the new run folder, e.g. results/laptop-vs-server")
-    cli.add_argument(
-        "machines",
-        nargs="+",
-        metavar="NAME=FOLDER",
-        help="a machine's name and its run folder (results/<run-id>); a bare FOLDER is named after itself",
-    )
-    return cli
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        merged = merge_runs(parse_machines(args.machines), args.out)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """The report's charts, drawn from a loaded run: speed-ups over the baseline, scaling with workers, peak memory.
 
-Each chart is a PNG the markdown report embeds beside its tables; the numbers are the report's own (``report``'s
-``speed_ratio`` on pyperf's means), so a chart never says something the tables do not. Drawing goes through
+Each chart is a PNG the markdown report embeds beside its tables; the numbers are the report's own (``stats``: the same
+ratios and scaling pairs as the tables), so a chart never says something the tables do not. Drawing goes through
 matplotlib's object-oriented ``Figure`` rendered by Agg, not pyplot: no global figure registry to leak or close, no
 backend switch for whoever imports this module, and never a window. Everything is derived from the run's files in a
 fixed order, with matplotlib's default style (not the user's matplotlibrc), fixed sizes and dpi and no software
@@ -24,9 +24,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from . import report
 from .discovery import Interpreter
+from .markdown import cell_label, size_text, times
+from .model import Column, Run, is_memory
 from .registry import GROUPS, Cell, Workload
+from .stats import reference_cell, scaling_pairs, scaling_ratio, speed_ratio
 
 SPEEDUP, SCALING, MEMORY = "speedup", "scaling", "memory"
 DPI = 100
@@ -50,10 +52,16 @@ _STYLE = {"font.size": 9, "axes.titlesize": 9, "legend.fontsize": 9, "figure.tit
 class Plot:
     """One chart written to disk: embed it as ``![alt](path)`` under ``title``."""
 
+    kind: str  # SPEEDUP, SCALING or MEMORY
     path: Path
     title: str
     # What the chart shows, in words and its main figures, for a reader who cannot see it.
     alt: str
+
+    @property
+    def markdown(self) -> str:
+        """The image link, relative to the report, which is written in the same folder."""
+        return f"![{self.alt}]({self.path.name})"
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -90,7 +98,7 @@ def interpreter_colours(interpreters: Iterable[Interpreter]) -> dict[str, str]:
     return colours
 
 
-def _ordered(columns: Iterable[report.Column]) -> list[report.Column]:
+def _ordered(columns: Iterable[Column]) -> list[Column]:
     """Columns by family, then oldest version first: the order of every legend."""
     return sorted(columns, key=lambda column: _order_key(column.interpreter))
 
@@ -105,17 +113,8 @@ def _by_group(workloads: Iterable[Workload]) -> list[Workload]:
 
 
 def _label(workload: Workload, cell: Cell) -> str:
-    return f"{workload.name}\n{report.row_label(workload, cell)}"
-
-
-def reference_cell(workload: Workload) -> Cell | None:
-    """The cell the speed-up chart shows for a workload: its reference variant at the first size it is measured at,
-    with the fewest workers (1 for a reference with workers, such as io_threads' serial clients)."""
-    cells = [cell for cell in workload.cells() if cell.variant == workload.reference]
-    if not cells:
-        return None
-    first = [cell for cell in cells if cell.size == cells[0].size]
-    return min(first, key=lambda cell: cell.workers or 0)
+    """The bar group's label: the cell's name outside its table, the workload on a line of its own."""
+    return cell_label(workload, cell).replace(" ", "\n", 1)
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ class Bars:
     series: dict[str, list[float | None]]
 
 
-def speedup_bars(run: report.Run) -> Bars | None:
+def speedup_bars(run: Run) -> Bars | None:
     """Per workload's reference cell, each non-baseline interpreter's speed-up over the baseline; None without a
     baseline or without a single cell measured on both."""
     baseline = run.baseline_column
@@ -136,20 +135,21 @@ def speedup_bars(run: report.Run) -> Bars | None:
     labels: list[str] = []
     series: dict[str, list[float | None]] = {column.id: [] for column in others}
     for workload in _by_group(run.workloads):
-        cell = reference_cell(workload)
+        has_reference = any(cell.variant == workload.reference for cell in workload.cells())
+        cell = reference_cell(workload) if has_reference else None
         base = baseline.benchmark(cell) if cell is not None else None
-        if base is None or report.is_memory(base):
+        if base is None or is_memory(base):
             continue
         labels.append(_label(workload, cell))
         for column in others:
             bench = column.benchmark(cell)
-            series[column.id].append(report.speed_ratio(base, bench) if bench is not None else None)
+            series[column.id].append(speed_ratio(base, bench) if bench is not None else None)
     if not any(value is not None for values in series.values() for value in values):
         return None
     return Bars(labels, series)
 
 
-def memory_bars(run: report.Run) -> Bars | None:
+def memory_bars(run: Run) -> Bars | None:
     """Every memory cell's peak memory in MiB per interpreter; None when the run has none."""
     columns = _ordered(run.columns)
     labels: list[str] = []
@@ -157,7 +157,7 @@ def memory_bars(run: report.Run) -> Bars | None:
     for workload in _by_group(run.workloads):
         for cell in workload.cells():
             benches = {column.id: column.benchmark(cell) for column in columns}
-            if not any(bench is not None and report.is_memory(bench) for bench in benches.values()):
+            if not any(bench is not None and is_memory(bench) for bench in benches.values()):
                 continue
             labels.append(_label(workload, cell))
             for iid, bench in benches.items():
@@ -176,47 +176,30 @@ class ScalingPanel:
     lines: dict[str, list[tuple[int, float]]]
 
 
-def _points(run: report.Run, pairs: Sequence[tuple[int, Cell, Cell]]) -> dict[str, list[tuple[int, float]]]:
-    """Per interpreter, the speed-ups ``base`` over ``cell`` for each (workers, base, cell) measured on it."""
-    lines = {}
-    for column in _ordered(run.columns):
-        points = []
-        for workers, base_cell, cell in pairs:
-            base, bench = column.benchmark(base_cell), column.benchmark(cell)
-            if base is not None and bench is not None:
-                points.append((workers, report.speed_ratio(base, bench)))
-        if points:
-            lines[column.id] = points
-    return lines
-
-
-def scaling_panels(run: report.Run) -> list[ScalingPanel]:
-    """The scaling chart's panels, as the report's scaling table reads them (``report.scaling_rows``): each variant
-    with workers against itself with 1 worker; where the reference variant has workers too (io_threads: N clients
-    served one after another), each other variant at N against the reference at the same N. Panels where no
-    interpreter measured a pair are left out."""
+def scaling_panels(run: Run) -> list[ScalingPanel]:
+    """The scaling chart's panels, from the scaling table's pairs (``stats.scaling_pairs``): each variant with workers
+    against itself with 1 worker, or, where the reference variant has workers too (io_threads: N clients served one
+    after another), against the reference at the same N. The table's rows against a reference without workers have
+    no panel. Panels where no interpreter measured a pair are left out."""
     panels = []
     for workload in _by_group(run.workloads):
         cells = set(workload.cells())
-        same_n = bool(workload.variant(workload.reference).workers)
-        for size in workload.sizes:
-            size_note = f" {report.size_text(workload, size)}" if len(workload.sizes) > 1 else ""
-            for variant in workload.variants:
-                if not variant.workers or (same_n and variant.name == workload.reference):
-                    continue
-                pairs = []
-                for workers in variant.workers:
-                    cell = Cell(workload.name, variant.name, workers, size)
-                    base_variant, base_workers = (workload.reference, workers) if same_n else (variant.name, 1)
-                    base = Cell(workload.name, base_variant, base_workers, size)
-                    if cell in cells and base in cells:
-                        pairs.append((workers, base, cell))
-                lines = _points(run, pairs)
-                if lines:
-                    against = f"{workload.reference} ×N" if same_n else f"{variant.name} ×1"
-                    counts = tuple(workers for workers, _, _ in pairs)
-                    title = f"{workload.name} {variant.name}{size_note}"
-                    panels.append(ScalingPanel(title, against, same_n, counts, lines))
+        grouped: dict[tuple[str, int], list] = {}
+        for pair in scaling_pairs(workload):
+            if pair.against != "reference" and pair.base in cells and pair.cell in cells:
+                grouped.setdefault((pair.variant, pair.size), []).append(pair)
+        for (variant, size), pairs in grouped.items():
+            lines = {}
+            for column in _ordered(run.columns):
+                points = [(pair.workers, ratio) for pair in pairs if (ratio := scaling_ratio(column, pair)) is not None]
+                if points:
+                    lines[column.id] = points
+            if lines:
+                same_n = pairs[0].against == "same_n"
+                size_note = f" {size_text(workload, size)}" if len(workload.sizes) > 1 else ""
+                against = f"{workload.reference} ×N" if same_n else f"{variant} ×1"
+                counts = tuple(pair.workers for pair in pairs)
+                panels.append(ScalingPanel(f"{workload.name} {variant}{size_note}", against, same_n, counts, lines))
     return panels
 
 
@@ -297,7 +280,7 @@ def _patches(ids: Iterable[str], colours: dict[str, str]) -> list[Patch]:
     return [Patch(facecolor=colours[iid], label=iid) for iid in ids]
 
 
-def _speedup_figure(run: report.Run, bars: Bars, colours: dict[str, str]) -> Figure:
+def _speedup_figure(run: Run, bars: Bars, colours: dict[str, str]) -> Figure:
     values = [value for series in bars.series.values() for value in series if value is not None]
     # Head room for the value labels above the highest bar and below the lowest.
     low, high = min(min(values), 1.0) / 4, max(max(values), 1.0) * 4
@@ -305,20 +288,20 @@ def _speedup_figure(run: report.Run, bars: Bars, colours: dict[str, str]) -> Fig
     ax = fig.add_subplot()
     _ratio_axis(ax, low, high)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    _draw_bars(ax, bars, colours, report.times, log=True)
+    _draw_bars(ax, bars, colours, times, log=True)
     ax.set_ylabel(f"times faster than {run.baseline} (log scale)")
     fig.suptitle(f"Speed-up over {run.baseline}, on each workload's reference cell")
     _legend(fig, _patches(bars.series, colours))
     return fig
 
 
-def _speedup_alt(run: report.Run, bars: Bars) -> str:
+def _speedup_alt(run: Run, bars: Bars) -> str:
     cells = ", ".join(label.replace("\n", " ") for label in bars.labels)
     ranges = []
     for iid, series in bars.series.items():
         found = [value for value in series if value is not None]
         if found:
-            low, high = report.times(min(found)), report.times(max(found))
+            low, high = times(min(found)), times(max(found))
             ranges.append(f"{iid} {low}" if low == high else f"{iid} from {low} to {high}")
     missing = [
         f"{iid} {label.replace(chr(10), ' ')}"
@@ -356,7 +339,7 @@ def _memory_alt(bars: Bars) -> str:
     return f"Grouped bar chart of peak memory per interpreter, in MiB. {'; '.join(parts)}."
 
 
-def _scaling_figure(run: report.Run, panels: list[ScalingPanel], colours: dict[str, str]) -> Figure:
+def _scaling_figure(run: Run, panels: list[ScalingPanel], colours: dict[str, str]) -> Figure:
     ncols = min(4, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(3.3 * ncols, 2.8 * nrows + 0.8), dpi=DPI, layout="constrained")
@@ -381,7 +364,7 @@ def _scaling_figure(run: report.Run, panels: list[ScalingPanel], colours: dict[s
         ax.grid(color="0.92", linewidth=0.6)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    cores = run.info.get("host", {}).get("cores")
+    cores = run.info.host.cores
     machine = f" on a {cores}-core machine" if cores else ""
     fig.suptitle(f"Scaling with workers{machine}: speed-up over the cell under each title")
     ids = [column.id for column in _ordered(run.columns) if any(iid == column.id for p in panels for iid in p.lines)]
@@ -404,7 +387,7 @@ def _scaling_alt(panels: list[ScalingPanel]) -> str:
         if not found:
             continue
         best_id, (best_workers, best) = max(found, key=lambda item: item[1][1])
-        parts.append(f"{panel.title} vs {panel.against}: best {report.times(best)} ({best_id} at ×{best_workers})")
+        parts.append(f"{panel.title} vs {panel.against}: best {times(best)} ({best_id} at ×{best_workers})")
     return (
         "Line charts on log scales, one per variant with workers: the speed-up at each worker count over the same "
         "variant with 1 worker (over the reference with the same N where it has workers too), one line per "
@@ -417,7 +400,7 @@ def _save(fig: Figure, path: Path) -> None:
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
 
 
-def write_plots(run: report.Run, out_dir: Path, stem: str) -> list[Plot]:
+def write_plots(run: Run, out_dir: Path, stem: str) -> list[Plot]:
     """Draw the run's charts as ``<out_dir>/<stem>-<kind>.png`` (kinds: speedup, scaling, memory) and return them,
     in that order.
 
@@ -444,5 +427,5 @@ def write_plots(run: report.Run, out_dir: Path, stem: str) -> list[Plot]:
                 path.unlink(missing_ok=True)
                 continue
             _save(draw(), path)
-            written.append(Plot(path, title, alt()))
+            written.append(Plot(kind, path, title, alt()))
     return written

@@ -4,7 +4,7 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
-A matrix is ~65 cells on 7 interpreters: at 1.5-2 s per cell and round on the project's 2-core machine (a worker
+A matrix is 79 cells on 7 interpreters: at 1.5-2 s per cell and round on the project's 2-core machine (a worker
 process importing pyperf, 0.2-0.3 s; the answer check; pyperf's loop calibration; the values themselves, most
 kernels taking 20-150 ms), ``default`` affords 2 processes per cell, far fewer than pyperf's own defaults;
 ``rigorous`` is for publishing.
@@ -16,7 +16,9 @@ value means anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,17 @@ def find_profile(name: str) -> Profile:
     raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profile_names())}")
 
 
-def profile_of_run(run: dict) -> Profile:
+def profile_of_run(run: Mapping[str, Any]) -> Profile:
+    """The profile a run was measured with, from run.json's dict (see ``profile_from``)."""
+    return profile_from(run.get("profile"), run.get("profile_settings"))
+
+
+def profile_from(name: str | None, settings: Mapping[str, Any] | None) -> Profile:
     """The profile a run was measured with: the settings run.json kept (a profile may change later), else the
     profile of that name now (runs planned before run.json kept them). ValueError when neither is there."""
-    settings = run.get("profile_settings")
     if settings:
         try:
             return Profile(**settings)
         except TypeError as error:
             raise ValueError(f"run.json's profile_settings do not describe a profile: {error}") from error
-    return find_profile(run["profile"])
+    return find_profile(str(name))

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,21 @@ EVENT_PREFIX = "interpmatrix-cell "
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
 BINDING_METADATA = "interpmatrix_binding"
+
+
+# A merged run's interpreter ids carry their machine: ``cpython-3.12@laptop`` (interpmatrix.merge writes them).
+MACHINE_SEPARATOR = "@"
+
+
+def machine_id(interpreter_id: str, machine: str) -> str:
+    """The id of one machine's interpreter in a merged run: ``cpython-3.12@laptop``."""
+    return f"{interpreter_id}{MACHINE_SEPARATOR}{machine}"
+
+
+def split_machine_id(merged_id: str) -> tuple[str, str | None]:
+    """``cpython-3.12@laptop`` -> (``cpython-3.12``, ``laptop``); an id of a single-machine run -> (id, None)."""
+    interpreter_id, separator, machine = merged_id.rpartition(MACHINE_SEPARATOR)
+    return (interpreter_id, machine) if separator else (merged_id, None)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -64,6 +79,111 @@ class CellFailure:
 
 
 FAILURE_KINDS = ("interpreter missing", "install failed", "unavailable", "crash", "wrong answer", "timeout", "error")
+
+
+@dataclass(frozen=True)
+class Host:
+    """The machine a run measured on, as run.json recorded it (None: not recorded)."""
+
+    cpu: str | None = None
+    cores: int | None = None
+    os: str | None = None
+    hostname: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Host:
+        data = data or {}
+        return cls(data.get("cpu"), data.get("cores"), data.get("os"), data.get("hostname"))
+
+
+@dataclass(frozen=True)
+class MachineRun:
+    """One machine's own run inside a merged run (run.json's ``machines``)."""
+
+    run_id: str | None
+    host: Host
+    command: str | None
+    profile: str | None
+    profile_settings: dict[str, Any] | None
+    started: str | None
+    wall_time: float | None
+    status: str | None
+    bench_requirements: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MachineRun:
+        return cls(
+            data.get("run_id"),
+            Host.from_dict(data.get("host")),
+            data.get("command"),
+            data.get("profile"),
+            data.get("profile_settings"),
+            data.get("started"),
+            data.get("wall_time"),
+            data.get("status"),
+            tuple(data.get("bench_requirements") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """run.json, typed: the plan of a run and what is known about it. The one place that reads its keys (the
+    writers, ``cli.plan_matrix``, ``measure`` and ``merge``, write the dict this reads)."""
+
+    run_id: str
+    command: str | None
+    profile: str | None
+    profile_settings: dict[str, Any] | None
+    # Built-in workload names; None in a run planned before the key existed (every workload then).
+    workloads: list[str] | None
+    workload_files: list[dict[str, Any]]
+    workload_file_errors: list[dict[str, str]]
+    interpreters: list[str]
+    baseline: str | None
+    cell_timeout: float | None
+    discovered: list[dict[str, Any]]
+    host: Host
+    bench_requirements: tuple[str, ...]
+    reports_dir: str | None
+    provisioning: list[dict[str, Any]]
+    started: str | None
+    finished: str | None
+    wall_time: float | None
+    status: str | None
+    # A merged run: machine name -> that machine's own run, in column order; empty for the run of one machine.
+    machines: dict[str, MachineRun] = field(default_factory=dict)
+    profiles_differ: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], run_id: str) -> RunInfo:
+        """``run_id``: the folder's name, for a run.json that does not say."""
+        return cls(
+            run_id=data.get("run_id") or run_id,
+            command=data.get("command"),
+            profile=data.get("profile"),
+            profile_settings=data.get("profile_settings"),
+            workloads=data.get("workloads"),
+            workload_files=list(data.get("workload_files") or []),
+            workload_file_errors=list(data.get("workload_file_errors") or []),
+            interpreters=list(data["interpreters"]),
+            baseline=data.get("baseline"),
+            cell_timeout=data.get("cell_timeout"),
+            discovered=list(data.get("discovered") or []),
+            host=Host.from_dict(data.get("host")),
+            bench_requirements=tuple(data.get("bench_requirements") or ()),
+            reports_dir=data.get("reports_dir"),
+            provisioning=list(data.get("provisioning") or []),
+            started=data.get("started"),
+            finished=data.get("finished"),
+            wall_time=data.get("wall_time"),
+            status=data.get("status"),
+            machines={name: MachineRun.from_dict(facts) for name, facts in (data.get("machines") or {}).items()},
+            profiles_differ=bool(data.get("profiles_differ")),
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +221,10 @@ class RunDir:
                 f"{self.path} is not a matrix run (no {RUN_FILE}); pass a folder under results/, e.g. results/<run-id>"
             )
         return read_json(self.run_file)
+
+    def read_info(self) -> RunInfo:
+        """run.json as a ``RunInfo``."""
+        return RunInfo.from_dict(self.read_run(), self.run_id)
 
     def write_run(self, run: Mapping[str, Any]) -> None:
         write_json(self.run_file, dict(run))

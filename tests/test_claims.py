@@ -11,19 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix import report
-from interpmatrix.registry import CLAIMS, Cell, Claim
+from interpmatrix import markdown, model, report, stats
+from interpmatrix.sections import claims as claims_section
+from interpmatrix.questions import CLAIMS, Claim
+from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir
 
 RUN = RunDir(Path(__file__).parent / "fixtures" / "run-claims")
 
 
 @pytest.fixture(scope="module")
-def run() -> report.Run:
-    return report.load_run(RUN)
+def run() -> model.Run:
+    return model.load_run(RUN)
 
 
-def _cells(run: report.Run, claim: Claim, column: report.Column):
+def _cells(run: model.Run, claim: Claim, column: model.Column):
     slow = column.benchmark(Cell.parse(claim.slow))
     if claim.versus_jit:
         jit = next(c for c in run.columns if c.interpreter.is_jit)
@@ -31,19 +33,19 @@ def _cells(run: report.Run, claim: Claim, column: report.Column):
     return slow, column.benchmark(Cell.parse(claim.fast))
 
 
-def test_the_fixture_measured_every_claim_somewhere(run: report.Run) -> None:
+def test_the_fixture_measured_every_claim_somewhere(run: model.Run) -> None:
     for claim in CLAIMS:
-        results = report.claim_results(run, claim)
+        results = stats.claim_results(run, claim)
         assert any(result is not None for result in results.values()), claim.statement
 
 
-def test_a_claims_figure_is_the_ratio_of_its_two_cells(run: report.Run) -> None:
+def test_a_claims_figure_is_the_ratio_of_its_two_cells(run: model.Run) -> None:
     for claim in CLAIMS:
         for column in run.columns:
             if claim.versus_jit and column.interpreter.is_jit:
-                assert column.id not in report.claim_results(run, claim)
+                assert column.id not in stats.claim_results(run, claim)
                 continue
-            result = report.claim_results(run, claim)[column.id]
+            result = stats.claim_results(run, claim)[column.id]
             slow, fast = _cells(run, claim, column)
             if slow is None or fast is None:
                 assert result is None
@@ -51,7 +53,7 @@ def test_a_claims_figure_is_the_ratio_of_its_two_cells(run: report.Run) -> None:
                 assert result is not None and result.ratio == pytest.approx(slow.mean() / fast.mean())
 
 
-def test_the_threshold_decides_and_a_promised_gain_must_be_significant(run: report.Run) -> None:
+def test_the_threshold_decides_and_a_promised_gain_must_be_significant(run: model.Run) -> None:
     checked = 0
     for claim in CLAIMS:
         for column in run.columns:
@@ -60,21 +62,21 @@ def test_the_threshold_decides_and_a_promised_gain_must_be_significant(run: repo
             slow, fast = _cells(run, claim, column)
             if slow is None or fast is None:
                 continue
-            result = report.claim_result(claim, slow, fast)
-            significant = report.significance(fast, slow) is None
+            result = stats.claim_result(claim, slow, fast)
+            significant = stats.significance(fast, slow) is None
             below = replace(claim, at_least=result.ratio * 0.99, at_most=None)
             above = replace(claim, at_least=result.ratio * 1.01, at_most=None)
-            assert report.claim_result(below, slow, fast).holds == significant
-            assert not report.claim_result(above, slow, fast).holds
+            assert stats.claim_result(below, slow, fast).holds == significant
+            assert not stats.claim_result(above, slow, fast).holds
             # "Does not speed up" holds up to its bound, whether or not the t-test tells the cells apart.
-            assert report.claim_result(replace(claim, at_least=None, at_most=result.ratio * 1.01), slow, fast).holds
-            assert not report.claim_result(replace(claim, at_least=None, at_most=result.ratio * 0.99), slow, fast).holds
+            assert stats.claim_result(replace(claim, at_least=None, at_most=result.ratio * 1.01), slow, fast).holds
+            assert not stats.claim_result(replace(claim, at_least=None, at_most=result.ratio * 0.99), slow, fast).holds
             checked += 1
     assert checked >= len(CLAIMS)
 
 
-def _result(holds: bool) -> report.ClaimResult:
-    return report.ClaimResult(ratio=2.0, holds=holds, mark=None)
+def _result(holds: bool) -> stats.ClaimResult:
+    return stats.ClaimResult(ratio=2.0, holds=holds, mark=None)
 
 
 @pytest.mark.parametrize(
@@ -88,10 +90,10 @@ def _result(holds: bool) -> report.ClaimResult:
     ],
 )
 def test_verdict_words(results: dict, verdict: str) -> None:
-    assert report.claim_verdict(results) == verdict
+    assert claims_section.verdict_text(results) == verdict
 
 
-def test_the_report_states_each_claim_beside_its_figures(run: report.Run) -> None:
+def test_the_report_states_each_claim_beside_its_figures(run: model.Run) -> None:
     text = report.render_report(RUN)
     section = text.split("## Do the seeds' claims still hold?", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| claim")]
@@ -99,8 +101,8 @@ def test_the_report_states_each_claim_beside_its_figures(run: report.Run) -> Non
     for claim, row in zip(CLAIMS, rows):
         cells = [cell.strip() for cell in row.strip("|").split(" | ")]
         assert cells[0].startswith(claim.statement)
-        assert cells[-1] == report.claim_verdict(report.claim_results(run, claim))
-        results = report.claim_results(run, claim)
+        assert cells[-1] == claims_section.verdict_text(stats.claim_results(run, claim))
+        results = stats.claim_results(run, claim)
         for column, text_cell in zip(run.columns, cells[2:-1]):
             result = results.get(column.id)
             if column.id not in results:
@@ -111,7 +113,7 @@ def test_the_report_states_each_claim_beside_its_figures(run: report.Run) -> Non
                 assert text_cell.endswith("✓" if result.holds else "✗")
 
 
-def test_memory_cells_are_bytes_and_read_as_memory(run: report.Run) -> None:
+def test_memory_cells_are_bytes_and_read_as_memory(run: model.Run) -> None:
     text = report.render_report(RUN)
     gc_table = text.split("### gc_cycles", 1)[1].split("\n## ", 1)[0]
     memory_rows = [line for line in gc_table.splitlines() if line.startswith("| strong_memory")]
@@ -120,4 +122,4 @@ def test_memory_cells_are_bytes_and_read_as_memory(run: report.Run) -> None:
     for column in run.columns:
         bench = column.benchmark(Cell.parse("gc_cycles/weakref_memory@10"))
         if bench is not None:
-            assert report.is_memory(bench)
+            assert model.is_memory(bench)

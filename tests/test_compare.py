@@ -17,7 +17,7 @@ import pyperf
 import pytest
 from pyperf._utils import geometric_mean, is_significant
 
-from interpmatrix import compare, report
+from interpmatrix import cli, compare, markdown, model, report, stats
 from interpmatrix.results import CellFailure, RunDir, read_json, write_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -111,9 +111,9 @@ def test_each_row_is_pyperfs_mean_and_the_ratio_of_means() -> None:
     after = pyperf.BenchmarkSuite.load(str(RUN_B.results_file("cpython-3.12"))).get_benchmark(SERIAL)
     assert rows["countdown serial"] == [
         "countdown serial",
-        report.time_text(before),
-        report.time_text(after),
-        report.speed_text(before.mean() / after.mean()),
+        markdown.time_text(before),
+        markdown.time_text(after),
+        markdown.speed_text(before.mean() / after.mean()),
         "not tested",
     ]
     memory = rows["gc_cycles strong_memory"]
@@ -121,12 +121,12 @@ def test_each_row_is_pyperfs_mean_and_the_ratio_of_means() -> None:
 
 
 def test_summary_geometric_mean_is_pyperfs_over_time_cells() -> None:
-    run_a, run_b = report.load_run(RUN_A), report.load_run(RUN_B)
+    run_a, run_b = model.load_run(RUN_A), model.load_run(RUN_B)
     cells = compare.compared_cells(run_a, run_b)
     changes = compare.cell_changes(cells, run_a.column("pypy3.9"), run_b.column("pypy3.9"))
     timed = [change.ratio for change in changes if not change.is_memory]
     rows = {row[0]: row for row in table_rows(compare.render_comparison(RUN_A, RUN_B), "## Summary")}
-    assert rows["pypy3.9"][5] == report.speed_text(geometric_mean(timed))
+    assert rows["pypy3.9"][5] == markdown.speed_text(geometric_mean(timed))
     assert rows["pypy3.9"][6] == str(len(timed)) == "60"
     assert rows["pypy3.9"][7] == "2 not tested"
 
@@ -169,8 +169,8 @@ def test_significance_is_pyperfs_t_test(tmp_path: Path) -> None:
     text = compare.render_comparison(RUN_A, other)
     suite_a = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.12")))
     suite_b = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.13t")))
-    run = report.load_run(RUN_A)
-    labels = {compare.cell_label(workload, cell): cell.name for workload in run.workloads for cell in workload.cells()}
+    run = model.load_run(RUN_A)
+    labels = {markdown.cell_label(workload, cell): cell.name for workload in run.workloads for cell in workload.cells()}
     marks = {"significant": 0, "n.s.": 0}
     for label, _, _, _change, mark in table_rows(text, "### cpython-3.12"):
         before, after = suite_a.get_benchmark(labels[label]), suite_b.get_benchmark(labels[label])
@@ -178,7 +178,7 @@ def test_significance_is_pyperfs_t_test(tmp_path: Path) -> None:
             assert mark == "not tested"
             continue
         assert mark == ("significant" if is_significant(before.get_values(), after.get_values())[0] else "n.s.")
-        if not report.is_memory(after):  # the summary counts memory cells apart
+        if not model.is_memory(after):  # the summary counts memory cells apart
             marks[mark] += 1
     assert marks["significant"] and marks["n.s."]  # the fixture exercises both answers
     summary = {row[0]: row for row in table_rows(text, "## Summary")}
@@ -237,13 +237,13 @@ def test_a_folder_that_is_not_a_run_is_refused(tmp_path: Path, which: str) -> No
 
 
 def test_main_prints_or_writes_the_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert compare.main([str(RUN_A.path), str(RUN_B.path)]) == 0
+    assert cli.main(["compare", str(RUN_A.path), str(RUN_B.path)]) == 0
     assert capsys.readouterr().out == compare.render_comparison(RUN_A, RUN_B)
     out = tmp_path / "compare.md"
-    assert compare.main([str(RUN_A.path), str(RUN_B.path), "--out", str(out)]) == 0
+    assert cli.main(["compare", str(RUN_A.path), str(RUN_B.path), "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == compare.render_comparison(RUN_A, RUN_B)
 
 
 def test_main_reports_a_bad_folder_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert compare.main([str(tmp_path), str(RUN_B.path)]) == 2
+    assert cli.main(["compare", str(tmp_path), str(RUN_B.path)]) == 2
     assert capsys.readouterr().err.startswith(f"error: run A: {tmp_path} is not a matrix run")

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix import cli, merge, report
+from interpmatrix import cli, markdown, merge, model, report, results, stats
 from interpmatrix.profiles import profile_names
-from interpmatrix.registry import CLAIMS, Cell
+from interpmatrix.questions import CLAIMS
+from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir, read_json
 
 from test_compare import section  # one section of a markdown text, as the compare tests read it
@@ -74,18 +75,18 @@ def test_report_of_merged_run_matches_golden_file(merged: RunDir) -> None:
 
 
 def test_report_has_a_column_per_interpreter_and_machine(merged: RunDir) -> None:
-    run = report.load_run(merged)
+    run = model.load_run(merged)
     assert [column.id for column in run.columns] == MERGED_IDS
     # The newest GIL CPython of the first machine: run order breaks the tie with machine-b's.
     assert run.baseline == "cpython-3.12@machine-a"
     for column in run.columns:
-        iid, machine = merge.split_machine_id(column.id)
+        iid, machine = results.split_machine_id(column.id)
         source = RUN_A if machine == "machine-a" else RUN_B
         # Same failures; only their log paths moved (test_failure_logs_point_into_the_merged_folder).
         assert {name: (f.kind, f.reason) for name, f in column.failures.items()} == {
             name: (f.kind, f.reason) for name, f in source.read_failures(iid).items()
         }
-        assert sorted(column.benchmarks) == sorted(report.load_run(source).column(iid).benchmarks)
+        assert sorted(column.benchmarks) == sorted(model.load_run(source).column(iid).benchmarks)
 
 
 def test_files_are_named_after_the_merged_ids(merged: RunDir) -> None:
@@ -103,7 +104,7 @@ def test_files_are_named_after_the_merged_ids(merged: RunDir) -> None:
 def test_pyperf_files_are_copied_byte_for_byte(merged: RunDir) -> None:
     for machine, source in (("machine-a", RUN_A), ("machine-b", RUN_B)):
         for iid in IDS:
-            merged_file = merged.results_file(merge.machine_id(iid, machine))
+            merged_file = merged.results_file(results.machine_id(iid, machine))
             assert merged_file.read_bytes() == source.results_file(iid).read_bytes()
 
 
@@ -207,16 +208,16 @@ def test_a_merged_run_is_not_merged_again(tmp_path: Path, merged: RunDir) -> Non
 
 
 def test_machine_ids_parse_back() -> None:
-    assert merge.split_machine_id(merge.machine_id("cpython-3.13t", "lab-2")) == ("cpython-3.13t", "lab-2")
-    assert merge.split_machine_id("cpython-3.13t") == ("cpython-3.13t", None)
+    assert results.split_machine_id(results.machine_id("cpython-3.13t", "lab-2")) == ("cpython-3.13t", "lab-2")
+    assert results.split_machine_id("cpython-3.13t") == ("cpython-3.13t", None)
 
 
 def test_main_merges_and_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "merged"
-    assert merge.main(["--out", str(out), f"machine-a={RUN_A.path}", f"machine-b={RUN_B.path}"]) == 0
+    assert cli.main(["merge", "--out", str(out), f"machine-a={RUN_A.path}", f"machine-b={RUN_B.path}"]) == 0
     assert read_json(out / "run.json")["interpreters"] == MERGED_IDS
     assert capsys.readouterr().out.startswith(f"wrote {out}")
-    assert merge.main(["--out", str(tmp_path / "other"), "bad name=" + str(RUN_A.path)]) == 2
+    assert cli.main(["merge", "--out", str(tmp_path / "other"), "bad name=" + str(RUN_A.path)]) == 2
     assert "error: machine name 'bad name' is not usable" in capsys.readouterr().err
 
 
@@ -227,21 +228,21 @@ def test_main_merges_and_reports_errors(tmp_path: Path, capsys: pytest.CaptureFi
 def test_each_machines_claims_are_those_of_its_own_run(merged: RunDir) -> None:
     # Claims against the JIT included: a machine's columns are measured against that machine's PyPy only.
     assert any(claim.versus_jit for claim in CLAIMS)
-    run = report.load_run(merged)
+    run = model.load_run(merged)
     for machine, source in (("machine-a", RUN_A), ("machine-b", RUN_B)):
-        alone = report.load_run(source)
+        alone = model.load_run(source)
         for claim in CLAIMS:
-            in_merge = report.claim_results(run, claim)
-            expected = report.claim_results(alone, claim)
-            assert {merge.machine_id(iid, machine): result for iid, result in expected.items()} == {
-                iid: result for iid, result in in_merge.items() if merge.split_machine_id(iid)[1] == machine
+            in_merge = stats.claim_results(run, claim)
+            expected = stats.claim_results(alone, claim)
+            assert {results.machine_id(iid, machine): result for iid, result in expected.items()} == {
+                iid: result for iid, result in in_merge.items() if results.split_machine_id(iid)[1] == machine
             }
 
 
 def test_claims_against_the_jit_use_the_jit_of_the_same_machine(merged: RunDir, merged_text: str) -> None:
     claim = next(claim for claim in CLAIMS if claim.versus_jit and claim.slow == "countdown/serial@2000000")
-    run = report.load_run(merged)
-    result = report.claim_results(run, claim)["cpython-3.12@machine-b"]
+    run = model.load_run(merged)
+    result = stats.claim_results(run, claim)["cpython-3.12@machine-b"]
     slow = run.column("cpython-3.12@machine-b").benchmark(Cell.parse(claim.slow))
     fast = run.column("pypy3.9@machine-b").benchmark(Cell.parse(claim.fast))
     assert result.ratio == slow.mean() / fast.mean()
@@ -254,9 +255,9 @@ def test_claims_against_the_jit_use_the_jit_of_the_same_machine(merged: RunDir, 
 def test_a_machine_without_a_jit_borrows_no_other_machines(tmp_path: Path) -> None:
     no_jit = copy_run(RUN_B, tmp_path)
     no_jit.update_run(interpreters=["cpython-3.12", "cpython-3.13t"])
-    run = report.load_run(merge.merge_runs({"machine-a": RUN_A, "machine-b": no_jit}, tmp_path / "merged"))
+    run = model.load_run(merge.merge_runs({"machine-a": RUN_A, "machine-b": no_jit}, tmp_path / "merged"))
     for claim in (claim for claim in CLAIMS if claim.versus_jit):
-        results = report.claim_results(run, claim)
+        results = stats.claim_results(run, claim)
         assert results["cpython-3.12@machine-b"] is None and results["cpython-3.13t@machine-b"] is None
         assert results["cpython-3.12@machine-a"] is not None
 
@@ -294,8 +295,8 @@ def test_header_lists_each_machine_with_its_own_run(merged_text: str) -> None:
         line = line_starting(top, f"    - **{machine}:** ")
         facts = [
             info["host"]["cpu"], f"{info['host']['cores']} cores", info["host"]["os"], f"run `{info['run_id']}`",
-            f"(`{info['command']}`)", f"profile `{info['profile']}`", report._date(info["started"]),
-            f"wall time {report._duration(info['wall_time'])}",
+            f"(`{info['command']}`)", f"profile `{info['profile']}`", markdown.date_text(info["started"]),
+            f"wall time {markdown.duration(info['wall_time'])}",
         ]
         assert [fact for fact in facts if fact not in line] == []
     # The single machine's lines would show only machine-a's host and date.
@@ -310,8 +311,8 @@ def test_header_says_the_t_test_skips_machines_with_other_profiles(merged_text: 
     assert "t-test needs samples of equal size" in profile and '"not tested"' in profile
     # ... which is what the tables say for machine-b's columns against the baseline, machine-a's cpython-3.12.
     cell = Cell.parse("countdown/serial@2000000")
-    base = report.load_run(RUN_A).column("cpython-3.12").benchmark(cell)
-    assert report.significance(base, report.load_run(RUN_B).column("cpython-3.12").benchmark(cell)) == "not tested"
+    base = model.load_run(RUN_A).column("cpython-3.12").benchmark(cell)
+    assert stats.significance(base, model.load_run(RUN_B).column("cpython-3.12").benchmark(cell)) == "not tested"
 
 
 def test_same_profile_on_every_machine_is_said_once(tmp_path: Path) -> None:
@@ -329,7 +330,7 @@ def test_an_unfinished_machine_is_resumed_under_its_own_run_id(tmp_path: Path) -
     unfinished.update_run(status="measuring")
     unfinished.results_file("cpython-3.13t").unlink()
     # The unmerged run's own report says how many steps its machine still owes.
-    left = report.steps_left(report.load_run(unfinished))
+    left = stats.steps_left(model.load_run(unfinished))
     assert left > 0
     assert f"{left} steps not run — resume with `nox -s matrix -- --resume 2026-11-22T01-11-26Z`" in (
         report.render_report(unfinished))
@@ -413,7 +414,7 @@ def test_workflow_merge_and_report_commands_work_on_real_runs(tmp_path: Path) ->
     assert words[:4] == ["python", "-m", "interpmatrix", "merge"] and words[-1] == "${machines[@]}"
     out = tmp_path / "results" / "merged"
     argv = [str(out) if word == "results/merged" else word for word in words[4:-1]]
-    assert merge.main([*argv, f"ubuntu-24.04={RUN_A.path}", f"macos-14={RUN_B.path}"]) == 0
+    assert cli.main(["merge", *argv, f"ubuntu-24.04={RUN_A.path}", f"macos-14={RUN_B.path}"]) == 0
     assert RunDir(out).read_run()["interpreters"][0] == "cpython-3.12@ubuntu-24.04"
     pytest.importorskip("matplotlib")  # the report draws its charts
     words = workflow_command("run: python -m interpmatrix report ")[1:]

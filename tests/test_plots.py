@@ -14,7 +14,7 @@ import pytest
 from matplotlib.colors import rgb_to_hsv, to_rgb
 from matplotlib.image import imread
 
-from interpmatrix import plots, report
+from interpmatrix import markdown, model, plots, report, stats
 from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir
 from test_report import SMALL_WORKLOADS  # run-small's sizes, defined once
@@ -24,18 +24,18 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def claims_run() -> report.Run:
-    return report.load_run(RunDir(FIXTURES / "run-claims"))
+def claims_run() -> model.Run:
+    return model.load_run(RunDir(FIXTURES / "run-claims"))
 
 
 @pytest.fixture(scope="module")
-def claims_plots(claims_run: report.Run, tmp_path_factory: pytest.TempPathFactory) -> list[plots.Plot]:
+def claims_plots(claims_run: model.Run, tmp_path_factory: pytest.TempPathFactory) -> list[plots.Plot]:
     return plots.write_plots(claims_run, tmp_path_factory.mktemp("plots") / "out", "run")
 
 
 @pytest.fixture(scope="module")
-def small_run() -> report.Run:
-    return report.load_run(RunDir(FIXTURES / "run-small"), workloads=SMALL_WORKLOADS)
+def small_run() -> model.Run:
+    return model.load_run(RunDir(FIXTURES / "run-small"), workloads=SMALL_WORKLOADS)
 
 
 def assert_png(path: Path) -> None:
@@ -61,7 +61,7 @@ def test_a_full_run_gets_every_chart(claims_plots: list[plots.Plot]) -> None:
     assert "pypy3.9 from 0.53× to 143×" in written[0].alt
 
 
-def test_a_chart_without_data_is_skipped(small_run: report.Run, tmp_path: Path) -> None:
+def test_a_chart_without_data_is_skipped(small_run: model.Run, tmp_path: Path) -> None:
     # run-small has no memory cell.
     assert names(plots.write_plots(small_run, tmp_path, "small")) == ["small-speedup.png", "small-scaling.png"]
     assert not (tmp_path / "small-memory.png").exists()
@@ -73,14 +73,14 @@ def test_a_chart_without_data_is_skipped(small_run: report.Run, tmp_path: Path) 
 
 
 def test_writing_twice_gives_the_same_bytes(
-    claims_run: report.Run, claims_plots: list[plots.Plot], tmp_path: Path
+    claims_run: model.Run, claims_plots: list[plots.Plot], tmp_path: Path
 ) -> None:
     first, second = claims_plots, plots.write_plots(claims_run, tmp_path, "run")
     assert first and [p.path.read_bytes() for p in first] == [p.path.read_bytes() for p in second]
     assert [(p.title, p.alt) for p in first] == [(p.title, p.alt) for p in second]
 
 
-def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: report.Run) -> None:
+def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: model.Run) -> None:
     bars = plots.speedup_bars(claims_run)
     # The report's group order; the baseline has no bar of its own.
     assert [label.split("\n")[0] for label in bars.labels] == [
@@ -89,32 +89,32 @@ def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: report.R
     assert list(bars.series) == ["cpython-3.13t", "pypy3.9"]
     serial = Cell("countdown", "serial", None, 2_000_000)
     base, pypy = (claims_run.column(iid).benchmark(serial) for iid in ("cpython-3.12", "pypy3.9"))
-    assert bars.series["pypy3.9"][0] == report.speed_ratio(base, pypy)
+    assert bars.series["pypy3.9"][0] == stats.speed_ratio(base, pypy)
     # The reference at its first size, with the fewest workers where it has workers.
-    assert plots.reference_cell(next(w for w in claims_run.workloads if w.name == "io_threads")) == Cell(
+    assert stats.reference_cell(next(w for w in claims_run.workloads if w.name == "io_threads")) == Cell(
         "io_threads", "serial", 1, 2
     )
-    assert plots.reference_cell(next(w for w in claims_run.workloads if w.name == "primes")).size == 500
+    assert stats.reference_cell(next(w for w in claims_run.workloads if w.name == "primes")).size == 500
 
 
-def test_scaling_is_over_one_worker_or_over_the_reference_at_the_same_n(claims_run: report.Run) -> None:
+def test_scaling_is_over_one_worker_or_over_the_reference_at_the_same_n(claims_run: model.Run) -> None:
     panels = {panel.title: panel for panel in plots.scaling_panels(claims_run)}
     threads = panels["countdown threads"]
     assert (threads.against, threads.workers, threads.same_n) == ("threads ×1", (1, 2, 4), False)
     column = claims_run.column("cpython-3.13t")
     one, four = (column.benchmark(Cell("countdown", "threads", n, 2_000_000)) for n in (1, 4))
-    assert threads.lines["cpython-3.13t"][2] == (4, report.speed_ratio(one, four))
+    assert threads.lines["cpython-3.13t"][2] == (4, stats.speed_ratio(one, four))
 
     io = panels["io_threads asyncio"]
     assert (io.against, io.workers, io.same_n) == ("serial ×N", (1, 4, 16, 64), True)
     serial, asyncio = (column.benchmark(Cell("io_threads", variant, 16, 2)) for variant in ("serial", "asyncio"))
-    assert io.lines["cpython-3.13t"][2] == (16, report.speed_ratio(serial, asyncio))
+    assert io.lines["cpython-3.13t"][2] == (16, stats.speed_ratio(serial, asyncio))
     # The reference itself is no panel; a workload measured at two sizes gets a panel per size.
     assert "io_threads serial" not in panels
     assert {"numeric numexpr n=1,000,000", "numeric numexpr n=10,000,000"} <= set(panels)
 
 
-def test_cells_that_did_not_run_are_left_out(claims_run: report.Run, small_run: report.Run, tmp_path: Path) -> None:
+def test_cells_that_did_not_run_are_left_out(claims_run: model.Run, small_run: model.Run, tmp_path: Path) -> None:
     panels = {panel.title: panel for panel in plots.scaling_panels(claims_run)}
     # cffi is unavailable on 3.13t, numexpr on PyPy: no line, rather than a line at zero.
     assert "cpython-3.13t" not in panels["primes cffi_threads kmax=500"].lines
@@ -135,12 +135,12 @@ def test_cells_that_did_not_run_are_left_out(claims_run: report.Run, small_run: 
     )
 
 
-def test_memory_bars_are_peak_memory_in_mib(claims_run: report.Run) -> None:
+def test_memory_bars_are_peak_memory_in_mib(claims_run: model.Run) -> None:
     bars = plots.memory_bars(claims_run)
     assert bars.labels == ["gc_cycles\nstrong_memory", "gc_cycles\nweakref_memory"]
     assert list(bars.series) == ["cpython-3.12", "cpython-3.13t", "pypy3.9"]
     peak = claims_run.column("pypy3.9").benchmark(Cell("gc_cycles", "strong_memory", None, 10))
-    assert report.is_memory(peak)
+    assert model.is_memory(peak)
     assert bars.series["pypy3.9"][0] == peak.mean() / 2**20
 
 
@@ -152,7 +152,7 @@ def lightness(colour: str) -> float:
     return sum(to_rgb(colour))
 
 
-def test_colours_are_per_family_lighter_when_older_and_stable(claims_run: report.Run, small_run: report.Run) -> None:
+def test_colours_are_per_family_lighter_when_older_and_stable(claims_run: model.Run, small_run: model.Run) -> None:
     interpreters = [column.interpreter for column in small_run.columns]
     colours = plots.interpreter_colours(interpreters)
     assert colours == plots.interpreter_colours(reversed(interpreters))

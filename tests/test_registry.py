@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from interpmatrix.registry import CLAIMS, GROUPS, WORKLOADS, WORKLOADS_DIR, Cell, find_workload, select_workloads
+from interpmatrix.questions import CLAIMS
+from interpmatrix.registry import GROUPS, WORKLOADS, WORKLOADS_DIR, Cell, find_workload, select_workloads
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,9 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import report
+from interpmatrix import markdown, model, report, stats
+from interpmatrix.sections import interpreters as interpreters_section
+from interpmatrix.sections import workloads as workloads_section
 from interpmatrix.registry import Cell, find_workload
 from interpmatrix.results import CellFailure, RunDir
 
@@ -116,7 +118,7 @@ def test_sections_come_in_order():
 
 
 def test_default_baseline_is_newest_gil_cpython():
-    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
     # cpython-3.13t is newer than nothing here but is free-threaded; pypy3.9 is not CPython.
     assert run.baseline == "cpython-3.13"
     assert "- **Baseline:** cpython-3.13 (the newest GIL-enabled CPython of the run)" in render()
@@ -135,8 +137,8 @@ def test_explicit_baseline_changes_ratios():
     assert default[1].endswith("· baseline") and not other[1].endswith("· baseline")
     assert other[0].endswith("· baseline")
     b311, b313 = benchmark("cpython-3.11", "primes/pure@500"), benchmark("cpython-3.13", "primes/pure@500")
-    assert report.speed_text(report.speed_ratio(b311, b313)) in other[1]
-    assert report.speed_text(report.speed_ratio(b313, b311)) in default[0]
+    assert markdown.speed_text(stats.speed_ratio(b311, b313)) in other[1]
+    assert markdown.speed_text(stats.speed_ratio(b313, b311)) in default[0]
 
 
 def test_summary_when_the_baseline_is_fastest():
@@ -187,36 +189,36 @@ def test_fastest_cell_of_each_row_is_bold():
             for iid in IDS:
                 if not (iid == "pypy3.9" and cell == CRASHED):
                     means[iid] = benchmark(iid, cell.name).mean()
-            row = rows[report.row_label(workload, cell)]
+            row = rows[markdown.row_label(workload, cell)]
             bold = [IDS[i] for i, text_ in enumerate(row) if text_.startswith("**") and text_.endswith("**")]
             assert bold == [min(means, key=means.get)], cell.name
 
 
 def test_same_samples_are_not_significant():
     bench = benchmark("cpython-3.11", "primes/pure@500")
-    assert report.significance(bench, bench) == "n.s."
-    assert report.cell_text(bench, bench, is_baseline=False, fastest=False).endswith("1.00× faster (n.s.)")
+    assert stats.significance(bench, bench) == "n.s."
+    assert workloads_section.cell_text(bench, bench, is_baseline=False, fastest=False).endswith("1.00× faster (n.s.)")
 
 
 def test_clearly_different_samples_are_significant():
     cpython, pypy = benchmark("cpython-3.13", "primes/pure@500"), benchmark("pypy3.9", "primes/pure@500")
-    assert report.significance(cpython, pypy) is None
-    assert "(n.s.)" not in report.cell_text(pypy, cpython, is_baseline=False, fastest=True)
+    assert stats.significance(cpython, pypy) is None
+    assert "(n.s.)" not in workloads_section.cell_text(pypy, cpython, is_baseline=False, fastest=True)
 
 
 def test_samples_of_different_sizes_are_not_tested():
     bench = benchmark("cpython-3.11", "primes/pure@500")
     fewer = pyperf.Benchmark(bench.get_runs()[:-1])  # one round fewer
     assert fewer.get_nvalue() < bench.get_nvalue()
-    assert report.significance(bench, fewer) == "not tested"
-    assert report.cell_text(fewer, bench, is_baseline=False, fastest=False).endswith("(not tested)")
+    assert stats.significance(bench, fewer) == "not tested"
+    assert workloads_section.cell_text(fewer, bench, is_baseline=False, fastest=False).endswith("(not tested)")
 
 
 def test_speed_wording():
-    assert report.speed_text(1.523) == "1.52× faster"
-    assert report.speed_text(1 / 1.3) == "1.30× slower"
-    assert report.speed_text(46.6) == "46.6× faster"
-    assert report.speed_text(153.2) == "153× faster"
+    assert markdown.speed_text(1.523) == "1.52× faster"
+    assert markdown.speed_text(1 / 1.3) == "1.30× slower"
+    assert markdown.speed_text(46.6) == "46.6× faster"
+    assert markdown.speed_text(153.2) == "153× faster"
 
 
 def test_interpreters_table_and_those_left_out():
@@ -230,11 +232,11 @@ def test_interpreters_table_and_those_left_out():
 
 
 def test_gil_state_disagreeing_with_the_probe_is_said():
-    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
     column = run.column("cpython-3.13t")
     probe_said_on = replace(column, interpreter=replace(column.interpreter, gil_enabled=True))
-    assert report.gil_at_run_time(column) == "off"
-    assert report.gil_at_run_time(probe_said_on) == "off (the probe said on)"
+    assert interpreters_section.gil_at_run_time(column) == "off"
+    assert interpreters_section.gil_at_run_time(probe_said_on) == "off (the probe said on)"
 
 
 def test_summary_answers_from_the_numbers():
@@ -246,8 +248,8 @@ def test_summary_answers_from_the_numbers():
 
 
 def test_threads_speedup_is_ratio_of_means():
-    run = report.load_run(RUN, workloads=SMALL_WORKLOADS)
-    [(workload, size, speedups)] = report.thread_scaling(run)
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
+    [(workload, size, speedups)] = stats.thread_scaling(run)
     assert (workload.name, size) == ("countdown", 1_000_000)
     one = benchmark("cpython-3.13t", "countdown/threads-1@1000000")
     two = benchmark("cpython-3.13t", "countdown/threads-2@1000000")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import report, verdict
+from interpmatrix import markdown, model, report, stats
+from interpmatrix.sections import verdict as verdict_section
 from interpmatrix.registry import Cell
 from interpmatrix.results import CellFailure, RunDir
 
@@ -60,9 +61,9 @@ def spread(mean: float, n: int = 6) -> list[float]:
 
 
 def sentence(run_dir: RunDir, kind: str = "Pure-Python CPU loops") -> str:
-    run = report.load_run(run_dir)
-    question = next(q for q in verdict.questions(run) if q.kind == kind)
-    return verdict.sentence(run, verdict.answer(run, question))
+    run = model.load_run(run_dir)
+    question = next(q for q in stats.run_questions(run) if q.kind == kind)
+    return verdict_section.sentence(run, stats.answer(run, question))
 
 
 def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> None:
@@ -177,7 +178,7 @@ def test_the_verdict_section_opens_the_report_and_covers_user_workloads(tmp_path
 )
 def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, other, starts, expected) -> None:
     jit = benchmark("x/jit@1", values, warmups=warmups)
-    found = verdict.payoff(jit, benchmark("x/other@1", spread(other)), *starts)
+    found = stats.payoff(jit, benchmark("x/other@1", spread(other)), *starts)
     if expected is None:
         assert found is None
     else:
@@ -185,13 +186,13 @@ def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, 
 
 
 def test_warm_up_ratio_is_the_first_warm_up_over_the_steady_mean() -> None:
-    assert verdict.warmup_ratio(benchmark("x/y@1", [0.01] * 3, warmups=(0.05, 0.01))) == pytest.approx(5.0)
-    assert verdict.warmup_ratio(benchmark("x/y@1", [0.01] * 3)) is None
+    assert stats.warmup_ratio(benchmark("x/y@1", [0.01] * 3, warmups=(0.05, 0.01))) == pytest.approx(5.0)
+    assert stats.warmup_ratio(benchmark("x/y@1", [0.01] * 3)) is None
 
 
 def test_memory_cell_of_a_variant() -> None:
     from interpmatrix.registry import find_workload
 
     numeric = find_workload("numeric")
-    assert verdict.memory_cell(numeric, Cell("numeric", "numpy", None, 10_000_000)).variant == "numpy_memory"
-    assert verdict.memory_cell(numeric, Cell("numeric", "numexpr", 2, 1_000_000)).variant == "pure_memory"
+    assert stats.memory_cell(numeric, Cell("numeric", "numpy", None, 10_000_000)).variant == "numpy_memory"
+    assert stats.memory_cell(numeric, Cell("numeric", "numexpr", 2, 1_000_000)).variant == "pure_memory"

@@ -1,0 +1,248 @@
+"""A loaded run: its columns, their cells' outcomes and the facts recorded beside them — read once, never again.
+
+``load_run`` reads everything the report, the charts and a comparison show from one run folder (run.json as a
+``RunInfo``, the pyperf result files, the interpreter and failure sidecars, the packages each venv could install), so
+rendering never touches the disk and the same folder always loads the same run. Nothing here computes a statistic or
+writes text: that is ``stats`` and ``markdown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import pyperf
+
+from . import external
+from .discovery import Interpreter
+from .profiles import Profile, profile_from
+from .registry import WORKLOADS, Cell, Workload
+from .results import (
+    BINDING_METADATA,
+    GIL_METADATA,
+    ROUND_METADATA,
+    CellFailure,
+    MachineRun,
+    RunDir,
+    RunInfo,
+    split_machine_id,
+)
+
+# A failure recorded for this cell name covers every cell of the column (a venv that could not be built).
+ALL_CELLS = "*"
+
+# What a cell of the matrix holds: a benchmark with values, the failure that prevented it, or nothing (an interrupted
+# run, or a cell added to the registry since).
+Outcome = Union[pyperf.Benchmark, CellFailure, None]
+
+
+def is_memory(benchmark: pyperf.Benchmark) -> bool:
+    """A memory cell (pyperf --track-memory): its values are peak bytes, not seconds."""
+    return benchmark.get_unit() == "byte"
+
+
+def binding_used(benchmark: pyperf.Benchmark) -> str | None:
+    """The compiled binding the cell's worker processes ran (recorded by the harness), if any."""
+    used = {run.get_metadata().get(BINDING_METADATA) for run in benchmark.get_runs() if run.values} - {None}
+    return ", ".join(sorted(used)) or None
+
+
+def values_by_round(benchmark: pyperf.Benchmark) -> dict[int, list[float]]:
+    """A cell's values split by the interleaving round (``interpmatrix_round`` metadata) their worker ran in."""
+    rounds: dict[int, list[float]] = {}
+    for run in benchmark.get_runs():
+        round_number = run.get_metadata().get(ROUND_METADATA)
+        if run.values and round_number is not None:
+            rounds.setdefault(round_number, []).extend(run.values)
+    return rounds
+
+
+@dataclass(frozen=True)
+class Column:
+    """One interpreter of the run: what it is, its measured cells, its failed ones, and its venv's packages."""
+
+    interpreter: Interpreter
+    # Cell name -> benchmark, only benchmarks with at least one value (a calibration alone measures nothing).
+    benchmarks: dict[str, pyperf.Benchmark]
+    failures: dict[str, CellFailure]
+    # Package name -> what workloads/_packages.py recorded in this venv ({"ok": ..., "version": ...}).
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.interpreter.id
+
+    def outcome(self, cell: Cell) -> Outcome:
+        # A failure wins over values from earlier rounds: the cell did not complete its rounds, and measure.py does
+        # not retry it, so its numbers would stand on fewer runs than every other cell's.
+        failure = self.failures.get(cell.name) or self.failures.get(ALL_CELLS)
+        if failure is not None:
+            return failure
+        return self.benchmarks.get(cell.name)
+
+    def benchmark(self, cell: Cell) -> pyperf.Benchmark | None:
+        outcome = self.outcome(cell)
+        return outcome if isinstance(outcome, pyperf.Benchmark) else None
+
+    def gil_states(self) -> dict[bool, int]:
+        """GIL state -> how many of the column's cells had worker processes that recorded it."""
+        states: dict[bool, int] = {}
+        for benchmark in self.benchmarks.values():
+            recorded = {run.get_metadata().get(GIL_METADATA) for run in benchmark.get_runs() if run.values} - {None}
+            for state in recorded:
+                states[bool(state)] = states.get(bool(state), 0) + 1
+        return states
+
+
+def machine_profile(name: str | None, settings: Mapping[str, Any] | None) -> Profile | None:
+    """The profile a run (or one machine of a merged run) measured with; None when its name is no longer defined
+    and run.json kept no settings."""
+    try:
+        return profile_from(name, settings)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything the report shows, read from one run folder."""
+
+    run_dir: RunDir
+    info: RunInfo
+    workloads: list[Workload]
+    columns: list[Column]
+    baseline: str | None
+    baseline_reason: str
+    profile: Profile | None
+    # Benchmark name -> interpreters whose result file holds it, for names that are no cell of the selected
+    # workloads (the registry changed since the run).
+    unknown_benchmarks: dict[str, list[str]]
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    @property
+    def complete(self) -> bool:
+        return self.info.complete
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [cell for workload in self.workloads for cell in workload.cells()]
+
+    def column(self, interpreter_id: str) -> Column:
+        return next(column for column in self.columns if column.id == interpreter_id)
+
+    @property
+    def baseline_column(self) -> Column | None:
+        return self.column(self.baseline) if self.baseline is not None else None
+
+    # Machines ------------------------------------------------------------------------------------------------------
+
+    @property
+    def machines(self) -> dict[str, MachineRun]:
+        """A merged run's machines in column order (each with its own run); empty for the run of one machine."""
+        return self.info.machines
+
+    def machine(self, interpreter_id: str) -> str | None:
+        """The machine a column of a merged run ran on (its id ends ``@<machine>``); None for the run of one
+        machine, so whatever keeps to "columns of the same machine" takes every column there."""
+        if not self.machines:
+            return None
+        return split_machine_id(interpreter_id)[1]
+
+    def machine_columns(self, machine: str | None) -> list[Column]:
+        return [column for column in self.columns if self.machine(column.id) == machine]
+
+    def compared_columns(self) -> list[Column]:
+        """The columns a verdict chooses between: all of them, or in a run merged from several machines, those of
+        the baseline's machine (a speed-up across two machines measures the machines as much as the
+        interpreters)."""
+        if self.baseline is None or not self.machines:
+            return list(self.columns)
+        return self.machine_columns(self.machine(self.baseline))
+
+
+def _interpreter(record: Mapping[str, Any] | None, interpreter_id: str, info: RunInfo, path: Path) -> Interpreter:
+    """What the venv said about itself (GIL state, JIT), else what discovery found when the run was planned."""
+    discovered = {found["id"]: found for found in info.discovered}
+    facts = (record or {}).get("interpreter") or discovered.get(interpreter_id)
+    if facts is None:
+        raise ValueError(
+            f"{path}: nothing describes interpreter {interpreter_id!r} (no {interpreter_id}.interpreter.json "
+            "and not in run.json's discovered list); the run folder is incomplete"
+        )
+    return Interpreter.from_dict(facts)
+
+
+def _load_benchmarks(path: Path, cell_names: set[str]) -> tuple[dict[str, pyperf.Benchmark], list[str]]:
+    """The benchmarks of one pyperf file that have values, and the names that are no cell of this run."""
+    if not path.exists():
+        return {}, []
+    benchmarks, unknown = {}, []
+    for benchmark in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
+        name = benchmark.get_name()
+        if name not in cell_names:
+            unknown.append(name)
+        elif benchmark.get_nvalue():
+            benchmarks[name] = benchmark
+    return benchmarks, unknown
+
+
+def choose_baseline(
+    columns: Sequence[Column], requested: str | None, planned: str | None
+) -> tuple[str | None, str]:
+    """The baseline interpreter id and why it was chosen.
+
+    ``requested`` (the report's option) wins over ``planned`` (run.json's); without either, the newest GIL-enabled
+    CPython with results, since that is what most people run today. Raises ``ValueError`` listing the valid ids when
+    the one asked for is not in the run.
+    """
+    ids = [column.id for column in columns]
+    for chosen, why in ((requested, "chosen for this report"), (planned, "chosen when the run was planned")):
+        if chosen is None:
+            continue
+        if chosen not in ids:
+            raise ValueError(f"baseline {chosen!r} is not an interpreter of this run; valid ids: {', '.join(ids)}")
+        return chosen, why
+    gil_cpythons = [
+        column
+        for column in columns
+        if column.interpreter.implementation == "cpython" and not column.interpreter.free_threaded and column.benchmarks
+    ]
+    if gil_cpythons:
+        # max() keeps the first of equal versions: run order breaks ties.
+        newest = max(gil_cpythons, key=lambda column: column.interpreter.version_tuple)
+        return newest.id, "the newest GIL-enabled CPython of the run"
+    measured = [column for column in columns if column.benchmarks]
+    if measured:
+        return measured[0].id, "no GIL-enabled CPython has results, so the first interpreter that has"
+    return None, "no interpreter has results"
+
+
+def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None) -> Run:
+    """Read a run folder; ``workloads`` replaces the registry (tests use smaller sizes)."""
+    info = run_dir.read_info()
+    selected = external.workloads_of_run(info, WORKLOADS if workloads is None else workloads)
+    cell_names = {cell.name for workload in selected for cell in workload.cells()}
+    columns: list[Column] = []
+    unknown: dict[str, list[str]] = {}
+    for interpreter_id in info.interpreters:
+        benchmarks, foreign = _load_benchmarks(run_dir.results_file(interpreter_id), cell_names)
+        for name in foreign:
+            unknown.setdefault(name, []).append(interpreter_id)
+        record = run_dir.read_interpreter(interpreter_id)
+        columns.append(
+            Column(
+                _interpreter(record, interpreter_id, info, run_dir.path),
+                benchmarks,
+                run_dir.read_failures(interpreter_id),
+                dict((record or {}).get("packages") or {}),
+            )
+        )
+    chosen, reason = choose_baseline(columns, baseline, info.baseline)
+    # A profile since renamed: the method section falls back on what the files say.
+    profile = machine_profile(info.profile, info.profile_settings)
+    return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown)

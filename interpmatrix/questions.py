@@ -1,0 +1,210 @@
+"""What the report asks of the workloads, as data: the seeds' claims, the verdict's questions, published figures.
+
+Each claim is tested by the ratio of two cells of ``registry.WORKLOADS`` on every interpreter; each question names a
+workload and the variants a reader could choose between for one kind of code; each published figure is the one a
+reader already knows, with its source, for the report to hold its own figure against. ``tests/test_registry.py``
+checks that every cell named here exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .registry import GC_TREES
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A seed's claim about speed, and the ratio of two measured cells that tests it, per interpreter.
+
+    The ratio is ``slow`` over ``fast``: their times (or peak memory, ``metric="memory"``) on the same interpreter;
+    with ``versus_jit``, ``slow`` on each interpreter without a JIT over ``fast`` on the JIT one. The claim holds on
+    an interpreter where the ratio is at least ``at_least`` (a speed-up the claim promises) or at most ``at_most``
+    (a speed-up the claim says does not happen).
+    """
+
+    workload: str
+    statement: str
+    seeds: tuple[str, ...]
+    slow: str
+    fast: str
+    at_least: float | None = None
+    at_most: float | None = None
+    metric: str = "time"
+    versus_jit: bool = False
+
+    @property
+    def test(self) -> str:
+        bound = f"≥ {self.at_least:g}×" if self.at_least is not None else f"≤ {self.at_most:g}×"
+        what = "peak memory" if self.metric == "memory" else "time"
+        if self.versus_jit:
+            return f"{what} of `{self.slow}` on each interpreter ÷ on the JIT {bound}"
+        return f"{what} of `{self.slow}` ÷ `{self.fast}` {bound}"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A kind of code, and the cells of one workload that answer "which interpreter, and which way of writing it"."""
+
+    kind: str
+    workload: str
+    # The variants a reader could choose between (their time cells); None: every time variant of the workload.
+    variants: tuple[str, ...] | None = None
+    # Only cells at this worker count (variants without workers always count); None: every worker count.
+    workers: int | None = None
+    # The size compared at; None: the reference's first.
+    size: int | None = None
+
+
+# The seeds' claims, each tested by a ratio of two cells (see Claim). Thresholds: the seed's own factor where it
+# gives one (20x, 10x, 5x); otherwise 1.5x for "helps" and 1.2x for "does not help" (a second worker that brings less
+# than 20 % did not run in parallel in any useful sense).
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        "countdown",
+        "PyPy runs a CPU-bound pure-Python loop about 20x faster than CPython",
+        ("000 Speed", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/serial@2000000",
+        at_least=20,
+        versus_jit=True,
+    ),
+    Claim(
+        "countdown",
+        "CPU-bound threads do not speed up pure Python under the GIL, and are sometimes slower than one thread",
+        ("001 Python is only slow if you use it wrong", "003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/threads-2@2000000",
+        at_most=1.2,
+    ),
+    Claim(
+        "countdown",
+        "fork()/multiprocessing sidesteps the GIL: processes speed up CPU-bound pure Python",
+        ("001 Python is only slow if you use it wrong", "003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="countdown/serial@2000000",
+        fast="countdown/processes-2@2000000",
+        at_least=1.5,
+    ),
+    Claim(
+        "word_count",
+        "Word-based instead of char-based is about 5x faster: with a regex",
+        ("001 Python is only slow if you use it wrong",),
+        slow="word_count/chars@2",
+        fast="word_count/regex@2",
+        at_least=5,
+    ),
+    Claim(
+        "word_count",
+        "Word-based instead of char-based is about 5x faster: with a C string method (str.split)",
+        ("001 Python is only slow if you use it wrong",),
+        slow="word_count/chars@2",
+        fast="word_count/split@2",
+        at_least=5,
+    ),
+    Claim(
+        "pools",
+        "A ThreadPoolExecutor does not speed up CPU-bound work",
+        ("002 Velocidade (concurrent.futures)",),
+        slow="pools/serial@3",
+        fast="pools/threads-2@3",
+        at_most=1.2,
+    ),
+    Claim(
+        "pools",
+        "A ProcessPoolExecutor speeds up CPU-bound work",
+        ("002 Velocidade (concurrent.futures)",),
+        slow="pools/serial@3",
+        fast="pools/processes-2@3",
+        at_least=1.5,
+    ),
+    Claim(
+        "spawn_costs",
+        "Processes cost more to start than threads",
+        ("004 CPython, Grumpy, PyPy",),
+        slow="spawn_costs/fork_start@0",
+        fast="spawn_costs/thread_start@0",
+        at_least=1.5,
+    ),
+    Claim(
+        "spawn_costs",
+        "Processes cost more to talk to: data is copied to them and back",
+        ("003 GIL", "004 CPython, Grumpy, PyPy"),
+        slow="spawn_costs/process_pool@10",
+        fast="spawn_costs/thread_pool@10",
+        at_least=1.5,
+    ),
+    Claim(
+        "primes",
+        "Cython with C types runs the seed's primes(500) about 10x faster than pure Python",
+        ("002 Velocidade (Cython example)",),
+        slow="primes/pure@500",
+        fast="primes/cython@500",
+        at_least=10,
+    ),
+    Claim(
+        "primes",
+        "C extensions that release the GIL let threads run in parallel",
+        ("001 Python is only slow if you use it wrong", "003 GIL"),
+        slow="primes/cython_threads-1@500",
+        fast="primes/cython_threads-2@500",
+        at_least=1.5,
+    ),
+    Claim(
+        "io_threads",
+        "Threads are fine for I/O-bound work: 16 clients in threads overlap their waits",
+        ("001 Python is only slow if you use it wrong", "002 Velocidade", "003 GIL"),
+        slow="io_threads/serial-16@2",
+        fast="io_threads/threads-16@2",
+        at_least=4,
+    ),
+    Claim(
+        "io_threads",
+        "Event-driven asyncio overlaps the same waits",
+        ("004 CPython, Grumpy, PyPy",),
+        slow="io_threads/serial-16@2",
+        fast="io_threads/asyncio-16@2",
+        at_least=4,
+    ),
+    Claim(
+        "gc_cycles",
+        "Weakref parent links, which reference counting frees at once, need less memory than cycles left to the GC",
+        ("001 Python is only slow if you use it wrong",),
+        slow=f"gc_cycles/strong_memory@{GC_TREES}",
+        fast=f"gc_cycles/weakref_memory@{GC_TREES}",
+        at_least=1.2,
+        metric="memory",
+    ),
+    Claim(
+        "numeric",
+        "numpy makes an element-wise array expression much faster than a Python loop",
+        ("003 GIL",),
+        slow="numeric/pure@1000000",
+        fast="numeric/numpy@1000000",
+        at_least=10,
+    ),
+    Claim(
+        "numeric",
+        "numexpr runs such an expression faster on several threads",
+        ("003 GIL",),
+        slow="numeric/numexpr-1@10000000",
+        fast="numeric/numexpr-2@10000000",
+        at_least=1.5,
+    ),
+)
+
+
+# "Which interpreter should I use?", one answer per kind of code (a user's own workload adds its own question).
+QUESTIONS: tuple[Question, ...] = (
+    Question("Pure-Python CPU loops", "countdown", ("serial",)),
+    Question("Pure-Python CPU loops", "word_count", ("chars", "split", "regex")),
+    Question("CPU work in threads or processes", "countdown", ("serial", "threads", "processes")),
+    Question("CPU work in threads or processes", "pools", ("serial", "threads", "processes")),
+    # Not `c` (a C program, no Python: the limit) nor the threaded variants (32 calls: other work).
+    Question("Compiled kernels", "primes", ("pure", "cython", "cffi", "compiled"), size=500),
+    Question("I/O-bound concurrency", "io_threads", ("serial", "threads", "asyncio"), workers=64),
+    Question("Allocation- and GC-heavy code", "gc_cycles", ("strong", "weakref")),
+    Question("Numeric arrays", "numeric", ("pure", "numpy", "numexpr"), size=1_000_000),
+)
+
+# CPython's documentation ("Python support for free threading"): the single-threaded cost of a free-threaded build.
+PUBLISHED_FREE_THREADING_COST = {"3.13": "about 40 % (pyperformance)", "3.14": "about 5-10 %"}

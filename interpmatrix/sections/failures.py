@@ -1,0 +1,39 @@
+"""Cells that did not run: every cell without a number, and why."""
+
+from __future__ import annotations
+
+from ..markdown import md, table
+from ..model import ALL_CELLS, Run
+from . import Charts
+
+
+def render(run: Run, charts: Charts) -> str:
+    rows = []
+    for column in run.columns:
+        for name, failure in sorted(column.failures.items()):
+            cell = "all cells" if name == ALL_CELLS else f"`{name}`"
+            log = f"`{failure.log}`" if failure.log else ""
+            rows.append([column.id, cell, failure.kind, md(failure.reason), log])
+        if ALL_CELLS in column.failures:
+            continue
+        for cell in run.cells:
+            if column.outcome(cell) is not None:
+                continue
+            if run.complete:
+                # A complete run measured every cell it planned: this one was added to the registry since.
+                rows.append([column.id, f"`{cell.name}`", "not in this run", "the run finished without this cell", ""])
+            else:
+                rows.append([column.id, f"`{cell.name}`", "not run yet", "the run stopped before this cell ran", ""])
+    lines = ["## Cells that did not run", ""]
+    if not rows:
+        lines.append("Every cell ran on every interpreter.")
+    else:
+        lines.append(f"Log paths are relative to the run folder, `results/{run.run_id}/`.")
+        lines += ["", table(["interpreter", "cell", "kind", "reason", "log"], rows)]
+    if run.unknown_benchmarks:
+        names = ", ".join(f"`{name}`" for name in sorted(run.unknown_benchmarks))
+        lines += [
+            "",
+            f"Left out: the result files also hold cells that the workloads no longer define: {names}.",
+        ]
+    return "\n".join(lines)

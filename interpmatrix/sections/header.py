@@ -1,0 +1,109 @@
+"""The header: title, machine (each machine, for a merged run), command, profile, and how trustworthy the figures
+are."""
+
+from __future__ import annotations
+
+import statistics
+
+from ..markdown import date_text, duration, percent, requirement_version
+from ..model import Run, machine_profile
+from ..stats import NOISY_RSD, cell_counts, noise, steps_left
+from . import Charts
+from .wording import machine_profile_text, profile_text, unequal_samples_text
+
+
+def _known(value: object, default: str) -> object:
+    return default if value is None else value
+
+
+def _machines_lines(run: Run) -> list[str]:
+    """The header of a merged run: each machine with its own run, then what they share (pyperf, profile)."""
+    info, machines = run.info, run.machines
+    lines = [f"- **Machines:** {len(machines)} runs merged, one per machine; a column's id ends with `@<machine>`:"]
+    for name, facts in machines.items():
+        host = facts.host
+        lines.append(
+            f"    - **{name}:** {_known(host.cpu, 'unknown')}, {_known(host.cores, '?')} cores; "
+            f"{_known(host.os, 'unknown')}; run `{_known(facts.run_id, '?')}` (`{_known(facts.command, '?')}`), "
+            f"profile `{facts.profile}`, {date_text(facts.started)}, wall time {duration(facts.wall_time)}"
+        )
+    versions = {name: requirement_version(facts.bench_requirements, "pyperf") for name, facts in machines.items()}
+    if len(set(versions.values())) == 1:
+        pyperf_text = next(iter(versions.values()))
+    else:
+        pyperf_text = ", ".join(f"{version} on {name}" for name, version in versions.items())
+    if info.profiles_differ:
+        profiles = ", ".join(f"{machine_profile_text(facts)} on {name}" for name, facts in machines.items())
+        profile = f"differs between machines: {profiles}. {unequal_samples_text()}."
+    else:
+        profile = f"{profile_text(run)}; on every machine"
+    wall_time = duration(info.wall_time)
+    if info.wall_time is not None:
+        wall_time += " (the machines' own wall times added up)"
+    return lines + [
+        f"- **pyperf:** {pyperf_text}",
+        f"- **Command:** `{_known(info.command, '?')}`",
+        f"- **Profile:** {profile}",
+        f"- **Wall time:** {wall_time}",
+    ]
+
+
+def _unfinished_machines_lines(run: Run) -> list[str]:
+    """A status line per machine whose own run did not finish: that run, on that machine, is what resumes."""
+    lines = []
+    for name, facts in run.machines.items():
+        if facts.status == "complete":
+            continue
+        # The steps that machine's columns still owe under the profile it measured with.
+        profile = machine_profile(facts.profile, facts.profile_settings)
+        left = steps_left(run, run.machine_columns(name), profile.rounds if profile is not None else 0)
+        lines.append(
+            f"- **Status: not complete** on {name} (its run.json says {facts.status or 'nothing'!r}): {left} "
+            f"steps not run — resume its own run there with `nox -s matrix -- --resume {_known(facts.run_id, '?')}`, "
+            "then merge the runs again"
+        )
+    return lines
+
+
+def render(run: Run, charts: Charts) -> str:
+    info, host = run.info, run.info.host
+    lines = [f"# interpmatrix report: {run.run_id}", ""]
+    if run.machines:
+        lines += _machines_lines(run)
+    else:
+        lines += [
+            f"- **Date:** {date_text(info.started)}",
+            f"- **CPU:** {_known(host.cpu, 'unknown')}, {_known(host.cores, '?')} cores",
+            f"- **OS:** {_known(host.os, 'unknown')}",
+            f"- **pyperf:** {requirement_version(info.bench_requirements, 'pyperf')}",
+            f"- **Command:** `{_known(info.command, '?')}`",
+            f"- **Profile:** {profile_text(run)}",
+            f"- **Wall time:** {duration(info.wall_time)}",
+        ]
+    if not run.complete and run.machines:
+        # A merged run is not resumed: each unfinished machine resumes its own run, then the runs are merged again.
+        lines += _unfinished_machines_lines(run)
+    elif not run.complete:
+        lines.append(
+            f"- **Status: not complete** (run.json says {_known(info.status, 'nothing')!r}): {steps_left(run)} steps "
+            f"not run — resume with `nox -s matrix -- --resume {run.run_id}`"
+        )
+    if run.baseline is not None:
+        lines.append(f"- **Baseline:** {run.baseline} ({run.baseline_reason})")
+    else:
+        lines.append(f"- **Baseline:** none ({run.baseline_reason})")
+    measured, failed, missing = cell_counts(run)
+    cells = f"- **Cells:** {measured} of {measured + failed + missing} ran, {failed} failed"
+    if missing:
+        cells += f", {missing} {'not in this run' if run.complete else 'not run yet'}"
+    lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if failed or missing else ""))
+    spread = noise(run)
+    if spread:
+        worst, worst_column, worst_cell = spread[0]
+        noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
+        lines.append(
+            f"- **Relative std dev** (std dev / mean): median {percent(statistics.median(r for r, _, _ in spread))}, "
+            f"max {percent(worst)} ({worst_column.id}, `{worst_cell.name}`); {noisy} of {len(spread)} cells "
+            f"above {percent(NOISY_RSD)}"
+        )
+    return "\n".join(lines)

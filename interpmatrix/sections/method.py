@@ -1,0 +1,84 @@
+"""How the numbers were taken, from the files themselves, and the commands to check or redo them."""
+
+from __future__ import annotations
+
+from ..markdown import plural, span, table
+from ..model import Run
+from . import Charts
+from .wording import machine_profile_counts, unequal_samples_text
+
+
+def _files_table(run: Run) -> str:
+    rows = []
+    for column in run.columns:
+        runs = [r for bench in column.benchmarks.values() for r in bench.get_runs() if r.values]
+        processes = [sum(1 for r in bench.get_runs() if r.values) for bench in column.benchmarks.values()]
+        rows.append(
+            [
+                column.id,
+                column.interpreter.jit,
+                span(processes),
+                span(len(r.values) for r in runs),
+                span(len(r.warmups or ()) for r in runs),
+                span(r.get_loops() for r in runs),
+            ]
+        )
+    return table(["interpreter", "JIT", "worker processes", "values each", "warm-ups each", "loops per value"], rows)
+
+
+def _how(run: Run) -> list[str]:
+    profile, machines = run.profile, run.machines
+    if machines and run.info.profiles_differ:
+        # Each machine's own numbers: the first machine's profile (run.profile) is not the others'.
+        profiles = "; ".join(f"{machine_profile_counts(facts)} on {name}" for name, facts in machines.items())
+        return [
+            f"Each machine measured with its own profile: {profiles}. In each round every workload runs on every "
+            "interpreter of the machine before the next round starts (one pyperf invocation per workload and "
+            "interpreter: each cell's answer is checked, then the cell is timed in fresh worker processes). Every "
+            "interpreter of one machine gets the same processes and values, so pyperf's t-test can compare any two "
+            "columns of one machine; only warm-ups differ (more for a JIT, whose first loops compile code). "
+            f"{unequal_samples_text()}. pyperf's calibration sets the loops per value in each machine's round 1 so "
+            "that a value lasts at least its profile's min time; later rounds reuse them, so every value of a cell "
+            "does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's `--track-memory` "
+            "sampled in each worker process, one value per process.",
+            "",
+        ]
+    if profile is None:
+        return []
+    return [
+        f"Profile `{profile.name}`{', on every machine' if machines else ''}: "
+        f"{plural(profile.rounds, 'round', 'rounds')}; in each round every workload runs on every "
+        f"interpreter{' of the machine' if machines else ''} before the next round starts (one pyperf invocation "
+        "per workload and interpreter: each cell's answer is checked, then the cell is timed in "
+        f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
+        f"{profile.values} values). Every interpreter{', on every machine,' if machines else ''} gets the same "
+        "processes and values, so pyperf's "
+        f"t-test can compare any two columns; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
+        "for a JIT, whose first loops compile code). pyperf's calibration sets the loops per value in round 1 "
+        f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
+        "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
+        "`--track-memory` sampled in each worker process, one value per process.",
+        "",
+    ]
+
+
+def render(run: Run, charts: Charts) -> str:
+    results = f"results/{run.run_id}"
+    baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
+    other = next((column.id for column in run.columns if column.id != baseline), baseline)
+    lines = ["## Method", "", *_how(run)]
+    lines += ["What the result files hold, per cell:", "", _files_table(run)]
+    lines += [
+        "",
+        "To reproduce or inspect:",
+        "",
+        "```sh",
+        *(f"{facts.command or 'nox -s matrix'}  # on {name}: its own run, {facts.run_id or '?'}"
+          for name, facts in run.machines.items()),
+        f"{run.info.command or 'nox -s matrix'}  # this run",
+        f"python -m pyperf show {results}/{baseline}.json",
+        f"python -m pyperf compare_to {results}/{baseline}.json {results}/{other}.json --table",
+        f"nox -s report -- {results}  # rebuild this report; add --baseline <id> to compare with another column",
+        "```",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Sentences and cells that more than one section (or the comparison of two runs) writes, written once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text
+from ..model import Column, Outcome, Run, machine_profile
+from ..registry import Cell
+from ..results import CellFailure, MachineRun
+from ..stats import payoff_with_startup
+
+
+def profile_text(run: Run) -> str:
+    """The run's profile and what it does, for a header."""
+    name = run.info.profile
+    profile = run.profile
+    if profile is None:
+        return f"`{name}` (no longer defined; see Method for what the files say)"
+    return (
+        f"`{name}` ({profile.description}): {profile.warmups} warm-up per process, {profile.jit_warmups} with a JIT; "
+        f"min time {profile.min_time:g} s; cell time limit {profile.cell_timeout:g} s"
+    )
+
+
+def machine_profile_text(facts: MachineRun) -> str:
+    """One machine's profile and what it does: `` `quick` (a first look: …) ``."""
+    profile = machine_profile(facts.profile, facts.profile_settings)
+    name = f"`{facts.profile}`"
+    return name if profile is None else f"{name} ({profile.description})"
+
+
+def machine_profile_counts(facts: MachineRun) -> str:
+    """One machine's profile with its numbers: `` `quick` (1 round × 1 fresh worker process × 3 values; …) ``."""
+    profile = machine_profile(facts.profile, facts.profile_settings)
+    name = f"`{facts.profile}`"
+    if profile is None:
+        return f"{name} (no longer defined; the table below says what the files hold)"
+    return (
+        f"{name} ({plural(profile.rounds, 'round', 'rounds')} × "
+        f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
+        f"{profile.values} values; {profile.warmups} warm-up, {profile.jit_warmups} for a JIT; min time "
+        f"{profile.min_time:g} s)"
+    )
+
+
+def unequal_samples_text() -> str:
+    """Why two machines measured with different profiles are not compared by pyperf's t-test."""
+    return (
+        "pyperf's t-test needs samples of equal size, so it is not run between columns of two machines whose "
+        "profiles give a cell different numbers of values, against the baseline included: there the mark says "
+        "\"not tested\""
+    )
+
+
+def not_run_text(outcome: Outcome, complete: bool) -> str:
+    """``— not run: crash``; a cell without a result or a failure was not reached yet, or is new since the run."""
+    if isinstance(outcome, CellFailure):
+        if outcome.kind == "unavailable":
+            # Why a binding cannot exist here is the finding itself (e.g. cffi on 3.13t): say it in the cell.
+            return f"{NOT_RUN} unavailable: {md(first_sentence(outcome.reason))}"
+        return f"{NOT_RUN} not run: {outcome.kind}"
+    return f"{NOT_RUN} not in this run" if complete else f"{NOT_RUN} not run yet"
+
+
+def packages_text(packages: Mapping[str, Mapping[str, Any]]) -> str:
+    """The workloads' packages in one venv: their versions, or "not installable"."""
+    parts = []
+    for name, package in sorted(packages.items()):
+        parts.append(f"{name} {package.get('version') or '?'}" if package.get("ok") else f"{name}: not installable")
+    return ", ".join(parts) or NOT_RUN
+
+
+def gil_word(column: Column) -> str:
+    """``GIL on`` / ``GIL off`` / ``GIL varies`` for prose, as the runs recorded it (else as the probe said)."""
+    states = column.gil_states() or {column.interpreter.gil_enabled: 0}
+    if len(states) > 1:
+        return "GIL varies"
+    return "GIL on" if True in states else "GIL off"
+
+
+def missing_text(kinds: list[str], run: Run) -> str:
+    """Why an interpreter has no result for a question: its failure kinds, else that it did not get there."""
+    if kinds:
+        return " / ".join(kinds)
+    return "not in this run" if run.complete else "not run yet"
+
+
+def payoff_text(column: Column, cell: Cell, other: Column, other_cell: Cell) -> str | None:
+    """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not."""
+    found = payoff_with_startup(column, cell, other, other_cell)
+    if found is None:
+        return None
+    crossing, with_startup = found
+    if crossing is None:
+        return f"the JIT never catches up: slower than {other.id} even when warm"
+    calls, seconds = crossing
+    start_note = "" if with_startup else " (start-up not measured)"
+    return (
+        f"the JIT pays off after {calls:,} call{'s' if calls != 1 else ''}: for a script that would run "
+        f"{seconds_text(seconds)} or more on {other.id}{start_note}"
+    )
