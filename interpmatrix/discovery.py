@@ -12,13 +12,15 @@ import json
 import logging
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
+
+from packaging.version import InvalidVersion, Version
+
+from .proc import run_with_timeout
 
 log = logging.getLogger(__name__)
 # Dropped candidates are expected (every inactive pyenv shim fails) and nox logs DEBUG: say why only on request,
@@ -36,21 +38,14 @@ _MIN_TEXT = "%d.%d" % MIN_SUPPORTED
 ORIGINS = ("provisioned", "pyenv", "uv", "system", "path")
 SYSTEM_DIRS = {"/usr/bin", "/bin", "/usr/local/bin"}
 _NAME = re.compile(r"^(?:python(?:3(?:\.\d+t?)?)?|pypy(?:3(?:\.\d+)?)?)$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(.*)$")
 
 
-def _version_tuple(text: str) -> tuple[int, int, int]:
-    match = _VERSION.match(text)
-    if not match:
-        raise ValueError(f"unexpected version {text!r}: expected major.minor.micro, e.g. '3.11.7'")
-    return int(match[1]), int(match[2]), int(match[3])
-
-
-def _version_key(text: str) -> tuple:
-    # A final release sorts after its own pre-releases ("3.14.0rc1" < "3.14.0").
-    numbers = _version_tuple(text)
-    suffix = _VERSION.match(text)[4]
-    return (*numbers, suffix == "", suffix)
+def _parse_version(text: str) -> Version:
+    """A version an interpreter reports ("3.11.7", "3.14.0rc1"); pre-releases sort before their final release."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise ValueError(f"unexpected version {text!r}: expected a version such as '3.11.7' or '3.14.0rc1'") from None
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,8 @@ class Interpreter:
 
     @property
     def version_tuple(self) -> tuple[int, int, int]:
-        return _version_tuple(self.version)
+        major, minor, micro = (*_parse_version(self.version).release, 0, 0)[:3]
+        return major, minor, micro
 
     @property
     def supported(self) -> bool:
@@ -180,24 +176,19 @@ def candidate_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
 def probe(path: Path, timeout: float = 15, env: Mapping[str, str] | None = None) -> dict | None:
     """Run probe.py inside ``path``; None when it is not a working Python (never raises for that)."""
     try:
-        # A session of its own, so a timeout kills the whole group (a shim's children would hold the pipe open).
-        proc = subprocess.Popen([str(path), str(PROBE_SCRIPT)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=None if env is None else dict(env),
-                                start_new_session=True)
-        out, err = proc.communicate(timeout=timeout)
+        # A shim's children would hold the pipe open past a time-out: run_with_timeout kills the whole group.
+        result = run_with_timeout([path, PROBE_SCRIPT], timeout, env=env)
     except OSError as error:
         log.debug("%s does not run: %s", path, error)
         return None
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+    if result.timed_out:
         log.debug("%s did not answer within %s s", path, timeout)
         return None
-    if proc.returncode != 0:  # e.g. a pyenv shim of an inactive version: 127, "command not found"
-        reason = (err.decode(errors="replace").strip() or "no message").splitlines()[0]
-        log.debug("%s exited %s: %s", path, proc.returncode, reason)
+    if result.returncode != 0:  # e.g. a pyenv shim of an inactive version: 127, "command not found"
+        reason = (result.stderr.strip() or "no message").splitlines()[0]
+        log.debug("%s exited %s: %s", path, result.returncode, reason)
         return None
-    lines = out.decode(errors="replace").strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     try:  # the answer is the last line: a sitecustomize may print before it
         answer = json.loads(lines[-1]) if lines else None
     except ValueError:
@@ -243,13 +234,13 @@ def _name(interp: Interpreter, full: bool) -> str:
 
 def _freshness(interp: Interpreter) -> tuple:
     # Newest release first, then the most specific origin: that build keeps the short id.
-    return _version_key(interp.version), _version_key(interp.implementation_version), -ORIGINS.index(interp.origin)
+    return _parse_version(interp.version), _parse_version(interp.implementation_version), -ORIGINS.index(interp.origin)
 
 
 def _display_order(interp: Interpreter) -> tuple:
     impl = {"cpython": 0, "pypy": 1}.get(interp.implementation, 2)
-    return (impl, interp.implementation, _version_key(interp.version), interp.free_threaded,
-            _version_key(interp.implementation_version), ORIGINS.index(interp.origin), interp.executable)
+    return (impl, interp.implementation, _parse_version(interp.version), interp.free_threaded,
+            _parse_version(interp.implementation_version), ORIGINS.index(interp.origin), interp.executable)
 
 
 def assign_ids(probes: list[tuple[dict, str]]) -> list[Interpreter]:

@@ -16,7 +16,6 @@ in the files.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -30,14 +29,16 @@ import pyperf
 
 from . import external
 from .discovery import Interpreter
-from .profiles import Profile, profile_of_run
+from .markdown import duration
+from .proc import kill_group, run_with_timeout
+from .profiles import Profile, profile_from
 from .registry import Cell, Workload
 from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
 
 
 
 @dataclass(frozen=True)
-class Column:
+class Venv:
     """An interpreter ready to run cells: its facts and the python of its venv (which has pyperf)."""
 
     interpreter: Interpreter
@@ -57,7 +58,7 @@ class Step:
     round: int
     workload: Workload
     cells: tuple[Cell, ...]
-    column: Column
+    venv: Venv
 
 
 def load_benchmark(path: Path, name: str) -> pyperf.Benchmark | None:
@@ -121,10 +122,10 @@ def _signal_name(number: int) -> str:
 
 def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[str, int]) -> list[str]:
     command = [
-        step.column.python,
+        step.venv.python,
         str(step.workload.script),
         *step.workload.script_args,
-        *profile.pyperf_args(jit=step.column.interpreter.is_jit),
+        *profile.pyperf_args(jit=step.venv.interpreter.is_jit),
         "--append",
         str(results_file),
         "--round",
@@ -134,8 +135,8 @@ def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[
         command += ["--cell", cell.name]
         if cell.name in loops:
             command += ["--cell-loops", f"{cell.name}={loops[cell.name]}"]
-    if step.column.bindings is not None:
-        command += ["--bindings", step.column.bindings]
+    if step.venv.bindings is not None:
+        command += ["--bindings", step.venv.bindings]
     return command
 
 
@@ -187,7 +188,7 @@ def _invoke(command: list[str], cwd: Path, timeout: float, clock: Callable[[], f
         current = invocation.current
         if current is not None and clock() - invocation.current_since > timeout:
             killed_in = current
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_group(process)
             break
         time.sleep(0.1)
     process.wait()
@@ -212,7 +213,7 @@ def run_step(
 ) -> dict[str, CellFailure | None]:
     """Measure one round of ``step``'s cells; each cell's runs land in the results file, or its failure in the
     failures file. Returns each cell's outcome (None: measured)."""
-    results_file = run_dir.results_file(step.column.id)
+    results_file = run_dir.results_file(step.venv.id)
     outcomes: dict[str, CellFailure | None] = {}
     todo = list(step.cells)
     while todo:
@@ -254,19 +255,19 @@ def run_step(
                 outcomes[cell.name] = classify_failure(returncode, "".join(lines), False, profile.cell_timeout)
         for name, failure in outcomes.items():
             if failure is not None and failure.log is None:
-                log = run_dir.log_file(step.column.id, name)
+                log = run_dir.log_file(step.venv.id, name)
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.write_text(f"$ {' '.join(command)}\n\n--- output\n{_cell_output(lines, name) or ''.join(lines)}")
                 failure = replace(failure, log=str(log.relative_to(run_dir.path)))
                 outcomes[name] = failure
-                run_dir.record_failure(step.column.id, name, failure)
+                run_dir.record_failure(step.venv.id, name, failure)
         todo = [cell for cell in todo if cell.name not in outcomes and cell.name not in started]
     return outcomes
 
 
-def prepared_columns(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Column]:
+def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv]:
     """The interpreters whose venv is ready; the others get every cell failed with the reason."""
-    columns = []
+    venvs = []
     for interpreter_id in interpreter_ids:
         record = run_dir.read_interpreter(interpreter_id)
         if record is None:
@@ -277,37 +278,37 @@ def prepared_columns(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Co
         elif record.get("setup_error"):
             failure = CellFailure("install failed", record["setup_error"])
         else:
-            columns.append(
-                Column(Interpreter.from_dict(record["interpreter"]), record["venv_python"], record.get("bindings_dir"))
+            venvs.append(
+                Venv(Interpreter.from_dict(record["interpreter"]), record["venv_python"], record.get("bindings_dir"))
             )
             continue
         run_dir.record_failure(interpreter_id, "*", failure)
-    return columns
+    return venvs
 
 
-def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], columns: Sequence[Column], rounds: int) -> list[Step]:
+def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], venvs: Sequence[Venv], rounds: int) -> list[Step]:
     """The steps still to do: round-major, then workload, then interpreter, each with the cells the files say are
     not done in that round (and have not failed)."""
     done: dict[tuple[str, str], set[int]] = {}
     failed: dict[str, set[str]] = {}
-    for column in columns:
-        failed[column.id] = set(run_dir.read_failures(column.id))
-        path = run_dir.results_file(column.id)
+    for venv in venvs:
+        failed[venv.id] = set(run_dir.read_failures(venv.id))
+        path = run_dir.results_file(venv.id)
         if path.exists():
             suite = pyperf.BenchmarkSuite.load(str(path))
             for benchmark in suite.get_benchmarks():
-                done[column.id, benchmark.get_name()] = rounds_done(benchmark)
+                done[venv.id, benchmark.get_name()] = rounds_done(benchmark)
     steps = []
     for round_number in range(1, rounds + 1):
         for workload in workloads:
-            for column in columns:
+            for venv in venvs:
                 cells = tuple(
                     cell
                     for cell in workload.cells()
-                    if cell.name not in failed[column.id] and round_number not in done.get((column.id, cell.name), ())
+                    if cell.name not in failed[venv.id] and round_number not in done.get((venv.id, cell.name), ())
                 )
                 if cells:
-                    steps.append(Step(round_number, workload, cells, column))
+                    steps.append(Step(round_number, workload, cells, venv))
     return steps
 
 
@@ -315,32 +316,25 @@ def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], columns: Sequence
 ANSWER_PREFIX = "interpmatrix-answer "
 
 
-def answer_of(column: Column, workload_file: external.WorkloadFile, timeout: float) -> dict[str, str]:
+def answer_of(venv: Venv, workload_file: external.WorkloadFile, timeout: float) -> dict[str, str]:
     """run()'s result on one interpreter as canonical text (``{"answer": ...}``), or why there is none
     (``{"error": ...}``)."""
-    command = [column.python, str(external.RUNNER), *workload_file.runner_args(), "--answer"]
-    if column.bindings is not None:
-        command += ["--bindings", column.bindings]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        cwd=external.RUNNER.parent,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+    command = [venv.python, str(external.RUNNER), *workload_file.runner_args(), "--answer"]
+    if venv.bindings is not None:
+        command += ["--bindings", venv.bindings]
+    result = run_with_timeout(command, timeout, cwd=external.RUNNER.parent, stderr=subprocess.STDOUT)
+    if result.timed_out:
         return {"error": f"run() did not return within {timeout:g} s"}
-    for line in reversed(output.splitlines()):
+    for line in reversed(result.stdout.splitlines()):
         if line.startswith(ANSWER_PREFIX):
             return json.loads(line[len(ANSWER_PREFIX) :])
-    return {"error": (output.strip().splitlines() or [f"exited with status {process.returncode}"])[-1]}
+    return {"error": (result.stdout.strip().splitlines() or [f"exited with status {result.returncode}"])[-1]}
 
 
 def check_answers_agree(
     run_dir: RunDir,
     workload_file: external.WorkloadFile,
-    columns: Sequence[Column],
+    venvs: Sequence[Venv],
     timeout: float,
     echo: Callable[[str], None],
 ) -> None:
@@ -351,17 +345,17 @@ def check_answers_agree(
         return
     cells = workload_file.to_workload().cells()
     pending = [
-        column for column in columns if any(cell.name not in run_dir.read_failures(column.id) for cell in cells)
+        venv for venv in venvs if any(cell.name not in run_dir.read_failures(venv.id) for cell in cells)
     ]
     if len(pending) < 2:
         return
     answers, errors = {}, {}
-    for column in pending:
-        found = answer_of(column, workload_file, timeout)
+    for venv in pending:
+        found = answer_of(venv, workload_file, timeout)
         if "answer" in found:
-            answers[column.id] = found["answer"]
+            answers[venv.id] = found["answer"]
         else:
-            errors[column.id] = found.get("error", "no answer")
+            errors[venv.id] = found.get("error", "no answer")
     reason = external.compare_answers(workload_file.name, answers)
     if reason is None:
         unchecked = f"; no result on {', '.join(errors)} (its cells will say why)" if errors else ""
@@ -371,11 +365,6 @@ def check_answers_agree(
     for interpreter_id in answers:
         for cell in cells:
             run_dir.record_failure(interpreter_id, cell.name, CellFailure("wrong answer", reason))
-
-
-def _format_eta(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds + 0.5), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def _summary(benchmark: pyperf.Benchmark | None) -> str:
@@ -392,48 +381,48 @@ def measure(
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json."""
-    run = run_dir.read_run()
-    profile = profile_of_run(run)
-    if run.get("cell_timeout"):
-        profile = replace(profile, cell_timeout=float(run["cell_timeout"]))
-    workloads = list(workloads) if workloads is not None else external.workloads_of_run(run)
-    columns = prepared_columns(run_dir, run["interpreters"])
-    for workload_file in external.files_of_run(run):
-        check_answers_agree(run_dir, workload_file, columns, profile.cell_timeout, echo)
-    steps = plan_steps(run_dir, workloads, columns, profile.rounds)
+    info = run_dir.read_info()
+    profile = profile_from(info.profile, info.profile_settings)
+    if info.cell_timeout:
+        profile = replace(profile, cell_timeout=float(info.cell_timeout))
+    workloads = list(workloads) if workloads is not None else external.workloads_of_run(info)
+    venvs = prepared_venvs(run_dir, info.interpreters)
+    for workload_file in external.files_of_run(info):
+        check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)
+    steps = plan_steps(run_dir, workloads, venvs, profile.rounds)
     total = sum(len(step.cells) for step in steps)
     run_dir.update_run(status="measuring")
     echo(
         f"measuring {total} cell rounds in {len(steps)} invocations: {profile.rounds} rounds x "
-        f"{sum(len(w.cells()) for w in workloads)} cells x {len(columns)} interpreters ({profile.name} profile)"
+        f"{sum(len(w.cells()) for w in workloads)} cells x {len(venvs)} interpreters ({profile.name} profile)"
     )
     started = clock()
     failed: set[tuple[str, str]] = set()
-    width = max((len(column.id) for column in columns), default=0)
+    width = max((len(venv.id) for venv in venvs), default=0)
     index = 0
     for step in steps:
         # A failed cell is not retried in later rounds: a hang would cost its time limit every round.
-        cells = tuple(cell for cell in step.cells if (step.column.id, cell.name) not in failed)
+        cells = tuple(cell for cell in step.cells if (step.venv.id, cell.name) not in failed)
         if not cells:
             continue
         outcomes = run_step(run_dir, replace(step, cells=cells), profile)
-        suite_path = run_dir.results_file(step.column.id)
+        suite_path = run_dir.results_file(step.venv.id)
         for cell in cells:
             index += 1
             failure = outcomes.get(cell.name)
             if failure is not None:
-                failed.add((step.column.id, cell.name))
+                failed.add((step.venv.id, cell.name))
                 outcome = f"FAILED ({failure.kind}): {failure.reason}"
             else:
                 outcome = _summary(load_benchmark(suite_path, cell.name))
             elapsed = clock() - started
             left = elapsed / index * (total - index)
             echo(
-                f"[{index}/{total}] r{step.round} {step.column.id:<{width}}  {cell.name}  {outcome}"
-                f"  (~{_format_eta(left)} left)"
+                f"[{index}/{total}] r{step.round} {step.venv.id:<{width}}  {cell.name}  {outcome}"
+                f"  (~{duration(left)} left)"
             )
     finished = datetime.now(timezone.utc)
-    started_at = datetime.fromisoformat(run["started"])
+    started_at = datetime.fromisoformat(str(info.started))
     run_dir.update_run(
         status="complete", finished=finished.isoformat(), wall_time=(finished - started_at).total_seconds()
     )

@@ -99,11 +99,6 @@ def find_profile(name: str) -> Profile:
     raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profile_names())}")
 
 
-def profile_of_run(run: Mapping[str, Any]) -> Profile:
-    """The profile a run was measured with, from run.json's dict (see ``profile_from``)."""
-    return profile_from(run.get("profile"), run.get("profile_settings"))
-
-
 def profile_from(name: str | None, settings: Mapping[str, Any] | None) -> Profile:
     """The profile a run was measured with: the settings run.json kept (a profile may change later), else the
     profile of that name now (runs planned before run.json kept them). ValueError when neither is there."""

@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from packaging.version import Version
+
 from . import discovery
+from .markdown import duration
+from .proc import run_with_timeout
 
 MARKER = discovery.MARKER
 FAMILIES = ("pypy", "free-threaded")
@@ -68,11 +72,6 @@ class Outcome:
                 "error": self.error, "seconds": round(self.seconds, 1)}
 
 
-def _elapsed(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
-
-
 def cache_key(version: str, flags: Sequence[str]) -> str:
     """Folder names carry the version and a hash of the flags shared by both twins."""
     digest = hashlib.sha256(json.dumps([version, list(flags)]).encode()).hexdigest()[:8]
@@ -97,22 +96,16 @@ def run_logged(command: Sequence[str], log_file: Path, stage: str, echo: Log, cw
     with log_file.open("a") as log:
         log.write(f"\n$ {' '.join(command)}\n")
         log.flush()
-        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                   env=None if env is None else dict(env), start_new_session=True)
-        while True:
-            try:
-                process.wait(timeout=HEARTBEAT)
-                break
-            except subprocess.TimeoutExpired:
-                if timeout is not None and time.monotonic() - started > timeout:
-                    process.kill()
-                    process.wait()
-                    raise ProvisionError(f"{stage} took longer than {timeout:g} s") from None
-                echo(f"  {stage}: {_elapsed(time.monotonic() - started)} so far")
-    if process.returncode != 0:
+        # HEARTBEAT is read here, not bound at import: the tests shorten it.
+        result = run_with_timeout(command, timeout, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  progress=lambda elapsed: echo(f"  {stage}: {duration(elapsed)} so far"),
+                                  progress_every=HEARTBEAT)
+    if result.timed_out:
+        raise ProvisionError(f"{stage} took longer than {timeout:g} s")
+    if result.returncode != 0:
         tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-        raise ProvisionError(f"{stage} failed (exit {process.returncode}); last lines of {log_file}:\n{tail}")
-    echo(f"  {stage}: done in {_elapsed(time.monotonic() - started)}")
+        raise ProvisionError(f"{stage} failed (exit {result.returncode}); last lines of {log_file}:\n{tail}")
+    echo(f"  {stage}: done in {duration(time.monotonic() - started)}")
 
 
 # --- sources of a free-threaded CPython source tree -------------------------------------------------------------
@@ -120,9 +113,10 @@ def run_logged(command: Sequence[str], log_file: Path, stage: str, echo: Log, cw
 
 def newest_python_org_release(index_html: str, minors: Sequence[str] = CPYTHON_MINORS) -> str | None:
     """The newest final release of the wanted minors listed in python.org's FTP index."""
-    versions = set(re.findall(r'href="(\d+\.\d+\.\d+)/"', index_html))
-    wanted = [v for v in versions if ".".join(v.split(".")[:2]) in minors]
-    return max(wanted, key=lambda v: tuple(map(int, v.split("."))), default=None)
+    folders = set(re.findall(r'href="(\d+\.\d+\.\d+)/"', index_html))
+    wanted = [text for text in folders if "%d.%d" % Version(text).release[:2] in minors]
+    # The folder's own name, not Version's normalised text: it goes into the download URL.
+    return max(wanted, key=Version, default=None)
 
 
 def fetch_python_org(cache: Path, echo: Log) -> tuple[str, Path]:
@@ -309,7 +303,7 @@ def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: L
             "built": datetime.now(timezone.utc).isoformat(),
         }, indent=2) + "\n")
         shutil.rmtree(tree, ignore_errors=True)  # a build tree is ~400 MB; the log stays
-        echo(f"  {prefix.name}: built in {_elapsed(seconds)}")
+        echo(f"  {prefix.name}: built in {duration(seconds)}")
         built.append(prefix)
     return built
 
@@ -424,6 +418,6 @@ def provision(only: Sequence[str] | None = None, echo: Log = print,
         for source, what in outcome.tried:
             echo(f"  {source}: {what}")
         echo(f"{family}: {'ready' if outcome.ok else 'NOT provisioned: ' + (outcome.error or '')}"
-             f" ({_elapsed(outcome.seconds)})")
+             f" ({duration(outcome.seconds)})")
         outcomes.append(outcome)
     return outcomes

@@ -16,12 +16,12 @@ import pytest
 
 from interpmatrix import discovery
 from interpmatrix.measure import (
-    Column,
+    Venv,
     Step,
     classify_failure,
     measure,
     plan_steps,
-    prepared_columns,
+    prepared_venvs,
     rounds_done,
     run_step,
 )
@@ -119,14 +119,14 @@ def test_a_missing_interpreter_fails_its_whole_column(faulty_run: tuple[RunDir, 
 
 def test_resume_runs_nothing_when_everything_is_done(faulty_run: tuple[RunDir, list[str]]) -> None:
     run_dir, _ = faulty_run
-    columns = prepared_columns(run_dir, [HOST_ID])
+    columns = prepared_venvs(run_dir, [HOST_ID])
     assert plan_steps(run_dir, [FAULTS], columns, rounds=2) == []
 
 
 def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) -> None:
     primes = replace(find_workload("primes"), sizes=(50,))
     run_dir = make_run(tmp_path, [primes])
-    (column,) = prepared_columns(run_dir, [HOST_ID])
+    (column,) = prepared_venvs(run_dir, [HOST_ID])
     cell = primes.cells()[0]
     # Round 1 completed, then the run was interrupted.
     assert run_step(run_dir, Step(1, primes, (cell,), column), find_profile("default")) == {cell.name: None}
@@ -142,7 +142,7 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) 
 def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [FAULTS])
     run_dir.write_interpreter("broken", {"venv_python": "/nowhere", "setup_error": "pip install pyperf failed"})
-    assert prepared_columns(run_dir, ["broken"]) == []
+    assert prepared_venvs(run_dir, ["broken"]) == []
     assert run_dir.read_failures("broken")["*"].kind == "install failed"
 
 
@@ -166,5 +166,5 @@ def test_classify_failure(
 
 def test_column_uses_the_venv_python(faulty_run: tuple[RunDir, list[str]]) -> None:
     run_dir, _ = faulty_run
-    (column,) = prepared_columns(run_dir, [HOST_ID])
-    assert isinstance(column, Column) and column.python == sys.executable and column.id == HOST_ID
+    (column,) = prepared_venvs(run_dir, [HOST_ID])
+    assert isinstance(column, Venv) and column.python == sys.executable and column.id == HOST_ID

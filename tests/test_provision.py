@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -86,6 +87,33 @@ def test_a_stage_past_its_time_limit_is_stopped(tmp_path: Path, monkeypatch: pyt
         provision.run_logged([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "log", "configure",
                              echo=lines.append, timeout=0.5)
     assert any("so far" in line for line in lines)  # the elapsed time is shown while it runs
+
+
+def test_a_stage_past_its_time_limit_leaves_none_of_its_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make -j's compilers are the children of make: a time-out must stop them too, not only make.
+    monkeypatch.setattr(provision, "HEARTBEAT", 0.2)
+    log = tmp_path / "log"
+    started = time.monotonic()
+    with pytest.raises(provision.ProvisionError, match="took longer than 0.5 s"):
+        provision.run_logged(["sh", "-c", "sleep 30 & echo grandchild $!; sleep 30"], log, "make",
+                             echo=lambda line: None, timeout=0.5)
+    assert time.monotonic() - started < 5
+    (pid,) = re.findall(r"^grandchild (\d+)$", log.read_text(), flags=re.M)  # the log also holds the command
+    grandchild = Path("/proc") / pid / "stat"
+    deadline = time.monotonic() + 2  # SIGKILL is asynchronous: give the kernel a moment
+    while _running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(grandchild)
+
+
+def _running(stat: Path) -> bool:
+    # A zombie is dead: reaping an orphan is up to PID 1, which in some containers never does it.
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_failed_build_gives_the_command_to_retry(tmp_path: Path) -> None:
