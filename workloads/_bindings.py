@@ -11,12 +11,25 @@ under the same variant name (``compiled`` is the one variant whose meaning is "w
 which one it took).
 """
 
+from __future__ import annotations
+
 import importlib
 import json
 import os
 import platform
 import subprocess
 import sys
+
+# Names for the type hints only. TYPE_CHECKING is true for type checkers alone: at run time, in every interpreter under
+# test, this module imports nothing more for them (not even typing), and the annotations stay unevaluated strings.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any, TypeVar
+
+    # A variant's kernel, ``kernel(size, workers) -> answer`` (see _harness).
+    KernelT = TypeVar("KernelT", bound=Callable[..., Any])
 
 CYTHON = "cython"
 CFFI = "cffi"
@@ -27,18 +40,18 @@ MANIFEST = "bindings.json"
 NOT_BUILT = "no bindings were built for this interpreter: run through `nox -s matrix`"
 
 # Set by the harness (--bindings); the folder build.py wrote.
-BINDINGS_DIR = None
+BINDINGS_DIR: str | None = None
 
 
 class BindingUnavailable(Exception):
     """A binding this variant needs was not built, or does not import; ``reason`` says why."""
 
-    def __init__(self, reason):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def read_manifest(directory):
+def read_manifest(directory: str | None) -> dict[str, Any]:
     """``bindings.json`` of ``directory``; BindingUnavailable when no bindings were built there."""
     path = os.path.join(directory, MANIFEST) if directory else None
     if path is None or not os.path.isfile(path):
@@ -47,7 +60,7 @@ def read_manifest(directory):
         return json.load(manifest)
 
 
-def built(directory, name):
+def built(directory: str | None, name: str) -> dict[str, Any]:
     """The bindings.json record of a binding that was built; BindingUnavailable with its reason otherwise."""
     record = read_manifest(directory).get(name)
     if record is None:
@@ -58,7 +71,7 @@ def built(directory, name):
     return record
 
 
-def load(directory, name):
+def load(directory: str | None, name: str) -> ModuleType:
     """The imported module of binding ``name`` (``cython`` or ``cffi``) built in ``directory``."""
     record = built(directory, name)
     directory = os.path.abspath(directory)
@@ -70,7 +83,7 @@ def load(directory, name):
         raise BindingUnavailable("%s was built but does not import: %s" % (record["module"], error)) from error
 
 
-def c_reference(directory):
+def c_reference(directory: str | None) -> str:
     """The path of the C reference executable built in ``directory``."""
     path = os.path.join(os.path.abspath(directory), built(directory, C)["executable"])
     if not os.access(path, os.X_OK):
@@ -78,7 +91,7 @@ def c_reference(directory):
     return path
 
 
-def compiled_order():
+def compiled_order() -> tuple[str, str]:
     """The bindings ``compiled`` tries, best first, for this interpreter.
 
     Cython first; but on PyPy a Cython extension runs through cpyext, PyPy's slow emulation of CPython's C API, while
@@ -87,7 +100,7 @@ def compiled_order():
     return (CFFI, CYTHON) if platform.python_implementation() == "PyPy" else (CYTHON, CFFI)
 
 
-def choose_compiled(directory):
+def choose_compiled(directory: str | None) -> str:
     """The binding ``compiled`` means here: the first of ``compiled_order`` that is available."""
     reasons = []
     for name in compiled_order():
@@ -102,11 +115,11 @@ def choose_compiled(directory):
 
 # --- what the workload kernels call, against BINDINGS_DIR, resolved once per process ---
 
-_modules = {}
-_compiled = []
+_modules: dict[str, ModuleType] = {}
+_compiled: list[str] = []
 
 
-def module(name):
+def module(name: str) -> ModuleType:
     """The module of binding ``name`` in ``BINDINGS_DIR``."""
     found = _modules.get(name)
     if found is None:
@@ -114,24 +127,24 @@ def module(name):
     return found
 
 
-def compiled():
+def compiled() -> str:
     """The name of the binding ``compiled`` uses in ``BINDINGS_DIR`` (``cython`` or ``cffi``)."""
     if not _compiled:
         _compiled.append(choose_compiled(BINDINGS_DIR))
     return _compiled[0]
 
 
-def uses(binding):
+def uses(binding: str) -> Callable[[KernelT], KernelT]:
     """Mark a variant as needing ``binding``, so the harness resolves it (and records it) before checking it."""
 
-    def mark(kernel):
+    def mark(kernel: KernelT) -> KernelT:
         kernel.binding = binding
         return kernel
 
     return mark
 
 
-def resolve(kernel):
+def resolve(kernel: Callable[..., Any]) -> str | None:
     """Import what ``kernel`` needs; return the binding it uses (None for pure Python) or raise BindingUnavailable."""
     binding = getattr(kernel, "binding", None)
     if binding is None:
@@ -145,7 +158,7 @@ def resolve(kernel):
     return binding
 
 
-def run_c_reference(kernel, size, loops):
+def run_c_reference(kernel: str, size: int, loops: int) -> tuple[float, list[int]]:
     """Run the C reference's ``kernel`` ``loops`` times: (the seconds it measured itself, the integers it answered)."""
     command = [c_reference(BINDINGS_DIR), kernel, str(size), str(loops)]
     output = subprocess.run(command, stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
@@ -153,15 +166,15 @@ def run_c_reference(kernel, size, loops):
     return float(fields["seconds"]), [int(value) for value in fields["answer"].split()]
 
 
-def c_reference_variant(kernel, answer):
+def c_reference_variant(kernel: str, answer: Callable[[int, list[int]], Any]) -> Callable[[int, int], Any]:
     """The variant that runs the C reference's ``kernel``; ``answer(size, integers)`` shapes its answer like the
     pure reference's. Its ``time_func`` returns the time the executable measured, not the time of the process."""
 
     @uses(C)
-    def variant(size, workers):
+    def variant(size: int, workers: int) -> Any:
         return answer(size, run_c_reference(kernel, size, 1)[1])
 
-    def time_func(loops, size, workers):
+    def time_func(loops: int, size: int, workers: int) -> float:
         return run_c_reference(kernel, size, loops)[0]
 
     variant.time_func = time_func

@@ -11,6 +11,8 @@ with its folder first on ``sys.path`` (so it can import its neighbours). Three m
 ``--check`` is ``nox -s workloads -- --check F``. Python 3.9 syntax, standard library only until pyperf is needed.
 """
 
+from __future__ import annotations
+
 import importlib.util
 import json
 import os
@@ -21,6 +23,16 @@ import traceback
 import _harness
 import _packages
 
+# Names for the type hints only. TYPE_CHECKING is true for type checkers alone: at run time, in every interpreter under
+# test, this module imports nothing more for them (not even typing), and the annotations stay unevaluated strings.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import ModuleType
+    from typing import Any
+
+    from _harness import Kernel
+
 ANSWER_PREFIX = "interpmatrix-answer "
 # The one size of a user workload (interpmatrix.external.USER_SIZE), and its start-up variant (STARTUP).
 USER_SIZE = 1
@@ -30,13 +42,13 @@ STARTUP = "startup"
 class WorkloadFile:
     """The user's module, imported and set up on first use (in the process that checks or times it)."""
 
-    def __init__(self, path, requirements=()):
+    def __init__(self, path: str, requirements: Iterable[str] = ()) -> None:
         self.path = os.path.abspath(path)
         self.requirements = tuple(requirements)
-        self.module = None
-        self.data = None
+        self.module: ModuleType | None = None
+        self.data: Any = None
 
-    def load(self):
+    def load(self) -> ModuleType:
         if self.module is not None:
             return self.module
         folder = os.path.dirname(self.path)
@@ -54,13 +66,13 @@ class WorkloadFile:
         self.module = module
         return module
 
-    def _args(self):
+    def _args(self) -> tuple[Any, ...]:
         return (self.data,) if hasattr(self.module, "setup") else ()
 
-    def run(self):
+    def run(self) -> Any:
         return self.module.run(*self._args())
 
-    def bench(self, loops):
+    def bench(self, loops: int) -> float:
         seconds = self.module.bench(loops, *self._args())
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
             raise TypeError("bench(loops) must return the seconds its loops took, a positive number; it returned %r"
@@ -68,7 +80,7 @@ class WorkloadFile:
         return float(seconds)
 
 
-def user_error(error, path):
+def user_error(error: BaseException, path: str) -> str:
     """An exception raised in the user's code, in one line, with the line of their file it came from."""
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
     if isinstance(error, SyntaxError):
@@ -80,7 +92,7 @@ def user_error(error, path):
     return text
 
 
-def canonical(value):
+def canonical(value: object) -> str:
     """A text that is the same for equal results on every interpreter: sets and dicts in sorted order (their
     iteration order depends on hashing), everything else by repr."""
     if isinstance(value, dict):
@@ -96,14 +108,14 @@ def canonical(value):
     return repr(value)
 
 
-def make_variants(workload_file, timed):
+def make_variants(workload_file: WorkloadFile, timed: str) -> dict[str, Kernel]:
     """The harness's view of the file: one variant (``run`` or ``bench``) whose kernel calls the user's code."""
 
-    def kernel(size, workers):
+    def kernel(size: int, workers: int) -> Any:
         # bench(loops) alone gives nothing to check: the harness then compares None with None.
         return workload_file.run() if hasattr(workload_file.module, "run") else None
 
-    def prepare():
+    def prepare() -> None:
         try:
             workload_file.load()
         except (Exception, SystemExit) as error:
@@ -117,7 +129,7 @@ def make_variants(workload_file, timed):
     return {timed: kernel, timed + "_memory": _harness.peak_memory(kernel), STARTUP: startup_variant(workload_file)}
 
 
-def startup_variant(workload_file):
+def startup_variant(workload_file: WorkloadFile) -> Kernel:
     """Start the interpreter and run the file's top level (its imports), not setup(): what a script of it pays before
     its first call. A pyperf command benchmark (the harness reads ``command``), checked by its exit status."""
     code = "import runpy, sys; sys.path.insert(0, %r); runpy.run_path(%r, run_name='interpmatrix_startup')" % (
@@ -127,7 +139,7 @@ def startup_variant(workload_file):
     return variant
 
 
-def _pop_option(argv, name, has_value=True):
+def _pop_option(argv: list[str], name: str, has_value: bool = True) -> str | bool | None:
     """Remove ``name`` (and its value) from argv; return the value (True for a flag), None when absent."""
     for index, arg in enumerate(argv):
         if arg == name:
@@ -143,7 +155,7 @@ def _pop_option(argv, name, has_value=True):
     return None
 
 
-def answer(workload_file):
+def answer(workload_file: WorkloadFile) -> None:
     """Print run()'s result as canonical text (or why there is none), for the cross-interpreter check."""
     try:
         _packages.check_requirements(workload_file.requirements)
@@ -156,7 +168,7 @@ def answer(workload_file):
     print(ANSWER_PREFIX + json.dumps(record), flush=True)
 
 
-def check(workload_file):
+def check(workload_file: WorkloadFile) -> int:
     """Try the file once, the way the matrix will, and say what happened. Exit status 1 when it cannot run."""
     print("interpreter: %s %s (%s)" % (sys.implementation.name, sys.version.split()[0], sys.executable))
     try:
@@ -188,7 +200,7 @@ def check(workload_file):
     return 0
 
 
-def main():
+def main() -> int:
     argv = sys.argv[1:]
     path = _pop_option(argv, "--workload-file")
     if path is None:

@@ -19,6 +19,8 @@ anything is checked or timed. A variant may bring its own time function (``kerne
 seconds``): the C reference does, to report the time its executable measured.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import sys
@@ -27,6 +29,22 @@ import traceback
 
 import _bindings
 import _packages
+
+# Names for the type hints only. TYPE_CHECKING is true for type checkers alone: at run time, in every interpreter under
+# test, this module imports nothing more for them (not even typing), and the annotations stay unevaluated strings.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any, TypeVar
+
+    import pyperf
+
+    # ``kernel(size, workers) -> answer``; the harness also reads the attributes a kernel may carry (``binding``,
+    # ``packages``, ``requirements``, ``prepare``, ``time_func``, ``command``, ``metric``) with getattr.
+    Kernel = Callable[[int, int], Any]
+    Arg = TypeVar("Arg")
+    Result = TypeVar("Result")
 
 # pyperf is imported by main() only: the kernels import this module too, and tests run them in interpreters that have
 # no pyperf installed.
@@ -40,23 +58,23 @@ GIL_METADATA = "interpmatrix_gil_enabled"
 BINDING_METADATA = "interpmatrix_binding"
 
 
-def gil_enabled():
+def gil_enabled() -> bool:
     """The GIL state now, as this interpreter reports it (free-threaded builds can turn it back on at import)."""
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     return True if is_gil_enabled is None else bool(is_gil_enabled())
 
 
-def split(total, parts):
+def split(total: int, parts: int) -> list[int]:
     """``total`` as ``parts`` integers that differ by at most one and sum to ``total``."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def in_threads(function, args):
+def in_threads(function: Callable[[Arg], Result], args: Sequence[Arg]) -> list[Result]:
     """``[function(arg) for arg in args]``, one thread per arg, all started then all joined."""
-    results = [None] * len(args)
+    results: list[Any] = [None] * len(args)
 
-    def work(index):
+    def work(index: int) -> None:
         results[index] = function(args[index])
 
     pool = [threading.Thread(target=work, args=(i,)) for i in range(len(args))]
@@ -67,7 +85,7 @@ def in_threads(function, args):
     return results
 
 
-def _time_kernel(loops, kernel, size, workers):
+def _time_kernel(loops: int, kernel: Kernel, size: int, workers: int) -> float:
     range_it = range(loops)
     import pyperf
 
@@ -77,13 +95,13 @@ def _time_kernel(loops, kernel, size, workers):
     return pyperf.perf_counter() - t0
 
 
-def peak_memory(kernel):
+def peak_memory(kernel: Kernel) -> Kernel:
     """The variant that measures ``kernel``'s peak memory instead of its time: pyperf's ``--track-memory``, which
     samples the worker's own private memory (``/proc/self/smaps``) while the kernel runs and records the peak as the
     value, in bytes. (pyperf's ``mem_max_rss`` metadata cannot serve: Linux hands a new process its parent's maximum
     RSS, so a worker would report at least pyperf's main process's peak.)"""
 
-    def variant(size, workers):
+    def variant(size: int, workers: int) -> Any:
         return kernel(size, workers)
 
     # What the harness reads from the kernel (its binding, packages, a user file's prepare) holds for its memory too.
@@ -92,11 +110,11 @@ def peak_memory(kernel):
     return variant
 
 
-def python_command(code):
+def python_command(code: str) -> Kernel:
     """A variant that times starting this interpreter on ``python -c code``, through pyperf's command benchmark (see
     ``_bench``); checked by its exit status, which is its answer."""
 
-    def variant(size, workers):
+    def variant(size: int, workers: int) -> int:
         import subprocess
 
         return subprocess.run([sys.executable, "-c", code]).returncode
@@ -105,31 +123,31 @@ def python_command(code):
     return variant
 
 
-def parse_cell(name):
+def parse_cell(name: str) -> tuple[str, int | None, int]:
     """(variant, workers, size) of a cell name ``workload/variant[-workers]@size`` (interpmatrix.registry.Cell)."""
     head, _, size = name.rpartition("@")
     variant = head.partition("/")[2]
-    workers = None
+    workers: int | None = None
     if "-" in variant:
         variant, _, count = variant.rpartition("-")
         workers = int(count)
     return variant, workers, int(size)
 
 
-def _event(cell, event, **details):
+def _event(cell: str, event: str, **details: Any) -> None:
     details.update(cell=cell, event=event)
     sys.stderr.write(EVENT_PREFIX + json.dumps(details) + "\n")
     sys.stderr.flush()
 
 
 class CellFailed(Exception):
-    def __init__(self, kind, reason):
+    def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
 
 
-def _forward_args(cmd, args):
+def _forward_args(cmd: list[str], args: argparse.Namespace) -> None:
     """Pass our own options on to pyperf's worker processes: a worker times the one cell being measured."""
     cmd.extend(args.worker_args)
     cmd.extend(("--cell", args.current_cell, "--round", str(args.round)))
@@ -138,12 +156,12 @@ def _forward_args(cmd, args):
         cmd.extend(("--bindings", args.bindings))
 
 
-def _describe_answer(answer):
+def _describe_answer(answer: object) -> str:
     text = repr(answer)
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def _kernel(workload, variants, variant):
+def _kernel(workload: str, variants: Mapping[str, Kernel], variant: str) -> tuple[Kernel, str | None]:
     kernel = variants.get(variant)
     if kernel is None:
         raise CellFailed("error", "unknown variant %r of %s; valid variants: %s" % (variant, workload, ", ".join(variants)))
@@ -164,7 +182,18 @@ def _kernel(workload, variants, variant):
     return kernel, binding
 
 
-def _check(workload, variants, reference, variant, kernel, size, workers, references, expected, mismatch=None):
+def _check(
+    workload: str,
+    variants: Mapping[str, Kernel],
+    reference: str,
+    variant: str,
+    kernel: Kernel,
+    size: int,
+    workers: int,
+    references: dict[int, Any],
+    expected: Callable[[int], Any] | None,
+    mismatch: str | None = None,
+) -> None:
     if getattr(kernel, "command", None) is not None:
         # A command (start-up) variant answers with its exit status: it must start and exit cleanly.
         status = kernel(size, workers)
@@ -191,7 +220,7 @@ def _check(workload, variants, reference, variant, kernel, size, workers, refere
         )
 
 
-def _time_command(loops, command):
+def _time_command(loops: int, command: Sequence[str]) -> float:
     import subprocess
 
     import pyperf
@@ -202,7 +231,7 @@ def _time_command(loops, command):
     return pyperf.perf_counter() - t0
 
 
-def _timer(kernel, size, workers):
+def _timer(kernel: Kernel, size: int, workers: int) -> Callable[[int], float]:
     """pyperf's time function for ``kernel``: its own ``time_func`` (the C reference) or a loop around it. For a
     command variant, what calibration times: the starts pyperf's command benchmark will time."""
     command = getattr(kernel, "command", None)
@@ -214,7 +243,7 @@ def _timer(kernel, size, workers):
     return lambda loops: _time_kernel(loops, kernel, size, workers)
 
 
-def _calibrate_loops(runner, name, kernel, size, workers):
+def _calibrate_loops(runner: pyperf.Runner, name: str, kernel: Kernel, size: int, workers: int) -> int:
     """pyperf's own loop calibration (WorkerTask.calibrate_loops: double the loops until a value lasts min_time),
     run here in the main process instead of in a worker process of its own.
 
@@ -231,7 +260,16 @@ def _calibrate_loops(runner, name, kernel, size, workers):
     return task.loops
 
 
-def _bench(runner, args, workload, name, kernel, binding, size, workers):
+def _bench(
+    runner: pyperf.Runner,
+    args: argparse.Namespace,
+    workload: str,
+    name: str,
+    kernel: Kernel,
+    binding: str | None,
+    size: int,
+    workers: int,
+) -> None:
     # Per-run metadata: pyperf keeps it on each run, so the report can split a cell's values by round (machine drift)
     # and show the GIL state the kernel actually ran with and the binding it used (which one ``compiled`` took).
     runner.metadata[ROUND_METADATA] = args.round
@@ -248,7 +286,14 @@ def _bench(runner, args, workload, name, kernel, binding, size, workers):
     runner.bench_time_func(name, _timer(kernel, size, workers))
 
 
-def main(workload, variants, reference, expected=None, worker_args=(), mismatch=None):
+def main(
+    workload: str,
+    variants: Mapping[str, Kernel],
+    reference: str,
+    expected: Callable[[int], Any] | None = None,
+    worker_args: Iterable[str] = (),
+    mismatch: str | None = None,
+) -> None:
     """Measure the cells given on the command line. Each variant's answer must equal the reference variant's, or
     ``expected(size)`` when given: a pure-Python answer computed another way, for a workload whose reference is too
     slow to run at every size it is checked at (numeric), or a user file's EXPECTED.
@@ -285,7 +330,7 @@ def main(workload, variants, reference, expected=None, worker_args=(), mismatch=
     loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
     # pyperf's own --loops, when given by hand, holds for every cell.
     loops_given = args.loops
-    references = {}
+    references: dict[int, Any] = {}
     for name in args.cell:
         _event(name, "start")
         variant, workers, size = parse_cell(name)

@@ -15,6 +15,8 @@ A variant that needs packages says so with ``@needs("numpy", ...)``; the harness
 it, and a package that does not import fails the cell as ``unavailable`` with the recorded reason.
 """
 
+from __future__ import annotations
+
 import argparse
 import importlib
 import json
@@ -23,29 +25,39 @@ import re
 import subprocess
 import sys
 
+# Names for the type hints only. TYPE_CHECKING is true for type checkers alone: at run time, in every interpreter under
+# test, this module imports nothing more for them (not even typing), and the annotations stay unevaluated strings.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
+
+    # A variant's kernel, ``kernel(size, workers) -> answer`` (see _harness).
+    KernelT = TypeVar("KernelT", bound=Callable[..., Any])
+
 MANIFEST = "packages.json"
 
 # Set by the harness (--bindings): the folder this script wrote packages.json into.
-PACKAGES_DIR = None
+PACKAGES_DIR: str | None = None
 
 
 class PackageUnavailable(Exception):
-    def __init__(self, reason):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def needs(*packages):
+def needs(*packages: str) -> Callable[[KernelT], KernelT]:
     """Mark a variant as needing ``packages`` (import names, which are also their PyPI names here)."""
 
-    def mark(kernel):
+    def mark(kernel: KernelT) -> KernelT:
         kernel.packages = packages
         return kernel
 
     return mark
 
 
-def read_manifest(directory):
+def read_manifest(directory: str | None) -> dict[str, Any]:
     path = os.path.join(directory, MANIFEST) if directory else None
     if path is None or not os.path.isfile(path):
         return {}
@@ -53,7 +65,7 @@ def read_manifest(directory):
         return json.load(manifest)
 
 
-def check_requirements(requirements):
+def check_requirements(requirements: Iterable[str]) -> None:
     """PackageUnavailable with pip's reason for the first of ``requirements`` (pip requirement strings, as a user's
     workload file gives them) that could not be installed here."""
     manifest = read_manifest(PACKAGES_DIR)
@@ -63,7 +75,7 @@ def check_requirements(requirements):
             raise PackageUnavailable(record.get("reason") or "pip install %s failed" % requirement)
 
 
-def resolve(kernel):
+def resolve(kernel: Callable[..., Any]) -> None:
     """Import the packages ``kernel`` needs; PackageUnavailable with the install's reason when one does not."""
     check_requirements(getattr(kernel, "requirements", ()))
     for name in getattr(kernel, "packages", ()):
@@ -76,7 +88,7 @@ def resolve(kernel):
             raise PackageUnavailable("%s does not import: %s" % (name, error)) from error
 
 
-def failure_reason(name, output):
+def failure_reason(name: str, output: str) -> str:
     """Why pip failed, in one line, from its output: the root error of a failed source build, else pip's ERROR."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line[len("ERROR: ") :] for line in lines if line.startswith("ERROR: ")]
@@ -92,7 +104,7 @@ def failure_reason(name, output):
     return "pip install %s failed (exit status non-zero, no error line)" % name
 
 
-def installed_version(requirement):
+def installed_version(requirement: str) -> str | None:
     """The installed version of a requirement's project (``numpy``, ``scikit-learn>=1.4``), from its metadata: a
     project's import name can differ from its name on PyPI."""
     import importlib.metadata
@@ -104,7 +116,7 @@ def installed_version(requirement):
         return None
 
 
-def install(directory, names):
+def install(directory: str, names: Iterable[str]) -> None:
     manifest = read_manifest(directory)
     for name in names:
         if name in manifest:
@@ -129,7 +141,7 @@ def install(directory, names):
             json.dump(manifest, handle, indent=2, sort_keys=True)
 
 
-def main():
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="folder for packages.json (the venv's bindings folder)")
     parser.add_argument("packages", nargs="*")
