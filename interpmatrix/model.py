@@ -9,7 +9,7 @@ writes text: that is ``stats`` and ``markdown``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
@@ -24,6 +24,7 @@ from .results import (
     GIL_METADATA,
     ROUND_METADATA,
     CellFailure,
+    Host,
     MachineRun,
     RunDir,
     RunInfo,
@@ -222,6 +223,21 @@ def choose_baseline(
     return None, "no interpreter has results"
 
 
+def measured_host(columns: Sequence[Column], recorded: Host) -> Host:
+    """The machine as pyperf recorded it in the workers' metadata (CPU model, count, host name), which is what
+    measured; run.json's record where no cell ran (and for the OS, whose distribution pyperf does not name)."""
+    for column in columns:
+        for benchmark in column.benchmarks.values():
+            metadata = benchmark.get_metadata()
+            return replace(
+                recorded,
+                cpu=metadata.get("cpu_model_name", recorded.cpu),
+                cores=metadata.get("cpu_count", recorded.cores),
+                hostname=metadata.get("hostname", recorded.hostname),
+            )
+    return recorded
+
+
 def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[Workload] | None = None) -> Run:
     """Read a run folder; ``workloads`` replaces the registry (tests use smaller sizes)."""
     info = run_dir.read_info()
@@ -242,6 +258,8 @@ def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[W
                 dict((record or {}).get("packages") or {}),
             )
         )
+    if not info.machines:  # a merged run's machines each keep their own host (info.machines)
+        info = replace(info, host=measured_host(columns, info.host))
     chosen, reason = choose_baseline(columns, baseline, info.baseline)
     # A profile since renamed: the method section falls back on what the files say.
     profile = machine_profile(info.profile, info.profile_settings)

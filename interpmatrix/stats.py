@@ -23,11 +23,8 @@ from .registry import Cell, Workload
 from .results import CellFailure
 
 __all__ = ["geometric_mean"]  # re-exported: compare's geometric mean is this one, not a second import of pyperf's
-
-# Above this relative standard deviation (std dev / mean) a cell is called noisy.
-NOISY_RSD = 0.05
-# A second thread that brings at least this speed-up ran in parallel; below it, the threads mostly took turns.
-PARALLEL_SPEEDUP = 1.5
+NOISY_RSD = 0.05  # above this relative standard deviation (std dev / mean) a cell is called noisy
+PARALLEL_SPEEDUP = 1.5  # a second thread bringing this much ran in parallel; below it, threads took turns
 STARTUP_CELL = Cell("startup", "bare", None, 0)
 
 
@@ -36,8 +33,7 @@ STARTUP_CELL = Cell("startup", "bare", None, 0)
 
 
 def speed_ratio(baseline: pyperf.Benchmark, benchmark: pyperf.Benchmark) -> float:
-    """How many times faster ``benchmark`` is than ``baseline`` (below 1: slower); for memory cells, how many times
-    less memory it took."""
+    """How many times faster ``benchmark`` is than ``baseline`` (below 1: slower); for memory, how much less."""
     return baseline.mean() / benchmark.mean()
 
 
@@ -59,7 +55,6 @@ def significance(baseline: pyperf.Benchmark, benchmark: pyperf.Benchmark) -> str
 
 def relative_stdev(benchmark: pyperf.Benchmark) -> float | None:
     return benchmark.stdev() / benchmark.mean() if benchmark.get_nvalue() >= 2 else None
-
 
 # --------------------------------------------------------------------------------------------------------------------
 # A whole run
@@ -98,7 +93,7 @@ def geometric_means(run: Run) -> dict[str, tuple[float, int]]:
 
 
 def time_cell_count(run: Run) -> int:
-    """How many of the run's cells measure time (memory cells are no speed, and stay out of the means)."""
+    """How many of the run's cells measure time (memory cells are no speed: they stay out of the means)."""
     metrics = {(w.name, v.name): v.metric for w in run.workloads for v in w.variants}
     return sum(1 for cell in run.cells if metrics[cell.workload, cell.variant] == "time")
 
@@ -436,8 +431,7 @@ def run_questions(run: Run) -> list[Question]:
 
 
 def startup_time(column: Column) -> pyperf.Benchmark | None:
-    """The interpreter's own start-up (``python -c pass``), if the run measured it."""
-    return column.benchmark(STARTUP_CELL)
+    return column.benchmark(STARTUP_CELL)  # the interpreter's own start-up (``python -c pass``), if measured
 
 
 def memory_cell(workload: Workload, cell: Cell) -> Cell | None:
@@ -492,7 +486,9 @@ def payoff(
     return None
 
 
-def payoff_with_startup(column: Column, cell: Cell, other: Column, other_cell: Cell) -> tuple[tuple[int, float] | None, bool] | None:
+def payoff_with_startup(
+    column: Column, cell: Cell, other: Column, other_cell: Cell
+) -> tuple[tuple[int, float] | None, bool] | None:
     """``payoff`` of ``column``'s cell against ``other``'s, start-up included where both measured it; with whether
     start-up was included. None when either cell did not run."""
     jit, base = column.benchmark(cell), other.benchmark(other_cell)

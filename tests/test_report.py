@@ -137,8 +137,8 @@ def test_explicit_baseline_changes_ratios():
     assert default[1].endswith("· baseline") and not other[1].endswith("· baseline")
     assert other[0].endswith("· baseline")
     b311, b313 = benchmark("cpython-3.11", "primes/pure@500"), benchmark("cpython-3.13", "primes/pure@500")
-    assert markdown.speed_text(stats.speed_ratio(b311, b313)) in other[1]
-    assert markdown.speed_text(stats.speed_ratio(b313, b311)) in default[0]
+    assert markdown.speed_text(b311.mean() / b313.mean()) in other[1]
+    assert markdown.speed_text(b313.mean() / b311.mean()) in default[0]
 
 
 def test_summary_when_the_baseline_is_fastest():
