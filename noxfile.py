@@ -7,7 +7,6 @@ selected interpreters, `measure` (interleaved pyperf rounds across all of them) 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -28,9 +27,11 @@ nox.options.reuse_venv = "yes"
 INTERPRETERS = discovery.discover()
 BY_ID = {interpreter.id: interpreter for interpreter in INTERPRETERS}
 TABULATE = "tabulate==0.10.0"
+# Importing cli needs it (markdown.py and provision.py parse versions with it): nox brings it along, a venv does not.
+PACKAGING = "packaging==26.4"
 # The report's plots; pinned so the same run gives the same images (3.11 needs Python 3.11+, as nox's here).
 MATPLOTLIB = "matplotlib==3.11.2"
-HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE)
+HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE, PACKAGING)
 REPORT_REQUIREMENTS = (*HARNESS_REQUIREMENTS, MATPLOTLIB)
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
 BUILD_BINDINGS = str(Path(__file__).parent / "bindings" / "build.py")
@@ -49,27 +50,19 @@ def provision(session: nox.Session) -> None:
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
     """Run the workloads on every selected interpreter and write reports/latest.md (options: -- --help)."""
-    if "--help" in session.posargs or "-h" in session.posargs:
-        cli.matrix_parser().print_help()
-        return
     posargs = cli.absolute_workload_files(session.posargs, session.invoked_from)
-    outcomes = None
     try:
-        cli.matrix_parser().parse_args(posargs)  # refuse bad options before provisioning anything
-        handed_on = any(arg.startswith("--provisioning=") for arg in posargs)
-        if not handed_on and "--no-provision" not in posargs and "--resume" not in posargs:
-            outcomes = [outcome.to_dict() for outcome in provisioning.provision(echo=session.log)]
-            if {i.id for i in discovery.discover()} != {i.id for i in INTERPRETERS}:
-                # Sessions are made when this file loads: only a fresh nox has a bench session for the new ones.
-                session.log("new interpreters were provisioned: restarting nox so each gets its bench session")
-                session.run(sys.executable, "-m", "nox", "-f", __file__, "-s", "matrix", "--", *posargs,
-                            f"--provisioning={json.dumps(outcomes)}", external=True)
-                return
-        plan = cli.plan_matrix(posargs, INTERPRETERS, outcomes)
+        start = cli.start_matrix(cli.parse_matrix_args(posargs), posargs, INTERPRETERS, echo=session.log)
     except cli.UsageError as error:
         session.error(str(error))
+    if start.restart is not None:
+        session.log("new interpreters were provisioned: restarting nox so each gets its bench session")
+        session.run(sys.executable, "-m", "nox", "-f", __file__, "-s", "matrix", "--", *start.restart, external=True)
+    plan = start.plan
+    if plan is None:
+        return
     session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
-    for refused in plan.run_dir.read_run().get("workload_file_errors", []):
+    for refused in plan.run_dir.read_info().workload_file_errors:
         session.warn(f"not run: {refused['error']}")
     for interpreter in plan.interpreters:
         session.notify(f"bench({interpreter.id})", posargs=[str(plan.run_dir.path)])
@@ -156,7 +149,7 @@ def merge(session: nox.Session) -> None:
 @nox.session
 def interpreters(session: nox.Session) -> None:
     """Print every Python interpreter found on this machine, as the matrix sees it."""
-    session.install(TABULATE)
+    session.install(TABULATE, PACKAGING)
     session.run("python", "-m", "interpmatrix", "interpreters")
 
 
@@ -165,7 +158,7 @@ def workloads(session: nox.Session) -> None:
     """List the workloads, their variants and the claims they test; `-- --check FILE` checks your workload file."""
     args = cli.workloads_parser().parse_args(session.posargs)
     if not args.check:
-        session.install(TABULATE)
+        session.install(TABULATE, PACKAGING)
         session.run("python", "-m", "interpmatrix", "workloads")
         return
     for path in args.check:
@@ -184,6 +177,7 @@ def workloads(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, fault tests and a small end-to-end matrix on the interpreters present."""
-    # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML: the CI workflow's test.
-    session.install(*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml")
+    # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the
+    # CI workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
+    session.install(*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
     session.run("python", "-m", "pytest", *session.posargs)

@@ -1,32 +1,44 @@
 """Command line: what the nox sessions call.
 
-``plan`` and the other stdlib-only parts are also imported by the noxfile, which must work before any venv exists;
-``measure`` and ``report`` need pyperf and tabulate and run in a venv nox prepares.
+``plan`` and the other parts that need only the stdlib and packaging (which nox itself needs) are also imported by
+the noxfile, which must work before any venv exists; ``measure`` and ``report`` need pyperf and tabulate and run in
+a venv nox prepares.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 from . import discovery, external
+from . import provision as provisioning
 from .discovery import Interpreter
-from .provision import FAMILIES
+from .markdown import table
+from .provision import FAMILIES, Outcome
 from .profiles import PROFILES, find_profile, profile_names
-from .registry import CLAIMS, REPO_ROOT, WORKLOADS, select_workloads, workload_names
+from .questions import CLAIMS
+from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
 
 BENCH_REQUIREMENTS = ("pyperf==2.10.0",)
 RESULTS_DIR = REPO_ROOT / "results"
 REPORTS_DIR = REPO_ROOT / "reports"
+DEFAULT_PROFILE = "default"
+# Names the file in which a nox that provisioned hands what provisioning did to the nox it restarts.
+HANDOVER_OPTION = "--handover"
+# The options that shape a run: a resumed run keeps the ones it was planned with.
+RUN_OPTIONS = ("interpreters", "workloads", "workload_file", "profile", "baseline", "timeout")
 
 
 class UsageError(ValueError):
@@ -37,11 +49,24 @@ def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+class _UsageParser(argparse.ArgumentParser):
+    """Raises ``UsageError`` where argparse would exit: the matrix session then fails as a nox session does, with
+    the message in nox's log, instead of argparse's SystemExit stopping nox halfway."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; `{self.prog} --help` lists the options")
+
+
 def matrix_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _UsageParser(
         prog="nox -s matrix --",
         description="Run the workloads on every selected interpreter and write a report.",
+        # An abbreviation such as --no-prov would be one more spelling for every check of an option to miss.
+        allow_abbrev=False,
+        # Help is an option like the others, so that asking for it does not exit nox (see start_matrix).
+        add_help=False,
     )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help message and exit")
     parser.add_argument(
         "--interpreters",
         metavar="IDS",
@@ -61,31 +86,54 @@ def matrix_parser() -> argparse.ArgumentParser:
         help="your own workload, a Python file following the protocol in README.md (repeatable); with it, only the "
         "workloads named by --workloads run besides your files",
     )
-    parser.add_argument("--profile", default="default", help=f"one of {', '.join(profile_names())}")
+    # No default here: --resume must tell a profile the user gave from none (see parse_matrix_args).
+    parser.add_argument("--profile", help=f"one of {', '.join(profile_names())}; default: {DEFAULT_PROFILE}")
     parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
     parser.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="kill a cell (one round of it) after this long and report it as a timeout; default: the profile's",
+        help="kill a cell (one round of it) after this long (above 0) and report it as a timeout; "
+        "default: the profile's",
     )
     parser.add_argument(
         "--resume",
         nargs="?",
         const="latest",
         metavar="RUN_ID",
-        help="continue an interrupted run (default: the latest), skipping the cells already done",
+        help="continue an interrupted run (default: the latest) with the options it was started with, skipping the "
+        "cells already done",
     )
     parser.add_argument(
         "--no-provision",
         action="store_true",
         help="use only the interpreters already present; do not run `nox -s provision` first",
     )
-    # What provisioning did before this run, handed on when nox restarts itself to see new interpreters.
-    parser.add_argument("--provisioning", type=json.loads, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(HANDOVER_OPTION, type=Path, metavar="FILE", help=argparse.SUPPRESS)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", type=Path, default=REPORTS_DIR, help=argparse.SUPPRESS)
     return parser
+
+
+def parse_matrix_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The matrix session's options, checked before anything is provisioned or written (UsageError: what is valid)."""
+    args = matrix_parser().parse_args(list(argv))
+    if args.help:
+        return args
+    given = [f"--{name.replace('_', '-')}" for name in RUN_OPTIONS if getattr(args, name) not in (None, [])]
+    if args.resume and given:
+        raise UsageError(
+            f"--resume continues a run with the options it was started with: leave out {', '.join(given)}, "
+            "or start a new run without --resume to change them"
+        )
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError(f"--timeout must be a number of seconds above 0, e.g. 120 (got {args.timeout:g})")
+    if args.workloads is not None and not _csv(args.workloads):
+        left_out = "to run only your workload files" if args.workload_file else "for all"
+        raise UsageError(
+            f"--workloads is empty: name workloads ({', '.join(workload_names())}) or leave the option out {left_out}"
+        )
+    return args
 
 
 @dataclass(frozen=True)
@@ -96,14 +144,10 @@ class Plan:
 
 
 def host_facts() -> dict[str, object]:
+    """What run.json keeps of the machine before anything ran. The CPU model, count and host name that the report
+    shows are pyperf's (every worker records them: ``model.measured_host``); these are for a run where no cell ran,
+    and the OS's name, which pyperf does not record."""
     cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     os_name = platform.platform()
     try:
         release = dict(
@@ -117,7 +161,9 @@ def host_facts() -> dict[str, object]:
 
 def workloads_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nox -s workloads --", description="List the workloads, or check workload files of your own."
+        prog="nox -s workloads --",
+        description="List the workloads, or check workload files of your own.",
+        allow_abbrev=False,
     )
     parser.add_argument(
         "--check",
@@ -133,6 +179,7 @@ def provision_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nox -s provision --",
         description="Get PyPy and a free-threaded CPython with its same-source GIL twin, where missing.",
+        allow_abbrev=False,
     )
     parser.add_argument("--only", choices=FAMILIES, action="append", help="provision only this family (repeatable)")
     return parser
@@ -140,7 +187,13 @@ def provision_parser() -> argparse.ArgumentParser:
 
 def _command_line(argv: Sequence[str]) -> str:
     """The command as the user typed it: without what nox handed on to itself after provisioning."""
-    typed = [arg for arg in argv if not arg.startswith("--provisioning=")]
+    typed: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == HANDOVER_OPTION:
+            next(args, None)  # and its file
+        elif not arg.startswith(f"{HANDOVER_OPTION}="):
+            typed.append(arg)
     return shlex.join(["nox", "-s", "matrix", *(["--", *typed] if typed else [])])
 
 
@@ -151,15 +204,17 @@ def plan_matrix(
 ) -> Plan:
     """Validate the options, pick the interpreters, and write run.json (or reopen it with --resume).
 
-    Raises ``UsageError`` before anything is written when a name is unknown.
+    ``provisioning`` is what provisioning did before this run (``Outcome.to_dict``s), kept in run.json for the report.
+    Raises ``UsageError`` before anything is written when an option is not valid or a name is unknown.
     """
-    args = matrix_parser().parse_args(list(argv))
+    args = parse_matrix_args(argv)
+    profile = args.profile or DEFAULT_PROFILE
     if args.resume:
         try:
             run_dir = (
                 latest_run(args.results_dir) if args.resume == "latest" else RunDir(args.results_dir / args.resume)
             )
-            run = run_dir.read_run()
+            run = run_dir.read_info()
         except FileNotFoundError as error:
             raise UsageError(str(error)) from None
         try:
@@ -167,16 +222,16 @@ def plan_matrix(
         except external.WorkloadFileError as error:
             raise UsageError(str(error)) from None
         found = {interpreter.id: interpreter for interpreter in interpreters or discovery.discover()}
-        missing = [iid for iid in run["interpreters"] if iid not in found]
+        missing = [iid for iid in run.interpreters if iid not in found]
         if missing:
             raise UsageError(
                 f"run {run_dir.run_id} used {', '.join(missing)}, which discovery no longer finds; "
                 "their cells stay as they are"
             )
-        return Plan(run_dir, [found[iid] for iid in run["interpreters"]], Path(run["reports_dir"]))
+        return Plan(run_dir, [found[iid] for iid in run.interpreters], Path(run.reports_dir or args.reports_dir))
 
     try:
-        find_profile(args.profile)
+        find_profile(profile)
         names = _csv(args.workloads) if args.workloads else []
         if "all" in names or (not names and not args.workload_file):
             workloads = list(WORKLOADS)
@@ -210,9 +265,9 @@ def plan_matrix(
         {
             "run_id": run_dir.run_id,
             "command": _command_line(argv),
-            "profile": args.profile,
+            "profile": profile,
             # The profile's settings as they were: a profile may change later, the run's files do not.
-            "profile_settings": asdict(find_profile(args.profile)),
+            "profile_settings": asdict(find_profile(profile)),
             "workloads": [workload.name for workload in workloads],
             # The user's files as they were read (path, name, requirements, checksum): never a copy of them.
             "workload_files": [found.to_dict() for found in files],
@@ -225,7 +280,7 @@ def plan_matrix(
             "host": host_facts(),
             "bench_requirements": list(BENCH_REQUIREMENTS),
             "reports_dir": str(args.reports_dir),
-            "provisioning": list(provisioning if provisioning is not None else args.provisioning or []),
+            "provisioning": list(provisioning or []),
             "started": datetime.now(timezone.utc).isoformat(),
             "status": "planned",
         }
@@ -233,10 +288,82 @@ def plan_matrix(
     return Plan(run_dir, selected, args.reports_dir)
 
 
+def should_provision(args: argparse.Namespace) -> bool:
+    """Whether the matrix session provisions interpreters before planning: not for a resumed run (it keeps its
+    interpreters), not when told not to, not in a nox restarted after provisioning (it was done)."""
+    return not (args.help or args.resume or args.no_provision or args.handover)
+
+
+def write_handover(outcomes: Sequence[dict[str, object]]) -> Path:
+    """Keep what provisioning did for the nox the matrix session restarts: in a file of the cache, not in an option,
+    which nox would echo to the console as several hundred characters of JSON."""
+    folder = discovery.cache_dir() / "handover"
+    folder.mkdir(parents=True, exist_ok=True)
+    # A name of its own: two matrix runs may provision at the same time.
+    descriptor, name = tempfile.mkstemp(prefix="provisioning-", suffix=".json", dir=folder)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(list(outcomes), file)
+    return Path(name)
+
+
+def read_handover(path: Path) -> list[dict[str, object]]:
+    """What ``write_handover`` kept; the file is deleted, as it is read once."""
+    again = f"run `nox -s matrix` again without {HANDOVER_OPTION} (provisioned interpreters are cached)"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path} is gone: nox reads it once, when `nox -s matrix` restarts itself; {again}") from None
+    path.unlink(missing_ok=True)
+    try:
+        outcomes = json.loads(text)
+    except json.JSONDecodeError:
+        outcomes = None
+    if not isinstance(outcomes, list) or not all(isinstance(outcome, dict) for outcome in outcomes):
+        raise UsageError(f"{path} does not hold what provisioning did (a JSON list of its outcomes): {again}")
+    return outcomes
+
+
+@dataclass(frozen=True)
+class MatrixStart:
+    """What the matrix session does next: queue the sessions of ``plan``, or restart nox with ``restart`` as the
+    matrix session's options; neither after printing --help."""
+
+    plan: Plan | None = None
+    restart: list[str] | None = None
+
+
+def start_matrix(
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    interpreters: Sequence[Interpreter],
+    echo: provisioning.Log = print,
+    provision: Callable[..., Sequence[Outcome]] = provisioning.provision,
+    discover: Callable[[], Sequence[Interpreter]] = discovery.discover,
+) -> MatrixStart:
+    """Provision what is missing unless ``args`` say not to, then plan the run.
+
+    ``args`` are ``parse_matrix_args(argv)``; ``argv`` is handed on as it is when nox must restart, and recorded in
+    run.json. ``interpreters`` are those nox found when it loaded the noxfile. ``provision`` and ``discover`` are
+    for tests, which cannot download interpreters.
+    """
+    if args.help:
+        matrix_parser().print_help()
+        return MatrixStart()
+    outcomes: list[dict[str, object]] | None = None
+    if args.handover:
+        outcomes = read_handover(args.handover)
+    elif should_provision(args):
+        outcomes = [outcome.to_dict() for outcome in provision(echo=echo)]
+        if {i.id for i in discover()} != {i.id for i in interpreters}:
+            # Sessions are made when the noxfile loads: only a fresh nox has a bench session for the new ones.
+            return MatrixStart(restart=[*argv, f"{HANDOVER_OPTION}={write_handover(outcomes)}"])
+    return MatrixStart(plan=plan_matrix(argv, interpreters, outcomes))
+
+
 def workload_requirements(run_dir: RunDir) -> list[str]:
     """The pip packages the run's workloads need (built-in ones, then the user's files'), each once."""
     found: list[str] = []
-    for workload in external.workloads_of_run(run_dir.read_run()):
+    for workload in external.workloads_of_run(run_dir.read_info()):
         found += [name for name in workload.requirements if name not in found]
     return found
 
@@ -285,64 +412,70 @@ def record_venv(
     run_dir.write_interpreter(interpreter_id, record)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    from tabulate import tabulate
-
-    return tabulate(rows, headers=headers, tablefmt="github")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["compare"]:
-        from . import compare
-
-        return compare.main(argv[1:])
-    if argv[:1] == ["merge"]:
-        from . import merge
-
-        return merge.main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m interpmatrix")
+    parser = argparse.ArgumentParser(prog="python -m interpmatrix", allow_abbrev=False)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("interpreters", help="print every interpreter found")
-    commands.add_parser("workloads", help="list the workloads and the claims they test")
-    commands.add_parser("profiles", help="list the measurement profiles")
-    commands.add_parser("compare", help="what changed between two runs, per cell (compare --help)")
-    commands.add_parser("merge", help="merge result folders from several machines into one run (merge --help)")
-    measure_cmd = commands.add_parser("measure", help="run (or resume) the cells of a planned run")
+    # allow_abbrev is not inherited: each subcommand says it again.
+    commands.add_parser("interpreters", help="print every interpreter found", allow_abbrev=False)
+    commands.add_parser("workloads", help="list the workloads and the claims they test", allow_abbrev=False)
+    commands.add_parser("profiles", help="list the measurement profiles", allow_abbrev=False)
+    compare_cmd = commands.add_parser(
+        "compare", help="what changed between two runs, per cell (compare --help)", allow_abbrev=False,
+        description="What changed between two runs, per interpreter and cell, with pyperf's t-test (markdown).",
+    )
+    compare_cmd.add_argument("run_a", type=Path, help="the run before: results/<run-id>")
+    compare_cmd.add_argument("run_b", type=Path, help="the run after: results/<run-id>")
+    compare_cmd.add_argument("--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it")
+    merge_cmd = commands.add_parser(
+        "merge", help="merge result folders from several machines into one run (merge --help)", allow_abbrev=False,
+        description="Merge runs from several machines into one run folder; its report shows them side by side.",
+    )
+    merge_cmd.add_argument("--out", type=Path, required=True, help="the new run folder, e.g. results/laptop-vs-server")
+    merge_cmd.add_argument(
+        "machines", nargs="+", metavar="NAME=FOLDER",
+        help="a machine's name and its run folder (results/<run-id>); a bare FOLDER is named after itself",
+    )
+    measure_cmd = commands.add_parser("measure", help="run (or resume) the cells of a planned run", allow_abbrev=False)
     measure_cmd.add_argument("run_dir", type=Path)
-    report_cmd = commands.add_parser("report", help="write the markdown report of a run")
+    report_cmd = commands.add_parser("report", help="write the markdown report of a run", allow_abbrev=False)
     report_cmd.add_argument("run_dir", type=Path, nargs="?", help="results/<run-id>; default: the latest run")
     report_cmd.add_argument("--baseline", metavar="ID")
     report_cmd.add_argument("--reports-dir", type=Path)
     report_cmd.add_argument(
         "--name", help="write <name>.md and its charts instead of <run-id>.md and latest.md (e.g. sample)"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(None if argv is None else list(argv))
 
+    # Imports in the branches: the `interpreters` and `workloads` sessions run this without pyperf or matplotlib.
     try:
         if args.command == "interpreters":
             headers, rows = discovery.interpreters_table(discovery.discover())
-            print(_table(headers, rows))
+            print(table(headers, rows))
         elif args.command == "workloads":
-            print(
-                _table(
-                    ["workload", "group", "variants", "sizes", "claim (seeds)"],
-                    [
-                        [
-                            w.name,
-                            w.group,
-                            ", ".join(v.name for v in w.variants),
-                            ", ".join(f"{w.size_label}={size:,}" for size in w.sizes),
-                            f"{w.claim} ({'; '.join(w.seeds)})",
-                        ]
-                        for w in WORKLOADS
-                    ],
-                )
-            )
+            rows = [[w.name, w.group, ", ".join(v.name for v in w.variants),
+                     ", ".join(f"{w.size_label}={size:,}" for size in w.sizes), f"{w.claim} ({'; '.join(w.seeds)})"]
+                    for w in WORKLOADS]
+            print(table(["workload", "group", "variants", "sizes", "claim (seeds)"], rows))
             print()
-            print(_table(["claim the report tests", "seeds", "test"], [[c.statement, ", ".join(c.seeds), c.test] for c in CLAIMS]))
+            claims = [[c.statement, ", ".join(c.seeds), c.test] for c in CLAIMS]
+            print(table(["claim the report tests", "seeds", "test"], claims))
         elif args.command == "profiles":
-            print(_table(["profile", "description"], [[p.name, p.description] for p in PROFILES]))
+            print(table(["profile", "description"], [[p.name, p.description] for p in PROFILES]))
+        elif args.command == "compare":
+            from .compare import render_comparison
+
+            text = render_comparison(RunDir(args.run_a), RunDir(args.run_b))
+            if args.out is None:
+                sys.stdout.write(text)
+            else:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(text, encoding="utf-8")
+                print(f"wrote {args.out}")
+        elif args.command == "merge":
+            from .merge import merge_runs, parse_machines
+
+            merged = merge_runs(parse_machines(args.machines), args.out)
+            print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
         elif args.command == "measure":
             from .measure import measure
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
 from interpmatrix import cli
 from interpmatrix.discovery import assign_ids
-from interpmatrix.registry import WORKLOADS
+from interpmatrix.provision import Outcome
+from interpmatrix.registry import WORKLOADS, workload_names
 
 FIXTURES = Path(__file__).parent / "fixtures" / "probes"
+RUN_A = Path(__file__).parent / "fixtures" / "run-claims"
+RUN_B = Path(__file__).parent / "fixtures" / "run-quick"
 
 
 @pytest.fixture
@@ -70,7 +74,7 @@ def test_resume_without_a_run_says_what_to_do(tmp_path: Path, found) -> None:
 
 
 def test_workloads_lists_every_workload_and_claim(capsys: pytest.CaptureFixture[str]) -> None:
-    from interpmatrix.registry import CLAIMS
+    from interpmatrix.questions import CLAIMS
 
     assert cli.main(["workloads"]) == 0
     out = capsys.readouterr().out
@@ -78,3 +82,214 @@ def test_workloads_lists_every_workload_and_claim(capsys: pytest.CaptureFixture[
         assert f"| {workload.name} " in out
     for claim in CLAIMS:
         assert claim.statement in out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The matrix session's options: what argparse parsed is what decides
+
+
+@pytest.mark.parametrize("argv", [["--no-prov"], ["--nop"], ["--resu"], ["--work", "primes"], ["--time=5"]])
+def test_abbreviated_options_are_refused(tmp_path: Path, found, argv: list[str]) -> None:
+    with pytest.raises(cli.UsageError, match=r"unrecognized arguments: .*`nox -s matrix -- --help` lists the options"):
+        cli.parse_matrix_args(argv)
+    with pytest.raises(cli.UsageError):
+        plan(tmp_path, found, *argv)
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("parser", "argv"),
+    [(cli.workloads_parser, ["--che", "x.py"]), (cli.provision_parser, ["--on", "pypy"])],
+)
+def test_other_parsers_refuse_abbreviations_too(parser, argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(argv)
+
+
+def test_main_refuses_abbreviations(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["compare", str(RUN_A), str(RUN_B), "--ou", str(tmp_path / "c.md")])
+    assert not (tmp_path / "c.md").exists()
+
+
+def refuse_to_provision(**_: object) -> list[Outcome]:
+    pytest.fail("provisioning ran")
+
+
+@pytest.mark.parametrize(
+    ("argv", "resume"),
+    [(["--resume"], "latest"), (["--resume", "{run_id}"], "{run_id}"), (["--resume={run_id}"], "{run_id}")],
+)
+def test_every_spelling_of_resume_resumes_without_provisioning(tmp_path: Path, found, argv, resume) -> None:
+    first = plan(tmp_path, found, "--workloads", "primes")
+    argv = [arg.format(run_id=first.run_dir.run_id) for arg in argv] + ["--results-dir", str(tmp_path / "results")]
+    args = cli.parse_matrix_args(argv)
+    assert args.resume == resume.format(run_id=first.run_dir.run_id)
+    assert not cli.should_provision(args)
+    start = cli.start_matrix(args, argv, found, provision=refuse_to_provision)
+    assert start.restart is None and start.plan is not None
+    assert start.plan.run_dir == first.run_dir
+
+
+def test_no_provision_plans_without_provisioning(tmp_path: Path, found) -> None:
+    argv = ["--no-provision", "--workloads", "primes", "--results-dir", str(tmp_path / "results")]
+    start = cli.start_matrix(cli.parse_matrix_args(argv), argv, found, provision=refuse_to_provision)
+    assert start.plan is not None and start.plan.run_dir.read_run()["provisioning"] == []
+
+
+def test_help_prints_the_options_and_does_nothing_else(tmp_path: Path, found, capsys) -> None:
+    argv = ["--help", "--results-dir", str(tmp_path / "results")]
+    start = cli.start_matrix(cli.parse_matrix_args(argv), argv, found, provision=refuse_to_provision)
+    assert start == cli.MatrixStart()
+    out = capsys.readouterr().out
+    assert out.startswith("usage: nox -s matrix --") and "--no-provision" in out and cli.HANDOVER_OPTION not in out
+    assert not (tmp_path / "results").exists()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# After provisioning new interpreters nox restarts itself: what provisioning did goes over in a file
+
+
+OUTCOMES = [
+    Outcome("pypy", tried=[("uv", "installed pypy3.9")], provided=["/cache/pypy3.9/bin/pypy3.9"], seconds=12.34),
+    Outcome("free-threaded", tried=[("python.org", "no build for this machine")], error="nothing worked"),
+]
+
+
+def test_the_restarted_nox_gets_provisioning_through_a_file(tmp_path: Path, found, monkeypatch) -> None:
+    monkeypatch.setenv("INTERPMATRIX_CACHE", str(tmp_path / "cache"))
+    argv = ["--workloads", "primes", "--interpreters", "cpython-3.11", "--results-dir", str(tmp_path / "results")]
+    # The nox that loaded the noxfile knew one interpreter fewer than discovery finds after provisioning.
+    start = cli.start_matrix(
+        cli.parse_matrix_args(argv), argv, found[:-1], provision=lambda echo: OUTCOMES, discover=lambda: found
+    )
+    assert start.plan is None and not (tmp_path / "results").exists()
+    *options, handover = start.restart
+    assert options == argv
+    name, path = handover.split("=", 1)
+    assert name == cli.HANDOVER_OPTION and Path(path).parent == tmp_path / "cache" / "handover"
+    assert not any("{" in arg for arg in start.restart), "nox echoes the command: no JSON in it"
+
+    again = cli.start_matrix(cli.parse_matrix_args(start.restart), start.restart, found, provision=refuse_to_provision)
+    run = again.plan.run_dir.read_run()
+    assert run["provisioning"] == [outcome.to_dict() for outcome in OUTCOMES]
+    assert run["command"] == shlex.join(["nox", "-s", "matrix", "--", *argv])
+    assert not list((tmp_path / "cache" / "handover").iterdir()), "the file is read once, then deleted"
+
+
+def test_provisioning_is_recorded_alike_with_or_without_a_restart(tmp_path: Path, found, monkeypatch) -> None:
+    monkeypatch.setenv("INTERPMATRIX_CACHE", str(tmp_path / "cache"))
+    argv = ["--workloads", "primes", "--results-dir", str(tmp_path / "results")]
+    runs = []
+    for known in (found, found[:-1]):
+        start = cli.start_matrix(
+            cli.parse_matrix_args(argv), argv, known, provision=lambda echo: OUTCOMES, discover=lambda: found
+        )
+        if start.restart is not None:
+            start = cli.start_matrix(cli.parse_matrix_args(start.restart), start.restart, found)
+        runs.append(start.plan.run_dir.read_run())
+    assert runs[0]["provisioning"] == runs[1]["provisioning"] == json.loads(json.dumps([o.to_dict() for o in OUTCOMES]))
+    assert runs[0]["command"] == runs[1]["command"]
+
+
+def test_a_handover_file_read_before_says_what_to_do(tmp_path: Path, found, monkeypatch) -> None:
+    monkeypatch.setenv("INTERPMATRIX_CACHE", str(tmp_path / "cache"))
+    path = cli.write_handover([outcome.to_dict() for outcome in OUTCOMES])
+    assert cli.read_handover(path) == [outcome.to_dict() for outcome in OUTCOMES]
+    argv = [f"{cli.HANDOVER_OPTION}={path}", "--results-dir", str(tmp_path / "results")]
+    with pytest.raises(cli.UsageError, match=f"is gone: .*run `nox -s matrix` again without {cli.HANDOVER_OPTION}"):
+        cli.start_matrix(cli.parse_matrix_args(argv), argv, found, provision=refuse_to_provision)
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_handover_option_is_not_in_the_recorded_command() -> None:
+    for handed in (["--handover=/c/h.json"], ["--handover", "/c/h.json"]):
+        assert cli._command_line(["--profile", "quick", *handed, "--no-provision"]) == (
+            "nox -s matrix -- --profile quick --no-provision"
+        )
+    assert cli._command_line(["--handover=/c/h.json"]) == "nox -s matrix"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Values the parser lets through are refused with the valid range
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "nan", "inf", "-inf"])
+def test_a_timeout_must_be_a_positive_number_of_seconds(tmp_path: Path, found, value: str) -> None:
+    with pytest.raises(cli.UsageError, match=r"--timeout must be a number of seconds above 0, e\.g\. 120"):
+        plan(tmp_path, found, f"--timeout={value}")
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_positive_timeout_is_kept(tmp_path: Path, found) -> None:
+    assert plan(tmp_path, found, "--timeout", "0.5").run_dir.read_run()["cell_timeout"] == 0.5
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_empty_workloads_are_refused(tmp_path: Path, found, value: str) -> None:
+    expected = f"--workloads is empty: name workloads ({', '.join(workload_names())}) or leave the option out for all"
+    with pytest.raises(cli.UsageError) as error:
+        plan(tmp_path, found, "--workloads", value)
+    assert str(error.value) == expected
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--profile", "quick"],
+        ["--interpreters", "cpython-3.11"],
+        ["--workloads", "primes"],
+        ["--workload-file", "mine.py"],
+        ["--baseline", "pypy3.9"],
+        ["--timeout", "60"],
+    ],
+)
+def test_resume_refuses_options_that_would_change_the_run(tmp_path: Path, found, option: list[str]) -> None:
+    first = plan(tmp_path, found, "--workloads", "primes")
+    with pytest.raises(cli.UsageError) as error:
+        plan(tmp_path, found, "--resume", *option)
+    assert str(error.value) == (
+        f"--resume continues a run with the options it was started with: leave out {option[0]}, "
+        "or start a new run without --resume to change them"
+    )
+    assert [path.name for path in (tmp_path / "results").iterdir()] == [first.run_dir.run_id]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# compare and merge are subcommands of the one command line
+
+
+def test_compare_prints_or_writes_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from interpmatrix.compare import render_comparison
+    from interpmatrix.results import RunDir
+
+    expected = render_comparison(RunDir(RUN_A), RunDir(RUN_B))
+    assert cli.main(["compare", str(RUN_A), str(RUN_B)]) == 0
+    assert capsys.readouterr().out == expected
+    out = tmp_path / "new" / "compare.md"
+    assert cli.main(["compare", str(RUN_A), str(RUN_B), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    assert out.read_text(encoding="utf-8") == expected
+
+
+def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["compare", str(tmp_path), str(RUN_B), "--out", str(tmp_path / "compare.md")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: run A: {tmp_path} is not a matrix run (no run.json); pass two run folders")
+    assert captured.out == "" and not (tmp_path / "compare.md").exists()
+
+
+def test_merge_writes_one_run_and_says_how_to_report_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "merged"
+    assert cli.main(["merge", "--out", str(out), f"laptop={RUN_A}", f"server={RUN_B}"]) == 0
+    assert capsys.readouterr().out == f"wrote {out}; its report: python -m interpmatrix report {out}\n"
+    interpreters = json.loads((out / "run.json").read_text(encoding="utf-8"))["interpreters"]
+    assert interpreters[0].endswith("@laptop") and interpreters[-1].endswith("@server")
+
+
+def test_merge_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "merged"
+    assert cli.main(["merge", "--out", str(out), f"laptop={RUN_A}", f"server={tmp_path}"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: machine 'server': {tmp_path} is not a matrix run (no run.json)")
+    assert not out.exists()

@@ -13,7 +13,7 @@ import pytest
 
 from interpmatrix import cli, external
 from interpmatrix.registry import WORKLOADS, Cell, workload_names
-from interpmatrix.results import RunDir
+from interpmatrix.results import RunDir, RunInfo
 
 from test_cli import found, plan  # noqa: F401  (the probe fixtures' interpreters)
 
@@ -112,19 +112,19 @@ def test_a_bad_file_leaves_the_rest_of_the_run_to_run(tmp_path: Path, found) -> 
     broken = write(tmp_path, "broken.py", "def run(:\n")
     result = plan(tmp_path, found, "--workload-file", str(good), "--workload-file", str(broken),
                   "--workload-file", str(tmp_path / "missing.py"), "--interpreters", "cpython-3.11")
-    run = result.run_dir.read_run()
-    assert run["workloads"] == []  # files alone: no built-in workload unless --workloads names it
-    assert [record["name"] for record in run["workload_files"]] == ["squares"]
-    errors = {Path(item["path"]).name: item["error"] for item in run["workload_file_errors"]}
+    run = result.run_dir.read_info()
+    assert run.workloads == []  # files alone: no built-in workload unless --workloads names it
+    assert [record["name"] for record in run.workload_files] == ["squares"]
+    errors = {Path(item["path"]).name: item["error"] for item in run.workload_file_errors}
     assert "line 1: syntax error" in errors["broken.py"] and "does not exist" in errors["missing.py"]
     assert [w.name for w in external.workloads_of_run(run)] == ["squares"]
 
 
 def test_files_combine_with_named_and_all_workloads(tmp_path: Path, found) -> None:  # noqa: F811
     good = write(tmp_path, "squares.py", GOOD)
-    run = plan(tmp_path, found, "--workloads", "primes", "--workload-file", str(good)).run_dir.read_run()
+    run = plan(tmp_path, found, "--workloads", "primes", "--workload-file", str(good)).run_dir.read_info()
     assert [w.name for w in external.workloads_of_run(run)] == ["primes", "squares"]
-    run = plan(tmp_path, found, "--workloads", "all", "--workload-file", str(good)).run_dir.read_run()
+    run = plan(tmp_path, found, "--workloads", "all", "--workload-file", str(good)).run_dir.read_info()
     assert [w.name for w in external.workloads_of_run(run)] == [*workload_names(), "squares"]
 
 
@@ -167,7 +167,7 @@ def test_answers_that_differ_between_interpreters_fail_the_check() -> None:
 
 
 def test_run_workloads_of_an_old_run_are_the_registry_ones() -> None:
-    assert external.workloads_of_run({"workloads": ["primes"]}) == [w for w in WORKLOADS if w.name == "primes"]
+    assert external.workloads_of_run(RunInfo.from_dict({"workloads": ["primes"], "interpreters": []}, "a-run")) == [w for w in WORKLOADS if w.name == "primes"]
 
 
 # The runner, for real, in the interpreter running the tests -------------------------------------------------------
