@@ -24,6 +24,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RUN_A = RunDir(FIXTURES / "run-claims")
 RUN_B = RunDir(FIXTURES / "run-quick")
 GOLDEN = FIXTURES / "compare-claims-quick.md"
+# Two default runs of the same code, back to back: the same profile, so every cell is tested (an A/A comparison).
+PAIR_A, PAIR_B = RunDir(FIXTURES / "run-pair-a"), RunDir(FIXTURES / "run-pair-b")
+PAIR_GOLDEN = FIXTURES / "compare-pair.md"
 IDS = ["cpython-3.12", "cpython-3.13t", "pypy3.9"]
 SERIAL = "countdown/serial@2000000"
 
@@ -247,3 +250,26 @@ def test_main_prints_or_writes_the_markdown(tmp_path: Path, capsys: pytest.Captu
 def test_main_reports_a_bad_folder_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["compare", str(tmp_path), str(RUN_B.path)]) == 2
     assert capsys.readouterr().err.startswith(f"error: run A: {tmp_path} is not a matrix run")
+
+
+def test_comparison_of_two_runs_of_one_profile_matches_golden_file() -> None:
+    text = compare.render_comparison(PAIR_A, PAIR_B)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        PAIR_GOLDEN.write_text(text, encoding="utf-8")
+    assert text == PAIR_GOLDEN.read_text(encoding="utf-8")
+
+
+def test_a_same_profile_comparison_tests_every_cell_both_ways() -> None:
+    text = compare.render_comparison(PAIR_A, PAIR_B)
+    rows = [line for line in text.split("## Cell by cell", 1)[1].splitlines() if line.startswith("| ")]
+    marks = [line.rstrip(" |").rsplit("|", 1)[1].strip() for line in rows if not line.startswith("| cell")
+             and not line.startswith("|--")]
+    assert "significant" in marks and "n.s." in marks and "not tested" not in marks
+    # Each significant row's change is the ratio of pyperf's means in its two runs, checked on one of them.
+    column_a, column_b = model.load_run(PAIR_A).column("cpython-3.12"), model.load_run(PAIR_B).column("cpython-3.12")
+    changes = compare.cell_changes(compare.compared_cells(model.load_run(PAIR_A), model.load_run(PAIR_B)), column_a,
+                                   column_b)
+    significant = [change for change in changes if change.mark is None]
+    assert significant
+    for change in significant:
+        assert change.ratio == pytest.approx(change.before.mean() / change.after.mean())
