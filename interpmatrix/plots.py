@@ -11,7 +11,7 @@ stamp in the PNG, so the same run folder gives byte-identical files on the same 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix import markdown, model, report, stats
+from interpmatrix import model, report, stats
 from interpmatrix.sections import claims as claims_section
 from interpmatrix.questions import CLAIMS, Claim
 from interpmatrix.registry import Cell

@@ -17,7 +17,7 @@ import pyperf
 import pytest
 from pyperf._utils import geometric_mean, is_significant
 
-from interpmatrix import cli, compare, markdown, model, report, stats
+from interpmatrix import cli, compare, markdown, model
 from interpmatrix.results import CellFailure, RunDir, read_json, write_json
 
 FIXTURES = Path(__file__).parent / "fixtures"

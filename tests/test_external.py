@@ -13,7 +13,7 @@ import pytest
 
 from interpmatrix import cli, external
 from interpmatrix.registry import WORKLOADS, Cell, workload_names
-from interpmatrix.results import RunDir, RunInfo
+from interpmatrix.results import RunInfo
 
 from test_cli import found, plan  # noqa: F401  (the probe fixtures' interpreters)
 

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.colors import rgb_to_hsv, to_rgb
 from matplotlib.image import imread
 
-from interpmatrix import markdown, model, plots, report, stats
+from interpmatrix import model, plots, stats
 from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir
 from test_report import SMALL_WORKLOADS  # run-small's sizes, defined once

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import markdown, model, report, stats
+from interpmatrix import model, report, stats
 from interpmatrix.sections import verdict as verdict_section
 from interpmatrix.registry import Cell
 from interpmatrix.results import CellFailure, RunDir
