@@ -29,7 +29,14 @@ from ..stats import (
     thread_scaling,
 )
 from . import Charts
-from .wording import gil_word, missing_text, payoff_text
+from .wording import gil_word, payoff_text
+
+
+def why_not_measured(kinds: list[str], run: Run) -> str:
+    """Why an interpreter has no result for a question: its failure kinds, else that it did not get there."""
+    if kinds:
+        return " / ".join(kinds)
+    return "not in this run" if run.complete else "not run yet"
 
 
 def unavailable(column: Column, workload: Workload) -> list[str]:
@@ -87,7 +94,7 @@ def sentence(run: Run, found: Answer) -> str:
     what = f"**{found.question.kind}** ({_link(found.workload)})"
     if found.baseline is None:
         return f"- {what}: no interpreter has results, so there is nothing to choose from."
-    missing = {iid: missing_text(kinds, run) for iid, kinds in found.missing.items()}
+    missing = {iid: why_not_measured(kinds, run) for iid, kinds in found.missing.items()}
     if found.best is None:
         reasons = "; ".join(f"{iid}: {why}" for iid, why in missing.items())
         return f"- {what}: no interpreter ran it ({reasons})."
@@ -95,7 +102,7 @@ def sentence(run: Run, found: Answer) -> str:
     base_bench, best_bench = found.reference_benchmark, found.best_benchmark
     reference = f"{run.baseline} with `{found.reference.label}`"
     if base_bench is None:
-        why = missing_text(failure_kinds(found.baseline, [found.reference]), run)
+        why = why_not_measured(failure_kinds(found.baseline, [found.reference]), run)
         line = (
             f"- {what}: cannot compare with the baseline: {reference} did not run ({why}); the fastest measured is "
             f"{_choice(column, cell)} at {time_text(best_bench)}"

@@ -80,13 +80,6 @@ def gil_word(column: Column) -> str:
     return "GIL on" if True in states else "GIL off"
 
 
-def missing_text(kinds: list[str], run: Run) -> str:
-    """Why an interpreter has no result for a question: its failure kinds, else that it did not get there."""
-    if kinds:
-        return " / ".join(kinds)
-    return "not in this run" if run.complete else "not run yet"
-
-
 def payoff_text(column: Column, cell: Cell, other: Column, other_cell: Cell) -> str | None:
     """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not."""
     found = payoff_with_startup(column, cell, other, other_cell)
