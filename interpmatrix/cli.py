@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import discovery, external
+from . import budget, discovery, external
 from . import provision as provisioning
 from .discovery import Interpreter
 from .markdown import table
@@ -38,7 +38,7 @@ DEFAULT_PROFILE = "default"
 # Names the file in which a nox that provisioned hands what provisioning did to the nox it restarts.
 HANDOVER_OPTION = "--handover"
 # The options that shape a run: a resumed run keeps the ones it was planned with.
-RUN_OPTIONS = ("interpreters", "workloads", "workload_file", "profile", "baseline", "timeout")
+RUN_OPTIONS = ("interpreters", "workloads", "workload_file", "profile", "baseline", "timeout", "budget")
 
 
 class UsageError(ValueError):
@@ -95,6 +95,11 @@ def matrix_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="kill a cell (one round of it) after this long (above 0) and report it as a timeout; "
         "default: the profile's",
+    )
+    parser.add_argument(
+        "--budget", type=budget.seconds_of_minutes, metavar="MINUTES",
+        help="minutes of measuring in all: after the profile's rounds, extra rounds go to the cells whose decisions "
+        "are still open while time is left; default: the profile's (`python -m interpmatrix profiles`)",
     )
     parser.add_argument(
         "--resume",
@@ -276,6 +281,7 @@ def plan_matrix(
             "interpreters": [interpreter.id for interpreter in selected],
             "baseline": args.baseline,
             "cell_timeout": args.timeout,
+            "budget_seconds": args.budget,  # None: the profile's; already seconds (budget.seconds_of_minutes)
             "discovered": [interpreter.to_dict() for interpreter in found],
             "host": host_facts(),
             "bench_requirements": list(BENCH_REQUIREMENTS),

@@ -4,8 +4,10 @@ with another profile.
 A report answers "which interpreter, on this machine, today"; a comparison answers "did that change, and can pyperf
 tell". Both runs are read with ``model.load_run``, so a cell means here exactly what it means in their reports (a
 failure wins over values of earlier rounds; a failure of ``*`` covers every cell). Columns are matched by interpreter
-id. Every figure is pyperf's: mean ± std dev, its two-sample t-test, its geometric mean; "faster" and "slower" say
-what run B did against run A, as ``pyperf compare_to A.json B.json`` does. As with the report, the text comes from
+id. Means ± std dev are pyperf's; each change comes with the 95 % interval of ``intervals`` (worker processes as the
+independent units, each run's variances moderated within that run), and is called significant only when that interval
+excludes no change; "faster" and "slower" say what run B did against run A, as ``pyperf compare_to A.json B.json``
+does. As with the report, the text comes from
 the two folders only, never from this machine or its clock, so the same files give the same bytes.
 
     python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]
@@ -24,18 +26,18 @@ from .markdown import (
     cell_label,
     date_text,
     md,
-    memory_ratio_text,
     requirement_version,
-    speed_text,
+    speed_interval_text,
     table,
     time_text,
     version_text,
 )
+from .intervals import Estimator, Interval, Spread, mean_interval, ratio_interval
 from .model import Column, Run, is_memory, load_run
 from .registry import Cell, Workload
 from .results import CellFailure, RunDir
 from .sections.wording import packages_text, profile_text
-from .stats import geometric_mean, significance, speed_ratio
+from .stats import significance
 
 USAGE = "python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]"
 SIGNIFICANT = "significant"
@@ -64,13 +66,23 @@ class CellChange:
     cell: Cell
     before: pyperf.Benchmark  # run A
     after: pyperf.Benchmark  # run B
-    # ``stats.significance``: None when pyperf's t-test tells the two apart, else "n.s." or "not tested".
-    mark: str | None
+    # Each run's figure for the cell: its log mean over worker processes, with its run's moderated variance.
+    before_spread: Spread
+    after_spread: Spread
+
+    @property
+    def interval(self) -> Interval:
+        """B's speed-up over A (below 1: slower) with its interval; for a memory cell, A's peak memory over B's."""
+        return ratio_interval(self.before_spread, self.after_spread)
 
     @property
     def ratio(self) -> float:
-        """B's speed-up over A (below 1: slower); for a memory cell, A's peak memory over B's."""
-        return speed_ratio(self.before, self.after)
+        return self.interval.value
+
+    @property
+    def mark(self) -> str | None:
+        """``stats.significance``: None when the interval excludes no change, else "n.s." or "not tested"."""
+        return significance(self.interval)
 
     @property
     def is_memory(self) -> bool:
@@ -93,15 +105,16 @@ def common_ids(run_a: Run, run_b: Run) -> list[str]:
     return [column.id for column in run_a.columns if column.id in in_b]
 
 
-def cell_changes(
-    cells: Sequence[tuple[Workload, Cell]], column_a: Column, column_b: Column
-) -> list[CellChange]:
-    """The cells one interpreter measured in both runs, each with pyperf's verdict on the difference."""
+def cell_changes(cells: Sequence[tuple[Workload, Cell]], run_a: Run, run_b: Run, interpreter_id: str) -> list[CellChange]:
+    """The cells one interpreter measured in both runs, each with the interval of the difference."""
+    estimator_a, estimator_b = Estimator(run_a), Estimator(run_b)
+    column_a, column_b = run_a.column(interpreter_id), run_b.column(interpreter_id)
     changes = []
     for workload, cell in cells:
         before, after = column_a.benchmark(cell), column_b.benchmark(cell)
-        if before is not None and after is not None:
-            changes.append(CellChange(workload, cell, before, after, significance(before, after)))
+        spread_a, spread_b = estimator_a.spread(column_a, cell), estimator_b.spread(column_b, cell)
+        if before is not None and after is not None and spread_a is not None and spread_b is not None:
+            changes.append(CellChange(workload, cell, before, after, spread_a, spread_b))
     return changes
 
 
@@ -110,8 +123,8 @@ def cell_changes(
 
 
 def change_text(change: CellChange) -> str:
-    """``1.52× faster`` / ``1.30× slower``, or ``× less/more memory`` for a memory cell."""
-    return (memory_ratio_text if change.is_memory else speed_text)(change.ratio)
+    """``1.52× faster [1.41–1.64]`` / ``1.30× slower [1.20–1.41]``, or ``× less/more memory`` for a memory cell."""
+    return speed_interval_text(change.interval, memory=change.is_memory)
 
 
 def significance_text(mark: str | None) -> str:
@@ -198,13 +211,6 @@ def header_section(run_a: Run, run_b: Run) -> str:
             "- The runs come from different machines (see the table above): every change below mixes the machines' "
             "difference with the interpreters'."
         )
-    counts = values_per_cell(run_a), values_per_cell(run_b)
-    if None not in counts and counts[0] != counts[1]:
-        warnings.append(
-            f"- The profiles give a time cell {counts[0]} values in run A and {counts[1]} in run B. pyperf's t-test "
-            "compares samples of equal size only, so no cell can be tested: every change is marked \"not tested\", "
-            "a difference of two means with no test behind it. Compare runs made with the same profile to test them."
-        )
     for label, run in (("A", run_a), ("B", run_b)):
         if not run.complete:
             warnings.append(
@@ -229,16 +235,16 @@ def summary_rows(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]])
     """Per interpreter of both runs: its cells significantly faster / slower / unchanged, and the geometric mean."""
     rows = []
     for interpreter_id in common_ids(run_a, run_b):
-        changes = cell_changes(cells, run_a.column(interpreter_id), run_b.column(interpreter_id))
+        changes = cell_changes(cells, run_a, run_b, interpreter_id)
         timed = [change for change in changes if not change.is_memory]
         memory = [change for change in changes if change.is_memory]
         time_counts = tally(timed, "faster", "slower")
-        mean = geometric_mean([change.ratio for change in timed]) if timed else None
+        mean = mean_interval([(change.before_spread, change.after_spread) for change in timed])
         rows.append(
             [
                 interpreter_id,
                 *(str(count) for count, _ in time_counts),
-                speed_text(mean) if mean is not None else NOT_RUN,
+                speed_interval_text(mean) if mean is not None else NOT_RUN,
                 str(len(timed)),
                 _count_text(tally(memory, "less", "more")),
             ]
@@ -255,11 +261,12 @@ def summary_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell
         [
             "## Summary",
             "",
-            ("Time cells measured in both runs: significantly faster or slower in run B by pyperf's two-tailed t-test "
-            "(95 %); unchanged (n.s.) when the test cannot tell the two from noise; not tested when the two samples "
-            "differ in size or have no variance. The geometric mean is pyperf's, of run B's speed-ups over run A on "
-            "those time cells, whatever the test said. Memory cells (peak bytes) count apart, as less or more "
-            "memory, and stay out of the mean, as in the report."),
+            ("Time cells measured in both runs: significantly faster or slower in run B when the 95 % interval of "
+            "the change excludes no change (worker processes as the independent units, see a report's Method); "
+            "unchanged (n.s.) when it includes it; not tested when a cell has no interval (one process, nothing "
+            "to borrow a variance from). The geometric mean is of run B's speed-ups over run A on those time "
+            "cells, with its interval, whatever each cell's test said. Memory cells (peak bytes) count apart, as "
+            "less or more memory, and stay out of the mean, as in the report."),
             "",
             table(headers, summary_rows(run_a, run_b, cells)),
         ]
@@ -325,7 +332,7 @@ def interpreters_section(run_a: Run, run_b: Run) -> str:
 
 def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequence[tuple[Workload, Cell]]) -> str:
     """One interpreter's cells measured in both runs."""
-    changes = cell_changes(cells, run_a.column(interpreter_id), run_b.column(interpreter_id))
+    changes = cell_changes(cells, run_a, run_b, interpreter_id)
     lines = [f"### {interpreter_id}", ""]
     if not changes:
         lines.append("No cell was measured in both runs.")
@@ -340,14 +347,15 @@ def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequ
         ]
         for change in changes
     ]
-    lines.append(table(["cell", "run A", "run B", "B vs A", "pyperf t-test"], rows))
+    lines.append(table(["cell", "run A", "run B", "B vs A", "significance (95 %)"], rows))
     return "\n".join(lines)
 
 
 def cells_sections(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
     parts = [
-        ("## Cell by cell\n\nEach cell: pyperf's mean ± std dev in each run, run B against run A, and pyperf's t-test "
-        "(significant, n.s., or not tested when the samples differ in size).")
+        ("## Cell by cell\n\nEach cell: pyperf's mean ± std dev in each run, run B against run A with the 95 % "
+        "interval of the change, and whether that interval leaves out 1× (significant), includes it (n.s.), or cannot be given "
+        "(not tested: one worker process, and no cell of its run to borrow a variance from).")
     ]
     parts += [interpreter_section(run_a, run_b, iid, cells) for iid in common_ids(run_a, run_b)]
     return "\n\n".join(parts)
@@ -394,9 +402,9 @@ def check_section(run_a: Run, run_b: Run) -> str:
     lines = [
         "## To check",
         "",
-        ("pyperf's own comparison of one interpreter's two result files shows the same means and ratios. Two "
-        "differences: where the samples differ in size it calls a difference significant (a workaround in pyperf), "
-        "this comparison \"not tested\"; and its geometric mean also counts the memory cells."),
+        ("pyperf's own comparison of one interpreter's two result files shows the same means. It tests every "
+        "value as independent (values inside one worker process are not), so it calls more differences "
+        "significant than this comparison does; and its geometric mean also counts the memory cells."),
         "",
         "```sh",
         f"python -m interpmatrix compare {folder_a} {folder_b}  # this comparison",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # types only: this module reads their fields and never builds
     import pyperf
 
     from .discovery import Interpreter
+    from .intervals import Interval
     from .registry import Cell, Workload
 
 NOT_RUN = "—"
@@ -80,6 +81,38 @@ def memory_ratio_text(ratio: float) -> str:
 
 def percent(fraction: float, signed: bool = False) -> str:
     return f"{fraction * 100:+.1f} %" if signed else f"{fraction * 100:.1f} %"
+
+
+def bounds_text(interval: Interval) -> str:
+    """``[1.41–1.64]``: a ratio's 95 % interval, or ``[no interval]`` when one process cannot give one."""
+    if not interval.known:
+        return "[no interval]"
+    return f"[{_bound(interval.low)}–{_bound(interval.high)}]"
+
+
+def _bound(ratio: float) -> str:
+    return times(ratio).rstrip("×")
+
+
+def ratio_text(interval: Interval) -> str:
+    """``1.52× [1.41–1.64]``."""
+    return f"{times(interval.value)} {bounds_text(interval)}"
+
+
+def speed_interval_text(interval: Interval, memory: bool = False) -> str:
+    """``1.52× faster [1.41–1.64]`` / ``1.30× slower [1.20–1.41]`` (``less``/``more memory``), for baseline ÷ cell."""
+    if interval.value >= 1:
+        return f"{times(interval.value)} {'less memory' if memory else 'faster'} {bounds_text(interval)}"
+    inverse = interval.inverse()
+    return f"{times(inverse.value)} {'more memory' if memory else 'slower'} {bounds_text(inverse)}"
+
+
+def change_interval_text(interval: Interval) -> str:
+    """``+12.0 % [+8.1 % to +16.0 %]``: a ratio of times as the change it is (1.12 is 12 % more time)."""
+    text = percent(interval.value - 1, signed=True)
+    if not interval.known:
+        return f"{text} [no interval]"
+    return f"{text} [{percent(interval.low - 1, signed=True)} to {percent(interval.high - 1, signed=True)}]"
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -1,268 +1,40 @@
 """Run every cell on every prepared interpreter, in interleaved rounds, through pyperf.
 
-Nothing is timed here. Each step is one pyperf invocation of a workload script, in one interpreter's venv, for one
-round of all the workload's cells still to do there (a batch: the interpreter and pyperf start once, not once per
-cell): pyperf's main process checks each cell's answer, spawns its worker processes, and appends their runs to
-``results/<run-id>/<interpreter-id>.json`` (``--append``). Rounds go workload by workload across all interpreters, so
-the machine's drift during a run is spread over every column instead of landing on one.
+No benchmark is timed here (the clock here only keeps the budget). Each step is one pyperf invocation of a workload
+script, in one interpreter's venv, for one round of all the workload's cells still to do there (a batch: the
+interpreter and pyperf start once, not once per cell): pyperf's main process checks each cell's answer, spawns its
+worker processes, and appends their runs to ``results/<run-id>/<interpreter-id>.json`` (``--append``). Rounds go
+workload by workload across all interpreters, so the machine's drift during a run is spread over every column instead
+of landing on one.
 
 A cell that crashes, hangs, raises or gives a wrong answer is marked failed (``<id>.failures.json``) and is not tried
-again; every other cell goes on. The script reports each cell's start and outcome on stderr (see
-``workloads/_harness.py``); when the whole process dies or hangs, the cell it was in gets the failure and the cells
-after it run in a new invocation. Whatever completed is on disk at once, and a resumed run skips the rounds already
-in the files.
+again; every other cell goes on (``interpmatrix.invocation`` runs one step and tells what happened to each cell).
+Whatever completed is on disk at once, and a resumed run skips the rounds already in the files.
+
+After that first pass, while the run's time budget lasts (``interpmatrix.budget``), extra rounds measure only the
+cells whose decisions in the report are still open, on only their interpreters, one round at a time.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pyperf
 
-from . import external
+from . import budget, external, model
+from .budget import Ledger, Pair
 from .discovery import Interpreter
+from .invocation import Step, Venv, load_benchmark, rounds_done, run_step
 from .markdown import duration
-from .proc import kill_group, run_with_timeout
+from .proc import run_with_timeout
 from .profiles import Profile, profile_from
-from .registry import Cell, Workload
-from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
-
-
-
-@dataclass(frozen=True)
-class Venv:
-    """An interpreter ready to run cells: its facts and the python of its venv (which has pyperf)."""
-
-    interpreter: Interpreter
-    python: str
-    # What bindings/build.py built for this interpreter (compiled variants), if anything.
-    bindings: str | None = None
-
-    @property
-    def id(self) -> str:
-        return self.interpreter.id
-
-
-@dataclass(frozen=True)
-class Step:
-    """One pyperf invocation: one round of some cells of one workload on one interpreter."""
-
-    round: int
-    workload: Workload
-    cells: tuple[Cell, ...]
-    venv: Venv
-
-
-def load_benchmark(path: Path, name: str) -> pyperf.Benchmark | None:
-    if not path.exists():
-        return None
-    suite = pyperf.BenchmarkSuite.load(str(path))
-    return suite.get_benchmark(name) if name in suite.get_benchmark_names() else None
-
-
-def rounds_done(benchmark: pyperf.Benchmark | None) -> set[int]:
-    if benchmark is None:
-        return set()
-    return {run.get_metadata().get(ROUND_METADATA) for run in benchmark.get_runs()} - {None}
-
-
-def calibrated_loops(benchmark: pyperf.Benchmark | None) -> int | None:
-    """The loop count round 1 calibrated, reused by later rounds so every run of a cell does the same work."""
-    if benchmark is None:
-        return None
-    for run in benchmark.get_runs():
-        if run.values:
-            return run.get_loops()
-    return None
-
-
-def classify_failure(
-    returncode: int | None, stderr: str, timed_out: bool, timeout: float, log: str | None = None
-) -> CellFailure:
-    """Turn a pyperf invocation that died (or a worker that did) into the reason its cell shows.
-
-    Failures the script itself detects (wrong answer, unavailable binding, an exception in the check) arrive as
-    ``failed`` events with their kind; this is for the rest: signals, time-outs, exceptions in pyperf's workers."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if timed_out:
-        return CellFailure("timeout", f"ran past the {timeout:g} s cell time limit and was killed", log)
-    if returncode is not None and returncode < 0:
-        return CellFailure("crash", f"the process was killed by {_signal_name(-returncode)}", log)
-    # pyperf's main process reports a worker that died: "... failed with exit code -11".
-    for line in reversed(lines):
-        marker = "failed with exit code "
-        if marker in line:
-            code = line.rsplit(marker, 1)[1].strip().rstrip(".")
-            if code.lstrip("-").isdigit() and int(code) < 0:
-                return CellFailure("crash", f"a pyperf worker was killed by {_signal_name(-int(code))}", log)
-    exceptions = [line for line in lines if _looks_like_exception(line)]
-    reason = (exceptions or lines or [f"exited with status {returncode}"])[-1]
-    return CellFailure("error", reason, log)
-
-
-def _looks_like_exception(line: str) -> bool:
-    head = line.split(":", 1)[0]
-    return head.isidentifier() and (head.endswith("Error") or head.endswith("Exception") or head == "KeyboardInterrupt")
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[str, int]) -> list[str]:
-    command = [
-        step.venv.python,
-        str(step.workload.script),
-        *step.workload.script_args,
-        *profile.pyperf_args(jit=step.venv.interpreter.is_jit),
-        "--append",
-        str(results_file),
-        "--round",
-        str(step.round),
-    ]
-    for cell in step.cells:
-        command += ["--cell", cell.name]
-        if cell.name in loops:
-            command += ["--cell-loops", f"{cell.name}={loops[cell.name]}"]
-    if step.venv.bindings is not None:
-        command += ["--bindings", step.venv.bindings]
-    return command
-
-
-@dataclass
-class _Invocation:
-    """What one pyperf invocation printed, line by line, and which cell it was in when."""
-
-    lines: list[str]
-    current: str | None = None
-    current_since: float = 0.0
-
-
-def _read_output(stream, invocation: _Invocation, clock: Callable[[], float]) -> None:
-    for line in stream:
-        invocation.lines.append(line)
-        event = _parse_event(line)
-        if event is not None and event["event"] == "start":
-            invocation.current, invocation.current_since = event["cell"], clock()
-        elif event is not None:
-            invocation.current = None
-
-
-def _parse_event(line: str) -> dict | None:
-    if not line.startswith(EVENT_PREFIX):
-        return None
-    try:
-        event = json.loads(line[len(EVENT_PREFIX) :])
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and "cell" in event and "event" in event else None
-
-
-def _invoke(command: list[str], cwd: Path, timeout: float, clock: Callable[[], float]) -> tuple[int, list[str], str | None]:
-    """Run one invocation; kill it when one cell runs past ``timeout``. (status, output lines, the cell killed in)."""
-    # A session of its own, so a hung cell's pyperf workers are killed with it.
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        cwd=cwd,
-    )
-    invocation = _Invocation([], current_since=clock())
-    reader = threading.Thread(target=_read_output, args=(process.stdout, invocation, clock))
-    reader.start()
-    killed_in = None
-    while process.poll() is None:
-        current = invocation.current
-        if current is not None and clock() - invocation.current_since > timeout:
-            killed_in = current
-            kill_group(process)
-            break
-        time.sleep(0.1)
-    process.wait()
-    reader.join()
-    return process.returncode, invocation.lines, killed_in
-
-
-def _cell_output(lines: list[str], cell: str) -> str:
-    """The lines printed while ``cell`` was being measured (from its start event to the next start)."""
-    inside, kept = False, []
-    for line in lines:
-        event = _parse_event(line)
-        if event is not None and event["event"] == "start":
-            inside = event["cell"] == cell
-        if inside and event is None:
-            kept.append(line)
-    return "".join(kept)
-
-
-def run_step(
-    run_dir: RunDir, step: Step, profile: Profile, clock: Callable[[], float] = time.monotonic
-) -> dict[str, CellFailure | None]:
-    """Measure one round of ``step``'s cells; each cell's runs land in the results file, or its failure in the
-    failures file. Returns each cell's outcome (None: measured)."""
-    results_file = run_dir.results_file(step.venv.id)
-    outcomes: dict[str, CellFailure | None] = {}
-    todo = list(step.cells)
-    while todo:
-        suite = pyperf.BenchmarkSuite.load(str(results_file)) if results_file.exists() else None
-        names = set(suite.get_benchmark_names()) if suite is not None else set()
-        loops = {}
-        for cell in todo:
-            found = calibrated_loops(suite.get_benchmark(cell.name) if cell.name in names else None)
-            if found is not None:
-                loops[cell.name] = found
-        batch = replace(step, cells=tuple(todo))
-        command = build_command(batch, profile, results_file, loops)
-        returncode, lines, killed_in = _invoke(command, step.workload.script.parent, profile.cell_timeout, clock)
-        started = []
-        for line in lines:
-            event = _parse_event(line)
-            if event is None:
-                continue
-            name = event["cell"]
-            if event["event"] == "start":
-                started.append(name)
-            elif event["event"] == "done":
-                outcomes[name] = None
-            elif event["event"] == "failed":
-                outcomes[name] = CellFailure(event.get("kind", "error"), event.get("reason", ""))
-            elif event["event"] == "died":
-                outcomes[name] = classify_failure(1, _cell_output(lines, name), False, profile.cell_timeout)
-        unfinished = [name for name in started if name not in outcomes]
-        if unfinished:
-            # The whole process died or was killed while measuring this cell.
-            (name,) = unfinished[-1:]
-            outcomes[name] = classify_failure(
-                returncode, _cell_output(lines, name), killed_in == name, profile.cell_timeout
-            )
-        elif not started:
-            # The script failed before any cell (an import error, a syntax error): every cell has that reason, and
-            # running it again would fail the same way.
-            for cell in todo:
-                outcomes[cell.name] = classify_failure(returncode, "".join(lines), False, profile.cell_timeout)
-        for name, failure in outcomes.items():
-            if failure is not None and failure.log is None:
-                log = run_dir.log_file(step.venv.id, name)
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text(f"$ {' '.join(command)}\n\n--- output\n{_cell_output(lines, name) or ''.join(lines)}")
-                failure = replace(failure, log=str(log.relative_to(run_dir.path)))
-                outcomes[name] = failure
-                run_dir.record_failure(step.venv.id, name, failure)
-        todo = [cell for cell in todo if cell.name not in outcomes and cell.name not in started]
-    return outcomes
+from .registry import Workload
+from .results import CellFailure, RunDir
 
 
 def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv]:
@@ -286,26 +58,44 @@ def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv
     return venvs
 
 
-def plan_steps(run_dir: RunDir, workloads: Sequence[Workload], venvs: Sequence[Venv], rounds: int) -> list[Step]:
-    """The steps still to do: round-major, then workload, then interpreter, each with the cells the files say are
-    not done in that round (and have not failed)."""
-    done: dict[tuple[str, str], set[int]] = {}
-    failed: dict[str, set[str]] = {}
+def rounds_by_cell(run_dir: RunDir, venvs: Sequence[Venv]) -> dict[Pair, set[int]]:
+    """(interpreter id, cell name) -> the rounds its results file holds."""
+    done: dict[Pair, set[int]] = {}
     for venv in venvs:
-        failed[venv.id] = set(run_dir.read_failures(venv.id))
         path = run_dir.results_file(venv.id)
         if path.exists():
-            suite = pyperf.BenchmarkSuite.load(str(path))
-            for benchmark in suite.get_benchmarks():
+            for benchmark in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
                 done[venv.id, benchmark.get_name()] = rounds_done(benchmark)
+    return done
+
+
+def plan_steps(
+    run_dir: RunDir,
+    workloads: Sequence[Workload],
+    venvs: Sequence[Venv],
+    rounds: int,
+    first: int = 1,
+    only: Collection[Pair] | None = None,
+) -> list[Step]:
+    """The steps still to do in rounds ``first`` to ``rounds``: round-major, then workload, then interpreter, each
+    with the cells the files say are not done in that round (and have not failed); only ``only``'s when given.
+
+    The interpreters take turns at going first: each round rotates their order by one. Within a workload's steps
+    the place is a bias too (the first runs right after another workload, on a machine warming up or settling),
+    so no column keeps the same one. The rotation follows the round number: a resumed run plans the same order."""
+    done = rounds_by_cell(run_dir, venvs)
+    failed = {venv.id: set(run_dir.read_failures(venv.id)) for venv in venvs}
     steps = []
-    for round_number in range(1, rounds + 1):
+    for round_number in range(first, rounds + 1):
+        turn = (round_number - 1) % len(venvs) if venvs else 0
         for workload in workloads:
-            for venv in venvs:
+            for venv in [*venvs[turn:], *venvs[:turn]]:
                 cells = tuple(
                     cell
                     for cell in workload.cells()
-                    if cell.name not in failed[venv.id] and round_number not in done.get((venv.id, cell.name), ())
+                    if cell.name not in failed[venv.id]
+                    and round_number not in done.get((venv.id, cell.name), ())
+                    and (only is None or (venv.id, cell.name) in only)
                 )
                 if cells:
                     steps.append(Step(round_number, workload, cells, venv))
@@ -374,55 +164,166 @@ def _summary(benchmark: pyperf.Benchmark | None) -> str:
     return f"{benchmark.format_value(mean)} ± {benchmark.stdev() / mean:.0%}"
 
 
+def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir], set[Pair]]:
+    """Which (interpreter id, cell name) pairs still have an open decision: the report's own decisions, on the run
+    as its files stand now (``workloads`` replaces the registry, as for ``model.load_run``)."""
+
+    def open_cells(run_dir: RunDir) -> set[Pair]:
+        # Imported when first asked: a run without a budget never asks, and measuring needs none of the statistics
+        # the decisions stand on.
+        from . import decisions
+
+        return decisions.open_cells(model.load_run(run_dir, workloads=workloads))
+
+    return open_cells
+
+
+@dataclass
+class Schedule:
+    """The steps of one measure() call, run one by one, each accounted to the budget as soon as it is done."""
+
+    run_dir: RunDir
+    profile: Profile
+    workloads: list[Workload]
+    venvs: list[Venv]
+    ledger: Ledger
+    run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]]
+    echo: Callable[[str], None]
+    # Cells that failed in this call: not retried in later rounds (a hang would cost its time limit every round).
+    failed: set[Pair] = field(default_factory=set)
+
+    def run_steps(self, steps: Sequence[Step], extra: bool) -> None:
+        total = sum(len(step.cells) for step in steps)
+        width = max((len(venv.id) for venv in self.venvs), default=0)
+        clock, started, index = self.ledger.clock, self.ledger.clock(), 0
+        for step in steps:
+            cells = tuple(cell for cell in step.cells if (step.venv.id, cell.name) not in self.failed)
+            if not cells:
+                continue
+            before = clock()
+            outcomes = self.run(self.run_dir, replace(step, cells=cells), self.profile)
+            failures = {name: failure for name, failure in outcomes.items() if failure is not None}
+            self.ledger.record_step(step.venv.id, len(cells), clock() - before, extra, failed=bool(failures))
+            self.run_dir.update_run(**self.ledger.to_run())
+            suite_path = self.run_dir.results_file(step.venv.id)
+            for cell in cells:
+                index += 1
+                failure = failures.get(cell.name)
+                if failure is not None:
+                    self.failed.add((step.venv.id, cell.name))
+                    outcome = f"FAILED ({failure.kind}): {failure.reason}"
+                else:
+                    outcome = _summary(load_benchmark(suite_path, cell.name))
+                left = (clock() - started) / index * (total - index)
+                self.echo(
+                    f"[{index}/{total}] r{step.round} {step.venv.id:<{width}}  {cell.name}  {outcome}"
+                    f"  (~{duration(left)} left)"
+                )
+
+    def measurable(self, asked: Collection[Pair]) -> list[Pair]:
+        """The pairs of ``asked`` another round can measure, in plan order (workload, cell, interpreter)."""
+        failed = {venv.id: set(self.run_dir.read_failures(venv.id)) for venv in self.venvs}
+        return [
+            (venv.id, cell.name)
+            for workload in self.workloads
+            for cell in workload.cells()
+            for venv in self.venvs
+            if (venv.id, cell.name) in asked
+            and cell.name not in failed[venv.id]
+            and (venv.id, cell.name) not in self.failed
+        ]
+
+    def extra_rounds(self, open_cells: Callable[[RunDir], set[Pair]]) -> str:
+        """Extra rounds of the cells still undecided while the budget lasts; returns why they stopped."""
+        ledger, resumed = self.ledger, True
+        while True:
+            current = ledger.current_round()
+            if current is not None:
+                # The round under way (a resumed run's) is finished before asking again; a finished one plans nothing.
+                only = set(ledger.extra_round_cells)
+                steps = plan_steps(self.run_dir, self.workloads, self.venvs, current, first=current, only=only)
+                if steps and resumed:
+                    self.echo(f"extra round {current - self.profile.rounds} (resumed): {len(only)} cells, "
+                              f"{sum(len(step.cells) for step in steps)} still to measure")
+                self.run_steps(steps, extra=True)
+            resumed = False
+            if ledger.budget is None:
+                return budget.NO_BUDGET
+            if ledger.left() <= 0:
+                return budget.BUDGET_SPENT
+            asked = open_cells(self.run_dir)
+            if not asked:
+                return budget.EVERY_DECISION_MADE
+            candidates = self.measurable(asked)
+            if not candidates:
+                return budget.NO_CELL_TO_MEASURE
+            done = rounds_by_cell(self.run_dir, self.venvs)
+            rounds = {pair: len(done.get(pair, ())) for pair in candidates}
+            left = ledger.left()
+            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left)
+            if not chosen:
+                return budget.NO_TIME_FOR_A_ROUND
+            ledger.begin_round((current or self.profile.rounds) + 1, chosen)
+            self.run_dir.update_run(**ledger.to_run())
+            trimmed = f" ({len(chosen)} of {len(candidates)}: what fits in the {duration(left)} left)"
+            self.echo(
+                f"extra round {len(ledger.extra_rounds)}: {len(candidates)} cells open"
+                f"{trimmed if len(chosen) < len(candidates) else ''}"
+            )
+
+
 def measure(
     run_dir: RunDir,
     workloads: Sequence[Workload] | None = None,
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
+    open_cells: Callable[[RunDir], set[Pair]] | None = None,
+    run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_step,
 ) -> None:
-    """Run (or resume) the run described by ``run_dir``'s run.json."""
+    """Run (or resume) the run described by ``run_dir``'s run.json: the profile's rounds, then extra rounds of the
+    cells whose decisions are still open while its budget lasts.
+
+    ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
+    decision (default: ``report_decisions``); ``run`` measures one step (default: ``run_step``, through pyperf).
+    Tests give their own."""
+    started = clock()
     info = run_dir.read_info()
     profile = profile_from(info.profile, info.profile_settings)
     if info.cell_timeout:
         profile = replace(profile, cell_timeout=float(info.cell_timeout))
-    workloads = list(workloads) if workloads is not None else external.workloads_of_run(info)
+    # --budget, else the profile's; a resumed run reads back what its first measure() recorded.
+    allowed = info.budget_seconds if info.budget_seconds is not None else profile.budget
+    ledger = Ledger.resume(info, allowed, clock, started)
+    run_workloads = list(workloads) if workloads is not None else external.workloads_of_run(info)
     venvs = prepared_venvs(run_dir, info.interpreters)
     for workload_file in external.files_of_run(info):
         check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)
-    steps = plan_steps(run_dir, workloads, venvs, profile.rounds)
-    total = sum(len(step.cells) for step in steps)
-    run_dir.update_run(status="measuring")
+    steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds)
+    run_dir.update_run(status="measuring", **ledger.to_run())
     echo(
-        f"measuring {total} cell rounds in {len(steps)} invocations: {profile.rounds} rounds x "
-        f"{sum(len(w.cells()) for w in workloads)} cells x {len(venvs)} interpreters ({profile.name} profile)"
+        f"measuring {sum(len(step.cells) for step in steps)} cell rounds in {len(steps)} invocations: "
+        f"{profile.rounds} rounds x {sum(len(w.cells()) for w in run_workloads)} cells x {len(venvs)} interpreters "
+        f"({profile.name} profile)"
     )
-    started = clock()
-    failed: set[tuple[str, str]] = set()
-    width = max((len(venv.id) for venv in venvs), default=0)
-    index = 0
-    for step in steps:
-        # A failed cell is not retried in later rounds: a hang would cost its time limit every round.
-        cells = tuple(cell for cell in step.cells if (step.venv.id, cell.name) not in failed)
-        if not cells:
-            continue
-        outcomes = run_step(run_dir, replace(step, cells=cells), profile)
-        suite_path = run_dir.results_file(step.venv.id)
-        for cell in cells:
-            index += 1
-            failure = outcomes.get(cell.name)
-            if failure is not None:
-                failed.add((step.venv.id, cell.name))
-                outcome = f"FAILED ({failure.kind}): {failure.reason}"
-            else:
-                outcome = _summary(load_benchmark(suite_path, cell.name))
-            elapsed = clock() - started
-            left = elapsed / index * (total - index)
-            echo(
-                f"[{index}/{total}] r{step.round} {step.venv.id:<{width}}  {cell.name}  {outcome}"
-                f"  (~{duration(left)} left)"
-            )
+    if ledger.budget is not None:
+        echo(
+            f"then extra rounds of the cells still undecided, within a budget of {duration(ledger.budget)} "
+            f"({duration(ledger.spent())} spent so far)"
+        )
+    schedule = Schedule(run_dir, profile, run_workloads, venvs, ledger, run, echo)
+    schedule.run_steps(steps, extra=False)
+    if ledger.first_pass_seconds is None:
+        ledger.first_pass_seconds = ledger.spent()
+    run_dir.update_run(**ledger.to_run())
+    ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads))
+    spent = duration(ledger.spent())
+    of = f"none, {spent} measured" if ledger.budget is None else f"{spent} of {duration(ledger.budget)} spent"
+    echo(f"budget: {of}; stopped because {ledger.stopped}")
     finished = datetime.now(timezone.utc)
     started_at = datetime.fromisoformat(str(info.started))
     run_dir.update_run(
-        status="complete", finished=finished.isoformat(), wall_time=(finished - started_at).total_seconds()
+        status="complete",
+        finished=finished.isoformat(),
+        wall_time=(finished - started_at).total_seconds(),
+        **ledger.to_run(),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.style
@@ -28,7 +28,9 @@ from .discovery import Interpreter
 from .markdown import cell_label, size_text, times
 from .model import Column, Run, is_memory
 from .registry import GROUPS, Cell, Workload
-from .stats import reference_cell, scaling_pairs, scaling_ratio, speed_ratio
+from .intervals import Estimator
+from .stats import scaling_pairs, scaling_ratio
+from .verdicts import reference_cell
 
 SPEEDUP, SCALING, MEMORY = "speedup", "scaling", "memory"
 DPI = 100
@@ -123,17 +125,21 @@ class Bars:
 
     labels: list[str]
     series: dict[str, list[float | None]]
+    # Per series, each bar's 95 % interval (low, high), None where it has none; empty: no intervals drawn.
+    intervals: dict[str, list[tuple[float, float] | None]] = field(default_factory=dict)
 
 
 def speedup_bars(run: Run) -> Bars | None:
-    """Per workload's reference cell, each non-baseline interpreter's speed-up over the baseline; None without a
-    baseline or without a single cell measured on both."""
+    """Per workload's reference cell, each non-baseline interpreter's speed-up over the baseline with its interval;
+    None without a baseline or without a single cell measured on both."""
     baseline = run.baseline_column
     if baseline is None:
         return None
     others = [column for column in _ordered(run.columns) if column.id != baseline.id]
     labels: list[str] = []
     series: dict[str, list[float | None]] = {column.id: [] for column in others}
+    intervals: dict[str, list[tuple[float, float] | None]] = {column.id: [] for column in others}
+    estimator = Estimator(run)
     for workload in _by_group(run.workloads):
         has_reference = any(cell.variant == workload.reference for cell in workload.cells())
         cell = reference_cell(workload) if has_reference else None
@@ -142,11 +148,12 @@ def speedup_bars(run: Run) -> Bars | None:
             continue
         labels.append(_label(workload, cell))
         for column in others:
-            bench = column.benchmark(cell)
-            series[column.id].append(speed_ratio(base, bench) if bench is not None else None)
+            found = estimator.ratio((baseline, cell), (column, cell))
+            series[column.id].append(found.value if found is not None else None)
+            intervals[column.id].append((found.low, found.high) if found is not None and found.known else None)
     if not any(value is not None for values in series.values() for value in values):
         return None
-    return Bars(labels, series)
+    return Bars(labels, series, intervals)
 
 
 def memory_bars(run: Run) -> Bars | None:
@@ -182,6 +189,7 @@ def scaling_panels(run: Run) -> list[ScalingPanel]:
     after another), against the reference at the same N. The table's rows against a reference without workers have
     no panel. Panels where no interpreter measured a pair are left out."""
     panels = []
+    estimator = Estimator(run)
     for workload in _by_group(run.workloads):
         cells = set(workload.cells())
         grouped: dict[tuple[str, int], list] = {}
@@ -191,7 +199,11 @@ def scaling_panels(run: Run) -> list[ScalingPanel]:
         for (variant, size), pairs in grouped.items():
             lines = {}
             for column in _ordered(run.columns):
-                points = [(pair.workers, ratio) for pair in pairs if (ratio := scaling_ratio(column, pair)) is not None]
+                points = [
+                    (pair.workers, ratio.value)
+                    for pair in pairs
+                    if (ratio := scaling_ratio(estimator, column, pair)) is not None
+                ]
                 if points:
                     lines[column.id] = points
             if lines:
@@ -249,6 +261,10 @@ def _draw_bars(ax: Axes, bars: Bars, colours: dict[str, str], value_text, log: b
                 ax.text(x, floor, _MISSING, rotation=rotation, ha="center", va="bottom", fontsize=7, color="0.4")
                 continue
             ax.bar(x, value - floor, width, bottom=floor, color=colours[iid], edgecolor="white", linewidth=0.5)
+            interval = bars.intervals.get(iid, [None] * len(values))[group]
+            if interval is not None:
+                # The 95 % interval as a thin whisker over the bar's end: a bar whose whisker crosses 1× is no win.
+                ax.plot([x, x], interval, color="0.15", linewidth=0.8, solid_capstyle="butt")
             up = value >= floor
             ax.annotate(
                 value_text(value), (x, value), xytext=(0, 2 if up else -2), textcoords="offset points",

@@ -199,8 +199,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("Pure-Python CPU loops", "word_count", ("chars", "split", "regex")),
     Question("CPU work in threads or processes", "countdown", ("serial", "threads", "processes")),
     Question("CPU work in threads or processes", "pools", ("serial", "threads", "processes")),
-    # Not `c` (a C program, no Python: the limit) nor the threaded variants (32 calls: other work).
-    Question("Compiled kernels", "primes", ("pure", "cython", "cffi", "compiled"), size=500),
+    # Not `c` (a C program, no Python: the limit), nor the threaded variants (32 calls: other work), nor `compiled`
+    # (whichever of cython and cffi is best there: the same cell again).
+    Question("Compiled kernels", "primes", ("pure", "cython", "cffi"), size=500),
     Question("I/O-bound concurrency", "io_threads", ("serial", "threads", "asyncio"), workers=64),
     Question("Allocation- and GC-heavy code", "gc_cycles", ("strong", "weakref")),
     Question("Numeric arrays", "numeric", ("pure", "numpy", "numexpr"), size=1_000_000),

@@ -153,6 +153,20 @@ class RunInfo:
     # A merged run: machine name -> that machine's own run, in column order; empty for the run of one machine.
     machines: dict[str, MachineRun] = field(default_factory=dict)
     profiles_differ: bool = False
+    # The time budget (interpmatrix.budget, written by cli and measure). Seconds of measuring allowed, first pass
+    # included: --budget, else the profile's (None: no extra rounds).
+    budget_seconds: float | None = None
+    # Seconds measured so far, across resumes; and when the first pass (the profile's rounds) ended.
+    measured_seconds: float | None = None
+    first_pass_seconds: float | None = None
+    # Each extra round: {"round": R, "cells": cell rounds planned, "seconds": measured in it}.
+    extra_rounds: list[dict[str, Any]] = field(default_factory=list)
+    # Why measuring stopped: one of budget.STOP_REASONS; None while measuring.
+    budget_stopped: str | None = None
+    # What a resumed run needs to go on with the same plan: the (interpreter id, cell name) pairs of the last extra
+    # round, and per interpreter the seconds its steps took and the cell rounds they measured (the cost estimate).
+    extra_round_cells: list[tuple[str, str]] = field(default_factory=list)
+    step_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -183,6 +197,13 @@ class RunInfo:
             status=data.get("status"),
             machines={name: MachineRun.from_dict(facts) for name, facts in (data.get("machines") or {}).items()},
             profiles_differ=bool(data.get("profiles_differ")),
+            budget_seconds=data.get("budget_seconds"),
+            measured_seconds=data.get("measured_seconds"),
+            first_pass_seconds=data.get("first_pass_seconds"),
+            extra_rounds=list(data.get("extra_rounds") or []),
+            budget_stopped=data.get("budget_stopped"),
+            extra_round_cells=[(iid, cell) for iid, cell in data.get("extra_round_cells") or []],
+            step_seconds=dict(data.get("step_seconds") or {}),
         )
 
 

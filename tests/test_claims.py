@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from interpmatrix import model, report, stats
+from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from interpmatrix.sections import claims as claims_section
 from interpmatrix.questions import CLAIMS, Claim
 from interpmatrix.registry import Cell
@@ -24,70 +25,87 @@ def run() -> model.Run:
     return model.load_run(RUN)
 
 
-def _cells(run: model.Run, claim: Claim, column: model.Column):
-    slow = column.benchmark(Cell.parse(claim.slow))
-    if claim.versus_jit:
-        jit = next(c for c in run.columns if c.interpreter.is_jit)
-        return slow, jit.benchmark(Cell.parse(claim.fast))
-    return slow, column.benchmark(Cell.parse(claim.fast))
+def _rows(run: model.Run, claim: Claim) -> list[stats.ClaimRow]:
+    return stats.claim_rows(Estimator(run), claim)
 
 
 def test_the_fixture_measured_every_claim_somewhere(run: model.Run) -> None:
     for claim in CLAIMS:
-        results = stats.claim_results(run, claim)
-        assert any(result is not None for result in results.values()), claim.statement
+        rows = _rows(run, claim)
+        assert any(result is not None for row in rows for result in row.results.values()), claim.statement
 
 
 def test_a_claims_figure_is_the_ratio_of_its_two_cells(run: model.Run) -> None:
+    """The figure is the ratio of the two cells' (geometric) means of process means; a claim against the JIT has one
+    row per JIT, without the JIT itself."""
+    jits = [column for column in run.columns if column.interpreter.is_jit]
     for claim in CLAIMS:
-        for column in run.columns:
-            if claim.versus_jit and column.interpreter.is_jit:
-                assert column.id not in stats.claim_results(run, claim)
-                continue
-            result = stats.claim_results(run, claim)[column.id]
-            slow, fast = _cells(run, claim, column)
-            if slow is None or fast is None:
-                assert result is None
-            else:
-                assert result is not None and result.ratio == pytest.approx(slow.mean() / fast.mean())
+        rows = _rows(run, claim)
+        assert [row.jit for row in rows] == ([jit.id for jit in jits] if claim.versus_jit else [None])
+        for row in rows:
+            fast_column = run.column(row.jit) if row.jit else None
+            for column in run.columns:
+                if row.jit and column.interpreter.is_jit:
+                    assert column.id not in row.results
+                    continue
+                result = row.results[column.id]
+                slow = column.benchmark(Cell.parse(claim.slow))
+                fast = (fast_column or column).benchmark(Cell.parse(claim.fast))
+                if slow is None or fast is None:
+                    assert result is None
+                else:
+                    # Each process's steady mean lies within its values, so the ratio lies between these bounds.
+                    low = min(slow.get_values()) / max(fast.get_values())
+                    high = max(slow.get_values()) / min(fast.get_values())
+                    assert low <= result.ratio <= high
+                    assert result.interval.low <= result.ratio <= result.interval.high
 
 
-def _result(holds: bool) -> stats.ClaimResult:
-    return stats.ClaimResult(ratio=2.0, holds=holds, mark=None)
+def _row(**decisions: str) -> stats.ClaimRow:
+    claim = CLAIMS[0]
+    results = {
+        iid: None if found is None else stats.ClaimResult(Interval(2.0, 1.5, 2.5), found)
+        for iid, found in decisions.items()
+    }
+    return stats.ClaimRow(claim, None, results)
 
 
 @pytest.mark.parametrize(
-    ("results", "verdict"),
+    ("row", "verdict"),
     [
-        ({"a": _result(True), "b": _result(True), "c": None}, "holds"),
-        ({"a": _result(True), "b": _result(False), "c": _result(True)}, "holds only on a, c"),
-        ({"a": _result(False), "b": _result(False)}, "no longer holds"),
-        ({"a": None, "b": None}, "not measured"),
-        ({}, "not measured"),
+        (_row(a=HOLDS, b=HOLDS, c=None), "holds"),
+        (_row(a=FAILS, b=FAILS), "fails"),
+        (_row(a=UNDECIDED), "undecided"),
+        (_row(a=HOLDS, b=FAILS, c=HOLDS), "holds on a, c; fails on b"),
+        (_row(a=UNDECIDED, b=FAILS, c=HOLDS), "holds on c; fails on b; undecided on a"),
+        (_row(a=None, b=None), "not measured"),
+        (_row(), "not measured"),
     ],
 )
-def test_verdict_words(results: dict, verdict: str) -> None:
-    assert claims_section.verdict_text(results) == verdict
+def test_verdict_words(row: stats.ClaimRow, verdict: str) -> None:
+    assert claims_section.verdict_text(row) == verdict
 
 
 def test_the_report_states_each_claim_beside_its_figures(run: model.Run) -> None:
     text = report.render_report(RUN)
     section = text.split("## Do the seeds' claims still hold?", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| claim")]
-    assert len(rows) == len(CLAIMS)
-    for claim, row in zip(CLAIMS, rows):
-        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
-        assert cells[0].startswith(claim.statement)
-        assert cells[-1] == claims_section.verdict_text(stats.claim_results(run, claim))
-        results = stats.claim_results(run, claim)
+    lines = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| claim")]
+    rows = [row for claim in CLAIMS for row in _rows(run, claim)]
+    assert len(lines) == len(rows)
+    marks = {HOLDS: "✓", FAILS: "✗", UNDECIDED: "undecided"}
+    for row, line in zip(rows, lines):
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        assert cells[0].startswith(row.claim.statement)
+        assert cells[-1] == claims_section.verdict_text(row)
         for column, text_cell in zip(run.columns, cells[2:-1]):
-            result = results.get(column.id)
-            if column.id not in results:
+            result = row.results.get(column.id)
+            if column.id not in row.results:
                 assert text_cell == "n/a"
             elif result is None:
                 assert text_cell == "—"
             else:
-                assert text_cell.endswith("✓" if result.holds else "✗")
+                assert text_cell.endswith(marks[result.decision])
+                assert "[" in text_cell  # every figure with its interval
 
 
 def test_memory_cells_are_bytes_and_read_as_memory(run: model.Run) -> None:

@@ -9,13 +9,16 @@ Regenerate the golden comparison after an intended change with
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import shutil
+import statistics
 from pathlib import Path
 
 import pyperf
 import pytest
-from pyperf._utils import geometric_mean, is_significant
+from pyperf._utils import geometric_mean, tdist95conf_level  # pyperf's arithmetic and t table, not its t-test
 
 from interpmatrix import cli, compare, markdown, model
 from interpmatrix.results import CellFailure, RunDir, read_json, write_json
@@ -100,36 +103,50 @@ def test_header_has_both_runs_hosts_and_profiles() -> None:
     assert rows["values per time cell"] == ["6", "3"]
 
 
-def test_different_profiles_are_said_to_leave_every_cell_untested() -> None:
+def test_a_run_of_one_process_per_cell_leaves_every_cell_untested() -> None:
+    # Run B (quick) has one worker process per cell and no cell with two to borrow a variance from: no change has an
+    # interval, whatever run A's processes say. Different profiles alone no longer stop a test.
     text = compare.render_comparison(RUN_A, RUN_B)
-    assert "a time cell 6 values in run A and 3 in run B" in text
+    assert "values in run A and" not in text and "t-test" not in text.split("## To check", 1)[0]
     for iid in IDS:
-        assert {row[4] for row in table_rows(text, f"### {iid}")} == {"not tested"}
+        rows = table_rows(text, f"### {iid}")
+        assert {row[4] for row in rows} == {"not tested"}
+        assert all(row[3].endswith("[no interval]") for row in rows)
 
 
-def test_each_row_is_pyperfs_mean_and_the_ratio_of_means() -> None:
+def test_each_row_is_pyperfs_mean_and_the_ratio_over_worker_processes() -> None:
     text = compare.render_comparison(RUN_A, RUN_B)
     rows = {row[0]: row for row in table_rows(text, "### cpython-3.12")}
     before = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.12"))).get_benchmark(SERIAL)
     after = pyperf.BenchmarkSuite.load(str(RUN_B.results_file("cpython-3.12"))).get_benchmark(SERIAL)
+    [a1, a2] = [run.values for run in before.get_runs() if run.values]
+    [b1] = [run.values for run in after.get_runs() if run.values]
+    # Run A's two processes (125, 119, 117 ms and 116, 115, 115 ms) start within 10 % of the median of their later
+    # values: all kept. Run B's one process starts at 139 ms, over 10 % above 123 and 125 ms: still warming up, left
+    # out.
+    assert a1[0] <= 1.1 * statistics.median(a1[1:]) and a2[0] <= 1.1 * statistics.median(a2[1:])
+    assert b1[0] > 1.1 * statistics.median(b1[1:]) and b1[1] <= 1.1 * b1[2]
+    log_a = (math.log(statistics.fmean(a1)) + math.log(statistics.fmean(a2))) / 2
+    log_b = math.log(statistics.fmean(b1[1:]))
     assert rows["countdown serial"] == [
         "countdown serial",
         markdown.time_text(before),
         markdown.time_text(after),
-        markdown.speed_text(before.mean() / after.mean()),
+        f"{markdown.speed_text(math.exp(log_a - log_b))} [no interval]",
         "not tested",
     ]
     memory = rows["gc_cycles strong_memory"]
-    assert memory[3].endswith("less memory") or memory[3].endswith("more memory")
+    assert re.fullmatch(r"[0-9.]+× (less|more) memory \[no interval\]", memory[3])
 
 
-def test_summary_geometric_mean_is_pyperfs_over_time_cells() -> None:
+def test_summary_geometric_mean_is_over_time_cells() -> None:
     run_a, run_b = model.load_run(RUN_A), model.load_run(RUN_B)
     cells = compare.compared_cells(run_a, run_b)
-    changes = compare.cell_changes(cells, run_a.column("pypy3.9"), run_b.column("pypy3.9"))
+    changes = compare.cell_changes(cells, run_a, run_b, "pypy3.9")
     timed = [change.ratio for change in changes if not change.is_memory]
     rows = {row[0]: row for row in table_rows(compare.render_comparison(RUN_A, RUN_B), "## Summary")}
-    assert rows["pypy3.9"][5] == markdown.speed_text(geometric_mean(timed))
+    # The geometric mean of the cells' changes; none of them has an interval, so neither has their mean.
+    assert rows["pypy3.9"][5] == f"{markdown.speed_text(geometric_mean(timed))} [no interval]"
     assert rows["pypy3.9"][6] == str(len(timed)) == "60"
     assert rows["pypy3.9"][7] == "2 not tested"
 
@@ -160,28 +177,37 @@ def test_a_run_against_itself_changes_nothing() -> None:
     text = compare.render_comparison(RUN_A, RUN_A)
     for row in table_rows(text, "## Summary"):
         faster, slower = row[1], row[2]
-        assert (faster, slower, row[5]) == ("0", "0", "1.00× faster")
-    assert {row[4] for row in table_rows(text, "### cpython-3.12")} <= {"n.s.", "not tested"}
+        assert (faster, slower) == ("0", "0") and row[5].startswith("1.00× faster [")
+    # Identical cells, two processes each: every change is 1.00x with an interval around it.
+    rows = table_rows(text, "### cpython-3.12")
+    assert {row[4] for row in rows} == {"n.s."}
+    for row in rows:
+        low, high = bounds(row[3])
+        assert row[3].startswith("1.00× ") and low < 1 < high
     assert "None of them changed between the runs" in text
 
 
-def test_significance_is_pyperfs_t_test(tmp_path: Path) -> None:
-    # Same profile on both sides, so pyperf can test: run B's cpython-3.12 column holds run A's cpython-3.13t values.
+def bounds(change: str) -> tuple[float, float]:
+    """The interval of a ``1.52× faster [1.41–1.64]`` as run A over run B (``slower``/``more``: inverted)."""
+    found = re.search(r"(faster|slower|less memory|more memory) \[([0-9.]+)–([0-9.]+)\]", change)
+    low, high = float(found[2]), float(found[3])
+    return (low, high) if found[1] in ("faster", "less memory") else (1 / high, 1 / low)
+
+
+def test_significance_is_the_interval_leaving_out_no_change(tmp_path: Path) -> None:
+    # Run B's cpython-3.12 column holds run A's cpython-3.13t values: changes both ways, some of them noise.
     other = copy_run(RUN_A, tmp_path)
     shutil.copyfile(RUN_A.results_file("cpython-3.13t"), other.results_file("cpython-3.12"))
     text = compare.render_comparison(RUN_A, other)
-    suite_a = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.12")))
-    suite_b = pyperf.BenchmarkSuite.load(str(RUN_A.results_file("cpython-3.13t")))
     run = model.load_run(RUN_A)
-    labels = {markdown.cell_label(workload, cell): cell.name for workload in run.workloads for cell in workload.cells()}
+    memory = {markdown.cell_label(workload, cell) for workload in run.workloads for cell in workload.cells()
+              if workload.variant(cell.variant).metric == "memory"}
     marks = {"significant": 0, "n.s.": 0}
-    for label, _, _, _change, mark in table_rows(text, "### cpython-3.12"):
-        before, after = suite_a.get_benchmark(labels[label]), suite_b.get_benchmark(labels[label])
-        if len(before.get_values()) != len(after.get_values()):
-            assert mark == "not tested"
-            continue
-        assert mark == ("significant" if is_significant(before.get_values(), after.get_values())[0] else "n.s.")
-        if not model.is_memory(after):  # the summary counts memory cells apart
+    for label, _, _, change, mark in table_rows(text, "### cpython-3.12"):
+        # Two worker processes a cell on both sides: every change has an interval, significant where it leaves out 1.
+        low, high = bounds(change)
+        assert mark == ("significant" if low > 1 or high < 1 else "n.s.")
+        if label not in memory:  # the summary counts memory cells apart
             marks[mark] += 1
     assert marks["significant"] and marks["n.s."]  # the fixture exercises both answers
     summary = {row[0]: row for row in table_rows(text, "## Summary")}
@@ -265,11 +291,53 @@ def test_a_same_profile_comparison_tests_every_cell_both_ways() -> None:
     marks = [line.rstrip(" |").rsplit("|", 1)[1].strip() for line in rows if not line.startswith("| cell")
              and not line.startswith("|--")]
     assert "significant" in marks and "n.s." in marks and "not tested" not in marks
-    # Each significant row's change is the ratio of pyperf's means in its two runs, checked on one of them.
-    column_a, column_b = model.load_run(PAIR_A).column("cpython-3.12"), model.load_run(PAIR_B).column("cpython-3.12")
-    changes = compare.cell_changes(compare.compared_cells(model.load_run(PAIR_A), model.load_run(PAIR_B)), column_a,
-                                   column_b)
+    # Each significant change's interval leaves out 1 and holds its figure, which lies near pyperf's ratio of means
+    # (the figure is over worker processes, pyperf's over every value).
+    run_a, run_b = model.load_run(PAIR_A), model.load_run(PAIR_B)
+    changes = compare.cell_changes(compare.compared_cells(run_a, run_b), run_a, run_b, "cpython-3.12")
     significant = [change for change in changes if change.mark is None]
     assert significant
     for change in significant:
-        assert change.ratio == pytest.approx(change.before.mean() / change.after.mean())
+        interval = change.interval
+        assert interval.low <= change.ratio <= interval.high and not interval.low <= 1 <= interval.high
+        assert change.ratio == pytest.approx(change.before.mean() / change.after.mean(), rel=0.1)
+
+
+def hand_made(source: RunDir, tmp_path: Path, name: str, means: dict[str, float]) -> RunDir:
+    """A copy of ``source`` whose two CPythons (one family: cpython-3.12 and cpython-3.13t) ran only ``means``' cells,
+    each in two worker processes of three values: the mean ÷ √1.1, then the mean × √1.1. pypy3.9 keeps its results:
+    another family, which lends no variance to theirs."""
+    copy = copy_run(source, tmp_path, name)
+    metadata = {"unit": "second", "loops": 1, "interpmatrix_round": 1}
+    benchmarks = [
+        pyperf.Benchmark([
+            pyperf.Run([mean * factor] * 3, metadata={**metadata, "name": cell}, collect_metadata=False)
+            for factor in (1.1**-0.5, 1.1**0.5)
+        ])
+        for cell, mean in means.items()
+    ]
+    for iid in ("cpython-3.12", "cpython-3.13t"):
+        copy.results_file(iid).unlink()
+        pyperf.BenchmarkSuite(benchmarks).dump(str(copy.results_file(iid)))
+    return copy
+
+
+def test_a_changes_interval_is_worked_out_from_the_processes(tmp_path: Path) -> None:
+    threads = "countdown/threads-1@2000000"
+    before = hand_made(RUN_A, tmp_path, "before", {SERIAL: 0.100, threads: 0.200})
+    after = hand_made(RUN_A, tmp_path, "after", {SERIAL: 0.050, threads: 0.210})
+    rows = {row[0]: row for row in table_rows(compare.render_comparison(before, after), "### cpython-3.12")}
+    # Each cell's processes lie log(1.1) apart: variance log(1.1)² / 2 on 1 degree of freedom, the same as that of the
+    # same cell on cpython-3.13t, its run's only sibling (1 degree of freedom; the cell itself never counts in its
+    # prior): moderated, still log(1.1)² / 2, on 2. The mean of two processes has half of it, a change the sum of two
+    # such halves, log(1.1)² / 2, on Satterthwaite's (v)² / (2 × (v/2)² / 2) = 4 degrees of freedom.
+    half = tdist95conf_level(4) * math.log(1.1) / math.sqrt(2)
+
+    def interval(ratio: float) -> str:
+        return f"[{ratio * math.exp(-half):.2f}–{ratio * math.exp(half):.2f}]"
+
+    # serial: 100 ms, then 50 ms: 2.00x faster, far from 1. threads x1: 200 ms, then 210 ms: 1.05x slower, noise.
+    assert rows["countdown serial"][3:] == [f"2.00× faster {interval(2.0)}", "significant"]
+    assert interval(2.0) == "[1.66–2.41]"
+    assert rows["countdown threads ×1"][3:] == [f"1.05× slower {interval(1.05)}", "n.s."]
+    assert interval(1.05) == "[0.87–1.27]"

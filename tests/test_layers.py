@@ -3,6 +3,7 @@ name; and no module grows back into a monolith."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -26,9 +27,24 @@ def test_the_import_graph_is_a_ladder() -> None:
     assert any(problem.startswith("import circle: ") for problem in found)
 
 
-def test_only_stats_imports_pyperfs_private_statistics() -> None:
+def _names_from(module: str, private: str) -> set[str]:
+    """The names ``interpmatrix/<module>.py`` imports from the foreign module ``private``."""
+    tree = ast.parse((REPO / "interpmatrix" / f"{module}.py").read_text(encoding="utf-8"))
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == private
+        for alias in node.names
+    }
+
+
+def test_only_stats_and_intervals_import_pyperfs_private_statistics() -> None:
     users = {name for name, module in import_graph.scan().items() if "pyperf._utils" in module.foreign_private}
-    assert users == {"stats"}
+    assert users == {"stats", "intervals"}
+    # One private name each, none imported twice: stats re-exports pyperf's geometric mean, intervals takes the t
+    # table pyperf's own significance test uses.
+    names = {user: _names_from(user, "pyperf._utils") for user in users}
+    assert names == {"stats": {"geometric_mean"}, "intervals": {"tdist95conf_level"}}
 
 
 def test_report_is_a_page_and_no_module_is_a_monolith() -> None:

@@ -15,16 +15,8 @@ import pyperf
 import pytest
 
 from interpmatrix import discovery
-from interpmatrix.measure import (
-    Venv,
-    Step,
-    classify_failure,
-    measure,
-    plan_steps,
-    prepared_venvs,
-    rounds_done,
-    run_step,
-)
+from interpmatrix.invocation import Step, Venv, classify_failure, rounds_done, run_step
+from interpmatrix.measure import measure, plan_steps, prepared_venvs
 from interpmatrix.profiles import find_profile
 from interpmatrix.registry import Variant, Workload, find_workload
 from interpmatrix.results import RunDir
@@ -45,6 +37,12 @@ FAULTS = Workload(
     script=Path(__file__).parent / "workloads" / "faults.py",
 )
 HOST_ID = "host"
+
+
+def nothing_open(run_dir: RunDir) -> set[tuple[str, str]]:
+    """Every decision made after the first pass: these tests are about the profile's rounds (test_budget.py is about
+    the extra ones)."""
+    return set()
 
 
 def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | None = None) -> RunDir:
@@ -73,7 +71,7 @@ def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | No
 def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, list[str]]:
     run_dir = make_run(tmp_path_factory.mktemp("faults"), [FAULTS], cell_timeout=8)
     lines: list[str] = []
-    measure(run_dir, workloads=[FAULTS], echo=lines.append)
+    measure(run_dir, workloads=[FAULTS], echo=lines.append, open_cells=nothing_open)
     return run_dir, lines
 
 
@@ -132,7 +130,7 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) 
     assert run_step(run_dir, Step(1, primes, (cell,), column), find_profile("default")) == {cell.name: None}
     steps = plan_steps(run_dir, [primes], [column], rounds=2)
     assert [(step.round, [c.name for c in step.cells]) for step in steps] == [(2, ["primes/pure@50"])]
-    measure(run_dir, workloads=[primes], echo=lambda line: None)
+    measure(run_dir, workloads=[primes], echo=lambda line: None, open_cells=nothing_open)
     benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file(HOST_ID))).get_benchmark("primes/pure@50")
     assert rounds_done(benchmark) == {1, 2}
     # Round 2 reused round 1's calibrated loops, so every value of the cell measures the same work.

@@ -14,10 +14,11 @@ import pytest
 from matplotlib.colors import rgb_to_hsv, to_rgb
 from matplotlib.image import imread
 
-from interpmatrix import model, plots, stats
+from interpmatrix import model, plots, report, verdicts
+from interpmatrix.markdown import row_label, times
 from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir
-from test_report import SMALL_WORKLOADS  # run-small's sizes, defined once
+from test_report import SMALL_WORKLOADS, table_rows  # run-small's sizes, defined once
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,6 +32,11 @@ def claims_run() -> model.Run:
 @pytest.fixture(scope="module")
 def claims_plots(claims_run: model.Run, tmp_path_factory: pytest.TempPathFactory) -> list[plots.Plot]:
     return plots.write_plots(claims_run, tmp_path_factory.mktemp("plots") / "out", "run")
+
+
+@pytest.fixture(scope="module")
+def claims_report() -> str:
+    return report.render_report(RunDir(FIXTURES / "run-claims"))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +55,7 @@ def names(written: list[plots.Plot]) -> list[str]:
     return [plot.path.name for plot in written]
 
 
-def test_a_full_run_gets_every_chart(claims_plots: list[plots.Plot]) -> None:
+def test_a_full_run_gets_every_chart(claims_run: model.Run, claims_plots: list[plots.Plot]) -> None:
     written = claims_plots
     assert names(written) == ["run-speedup.png", "run-scaling.png", "run-memory.png"]
     for plot in written:
@@ -58,7 +64,9 @@ def test_a_full_run_gets_every_chart(claims_plots: list[plots.Plot]) -> None:
         # The alt text goes inside ![...]: one line, no brackets.
         assert plot.title and plot.alt and not set("[]\n") & set(plot.alt)
     assert written[0].title == "Speed-up over cpython-3.12"
-    assert "pypy3.9 from 0.53× to 143×" in written[0].alt
+    # Each interpreter's range of bars, as drawn.
+    pypy = [value for value in plots.speedup_bars(claims_run).series["pypy3.9"] if value is not None]
+    assert f"pypy3.9 from {times(min(pypy))} to {times(max(pypy))}" in written[0].alt
 
 
 def test_a_chart_without_data_is_skipped(small_run: model.Run, tmp_path: Path) -> None:
@@ -80,35 +88,52 @@ def test_writing_twice_gives_the_same_bytes(
     assert [(p.title, p.alt) for p in first] == [(p.title, p.alt) for p in second]
 
 
-def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: model.Run) -> None:
+def _bound(ratio: float) -> str:
+    return times(ratio).rstrip("×")
+
+
+def test_speedups_are_the_reports_ratios_on_reference_cells(claims_run: model.Run, claims_report: str) -> None:
     bars = plots.speedup_bars(claims_run)
     # The report's group order; the baseline has no bar of its own.
     assert [label.split("\n")[0] for label in bars.labels] == [
         "countdown", "word_count", "pools", "spawn_costs", "primes", "io_threads", "gc_cycles", "numeric",
     ]
     assert list(bars.series) == ["cpython-3.13t", "pypy3.9"]
-    serial = Cell("countdown", "serial", None, 2_000_000)
-    base, pypy = (claims_run.column(iid).benchmark(serial) for iid in ("cpython-3.12", "pypy3.9"))
-    assert bars.series["pypy3.9"][0] == base.mean() / pypy.mean()
+    # Every bar is the figure of the workload's table in the report, with the same interval as its whisker.
+    workloads = {workload.name: workload for workload in claims_run.workloads}
+    columns = [column.id for column in claims_run.columns]
+    for group, label in enumerate(bars.labels):
+        workload = workloads[label.split("\n")[0]]
+        cell = verdicts.reference_cell(workload)
+        row = table_rows(claims_report, f"### {workload.name}")[row_label(workload, cell)]
+        for iid, series in bars.series.items():
+            value, (low, high) = series[group], bars.intervals[iid][group]
+            assert low <= value <= high
+            speed = f"{times(value)} faster" if value >= 1 else f"{times(1 / value)} slower"
+            bounds = f"[{_bound(low)}–{_bound(high)}]" if value >= 1 else f"[{_bound(1 / high)}–{_bound(1 / low)}]"
+            assert f"{speed} {bounds}" in row[columns.index(iid)], (label, iid)
     # The reference at its first size, with the fewest workers where it has workers.
-    assert stats.reference_cell(next(w for w in claims_run.workloads if w.name == "io_threads")) == Cell(
-        "io_threads", "serial", 1, 2
-    )
-    assert stats.reference_cell(next(w for w in claims_run.workloads if w.name == "primes")).size == 500
+    assert verdicts.reference_cell(workloads["io_threads"]) == Cell("io_threads", "serial", 1, 2)
+    assert verdicts.reference_cell(workloads["primes"]).size == 500
 
 
-def test_scaling_is_over_one_worker_or_over_the_reference_at_the_same_n(claims_run: model.Run) -> None:
+def test_scaling_is_over_one_worker_or_over_the_reference_at_the_same_n(
+    claims_run: model.Run, claims_report: str
+) -> None:
     panels = {panel.title: panel for panel in plots.scaling_panels(claims_run)}
+    # The points are the figures of the report's scaling table (each over the row's base cell).
+    table = table_rows(claims_report, "## Scaling with workers")
+    column = [column.id for column in claims_run.columns].index("cpython-3.13t")
     threads = panels["countdown threads"]
     assert (threads.against, threads.workers, threads.same_n) == ("threads ×1", (1, 2, 4), False)
-    column = claims_run.column("cpython-3.13t")
-    one, four = (column.benchmark(Cell("countdown", "threads", n, 2_000_000)) for n in (1, 4))
-    assert threads.lines["cpython-3.13t"][2] == (4, one.mean() / four.mean())
+    workers, ratio = threads.lines["cpython-3.13t"][2]
+    assert workers == 4 and table["countdown threads ×4"][column].startswith(f"{times(ratio)} [")
+    assert threads.lines["cpython-3.13t"][0] == (1, 1.0)  # threads x1 over itself
 
     io = panels["io_threads asyncio"]
     assert (io.against, io.workers, io.same_n) == ("serial ×N", (1, 4, 16, 64), True)
-    serial, asyncio = (column.benchmark(Cell("io_threads", variant, 16, 2)) for variant in ("serial", "asyncio"))
-    assert io.lines["cpython-3.13t"][2] == (16, serial.mean() / asyncio.mean())
+    workers, ratio = io.lines["cpython-3.13t"][2]
+    assert workers == 16 and table["io_threads asyncio ×16 vs serial ×16"][column].startswith(f"{times(ratio)} [")
     # The reference itself is no panel; a workload measured at two sizes gets a panel per size.
     assert "io_threads serial" not in panels
     assert {"numeric numexpr n=1,000,000", "numeric numexpr n=10,000,000"} <= set(panels)
@@ -129,9 +154,11 @@ def test_cells_that_did_not_run_are_left_out(claims_run: model.Run, small_run: m
         for c in small_run.columns
     ]
     gap = replace(small_run, columns=columns)
-    assert plots.speedup_bars(gap).series["pypy3.9"][0] is None
+    bars = plots.speedup_bars(gap)
+    assert bars.series["pypy3.9"][0] is None and bars.intervals["pypy3.9"][0] is None
+    primes = bars.series["pypy3.9"][1]
     assert plots.write_plots(gap, tmp_path, "gap")[0].alt.endswith(
-        "pypy3.9 17.6×. Marked n/a, not measured on both: pypy3.9 countdown serial."
+        f"pypy3.9 {times(primes)}. Marked n/a, not measured on both: pypy3.9 countdown serial."
     )
 
 

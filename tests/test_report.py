@@ -7,15 +7,19 @@ Regenerate the golden report after an intended change with ``UPDATE_GOLDEN=1 pyt
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
+import statistics
 from dataclasses import replace
 from pathlib import Path
 
 import pyperf
 import pytest
 
-from interpmatrix import markdown, model, report, stats
+from interpmatrix import intervals, markdown, model, report, stats
+from interpmatrix.intervals import Estimator
 from interpmatrix.sections import interpreters as interpreters_section
 from interpmatrix.sections import workloads as workloads_section
 from interpmatrix.registry import Cell, find_workload
@@ -131,20 +135,32 @@ def test_run_json_baseline_is_used_and_argument_wins(tmp_path):
     assert "- **Baseline:** cpython-3.11 (chosen for this report)" in render(run_dir, "cpython-3.11")
 
 
+def speed_in(text: str) -> tuple[float, float, float]:
+    """(ratio, low, high) of a cell's ``1.31× faster [1.25–1.38]`` as baseline ÷ cell (``slower``: inverted)."""
+    found = re.search(r"([0-9.]+)× (faster|slower) \[([0-9.]+)–([0-9.]+)\]", text)
+    ratio, low, high = float(found[1]), float(found[3]), float(found[4])
+    return (ratio, low, high) if found[2] == "faster" else (1 / ratio, 1 / high, 1 / low)
+
+
 def test_explicit_baseline_changes_ratios():
     default = table_rows(render(), "### primes")["pure kmax=500"]
     other = table_rows(render(baseline="cpython-3.11"), "### primes")["pure kmax=500"]
     assert default[1].endswith("· baseline") and not other[1].endswith("· baseline")
     assert other[0].endswith("· baseline")
+    # The same two cells the other way round: the same figure and interval, faster become slower.
+    assert other[1].split(" · ")[1] == default[0].split(" · ")[1].replace("faster", "slower")
+    # pyperf's ratio of the two means lies in the interval (the figure is over worker processes, see Method).
     b311, b313 = benchmark("cpython-3.11", "primes/pure@500"), benchmark("cpython-3.13", "primes/pure@500")
-    assert markdown.speed_text(b311.mean() / b313.mean()) in other[1]
-    assert markdown.speed_text(b313.mean() / b311.mean()) in default[0]
+    ratio, low, high = speed_in(default[0])
+    assert low <= b313.mean() / b311.mean() <= high and low <= ratio <= high
 
 
 def test_summary_when_the_baseline_is_fastest():
     text = render(baseline="pypy3.9")
-    assert "- **Compiled kernels** ([primes](#primes)): stay on **pypy3.9** with `pure` (832 us ± 42 us): nothing " \
-           "measured beats it." in text
+    line = next(line for line in text.splitlines() if line.startswith("- **Compiled kernels** "))
+    assert line.startswith("- **Compiled kernels** ([primes](#primes)): use **pypy3.9** with `pure` (")
+    assert "than the runner-up, cpython-3.11 with `pure`)" in line
+    assert line.endswith("). It is the baseline's reference itself (832 us ± 42 us).")
     assert "3. pypy3.9 (baseline)" not in text and "1. pypy3.9 (baseline)" in text
 
 
@@ -194,24 +210,46 @@ def test_fastest_cell_of_each_row_is_bold():
             assert bold == [min(means, key=means.get)], cell.name
 
 
+PRIMES = Cell("primes", "pure", None, 500)
+
+
 def test_same_samples_are_not_significant():
-    bench = benchmark("cpython-3.11", "primes/pure@500")
-    assert stats.significance(bench, bench) == "n.s."
-    assert workloads_section.cell_text(bench, bench, is_baseline=False, fastest=False).endswith("1.00× faster (n.s.)")
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
+    column = run.column("cpython-3.11")
+    same = Estimator(run).ratio((column, PRIMES), (column, PRIMES))
+    assert same.value == 1.0 and same.low < 1.0 < same.high
+    assert stats.significance(same) == "n.s."
+    text = workloads_section.cell_text(column.benchmark(PRIMES), same, is_baseline=False, fastest=False)
+    assert re.search(r"1\.00× faster \[0\.[0-9]+–1\.[0-9]+\] \(n\.s\.\)$", text), text
 
 
 def test_clearly_different_samples_are_significant():
-    cpython, pypy = benchmark("cpython-3.13", "primes/pure@500"), benchmark("pypy3.9", "primes/pure@500")
-    assert stats.significance(cpython, pypy) is None
-    assert "(n.s.)" not in workloads_section.cell_text(pypy, cpython, is_baseline=False, fastest=True)
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
+    cpython, pypy = run.column("cpython-3.13"), run.column("pypy3.9")
+    # 14.6 ms against 832 us: over 15x apart, with every process within a few % of its cell's mean.
+    found = Estimator(run).ratio((cpython, PRIMES), (pypy, PRIMES))
+    assert found.low > 10 and stats.significance(found) is None
+    assert "(n.s.)" not in workloads_section.cell_text(pypy.benchmark(PRIMES), found, is_baseline=False, fastest=True)
 
 
-def test_samples_of_different_sizes_are_not_tested():
-    bench = benchmark("cpython-3.11", "primes/pure@500")
-    fewer = pyperf.Benchmark(bench.get_runs()[:-1])  # one round fewer
-    assert fewer.get_nvalue() < bench.get_nvalue()
-    assert stats.significance(bench, fewer) == "not tested"
-    assert workloads_section.cell_text(fewer, bench, is_baseline=False, fastest=False).endswith("(not tested)")
+def test_one_process_without_siblings_is_not_tested_and_with_them_borrows_their_variance():
+    run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
+    column = run.column("cpython-3.11")
+    bench = column.benchmark(PRIMES)
+    first = pyperf.Benchmark([next(r for r in bench.get_runs() if r.values)])  # one worker process of the two
+    alone, whole = intervals.sample(first), intervals.sample(bench)
+    assert (alone.n, whole.n) == (1, 2)
+    # Alone, one process has no variance: no interval, not tested.
+    untested = intervals.ratio_interval(intervals.spread(whole, None), intervals.spread(alone, None))
+    assert not untested.known and stats.significance(untested) == "not tested"
+    assert workloads_section.cell_text(first, untested, is_baseline=False, fastest=False).endswith(
+        "[no interval] (not tested)")
+    # Beside its siblings (the same cell on the run's other CPythons without a JIT, cpython-3.13 and cpython-3.13t, two
+    # processes each: 1 + 1 degrees of freedom; never the cell itself), it borrows their pooled variance: an interval.
+    prior = Estimator(run).prior(column, PRIMES)
+    assert prior is not None and prior.df == 2
+    borrowed = intervals.ratio_interval(intervals.spread(whole, prior), intervals.spread(alone, prior))
+    assert borrowed.known and borrowed.low <= borrowed.value <= borrowed.high
 
 
 def test_speed_wording():
@@ -241,19 +279,37 @@ def test_gil_state_disagreeing_with_the_probe_is_said():
 
 def test_summary_answers_from_the_numbers():
     text = render().split("## Which interpreter should I use?", 1)[1].split("\n## ", 1)[0]
-    assert "- **Overall** (geometric mean of speed-ups over cpython-3.13, on the cells both ran): 1. pypy3.9" in text
-    assert "- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial`: 40.1× faster" in text
-    assert "- **Threads** (countdown, n=1,000,000; speed-up of threads ×2 over threads ×1): " in text
+    assert "- **Overall** (geometric mean of speed-ups over cpython-3.13, with its 95 % interval, on the 6 " \
+           "interpreter-dependent cells every ranked interpreter ran; [geometric mean](#geometric-mean)): 1. pypy3.9 " \
+           in text
+    line = next(line for line in text.splitlines() if line.startswith("- **Pure-Python CPU loops** "))
+    assert line.startswith("- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (")
+    # pypy3.9 against the baseline's serial: pyperf's ratio of the means (40.1x) lies in the interval stated.
+    base, pypy = (benchmark(iid, "countdown/serial@1000000") for iid in ("cpython-3.13", "pypy3.9"))
+    ratio, low, high = speed_in(line.split("than the runner-up", 1)[1])
+    assert low <= base.mean() / pypy.mean() <= high and low > 1
+    assert "- **Threads** (countdown, n=1,000,000; speed-up of threads ×2 over threads ×1, 95 % interval): " in text
     assert "cpython-3.13t" in text and "(GIL off)" in text
+    assert "Threads ran in parallel (the whole interval at 1.50× or more) on cpython-3.13t;" in text
 
 
-def test_threads_speedup_is_ratio_of_means():
+def test_threads_speedup_is_the_ratio_of_process_means():
     run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
-    [(workload, size, speedups)] = stats.thread_scaling(run)
+    [(workload, size, speedups)] = stats.thread_scaling(Estimator(run))
     assert (workload.name, size) == ("countdown", 1_000_000)
+
+    def log_mean(benchmark_: pyperf.Benchmark) -> float:
+        """The mean over worker processes of the log of each one's mean."""
+        processes = [run_.values for run_ in benchmark_.get_runs() if run_.values]
+        # No process of these cells was still warming up: none starts 10 % above the median of its later values.
+        assert all(values[0] <= statistics.median(values[1:]) * 1.1 for values in processes)
+        return statistics.fmean(math.log(statistics.fmean(values)) for values in processes)
+
     one = benchmark("cpython-3.13t", "countdown/threads-1@1000000")
     two = benchmark("cpython-3.13t", "countdown/threads-2@1000000")
-    assert speedups["cpython-3.13t"] == one.mean() / two.mean()
+    found = speedups["cpython-3.13t"]
+    assert found.value == pytest.approx(math.exp(log_mean(one) - log_mean(two)))
+    assert found.low < found.value < found.high
 
 
 def test_scaling_table_has_workers_and_vs_serial_rows():
@@ -270,10 +326,16 @@ def test_scaling_table_has_workers_and_vs_serial_rows():
     assert rows["countdown processes ×2"][IDS.index("pypy3.9")] == "—"
 
 
-def test_geometric_mean_counts_only_cells_both_ran():
-    rows = table_rows(render(), "## Geometric mean")
-    assert rows["pypy3.9"][1] == "6 of 7"  # its crashed cell counts for neither side
-    assert rows["cpython-3.13"] == ["baseline", "7 of 7"]
+def test_geometric_mean_is_over_one_set_of_cells_for_all():
+    text = render()
+    # pypy3.9's crashed processes x2 leaves the set of every ranked interpreter: 6 of the 7 time cells.
+    assert "the 6 time cells (of 7) that depend on the interpreter" in text.split("## Geometric mean", 1)[1]
+    rows = table_rows(text, "## Geometric mean")
+    assert rows["cpython-3.13"] == ["baseline"]
+    assert list(rows) == ["pypy3.9", "cpython-3.11", "cpython-3.13", "cpython-3.13t"]  # fastest first
+    for iid in ("pypy3.9", "cpython-3.11", "cpython-3.13t"):
+        ratio, low, high = speed_in(rows[iid][0])
+        assert low <= ratio <= high
 
 
 def test_drift_has_a_column_per_round():

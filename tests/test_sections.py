@@ -1,16 +1,20 @@
 """Each report section on hand-made runs: what it must say about a fastest cell, an n.s. difference, a failed cell,
-a claim that could not be tested. The values are chosen so that the expected words are worked out by hand."""
+a claim that could not be tested. The values are chosen so that the expected words, and every 95 % interval, are
+worked out by hand (pyperf's t table is the only thing borrowed)."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
+from interpmatrix.intervals import Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
@@ -18,18 +22,56 @@ from interpmatrix.sections import claims, failures, geomean, header, scaling, ve
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Every cell below has two worker processes of three values each: ``mean`` ÷ √APART, then ``mean`` × √APART. Their
+# logs lie log(APART) apart around log(mean), so that each cell's log mean is log(mean) and every cell has the same
+# between-process variance, log(APART)² / 2: moderated by the pooled variance of its siblings (the same cell on the
+# run's other columns of its family, else its column's other cells of the workload) it stays so, on 1 + (the
+# siblings' cells) degrees of freedom, and the mean of the two processes has half of it.
+APART = 1.1
+D = math.log(APART)
+
+
+def cell(which, mean: float, unit: str = "second"):
+    return bench(which, [mean / math.sqrt(APART)] * 3, [mean * math.sqrt(APART)] * 3, unit=unit)
+
+
+def bounds(ratio: float, *dfs: int) -> str:
+    """``[1.68–2.38]``: the 95 % interval of a ratio of two such cells, or of a geometric mean of k such ratios, given
+    the degrees of freedom of each of the 2k cells' variances.
+
+    Each cell's mean has variance D² / 4, each ratio's log the sum of two, D² / 2; a mean of k ratios has
+    variance 2k × (D² / 4) / k²; Satterthwaite's degrees of freedom: (Σ v)² / Σ (v² / df), with all the v equal:
+    (2k)² / Σ (1 / df).
+    """
+    k = len(dfs) // 2
+    variance = 2 * k * (D**2 / 4) / k**2
+    df = (2 * k) ** 2 / sum(1 / found for found in dfs)
+    half = tdist95conf_level(math.floor(df)) * math.sqrt(variance)
+    low, high = ratio * math.exp(-half), ratio * math.exp(half)
+    return f"[{_bound(low)}–{_bound(high)}]"
+
+
+def _bound(ratio: float) -> str:
+    return f"{ratio:.0f}" if ratio >= 100 else f"{ratio:.1f}" if ratio >= 10 else f"{ratio:.2f}"
+
+
+# base and other are one family (CPython without a JIT, one machine). A cell both ran borrows the other's same cell:
+# 1 + 1 degrees of freedom. base's fast has no such sibling (it crashed on other): it falls back on base's other time
+# cells of the workload, serial and threads ×1 and ×2, 3 + 1.
+SIBLING_DF, BASE_FAST_DF = 2, 4
+
 
 def toy_run() -> Run:
     base = Column(interpreter("base"), {
-        SERIAL.name: bench(SERIAL, [1.9, 2.0, 2.1]),
-        FAST.name: bench(FAST, [0.9, 1.0, 1.1]),
-        THREADS1.name: bench(THREADS1, [2.0, 2.2, 2.4]),
-        THREADS2.name: bench(THREADS2, [3.9, 4.0, 4.1]),
+        SERIAL.name: cell(SERIAL, 2.0),
+        FAST.name: cell(FAST, 1.0),
+        THREADS1.name: cell(THREADS1, 2.2),
+        THREADS2.name: cell(THREADS2, 4.4),
     }, {})
     other = Column(interpreter("other"), {
-        SERIAL.name: bench(SERIAL, [0.45, 0.5, 0.55]),  # 2.0 / 0.5: 4.00x faster, far past the noise
-        THREADS1.name: bench(THREADS1, [1.8, 2.0, 2.2]),  # 2.2 / 2.0: 1.10x faster, inside the noise
-        THREADS2.name: bench(THREADS2, [0.95, 1.0, 1.05]),
+        SERIAL.name: cell(SERIAL, 0.5),  # 2.0 / 0.5: 4.00x faster, far past the noise
+        THREADS1.name: cell(THREADS1, 2.0),  # 2.2 / 2.0: 1.10x faster, inside the noise
+        THREADS2.name: cell(THREADS2, 1.0),
     }, {FAST.name: CellFailure("crash", "the process was killed by SIGSEGV", "logs/other/toy__fast@10.log")})
     return make_run([base, other])
 
@@ -41,10 +83,26 @@ def row(text: str, label: str) -> list[str]:
 
 def test_workload_table_bolds_the_fastest_and_marks_noise_and_failures() -> None:
     text = workloads.render(toy_run(), {})
-    assert row(text, "serial") == ["serial", "2.00 sec ± 0.10 sec · baseline", "**500 ms ± 50 ms · 4.00× faster**"]
-    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.20 sec · 1.10× faster (n.s.)**"
-    assert row(text, "fast") == ["fast", "**1.00 sec ± 0.10 sec · baseline**", "— not run: crash"]
+    # pyperf's mean and std dev of the six values m/√1.1 ×3, m×√1.1 ×3: 1.0011 m ± 0.0522 m.
+    assert row(text, "serial") == [
+        "serial",
+        "2.00 sec ± 0.10 sec · baseline",
+        f"**501 ms ± 26 ms · 4.00× faster {bounds(4.0, SIBLING_DF, SIBLING_DF)}**",
+    ]
+    # 2.2 / 2.0 = 1.10, its interval [0.91–1.33] includes 1: n.s.
+    assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.91–1.33]"
+    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.91–1.33] (n.s.)**"
+    assert row(text, "fast") == ["fast", "**1.00 sec ± 0.05 sec · baseline**", "— not run: crash"]
     assert "see [Cells that did not run](#cells-that-did-not-run)" in text
+
+
+def test_a_cell_without_an_interval_is_not_tested() -> None:
+    # One worker process per cell: neither the same cell on the other column (the sibling) nor another cell of the
+    # column has two, so there is no variance to build an interval on.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0, 2.0])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [0.25, 0.25, 0.25])}, {})
+    text = workloads.render(make_run([base, other]), {})
+    assert row(text, "serial")[2] == "**250 ms ± 0 ms · 8.00× faster [no interval] (not tested)**"
 
 
 def test_failures_section_gives_the_reason_and_log() -> None:
@@ -54,65 +112,138 @@ def test_failures_section_gives_the_reason_and_log() -> None:
     ]
 
 
-def test_geometric_mean_ranks_over_cells_both_ran() -> None:
-    text = geomean.render(toy_run(), {})
-    # other over base: serial 4.0, threads x1 1.1, threads x2 4.0 (fast failed): (4 * 1.1 * 4) ** (1/3) = 2.60.
-    assert row(text, "other") == ["other", "2.60× faster", "3 of 4"]
-    assert row(text, "base") == ["base", "baseline", "4 of 4"]
+def test_geometric_mean_ranks_over_the_cells_every_ranked_interpreter_ran() -> None:
+    run = toy_run()
+    sparse = Column(interpreter("sparse"), {SERIAL.name: cell(SERIAL, 1.0)}, {})
+    text = geomean.render(make_run([*run.columns, sparse]), {})
+    # other over base: serial 4.0, threads x1 1.1, threads x2 4.4 (fast failed): (4 * 1.1 * 4.4) ** (1/3) = 2.69, a
+    # mean of 3 ratios. sparse ran 1 of base's 4 interpreter-dependent cells (under 75 %): not ranked, and the set
+    # stays the 3 cells other ran. sparse is of their family all the same: its serial is a sibling of base's and
+    # other's, which borrow from two cells (1 + 2 degrees of freedom); the threads cells from one (1 + 1).
+    mean = (4.0 * 1.1 * 4.4) ** (1 / 3)
+    assert row(text, "other") == ["other", f"2.69× faster {bounds(mean, 3, 3, *[SIBLING_DF] * 4)}"]
+    assert row(text, "base") == ["base", "baseline"]
+    assert row(text, "sparse") == ["sparse", "— not ranked: ran 1 of the cells"]
+    assert "the 3 time cells (of 5) that depend on the interpreter" in text
 
 
 def test_scaling_rows_are_worked_out_per_worker() -> None:
     text = scaling.render(toy_run(), {})
     # other: threads x2 1.0 s against x1 2.0 s is 2.00x on 2 workers, 100 %; against serial 0.5 s, 0.50x (25 %).
-    assert row(text, "toy threads ×2") == ["toy threads ×2", "0.55× (28 %)", "2.00× (100 %)"]
-    assert row(text, "toy threads ×2 vs serial")[2] == "0.50× (25 %)"
+    # base: 2.2 s against 4.4 s, 0.50x (25 %). A cell over itself (x1) is exactly 1, with no interval.
+    assert row(text, "toy threads ×1") == ["toy threads ×1", "1.00× (100 %)", "1.00× (100 %)"]
+    assert row(text, "toy threads ×2") == [
+        "toy threads ×2",
+        f"0.50× {bounds(0.5, SIBLING_DF, SIBLING_DF)} (25 %)",
+        f"2.00× {bounds(2.0, SIBLING_DF, SIBLING_DF)} (100 %)",
+    ]
+    assert row(text, "toy threads ×2 vs serial")[2] == f"0.50× {bounds(0.5, SIBLING_DF, SIBLING_DF)} (25 %)"
 
 
 def test_verdict_names_the_fastest_with_its_test() -> None:
     run = toy_run()
     from interpmatrix.questions import Question
-    from interpmatrix.stats import answer
+    from interpmatrix.verdicts import answer
 
-    line = verdict.sentence(run, answer(run, Question("Toy loops", "toy", ("serial", "fast"))))
-    assert line.startswith("- **Toy loops** ([toy](#toy)): use **other** with `serial`: 4.00× faster than base with `serial`")
+    line = verdict.sentence(run, answer(Estimator(run), Question("Toy loops", "toy", ("serial", "fast"))))
+    # other's serial (0.5 s) against the runner-up, base's fast (1.0 s), and against the reference, base's serial (2 s).
+    assert line == (
+        f"- **Toy loops** ([toy](#toy)): use **other** with `serial` (2.00× faster "
+        f"{bounds(2.0, BASE_FAST_DF, SIBLING_DF)} than the runner-up, base with `fast`). It is 4.00× faster "
+        f"{bounds(4.0, SIBLING_DF, SIBLING_DF)} than base with `serial`."
+    )
 
 
-def test_verdict_says_no_clear_winner_on_noise() -> None:
+def test_verdict_says_undecided_on_noise() -> None:
     run = toy_run()
     from interpmatrix.questions import Question
-    from interpmatrix.stats import answer
+    from interpmatrix.verdicts import answer
 
-    line = verdict.sentence(run, answer(run, Question("Toy threads", "toy", ("threads",), workers=1)))
-    # The fastest threads x1 (other's, 2.0 s) against the reference, base's serial (2.0 s): no difference at all.
-    assert "no clear winner: the fastest, **other** with `threads ×1`, is 1.00× faster than base with `serial`" in line
-    assert "(n.s.)" in line
+    line = verdict.sentence(run, answer(Estimator(run), Question("Toy threads", "toy", ("threads",), workers=1)))
+    # The fastest threads x1 (other's, 2.0 s) against base's (2.2 s): 1.10 [0.91–1.33], a tie; against the reference,
+    # base's serial (2.0 s): no difference at all.
+    assert line.startswith(
+        "- **Toy threads** ([toy](#toy)): undecided between **other** with `threads ×1` ≈ base with `threads ×1` "
+        f"{bounds(1.1, SIBLING_DF, SIBLING_DF)} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "
+        "them apart (more rounds, `--budget`, or what each costs may decide). "
+    )
+    assert f"The fastest of them, other with `threads ×1`, is 1.00× faster {bounds(1.0, SIBLING_DF, SIBLING_DF)} than " \
+           "base with `serial`: an interval that includes 1×, not told apart from the baseline." in line
+    assert "use **" not in line
 
 
-def gc_run(strong: float, weakref: float) -> Run:
-    """gc_cycles' memory cells, one value each (a quick profile's single worker process)."""
+def gc_run(strong: float, weakref: float, processes: int = 1) -> Run:
+    """gc_cycles' memory cells, one value per worker process: one process (a quick profile's), or two APART."""
     workload = find_workload("gc_cycles")
     cells = {cell.variant: cell for cell in workload.cells()}
+
+    def memory(which, peak: float):
+        if processes == 1:
+            return bench(which, [peak], unit="byte")
+        return bench(which, [peak / math.sqrt(APART)], [peak * math.sqrt(APART)], unit="byte")
+
     column = Column(interpreter("base"), {
-        cells["strong_memory"].name: bench(cells["strong_memory"], [strong], unit="byte"),
-        cells["weakref_memory"].name: bench(cells["weakref_memory"], [weakref], unit="byte"),
+        cells["strong_memory"].name: memory(cells["strong_memory"], strong),
+        cells["weakref_memory"].name: memory(cells["weakref_memory"], weakref),
     }, {})
     info = RunInfo.from_dict({"interpreters": ["base"], "status": "complete"}, "gc-run")
     return Run(RunDir(Path("/nonexistent")), info, [workload], [column], "base", "chosen", None, {})
 
 
-def test_a_claim_on_single_values_is_shown_as_not_tested() -> None:
-    text = claims.render(gc_run(300 * 2**20, 100 * 2**20), {})
-    line = next(line for line in text.splitlines() if line.startswith("| Weakref parent links"))
-    # 300 MiB / 100 MiB = 3.00x: past the 1.2x threshold, but one value per cell cannot be tested.
-    assert "| 3.00× (not tested) ✗ |" in line
-    assert line.rstrip(" |").endswith("no longer holds")
+def claim_line(run: Run) -> str:
+    text = claims.render(run, {})
+    return next(line for line in text.splitlines() if line.startswith("| Weakref parent links"))
+
+
+def test_a_claim_on_single_values_is_undecided() -> None:
+    line = claim_line(gc_run(300 * 2**20, 100 * 2**20))
+    # 300 MiB / 100 MiB = 3.00x: past the 1.2x threshold, but one value per cell has no interval: nothing decided.
+    assert "| 3.00× [no interval] undecided |" in line
+    assert line.rstrip(" |").endswith("| undecided")
+
+
+def test_a_claim_whose_whole_interval_clears_its_threshold_holds() -> None:
+    line = claim_line(gc_run(300 * 2**20, 100 * 2**20, processes=2))
+    # One interpreter, so no sibling of its family: each memory cell falls back on its column's other memory cell of
+    # the workload (never itself), 1 degree of freedom: each on 1 + 1.
+    assert f"| **3.00× {bounds(3.0, 2, 2)}** ✓ |" in line
+    assert line.rstrip(" |").endswith("| holds")
 
 
 def test_header_counts_cells_and_names_the_baseline() -> None:
     text = header.render(toy_run(), {})
     assert "- **Baseline:** base (chosen)" in text
-    # 2 columns x 5 cells: 7 measured, 1 failed, 2 never run (other's serial_memory and base's).
-    assert "- **Cells:** 7 of 10 ran, 1 failed, 2 not in this run" in text
+    # 2 columns x 6 cells: 7 measured, 1 failed, 4 never run (serial_memory and c, on both).
+    assert "- **Cells:** 7 of 12 ran, 1 failed, 4 not in this run" in text
+    # No claim and no question is about the toy workload: no decision to count.
+    assert "**Decisions:**" not in text
+
+
+def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
+    from dataclasses import replace
+
+    def with_user_workload(run: Run) -> Run:
+        # A user's workload: its question ("Your workload", the reference variant) makes two decisions, the winner
+        # against the runner-up and against the baseline, here the same two cells.
+        workload = replace(run.workloads[0], source="toy.py")
+        return replace(run, workloads=[workload])
+
+    run = with_user_workload(toy_run())
+    assert "- **Decisions:** 2 of 2 decisions made (each claim on each interpreter, each verdict's winner against " \
+           "its runner-up and against the baseline), each by a 95 % interval that clears its threshold" in \
+           header.render(run, {})
+    # other's serial at 1.88 s against base's 2.0 s: 1.064, with the interval's half-width on the log scale
+    # t(4) × log(1.1) / √2 = 0.187 (each serial borrows the other's variance: 2 degrees of freedom each, 4 for the
+    # ratio) against a distance of log(2.0 / 1.88) = 0.062 from 1: with n processes the half-width shrinks as 1/√n,
+    # so about 2 × (0.187 / 0.062)² = 18.3 processes, 17 more than the 2 there are (within REACHABLE_ROUNDS).
+    close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.88)},
+                   run.columns[1].failures)
+    text = header.render(replace(run, columns=[run.columns[0], close]), {})
+    half = tdist95conf_level(4) * D / math.sqrt(2)
+    assert math.ceil(2 * (half / math.log(2.0 / 1.88)) ** 2 - 2) == 17
+    assert "- **Decisions:** 0 of 2 decisions made" in text
+    assert "; 2 undecided: about 17 more rounds of their cells would decide 2 of them if their figures hold " \
+           "(`--budget`)" in text
 
 
 FIXTURE_RUN = REPO / "tests" / "fixtures" / "run-claims"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import stats
+from interpmatrix import stats, verdicts
+from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from interpmatrix.discovery import Interpreter
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import Claim, Question
@@ -29,12 +30,14 @@ WORKLOAD = Workload(
         Variant("threads", "in threads", workers=(1, 2)),
         Variant("fast", "a faster way"),
         Variant("serial_memory", "peak memory of serial", metric="memory"),
+        Variant("c", "a C program timing itself", binding="c"),
     ),
     script=Path("toy.py"),
 )
 SERIAL, FAST = Cell("toy", "serial", None, 10), Cell("toy", "fast", None, 10)
 THREADS1, THREADS2 = Cell("toy", "threads", 1, 10), Cell("toy", "threads", 2, 10)
 MEMORY = Cell("toy", "serial_memory", None, 10)
+C_CELL = Cell("toy", "c", None, 10)
 
 
 def bench(cell: Cell, *processes: list[float], warmups: list[float] = (), unit: str = "second", loops: int = 1):
@@ -77,14 +80,11 @@ def test_speed_ratio_is_baseline_mean_over_cell_mean() -> None:
 
 
 def test_significance_three_ways() -> None:
-    low, high = bench(SERIAL, [1.0, 1.1, 0.9]), bench(SERIAL, [2.0, 2.1, 1.9])
-    # Welch/Student t on these: |t| = 12.2 with 4 degrees of freedom, far past 2.78 (95 %, two-tailed).
-    assert stats.significance(low, high) is None
-    # Means 1.0 and 1.1 with a spread of 0.2: |t| = 0.61, well inside the noise.
-    assert stats.significance(bench(SERIAL, [1.0, 1.2, 0.8]), bench(SERIAL, [1.1, 1.3, 0.9])) == "n.s."
-    # Samples of unequal size, and a single value, are not tested.
-    assert stats.significance(low, bench(SERIAL, [2.0, 2.1])) == "not tested"
-    assert stats.significance(bench(SERIAL, [1.0]), bench(SERIAL, [2.0])) == "not tested"
+    assert stats.significance(Interval(2.0, 1.5, 2.5)) is None  # excludes 1: the two differ
+    assert stats.significance(Interval(0.5, 0.3, 0.8)) is None
+    assert stats.significance(Interval(1.1, 0.9, 1.3)) == "n.s."
+    assert stats.significance(Interval(3.0, None, None)) == "not tested"  # no interval: one process, no siblings
+    assert stats.significance(None) == "not tested"
 
 
 def test_relative_stdev_needs_two_values() -> None:
@@ -97,47 +97,67 @@ def test_relative_stdev_needs_two_values() -> None:
 
 
 def toy_columns() -> list[Column]:
+    """Two columns whose cells have two worker processes each, of identical values: every interval is a point, so
+    each figure below is exactly the ratio worked out in the comments."""
     base = Column(interpreter("base"), {
-        SERIAL.name: bench(SERIAL, [2.0, 2.0, 2.0]),
-        FAST.name: bench(FAST, [1.0, 1.0, 1.0]),
-        THREADS1.name: bench(THREADS1, [2.0, 2.0, 2.0]),
-        THREADS2.name: bench(THREADS2, [4.0, 4.0, 4.0]),
-        MEMORY.name: bench(MEMORY, [100.0], unit="byte"),
+        SERIAL.name: bench(SERIAL, [2.0, 2.0], [2.0, 2.0]),
+        FAST.name: bench(FAST, [1.0, 1.0], [1.0, 1.0]),
+        THREADS1.name: bench(THREADS1, [2.0, 2.0], [2.0, 2.0]),
+        THREADS2.name: bench(THREADS2, [4.0, 4.0], [4.0, 4.0]),
+        MEMORY.name: bench(MEMORY, [100.0], [100.0], unit="byte"),
+        C_CELL.name: bench(C_CELL, [0.1, 0.1], [0.1, 0.1]),
     }, {})
     other = Column(interpreter("other", version="3.13.0", free_threaded=True, gil_enabled=False), {
-        SERIAL.name: bench(SERIAL, [0.5, 0.5, 0.5]),  # 4x faster than base
-        FAST.name: bench(FAST, [4.0, 4.0, 4.0]),  # 4x slower than base
-        THREADS1.name: bench(THREADS1, [3.0, 3.0, 3.0]),
-        THREADS2.name: bench(THREADS2, [1.5, 1.5, 1.5]),  # 2x over its own x1
-        MEMORY.name: bench(MEMORY, [400.0], unit="byte"),
+        SERIAL.name: bench(SERIAL, [0.5, 0.5], [0.5, 0.5]),  # 4x faster than base
+        FAST.name: bench(FAST, [4.0, 4.0], [4.0, 4.0]),  # 4x slower than base
+        THREADS1.name: bench(THREADS1, [3.0, 3.0], [3.0, 3.0]),
+        THREADS2.name: bench(THREADS2, [1.5, 1.5], [1.5, 1.5]),  # 2x over its own x1
+        MEMORY.name: bench(MEMORY, [400.0], [400.0], unit="byte"),
+        C_CELL.name: bench(C_CELL, [0.1, 0.1], [0.1, 0.1]),  # a C program: the interpreter does not matter
     }, {FAST.name: CellFailure("crash", "killed by SIGSEGV")})
     return [base, other]
 
 
-def test_geometric_mean_counts_time_cells_both_ran() -> None:
+def test_geometric_mean_ranks_every_interpreter_on_one_set_of_interpreter_dependent_cells() -> None:
     run = make_run(toy_columns())
-    means = stats.geometric_means(run)
-    # base over itself: 1.0 on its 4 time cells. other: serial 4.0, threads x1 2/3, threads x2 8/3 (fast failed,
-    # memory is no speed): (4 * 2/3 * 8/3) ** (1/3) = (64/9) ** (1/3).
-    assert means["base"] == (pytest.approx(1.0), 4)
-    assert means["other"][1] == 3
-    assert means["other"][0] == pytest.approx((64 / 9) ** (1 / 3))
-    assert stats.time_cell_count(run) == 4
+    ranking = stats.geometric_means(Estimator(run))
+    # The cells both ran, without memory (no speed) and without `c` (a C program timing itself): serial, threads x1,
+    # threads x2 (fast failed on other). base over itself: 1.0; other: serial 4.0, threads x1 2/3, threads x2 8/3:
+    # (4 * 2/3 * 8/3) ** (1/3) = (64/9) ** (1/3).
+    assert ranking.cells == (SERIAL, THREADS1, THREADS2)
+    assert ranking.means["base"].value == pytest.approx(1.0)
+    assert ranking.means["other"].value == pytest.approx((64 / 9) ** (1 / 3))
+    # Identical processes: the interval is the point itself.
+    assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3))
+    assert ranking.left_out == {}
+    assert stats.time_cell_count(run) == 5
+
+
+def test_an_interpreter_that_ran_too_few_cells_is_left_out_not_shrinking_the_set() -> None:
+    base, other = toy_columns()
+    sparse = Column(interpreter("sparse"), {SERIAL.name: bench(SERIAL, [1.0, 1.0], [1.0, 1.0])}, {})
+    ranking = stats.geometric_means(Estimator(make_run([base, other, sparse])))
+    # base ran 4 interpreter-dependent cells, other 3 (at least 75 % of 4), sparse 1: left out with its count.
+    assert ranking.left_out == {"sparse": 1}
+    assert ranking.cells == (SERIAL, THREADS1, THREADS2)
 
 
 def test_fastest_and_cell_counts() -> None:
     run = make_run(toy_columns())
-    assert stats.fastest(run, SERIAL).id == "other"
-    assert stats.fastest(run, FAST).id == "base"  # the other one failed
-    # 2 columns x 5 cells: 9 measured, 1 failed, none missing.
-    assert stats.cell_counts(run) == (9, 1, 0)
+    assert stats.fastest(Estimator(run), SERIAL).id == "other"
+    assert stats.fastest(Estimator(run), FAST).id == "base"  # the other one failed
+    # 2 columns x 6 cells: 11 measured, 1 failed, none missing.
+    assert stats.cell_counts(run) == (11, 1, 0)
 
 
 def test_thread_scaling_and_scaling_pairs() -> None:
     run = make_run(toy_columns())
-    ((workload, size, speedups),) = stats.thread_scaling(run)
+    estimator = Estimator(run)
+    ((workload, size, speedups),) = stats.thread_scaling(estimator)
     assert (workload.name, size) == ("toy", 10)
-    assert speedups == {"base": pytest.approx(0.5), "other": pytest.approx(2.0)}
+    assert {iid: found.value for iid, found in speedups.items()} == {"base": pytest.approx(0.5), "other": pytest.approx(2.0)}
+    # A point interval at 2.0 clears the 1.5x bar; at 0.5 it surely fails it.
+    assert stats.parallel(speedups["other"]) == HOLDS and stats.parallel(speedups["base"]) == FAILS
     pairs = stats.scaling_pairs(WORKLOAD)
     labels = [(pair.cell.label, pair.base.label, pair.against) for pair in pairs]
     # Each worker count against x1, then x2 against the serial reference (a pure variant with no binding).
@@ -145,7 +165,7 @@ def test_thread_scaling_and_scaling_pairs() -> None:
         ("threads ×1", "threads ×1", "self"), ("threads ×2", "threads ×1", "self"), ("threads ×2", "serial", "reference"),
     ]
     other = run.column("other")
-    assert stats.scaling_ratio(other, pairs[2]) == pytest.approx(0.5 / 1.5)
+    assert stats.scaling_ratio(estimator, other, pairs[2]).value == pytest.approx(0.5 / 1.5)
 
 
 def test_memory_variants_are_no_scaling_pair() -> None:
@@ -157,10 +177,10 @@ def test_memory_variants_are_no_scaling_pair() -> None:
 
 def test_free_threading_cost_on_pure_single_thread_cells() -> None:
     base, other = toy_columns()
-    cost, count, speedups = stats.free_threading_figures(make_run([base, other]), other, base)
-    # Pure-Python single-thread cells: serial (0.5 / 2.0) only; the cost is 0.25 - 1 = -75 %.
-    assert (cost, count) == (pytest.approx(-0.75), 1)
-    assert speedups == [(THREADS2, pytest.approx(4.0 / 1.5))]
+    cost, count, speedups = stats.free_threading_figures(Estimator(make_run([base, other])), other, base)
+    # Pure-Python single-thread cells: serial only; other's time over base's: 0.5 / 2.0.
+    assert (cost.value, count) == (pytest.approx(0.25), 1)
+    assert [(cell, found.value) for cell, found in speedups] == [(THREADS2, pytest.approx(4.0 / 1.5))]
 
 
 # Claims ------------------------------------------------------------------------------------------------------------
@@ -169,48 +189,72 @@ PROMISE = Claim("toy", "fast is 1.5x faster", ("000 Speed",), slow=SERIAL.name, 
 DENIAL = Claim("toy", "fast does not help", ("000 Speed",), slow=SERIAL.name, fast=FAST.name, at_most=1.2)
 
 
-def test_a_promised_gain_must_pass_the_threshold_and_the_test() -> None:
-    slow, fast = bench(SERIAL, [2.0, 2.1, 1.9]), bench(FAST, [1.0, 1.1, 0.9])
-    result = stats.claim_result(PROMISE, slow, fast)
-    assert (result.ratio, result.holds, result.mark) == (pytest.approx(2.0), True, None)
-    # Ratio 1.1 (2.2 / 2.0) with a spread of 0.2: below the threshold and n.s.
-    weak = stats.claim_result(PROMISE, bench(SERIAL, [2.0, 2.2, 2.4]), bench(FAST, [1.8, 2.0, 2.2]))
-    assert (weak.ratio, weak.holds, weak.mark) == (pytest.approx(1.1), False, "n.s.")
+@pytest.mark.parametrize(
+    ("claim", "interval", "decision"),
+    [
+        (PROMISE, Interval(2.0, 1.6, 2.5), HOLDS),  # the whole interval at 1.5 or more
+        (PROMISE, Interval(1.6, 1.3, 2.0), UNDECIDED),  # straddles 1.5: never a ✗
+        (PROMISE, Interval(1.2, 1.1, 1.4), FAILS),  # wholly below
+        (PROMISE, Interval(3.0, None, None), UNDECIDED),  # no interval decides nothing
+        (DENIAL, Interval(1.0, 0.9, 1.1), HOLDS),  # wholly at 1.2 or less
+        (DENIAL, Interval(1.15, 1.0, 1.3), UNDECIDED),
+        (DENIAL, Interval(2.0, 1.5, 2.5), FAILS),
+    ],
+)
+def test_a_claim_holds_fails_or_is_undecided_by_its_interval(claim: Claim, interval: Interval, decision: str) -> None:
+    result = stats.claim_result(claim, interval)
+    assert (result.ratio, result.decision) == (interval.value, decision)
 
 
-def test_a_denial_holds_on_noise() -> None:
-    result = stats.claim_result(DENIAL, bench(SERIAL, [2.0, 2.2, 2.4]), bench(FAST, [1.8, 2.0, 2.2]))
-    assert (result.holds, result.mark) == (True, "n.s.")
+def test_a_claim_without_both_cells_has_no_result() -> None:
+    assert stats.claim_result(PROMISE, None) is None
 
 
-def test_a_claim_on_single_values_is_not_tested() -> None:
-    result = stats.claim_result(PROMISE, bench(SERIAL, [300.0], unit="byte"), bench(FAST, [100.0], unit="byte"))
-    # 3.0x passes the threshold, but one value per cell gives the t-test nothing: today "not tested" is not "holds".
-    assert (result.ratio, result.mark, result.holds) == (pytest.approx(3.0), "not tested", False)
-    assert stats.claim_result(PROMISE, None, bench(FAST, [1.0])) is None
+def test_claim_rows_test_the_two_cells_on_each_interpreter() -> None:
+    run = make_run(toy_columns())
+    (row,) = stats.claim_rows(Estimator(run), PROMISE)
+    # base: serial 2.0 / fast 1.0 = 2.0, a point interval at 2.0 >= 1.5; other: its fast cell crashed.
+    assert row.jit is None and row.results["other"] is None
+    assert row.results["base"].ratio == pytest.approx(2.0) and row.results["base"].decision == HOLDS
+    assert row.verdict() == (["base"], [], [])
 
 
-def test_claim_holding_lists_holding_and_measured_ids() -> None:
-    results = {"a": stats.ClaimResult(2.0, True, None), "b": stats.ClaimResult(1.0, False, "n.s."), "c": None}
-    assert stats.claim_holding(results) == (["a"], ["a", "b"])
+def test_a_claim_against_the_jit_has_a_row_per_jit_by_name() -> None:
+    base, other = toy_columns()
+    jit_a = Column(interpreter("pypy-a", implementation="pypy", jit="PyPy JIT"),
+                   {SERIAL.name: bench(SERIAL, [0.1, 0.1], [0.1, 0.1])}, {})
+    jit_b = Column(interpreter("pypy-b", implementation="pypy", jit="PyPy JIT"),
+                   {SERIAL.name: bench(SERIAL, [0.2, 0.2], [0.2, 0.2])}, {})
+    versus = Claim("toy", "the JIT is 10x faster", ("000 Speed",), slow=SERIAL.name, fast=SERIAL.name, at_least=10,
+                   versus_jit=True)
+    rows = stats.claim_rows(Estimator(make_run([base, other, jit_a, jit_b])), versus)
+    assert [row.jit for row in rows] == ["pypy-a", "pypy-b"]
+    # base's serial 2.0 over pypy-a's 0.1 is 20x (holds); over pypy-b's 0.2, 10x (the whole point interval at 10).
+    assert {iid: found.ratio for iid, found in rows[0].results.items()} == {"base": pytest.approx(20.0),
+                                                                            "other": pytest.approx(5.0)}
+    assert rows[1].results["base"].ratio == pytest.approx(10.0)
+    assert rows[0].verdict() == (["base"], ["other"], [])
 
 
 # The verdict's pieces ----------------------------------------------------------------------------------------------
 
 
-def test_answer_picks_the_lowest_mean_among_the_question_cells() -> None:
+def test_answer_picks_the_lowest_mean_and_names_it_when_it_beats_the_runner_up() -> None:
     run = make_run(toy_columns())
-    found = stats.answer(run, Question("Toy", "toy", ("serial", "fast")))
+    found = verdicts.answer(Estimator(run), Question("Toy", "toy", ("serial", "fast")))
     column, cell = found.best
-    # other's serial (0.5) beats base's fast (1.0); other's fast failed.
+    # other's serial (0.5) beats base's fast (1.0) by a point interval at 2.0; other's fast failed.
     assert (column.id, cell) == ("other", SERIAL)
+    assert found.decided and found.ties == ()
+    assert found.margin.value == pytest.approx(2.0)
     assert found.reference == SERIAL and found.ratio == pytest.approx(4.0)
+    assert found.ratio_interval.value == pytest.approx(4.0)
     assert found.missing == {}
 
 
 def test_reference_cell_is_the_same_for_the_chart_and_a_question() -> None:
-    assert stats.reference_cell(WORKLOAD) == SERIAL
-    assert stats.reference_cell(WORKLOAD, Question("Toy", "toy")) == SERIAL
+    assert verdicts.reference_cell(WORKLOAD) == SERIAL
+    assert verdicts.reference_cell(WORKLOAD, Question("Toy", "toy")) == SERIAL
 
 
 def test_warmup_ratio_is_first_warmup_over_steady_mean() -> None:
@@ -221,7 +265,7 @@ def test_warmup_ratio_is_first_warmup_over_steady_mean() -> None:
         pyperf.Run([1.5, 1.5], warmups=[(1, 2.0)], metadata={"name": "x", "unit": "second", "loops": 1},
                    collect_metadata=False),
     ])
-    assert stats.warmup_ratio(benchmark) == pytest.approx(2.0)
+    assert verdicts.warmup_ratio(benchmark) == pytest.approx(2.0)
 
 
 def test_payoff_finds_the_call_where_the_jit_has_caught_up() -> None:
@@ -229,12 +273,12 @@ def test_payoff_finds_the_call_where_the_jit_has_caught_up() -> None:
     # call. After the warm-up the JIT is 10 x (5 - 2) = 30 s behind and gains 1.5 s a call: even after 20 more calls.
     jit = bench(SERIAL, [0.5, 0.5], warmups=[5.0], loops=10)
     other = bench(SERIAL, [2.0, 2.0, 2.0])
-    calls, seconds = stats.payoff(jit, other)
+    calls, seconds = verdicts.payoff(jit, other)
     assert calls == 30 and seconds == pytest.approx(60.0)
     # Never ahead when slower even warm.
-    assert stats.payoff(bench(SERIAL, [3.0, 3.0], loops=10), other) is None
+    assert verdicts.payoff(bench(SERIAL, [3.0, 3.0], loops=10), other) is None
     # Start-up counts: 3 s more for the JIT's start is 2 more calls at 1.5 s a call.
-    assert stats.payoff(jit, other, jit_start=3.0)[0] == 32
+    assert verdicts.payoff(jit, other, jit_start=3.0)[0] == 32
 
 
 def test_geometric_mean_is_pyperfs() -> None:

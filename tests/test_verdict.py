@@ -2,20 +2,24 @@
 
 The runs are written here as real pyperf JSON files (pyperf's own Run/Benchmark/BenchmarkSuite, dumped and loaded
 back) beside a run.json and interpreter records copied from a real run, so the verdict reads them exactly as it reads
-a matrix run. The values are chosen so that pyperf's t-test decides clearly either way.
+a matrix run. Each cell has two worker processes (the independent units of ``intervals``) whose means lie a known
+factor apart, so that every 95 % interval below is worked out by hand from that factor and Student's t.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pyperf
 import pytest
+from pyperf._utils import tdist95conf_level  # the t table only: every interval below is worked out here
 
-from interpmatrix import model, report, stats
+from interpmatrix import model, report, verdicts
 from interpmatrix.sections import verdict as verdict_section
+from interpmatrix.intervals import Estimator
 from interpmatrix.registry import Cell
 from interpmatrix.results import CellFailure, RunDir
 
@@ -26,10 +30,44 @@ BARE = "startup/bare@0"
 MEMORY = "countdown/serial_memory@2000000"
 
 
-def benchmark(name: str, values: list[float], warmups: tuple[float, ...] = (), unit: str = "second") -> pyperf.Benchmark:
+# Two worker processes per cell: the first's values are ``values`` ÷ √APART, the second's ``values`` × √APART. Their
+# logs lie log(APART) apart around the log of the mean of ``values``, so that a cell's log mean is exactly that log and
+# its between-process variance is log(APART)² / 2.
+APART = 1.02
+
+
+def benchmark(
+    name: str, values: list[float], warmups: tuple[float, ...] = (), unit: str = "second", processes: int = 2,
+    apart: float = APART,
+) -> pyperf.Benchmark:
     metadata = {"name": name, "loops": 1, "unit": unit, "interpmatrix_round": 1}
-    run = pyperf.Run(values, warmups=[(1, value) for value in warmups], metadata=metadata, collect_metadata=False)
-    return pyperf.Benchmark([run])
+    factors = [1.0] if processes == 1 else [apart**-0.5, apart**0.5]
+    runs = [
+        pyperf.Run([value * factor for value in values], warmups=[(1, value) for value in warmups], metadata=metadata,
+                   collect_metadata=False)
+        for factor in factors
+    ]
+    return pyperf.Benchmark(runs)
+
+
+def interval_text(ratio: float, apart: float = APART, siblings: bool = True) -> str:
+    """``[1.44–1.56]``: the 95 % interval of ``ratio`` between the same cell on two interpreters, two processes each
+    made by ``benchmark``, each the only cell of its interpreter's countdown time cells.
+
+    Each cell's own variance is log(apart)² / 2 on 1 degree of freedom. With ``siblings`` (two interpreters of one
+    family: CPython without a JIT, on one machine), each is moderated by the other's same cell, the same variance on 1
+    degree of freedom: still log(apart)² / 2, now on 2, and log(apart)² / 4 for the mean of its two processes. The
+    ratio's variance is the sum of the two, log(apart)² / 2; Satterthwaite's degrees of freedom for two equal halves on
+    2 each: (v)² / (2 × (v/2)² / 2) = 4. Without (CPython against PyPy), neither has a sibling of its family, nor
+    another countdown time cell to fall back on: no prior, each on its own 1 degree of freedom, and
+    (v)² / (2 × (v/2)² / 1) = 2.
+    """
+    half = tdist95conf_level(4 if siblings else 2) * math.log(apart) / math.sqrt(2)
+    return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
+
+
+def _bound(ratio: float) -> str:
+    return f"{ratio:.0f}" if ratio >= 100 else f"{ratio:.1f}" if ratio >= 10 else f"{ratio:.2f}"
 
 
 def crafted_run(tmp_path: Path, cells: dict[str, dict[str, pyperf.Benchmark]], failures=None, ids=None) -> RunDir:
@@ -62,8 +100,8 @@ def spread(mean: float, n: int = 6) -> list[float]:
 
 def sentence(run_dir: RunDir, kind: str = "Pure-Python CPU loops") -> str:
     run = model.load_run(run_dir)
-    question = next(q for q in stats.run_questions(run) if q.kind == kind)
-    return verdict_section.sentence(run, stats.answer(run, question))
+    question = next(q for q in verdicts.run_questions(run) if q.kind == kind)
+    return verdict_section.sentence(run, verdicts.answer(Estimator(run), question))
 
 
 def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> None:
@@ -83,31 +121,94 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
         },
     )
     text = sentence(run_dir)
+    # 100 ms / 2 ms = 50: its interval [47.1–53.1] (PyPy and CPython: no sibling of either's family, 1 degree of
+    # freedom each) clears 1, against the runner-up, which is also the baseline's reference: one comparison, said once.
+    bounds = interval_text(50.0, siblings=False)
+    assert bounds == "[47.1–53.1]"
     assert text.startswith(
-        "- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial`: 50.0× faster than "
-        "cpython-3.12 with `serial`. Costs there: start-up 50 ms against 20 ms ([start-up](#startup)); "
+        f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
+        "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "
+        "Costs there: start-up 50 ms against 20 ms ([start-up](#startup)); "
     )
+    assert "It is" not in text
     # PyPy: 50 ms start + 150 ms + 10 ms + 2 ms per call; CPython: 20 ms start + 100 ms per call. After 2 calls
     # PyPy has spent 210 ms against 220 ms.
     assert "the JIT pays off after 2 calls: for a script that would run 220 ms or more on cpython-3.12" in text
     assert "peak memory 80.0 MiB against 20.0 MiB (`serial_memory`, [memory](#peak-memory))" in text
-    assert "(n.s.)" not in text and "Not measured" not in text
+    assert "undecided" not in text and "Not measured" not in text
 
 
 def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
+    # Processes 10 % apart in each cell, means 1 % apart: the interval of the ratio is wide and straddles 1 (two
+    # CPythons: each cell borrows the other's variance).
     run_dir = crafted_run(
         tmp_path,
         {
-            "cpython-3.12": {SERIAL: benchmark(SERIAL, [0.100, 0.110, 0.090, 0.105, 0.095, 0.100])},
-            "cpython-3.13": {SERIAL: benchmark(SERIAL, [0.099, 0.109, 0.089, 0.104, 0.094, 0.100])},
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1)},
+            "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1)},
         },
     )
     text = sentence(run_dir)
-    assert "no clear winner: the fastest, **cpython-3.13** with `serial`, is 1.01× faster than cpython-3.12 with " \
-           "`serial`, a difference pyperf's t-test cannot tell from noise (n.s.)" in text
+    bounds = interval_text(0.100 / 0.099, apart=1.1)
+    assert bounds == "[0.84–1.22]"
+    assert text.startswith(
+        "- **Pure-Python CPU loops** ([countdown](#countdown)): undecided between **cpython-3.13** with `serial` ≈ "
+        f"cpython-3.12 with `serial` {bounds} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "
+        "them apart (more rounds, `--budget`, or what each costs may decide). "
+    )
+    assert f"The fastest of them, cpython-3.13 with `serial`, is 1.01× faster {bounds} than cpython-3.12 with " \
+           "`serial`: an interval that includes 1×, not told apart from the baseline." in text
+    assert "use **" not in text
 
 
-def test_the_baseline_winning_says_stay(tmp_path: Path) -> None:
+def test_a_winner_needs_an_interval(tmp_path: Path) -> None:
+    # 50x apart, but one worker process per cell, no sibling of either's family (PyPy, CPython) and no other countdown
+    # time cell on either to fall back on: no interval, so nothing is decided.
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), processes=1)},
+            "pypy3.9": {SERIAL: benchmark(SERIAL, spread(0.002), processes=1)},
+        },
+    )
+    text = sentence(run_dir)
+    assert "undecided between **pypy3.9** with `serial` ≈ cpython-3.12 with `serial` [no interval]" in text
+    assert "not told apart: one worker process and no sibling cell to borrow a variance from give no interval" in text
+    assert "the data cannot tell them apart" not in text and "use **" not in text
+    assert "The fastest of them, pypy3.9 with `serial`, is 50.0× faster [no interval] than cpython-3.12 with " \
+           "`serial`, not tested against it (no interval)" in text
+    assert "an interval that includes 1" not in text
+
+
+def processes(name: str, *means: float) -> pyperf.Benchmark:
+    """One worker process per mean, each of three values equal to it."""
+    metadata = {"name": name, "loops": 1, "unit": "second", "interpmatrix_round": 1}
+    return pyperf.Benchmark([pyperf.Run([mean] * 3, metadata=metadata, collect_metadata=False) for mean in means])
+
+
+def test_the_fastest_is_the_one_its_intervals_are_about(tmp_path: Path) -> None:
+    # cpython-3.12's processes: 10 ms and 100 ms, pyperf's mean 55 ms, the mean of their logs log(31.6 ms);
+    # cpython-3.13's: 40 ms and 42 ms, 41 ms either way (√(40 × 42) = 41.0). Over processes, cpython-3.12 is the faster
+    # (31.6 < 41.0): the runner-up's time over the fastest's is 41.0 / 31.6 = 1.30, never below 1 as 31.6 / 41.0
+    # would be.
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {SERIAL: processes(SERIAL, 0.010, 0.100)},
+            "cpython-3.13": {SERIAL: processes(SERIAL, 0.040, 0.042)},
+        },
+    )
+    run = model.load_run(run_dir)
+    question = next(q for q in verdicts.run_questions(run) if q.kind == "Pure-Python CPU loops")
+    found = verdicts.answer(Estimator(run), question)
+    ranked = [(column.id, cell.name) for column, cell in found.ranked]
+    assert ranked == [("cpython-3.12", SERIAL), ("cpython-3.13", SERIAL)]
+    assert found.margin.value == pytest.approx(math.sqrt(0.040 * 0.042) / math.sqrt(0.010 * 0.100))
+    assert not found.decided  # 10x apart between its processes: far too wide to name a winner
+    assert "undecided between **cpython-3.12** with `serial` ≈ cpython-3.13 with `serial` [" in sentence(run_dir)
+
+
+def test_the_baseline_winning_says_so(tmp_path: Path) -> None:
     run_dir = crafted_run(
         tmp_path,
         {
@@ -115,7 +216,11 @@ def test_the_baseline_winning_says_stay(tmp_path: Path) -> None:
             "cpython-3.13t": {SERIAL: benchmark(SERIAL, spread(0.150))},
         },
     )
-    assert "stay on **cpython-3.12** with `serial` (100 ms ± 2 ms): nothing measured beats it" in sentence(run_dir)
+    assert sentence(run_dir) == (
+        "- **Pure-Python CPU loops** ([countdown](#countdown)): use **cpython-3.12** with `serial` "
+        f"(1.50× faster {interval_text(1.5)} than the runner-up, cpython-3.13t with `serial`). It is the baseline's "
+        "reference itself (100 ms ± 2 ms)."
+    )
 
 
 def test_a_missing_interpreter_is_named_with_why(tmp_path: Path) -> None:
@@ -130,7 +235,10 @@ def test_a_missing_interpreter_is_named_with_why(tmp_path: Path) -> None:
         ids=["cpython-3.12", "cpython-3.13t", "pypy3.9"],
     )
     text = sentence(run_dir)
-    assert "use **cpython-3.13t** with `serial`: 1.25× faster than cpython-3.12 with `serial`" in text
+    # The runner-up is the baseline's reference: the one comparison says both, and the baseline is not named again.
+    assert f"use **cpython-3.13t** with `serial` (1.25× faster {interval_text(1.25)} than the runner-up, cpython-3.12 " \
+           "with `serial`, the baseline's reference). " in text
+    assert "It is" not in text
     assert text.endswith("Not measured on pypy3.9 (interpreter missing).")
 
 
@@ -142,8 +250,10 @@ def test_a_failed_baseline_cell_cannot_be_compared(tmp_path: Path) -> None:
         failures={"cpython-3.12": {SERIAL: crash}},
     )
     text = sentence(run_dir)
-    assert "cannot compare with the baseline: cpython-3.12 with `serial` did not run (crash); the fastest measured " \
-           "is **pypy3.9** with `serial` at 2.00 ms ± 0.04 ms" in text
+    # The only candidate that ran: nothing to beat, so it is named.
+    assert text.startswith("- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial`. ")
+    assert "Cannot compare with the baseline: cpython-3.12 with `serial` did not run (crash); the fastest ran at " \
+           "2.00 ms ± 0.04 ms" in text
 
 
 def test_nothing_ran_says_so_with_the_reasons(tmp_path: Path) -> None:
@@ -177,8 +287,9 @@ def test_the_verdict_section_opens_the_report_and_covers_user_workloads(tmp_path
     ],
 )
 def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, other, starts, expected) -> None:
-    jit = benchmark("x/jit@1", values, warmups=warmups)
-    found = stats.payoff(jit, benchmark("x/other@1", spread(other)), *starts)
+    # One worker process each: the JIT's calls are that process's, in the order pyperf recorded them.
+    jit = benchmark("x/jit@1", values, warmups=warmups, processes=1)
+    found = verdicts.payoff(jit, benchmark("x/other@1", spread(other), processes=1), *starts)
     if expected is None:
         assert found is None
     else:
@@ -186,13 +297,14 @@ def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, 
 
 
 def test_warm_up_ratio_is_the_first_warm_up_over_the_steady_mean() -> None:
-    assert stats.warmup_ratio(benchmark("x/y@1", [0.01] * 3, warmups=(0.05, 0.01))) == pytest.approx(5.0)
-    assert stats.warmup_ratio(benchmark("x/y@1", [0.01] * 3)) is None
+    warm = benchmark("x/y@1", [0.01] * 3, warmups=(0.05, 0.01), processes=1)
+    assert verdicts.warmup_ratio(warm) == pytest.approx(5.0)
+    assert verdicts.warmup_ratio(benchmark("x/y@1", [0.01] * 3, processes=1)) is None
 
 
 def test_memory_cell_of_a_variant() -> None:
     from interpmatrix.registry import find_workload
 
     numeric = find_workload("numeric")
-    assert stats.memory_cell(numeric, Cell("numeric", "numpy", None, 10_000_000)).variant == "numpy_memory"
-    assert stats.memory_cell(numeric, Cell("numeric", "numexpr", 2, 1_000_000)).variant == "pure_memory"
+    assert verdicts.memory_cell(numeric, Cell("numeric", "numpy", None, 10_000_000)).variant == "numpy_memory"
+    assert verdicts.memory_cell(numeric, Cell("numeric", "numexpr", 2, 1_000_000)).variant == "pure_memory"

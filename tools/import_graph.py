@@ -21,14 +21,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "interpmatrix"
 # Lowest first. A newcomer reads the package from the top of this list down to the entry points.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data: what exists, where it lies on disk", (
-        "registry", "profiles", "results", "probe", "proc", "questions", "discovery", "external",
+        "registry", "profiles", "budget", "results", "probe", "proc", "questions", "discovery", "external",
     )),
     ("model: a loaded run", ("model",)),
-    ("stats: numbers only", ("stats",)),
+    ("stats: numbers, intervals and decisions", ("intervals", "stats", "verdicts", "decisions")),
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
     ("output: assemble and write", ("report", "plots", "compare", "merge")),
-    ("measuring and entry points", ("measure", "provision", "cli", "__main__", "__init__")),
+    ("measuring and entry points", ("invocation", "measure", "provision", "cli", "__main__", "__init__")),
 )
 
 

@@ -1,31 +1,39 @@
-""""Do the seeds' claims still hold?": each seed claim beside today's figure per interpreter."""
+""""Do the seeds' claims still hold?": each seed claim beside today's figure per interpreter, decided by its interval."""
 
 from __future__ import annotations
 
-from ..markdown import NOT_RUN, md, table, times
+from ..intervals import FAILS, HOLDS, Estimator
+from ..markdown import NOT_RUN, md, ratio_text, table
 from ..model import Run
 from ..questions import CLAIMS
-from ..stats import ClaimResult, claim_holding, claim_results
+from ..stats import ClaimResult, ClaimRow, claim_rows
 from . import Charts
 
+MARKS = {HOLDS: "✓", FAILS: "✗"}
 
-def verdict_text(results: dict[str, ClaimResult | None]) -> str:
-    """"holds", "holds only on …", "no longer holds" or "not measured", over the interpreters that measured it."""
-    holding, measured = claim_holding(results)
+
+def verdict_text(row: ClaimRow) -> str:
+    """"holds", "fails", "undecided", or who falls where, over the interpreters that measured it."""
+    holds, fails, undecided = row.verdict()
+    measured = len(holds) + len(fails) + len(undecided)
     if not measured:
         return "not measured"
-    if len(holding) == len(measured):
-        return "holds"
-    if not holding:
-        return "no longer holds"
-    return f"holds only on {', '.join(holding)}"
+    for found, word in ((holds, "holds"), (fails, "fails"), (undecided, "undecided")):
+        if len(found) == measured:
+            return word
+    parts = [f"{word} on {', '.join(found)}" for found, word in
+             ((holds, "holds"), (fails, "fails"), (undecided, "undecided")) if found]
+    return "; ".join(parts)
 
 
 def result_text(result: ClaimResult | None) -> str:
+    """``**1.66× [1.52–1.80]** ✓``, ``1.32× [1.20–1.45] ✗`` or ``1.45× [1.30–1.62] undecided``."""
     if result is None:
         return NOT_RUN
-    text = times(result.ratio) + (f" ({result.mark})" if result.mark else "")
-    return f"**{text}** ✓" if result.holds else f"{text} ✗"
+    text = ratio_text(result.interval)
+    if result.decision == HOLDS:
+        return f"**{text}** ✓"
+    return f"{text} {MARKS.get(result.decision, 'undecided')}"
 
 
 def render(run: Run, charts: Charts) -> str | None:
@@ -33,26 +41,29 @@ def render(run: Run, charts: Charts) -> str | None:
     claims = [claim for claim in CLAIMS if claim.slow in cells and claim.fast in cells]
     if not claims:
         return None
+    estimator = Estimator(run)
     columns = run.columns
     rows = []
     for claim in claims:
-        results = claim_results(run, claim)
-        rows.append(
-            [
-                f"{md(claim.statement)} ({', '.join(seed.split(' ', 1)[0] for seed in claim.seeds)})",
-                claim.test,
-                *(result_text(results[column.id]) if column.id in results else "n/a" for column in columns),
-                verdict_text(results),
-            ]
-        )
+        for row in claim_rows(estimator, claim):
+            seeds = ", ".join(seed.split(" ", 1)[0] for seed in claim.seeds)
+            test = claim.test if row.jit is None else claim.test.replace("on the JIT", f"on {row.jit}")
+            rows.append([
+                f"{md(claim.statement)} ({seeds})",
+                test,
+                *(result_text(row.results[column.id]) if column.id in row.results else "n/a" for column in columns),
+                verdict_text(row),
+            ])
     return "\n".join(
         [
             "## Do the seeds' claims still hold?",
             "",
-            "Each claim from the texts the workloads are built on (their seed numbers in brackets), tested by the ratio of two cells of this "
-            "run on each interpreter: ✓ where the ratio passes the test, ✗ where it does not; a promised speed-up must "
-            "also pass pyperf's t-test ((n.s.): it did not). The verdict counts only the interpreters that ran both "
-            "cells; \"n/a\" is the JIT itself in a claim measured against it.",
+            "Each claim from the texts the workloads are built on (their seed numbers in brackets), tested by the "
+            "ratio of two cells of this run on each interpreter, with its 95 % interval in brackets (see Method): ✓ "
+            "where the whole interval passes the test, ✗ where the whole interval fails it, *undecided* where the "
+            "interval straddles the threshold, so that noise could put the truth on either side. A claim against a "
+            "JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
+            "interpreters that ran both cells.",
             "",
             table(["claim (seed)", "test", *(column.id for column in columns), "verdict"], rows),
         ]

@@ -7,7 +7,8 @@ the same machine (another machine's would mix in its hardware too).
 
 from __future__ import annotations
 
-from ..markdown import percent, speed_text
+from ..intervals import Estimator
+from ..markdown import change_interval_text, speed_interval_text
 from ..model import Run
 from ..questions import PUBLISHED_FREE_THREADING_COST
 from ..stats import free_threading_figures
@@ -16,6 +17,7 @@ from . import Charts
 
 def render(run: Run, charts: Charts) -> str | None:
     in_run = {column.id: column for column in run.columns}
+    estimator = Estimator(run)
     lines = []
     for ft in run.columns:
         if not ft.interpreter.free_threaded:
@@ -27,10 +29,12 @@ def render(run: Run, charts: Charts) -> str | None:
             reason = "it has no same-source GIL twin in this run (`nox -s provision` builds one)"
             lines.append(f"- **{ft.id}**: not measured: {reason}. Published single-thread cost: {published}.")
         else:
-            cost, count, speedups = free_threading_figures(run, ft, twin)
+            cost, count, speedups = free_threading_figures(estimator, ft, twin)
             figure = "no cell ran on both" if cost is None else (
-                f"{percent(cost, signed=True)} time on single-thread cells (geometric mean of {count})")
-            threads = ", ".join(f"{cell.workload} {cell.label}: {speed_text(ratio)}" for cell, ratio in speedups)
+                f"{change_interval_text(cost)} time on single-thread cells (geometric mean of {count}, 95 % interval)")
+            threads = ", ".join(
+                f"{cell.workload} {cell.label}: {speed_interval_text(ratio)}" for cell, ratio in speedups if ratio
+            )
             lines.append(
                 f"- **{ft.id}** against its twin **{twin.id}** (same source, same flags): {figure}"
                 f"{f'; with threads: {threads}' if threads else ''}. "
@@ -41,11 +45,11 @@ def render(run: Run, charts: Charts) -> str | None:
                          and not other.interpreter.free_threaded and other.interpreter.minor == minor
                          and run.machine(other.id) == run.machine(ft.id))
             if unrelated:
-                cost, count, _ = free_threading_figures(run, ft, other)
+                cost, count, _ = free_threading_figures(estimator, ft, other)
                 if cost is not None:
                     lines.append(
                         f"  - against {other.id} ({other.interpreter.version}, {other.interpreter.origin} build, "
-                        f"{other.interpreter.build_flags}), not a twin: {percent(cost, signed=True)} "
+                        f"{other.interpreter.build_flags}), not a twin: {change_interval_text(cost)} "
                         "- the difference mixes in how the two were built."
                     )
     if not lines:

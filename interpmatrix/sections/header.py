@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import statistics
 
-from ..markdown import date_text, duration, percent, requirement_version
+from ..decisions import decisions
+from ..markdown import date_text, duration, percent, plural, requirement_version
 from ..model import Run, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
-from .wording import machine_profile_text, profile_text, unequal_samples_text
+from .wording import machine_profile_text, profile_text
 
 
 def _known(value: object, default: str) -> object:
@@ -34,7 +35,7 @@ def _machines_lines(run: Run) -> list[str]:
         pyperf_text = ", ".join(f"{version} on {name}" for name, version in versions.items())
     if info.profiles_differ:
         profiles = ", ".join(f"{machine_profile_text(facts)} on {name}" for name, facts in machines.items())
-        profile = f"differs between machines: {profiles}. {unequal_samples_text()}."
+        profile = f"differs between machines: {profiles}."
     else:
         profile = f"{profile_text(run)}; on every machine"
     wall_time = duration(info.wall_time)
@@ -63,6 +64,55 @@ def _unfinished_machines_lines(run: Run) -> list[str]:
             "then merge the runs again"
         )
     return lines
+
+
+def budget_line(run: Run) -> str | None:
+    """How the measuring time was spent: the first pass, the extra rounds on open decisions, and why it stopped."""
+    info = run.info
+    if info.measured_seconds is None:
+        return None  # a run measured before budgets, or a merged run
+    budget = f"{duration(info.budget_seconds)} of measuring" if info.budget_seconds else "none"
+    line = f"- **Budget:** {budget}; spent {duration(info.measured_seconds)}"
+    if info.first_pass_seconds is not None:
+        line += f": the first pass (every cell, the profile's rounds) {duration(info.first_pass_seconds)}"
+    if info.extra_rounds:
+        cells = sum(int(r.get("cells", 0)) for r in info.extra_rounds)
+        seconds = sum(float(r.get("seconds", 0.0)) for r in info.extra_rounds)
+        line += (
+            f", then {plural(len(info.extra_rounds), 'extra round', 'extra rounds')} of the cells of open decisions "
+            f"({plural(cells, 'cell round', 'cell rounds')}, {duration(seconds)})"
+        )
+    if info.budget_stopped:
+        line += f"; stopped: {info.budget_stopped}"
+    return line
+
+
+def decisions_line(run: Run) -> str | None:
+    """How many of the report's decisions the data made, and what the open ones would need."""
+    found = decisions(run)
+    if not found:
+        return None
+    made = [d for d in found if d.decided]
+    line = (
+        f"- **Decisions:** {len(made)} of {plural(len(found), 'decision', 'decisions')} made (each claim on each "
+        "interpreter, each verdict's winner against its runner-up and against the baseline), each by a 95 % "
+        "interval that clears its threshold"
+    )
+    still_open = [d for d in found if not d.decided]
+    if not still_open:
+        return line
+    rounds = [d.rounds_to_decide() for d in still_open if d.reachable]
+    reachable = [r for r in rounds if r is not None]
+    line += f"; {len(still_open)} undecided"
+    if reachable:
+        line += (
+            f": about {plural(max(reachable), 'more round', 'more rounds')} of their cells would decide "
+            f"{len(reachable)} of them if their figures hold (`--budget`)"
+        )
+    out_of_reach = len(still_open) - len(reachable)
+    if out_of_reach:
+        line += f"; {out_of_reach} sit too close to their threshold, or have no interval yet, to promise anything"
+    return line
 
 
 def render(run: Run, charts: Charts) -> str:
@@ -97,6 +147,9 @@ def render(run: Run, charts: Charts) -> str:
     if missing:
         cells += f", {missing} {'not in this run' if run.complete else 'not run yet'}"
     lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if failed or missing else ""))
+    for extra in (budget_line(run), decisions_line(run)):
+        if extra:
+            lines.append(extra)
     spread = noise(run)
     if spread:
         worst, worst_column, worst_cell = spread[0]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..intervals import PRIOR_DF, WARM_TOLERANCE
 from ..markdown import plural, span, table
 from ..model import Run
 from . import Charts
-from .wording import machine_profile_counts, unequal_samples_text
+from .wording import machine_profile_counts
 
 
 def _files_table(run: Run) -> str:
@@ -35,9 +36,8 @@ def _how(run: Run) -> list[str]:
             f"Each machine measured with its own profile: {profiles}. In each round every workload runs on every "
             "interpreter of the machine before the next round starts (one pyperf invocation per workload and "
             "interpreter: each cell's answer is checked, then the cell is timed in fresh worker processes). Every "
-            "interpreter of one machine gets the same processes and values, so pyperf's t-test can compare any two "
-            "columns of one machine; only warm-ups differ (more for a JIT, whose first loops compile code). "
-            f"{unequal_samples_text()}. pyperf's calibration sets the loops per value in each machine's round 1 so "
+            "interpreter of one machine gets the same processes and values; only warm-ups differ (more for a JIT, whose first loops compile code). "
+            "Intervals take each cell's own number of processes, so columns of two profiles compare too. pyperf's calibration sets the loops per value in each machine's round 1 so "
             "that a value lasts at least its profile's min time; later rounds reuse them, so every value of a cell "
             "does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's `--track-memory` "
             "sampled in each worker process, one value per process.",
@@ -52,8 +52,7 @@ def _how(run: Run) -> list[str]:
         "per workload and interpreter: each cell's answer is checked, then the cell is timed in "
         f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
         f"{profile.values} values). Every interpreter{', on every machine,' if machines else ''} gets the same "
-        "processes and values, so pyperf's "
-        f"t-test can compare any two columns; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
+        f"processes and values; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
         "for a JIT, whose first loops compile code). pyperf's calibration sets the loops per value in round 1 "
         f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
         "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
@@ -62,11 +61,24 @@ def _how(run: Run) -> list[str]:
     ]
 
 
+# How every interval of the report is computed (interpmatrix/intervals.py), in sentences a reader can check.
+INTERVALS = (
+    "**Intervals.** The independent unit is a worker process, never a value inside one (values of one process share "
+    "its luck): each process's timed values, less any leading ones still more than "
+    f"{WARM_TOLERANCE * 100:.0f} % above the median of those after them (still warming up), are averaged, and a ratio of two "
+    "cells is the difference of the means of their processes' logs, with Welch's 95 % interval and Student's t at "
+    "Satterthwaite's degrees of freedom. With two or three processes per cell a cell's own variance says little, so "
+    "it is pooled with the variance of the same interpreter's other cells of the workload, counted as at most "
+    f"{PRIOR_DF} degrees of freedom (an empirical-Bayes moderated variance, as limma's); a claim holds or fails only "
+    "when its whole interval lies on one side of its threshold, and is undecided otherwise."
+)
+
+
 def render(run: Run, charts: Charts) -> str:
     results = f"results/{run.run_id}"
     baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
     other = next((column.id for column in run.columns if column.id != baseline), baseline)
-    lines = ["## Method", "", *_how(run)]
+    lines = ["## Method", "", *_how(run), INTERVALS, ""]
     lines += ["What the result files hold, per cell:", "", _files_table(run)]
     lines += [
         "",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..markdown import NOT_RUN, size_text, table, times
+from ..intervals import Estimator
+from ..markdown import NOT_RUN, ratio_text, size_text, table, times
 from ..model import Column, Run
 from ..stats import ScalingPair, scaling_pairs, scaling_ratio
 from . import Charts
@@ -20,16 +21,19 @@ def pair_label(pair: ScalingPair) -> str:
     return label
 
 
-def scaling_text(column: Column, pair: ScalingPair) -> str:
-    ratio = scaling_ratio(column, pair)
+def scaling_text(estimator: Estimator, column: Column, pair: ScalingPair) -> str:
+    ratio = scaling_ratio(estimator, column, pair)
     if ratio is None:
         return NOT_RUN
-    return f"{times(ratio)} ({ratio / pair.workers * 100:.0f} %)"
+    if pair.base == pair.cell:  # the 1-worker row: a cell over itself is exactly 1, with no interval to speak of
+        return f"{times(1.0)} (100 %)"
+    return f"{ratio_text(ratio)} ({ratio.value / pair.workers * 100:.0f} %)"
 
 
 def render(run: Run, charts: Charts) -> str | None:
+    estimator = Estimator(run)
     rows = [
-        [pair_label(pair), *(scaling_text(column, pair) for column in run.columns)]
+        [pair_label(pair), *(scaling_text(estimator, column, pair) for column in run.columns)]
         for workload in run.workloads
         for pair in scaling_pairs(workload)
     ]
@@ -39,8 +43,8 @@ def render(run: Run, charts: Charts) -> str | None:
     lines = [
         "## Scaling with workers",
         "",
-        "Speed-up over the same variant with 1 worker, and parallel efficiency (speed-up / workers) in brackets: "
-        "100 % is perfect scaling. Rows ending \"vs serial\" compare with the reference variant, which uses no "
+        "Speed-up over the same variant with 1 worker with its 95 % interval, and parallel efficiency (speed-up / "
+        "workers) in parentheses: 100 % is perfect scaling. Rows ending \"vs serial\" compare with the reference variant, which uses no "
         "workers; rows ending \"vs serial ×N\" (I/O) compare N clients served one after another with the same N "
         f"clients overlapped, where N times faster is perfect. This machine has {'?' if cores is None else cores} cores.",
         "",

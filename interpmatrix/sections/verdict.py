@@ -1,8 +1,9 @@
 """"Which interpreter should I use?": the report's answer per kind of code, computed from the run's own cells.
 
 Each question (``questions.QUESTIONS``, data) names a workload and the variants a reader could choose between for
-that kind of code; the answer (``stats.answer``) is the fastest (interpreter, variant) among the cells that ran,
-against the workload's reference variant on the baseline interpreter, with pyperf's t-test, and then what choosing it
+that kind of code; the answer (``verdicts.answer``) is the fastest (interpreter, variant) among the cells that ran
+when it beats the runner-up beyond its 95 % interval, else the group the data cannot tell apart; then its speed
+against the workload's reference variant on the baseline interpreter, with its interval, and what choosing it
 costs on the same run: start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up
 values pyperf recorded in the same worker processes), peak memory (the workload's memory cells) and the bindings or
 packages unavailable there. Where the data cannot decide (a difference pyperf cannot tell from noise, a baseline cell
@@ -12,22 +13,23 @@ answers: the overall ranking, what threads bought, and how noisy the run was.
 
 from __future__ import annotations
 
-from ..markdown import first_sentence, percent, seconds_text, size_text, speed_text, time_text, times, value_text
+from ..intervals import FAILS, HOLDS, Estimator, Interval
+from ..markdown import (
+    bounds_text,
+    first_sentence,
+    percent,
+    ratio_text,
+    seconds_text,
+    size_text,
+    speed_interval_text,
+    time_text,
+    times,
+    value_text,
+)
 from ..model import Column, Run, binding_used
 from ..registry import Cell, Workload
-from ..stats import (
-    NOISY_RSD,
-    PARALLEL_SPEEDUP,
-    Answer,
-    answer,
-    run_questions,
-    failure_kinds,
-    geometric_means,
-    memory_cell,
-    noise,
-    startup_time,
-    thread_scaling,
-)
+from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, thread_scaling
+from ..verdicts import Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
 from . import Charts
 from .wording import gil_word, payoff_text
 
@@ -62,7 +64,8 @@ def costs(found: Answer) -> list[str]:
             f"start-up {seconds_text(start.mean())} against {seconds_text(base_start.mean())} ([start-up](#startup))"
         )
     if column.interpreter.is_jit and not base.interpreter.is_jit:
-        text = payoff_text(column, cell, base, found.reference)
+        # Like for like: the baseline running the same variant, where it ran it.
+        text = payoff_text(column, cell, base, cell if base.benchmark(cell) is not None else found.reference)
         if text:
             parts.append(text)
     memory = memory_cell(found.workload, cell)
@@ -89,8 +92,22 @@ def _choice(column: Column, cell: Cell) -> str:
     return f"**{column.id}** with `{cell.label}`" + (f" (via {binding})" if binding else "")
 
 
+# The candidates an undecided answer names before "N more": the table has them all.
+TIES_SHOWN = 4
+
+
+def _group(found: Answer) -> str:
+    """The fastest and the candidates it cannot be told apart from: ``**a** with `x` ≈ b with `y` [0.97–1.08]``."""
+    column, cell = found.best
+    parts = [_choice(column, cell)]
+    for (other, other_cell), behind in found.ties[:TIES_SHOWN]:
+        parts.append(f"{other.id} with `{other_cell.label}` {bounds_text(behind) if behind else '[no interval]'}")
+    more = len(found.ties) - TIES_SHOWN
+    return " ≈ ".join(parts) + (f" ≈ {more} more (see the table)" if more > 0 else "")
+
+
 def sentence(run: Run, found: Answer) -> str:
-    """One line of the verdict: the choice, the evidence, the costs."""
+    """One line of the verdict: the choice (or the group that cannot be told apart), the evidence, the costs."""
     what = f"**{found.question.kind}** ({_link(found.workload)})"
     if found.baseline is None:
         return f"- {what}: no interpreter has results, so there is nothing to choose from."
@@ -101,22 +118,45 @@ def sentence(run: Run, found: Answer) -> str:
     column, cell = found.best
     base_bench, best_bench = found.reference_benchmark, found.best_benchmark
     reference = f"{run.baseline} with `{found.reference.label}`"
+    runner = found.ranked[1] if len(found.ranked) > 1 else None
+    if found.decided:
+        line = f"- {what}: use {_choice(column, cell)}"
+        if runner is not None and (runner[0], runner[1]) == (found.baseline, found.reference):
+            # The runner-up is the baseline's reference itself: one comparison, said once.
+            line += f" ({speed_interval_text(found.margin)} than the runner-up, {reference}, the baseline's reference)"
+            return _with_costs(line, found, missing)
+        if runner is not None:
+            line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner[0].id} with `{runner[1].label}`)"
+    else:
+        # A tie without an interval (one worker process, no sibling to borrow a variance from) is untested, not noise.
+        why = "the data cannot tell them apart" if all(b is not None and b.known for _, b in found.ties) else (
+            "not told apart: one worker process and no sibling cell to borrow a variance from give no interval")
+        line = (
+            f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why} "
+            "(more rounds, `--budget`, or what each costs may decide)"
+        )
+    subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:
         why = why_not_measured(failure_kinds(found.baseline, [found.reference]), run)
-        line = (
-            f"- {what}: cannot compare with the baseline: {reference} did not run ({why}); the fastest measured is "
-            f"{_choice(column, cell)} at {time_text(best_bench)}"
-        )
+        line += f". Cannot compare with the baseline: {reference} did not run ({why}); the fastest ran at {time_text(best_bench)}"
     elif base_bench is best_bench:
-        line = f"- {what}: stay on **{run.baseline}** with `{cell.label}` ({time_text(best_bench)}): nothing measured beats it"
-    elif found.mark == "n.s.":
-        line = (
-            f"- {what}: no clear winner: the fastest, {_choice(column, cell)}, is {speed_text(found.ratio)} than "
-            f"{reference}, a difference pyperf's t-test cannot tell from noise (n.s.)"
+        line += f". {subject} is the baseline's reference itself ({time_text(best_bench)})"
+    elif found.ratio_interval is not None and found.ratio_interval.excludes(1.0):
+        line += f". {subject} is {speed_interval_text(found.ratio_interval)} than {reference}"
+    elif found.ratio_interval is not None and found.ratio_interval.known:
+        line += (
+            f". {subject} is {speed_interval_text(found.ratio_interval)} than {reference}: "
+            "an interval that includes 1×, not told apart from the baseline"
         )
-    else:
-        tested = " (not tested: the two cells have different numbers of values)" if found.mark == "not tested" else ""
-        line = f"- {what}: use {_choice(column, cell)}: {speed_text(found.ratio)} than {reference}{tested}"
+    elif found.ratio_interval is not None:
+        line += (
+            f". {subject} is {speed_interval_text(found.ratio_interval)} than {reference}, "
+            "not tested against it (no interval)"
+        )
+    return _with_costs(line, found, missing)
+
+
+def _with_costs(line: str, found: Answer, missing: dict[str, str]) -> str:
     extra = costs(found)
     if extra:
         line += ". Costs there: " + "; ".join(extra)
@@ -125,38 +165,47 @@ def sentence(run: Run, found: Answer) -> str:
     return line + "."
 
 
-def _ranking_line(run: Run) -> str | None:
-    means = geometric_means(run)
-    if not means or run.baseline is None:
+def _ranking_line(run: Run, estimator: Estimator) -> str | None:
+    ranking = geometric_means(estimator, run.compared_columns())
+    if ranking is None or not ranking.means:
         return None
-    ranked = sorted(means.items(), key=lambda item: -item[1][0])
+    ranked = sorted(ranking.means.items(), key=lambda item: -item[1].value)
     parts = [
-        f"{rank}. {iid} (baseline)" if iid == run.baseline else f"{rank}. {iid} {speed_text(mean)} ({count} cells)"
-        for rank, (iid, (mean, count)) in enumerate(ranked, start=1)
+        f"{rank}. {iid} (baseline)" if iid == run.baseline else f"{rank}. {iid} {speed_interval_text(mean)}"
+        for rank, (iid, mean) in enumerate(ranked, start=1)
     ]
-    return (
-        f"- **Overall** (geometric mean of speed-ups over {run.baseline}, on the cells both ran): "
+    line = (
+        f"- **Overall** (geometric mean of speed-ups over {run.baseline}, with its 95 % interval, on the "
+        f"{len(ranking.cells)} interpreter-dependent cells every ranked interpreter ran; [geometric mean](#geometric-mean)): "
         + "; ".join(parts)
         + "."
     )
+    if ranking.left_out:
+        line += " Not ranked (too few cells): " + ", ".join(f"{iid} ({n} cells)" for iid, n in ranking.left_out.items()) + "."
+    return line
 
 
-def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, float]) -> str:
+def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, Interval]) -> str:
     if not speedups:
         return f"- **Threads** ({workload.name}): no interpreter ran both threads ×1 and threads ×2."
-    parts = [f"{iid} {times(ratio)} ({gil_word(run.column(iid))})" for iid, ratio in speedups.items()]
-    parallel = [iid for iid, ratio in speedups.items() if ratio >= PARALLEL_SPEEDUP]
+    parts = [f"{iid} {ratio_text(ratio)} ({gil_word(run.column(iid))})" for iid, ratio in speedups.items()]
+    decided = {iid: parallel(ratio) for iid, ratio in speedups.items()}
+    ran_parallel = [iid for iid, found in decided.items() if found == HOLDS]
+    took_turns = [iid for iid, found in decided.items() if found == FAILS]
+    undecided = [iid for iid in speedups if iid not in ran_parallel and iid not in took_turns]
     line = (
-        f"- **Threads** ({workload.name}, {size_text(workload, size)}; speed-up of threads ×2 over threads ×1): "
-        + ", ".join(parts)
-        + ". "
+        f"- **Threads** ({workload.name}, {size_text(workload, size)}; speed-up of threads ×2 over threads ×1, 95 % "
+        "interval): " + ", ".join(parts) + ". "
     )
-    if parallel:
-        line += f"Only {', '.join(parallel)} gained {times(PARALLEL_SPEEDUP)} or more: its threads ran in parallel."
-        if len(parallel) > 1:
-            line = line.replace("its threads", "their threads")
-    else:
-        line += f"No interpreter gained {times(PARALLEL_SPEEDUP)} or more from the second thread."
+    bar = times(PARALLEL_SPEEDUP)
+    verdicts = []
+    if ran_parallel:
+        verdicts.append(f"ran in parallel (the whole interval at {bar} or more) on {', '.join(ran_parallel)}")
+    if took_turns:
+        verdicts.append(f"took turns (the whole interval below {bar}) on {', '.join(took_turns)}")
+    if undecided:
+        verdicts.append(f"undecided on {', '.join(undecided)}")
+    line += "Threads " + "; ".join(verdicts) + "."
     cores = run.info.host.cores
     if isinstance(cores, int) and cores < 2:
         line += f" This machine has {cores} core, so threads could not run in parallel at all."
@@ -167,16 +216,17 @@ def summary_lines(run: Run) -> list[str]:
     """What the verdict adds after its answers per kind of code: the overall ranking, what threads bought, how noisy
     the run was."""
     lines = []
-    ranking = _ranking_line(run)
+    estimator = Estimator(run)
+    ranking = _ranking_line(run, estimator)
     if ranking:
         lines.append(ranking)
-    lines += [_threads_line(run, *found) for found in thread_scaling(run)]
+    lines += [_threads_line(run, *found) for found in thread_scaling(estimator)]
     spread = noise(run)
     noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
     if noisy:
         lines.append(
             f"- {noisy} of {len(spread)} cells vary by more than {percent(NOISY_RSD)} (relative std dev); "
-            "(n.s.) in the tables marks the differences from the baseline that pyperf's t-test cannot tell from noise."
+            "(n.s.) in the tables marks the differences from the baseline whose 95 % interval includes no change."
         )
     return lines
 
@@ -185,9 +235,11 @@ def render(run: Run, charts: Charts) -> str:
     lines = [
         "## Which interpreter should I use?",
         "",
-        "For each kind of code, the fastest interpreter and way of writing it among the cells of this run, against "
-        f"the workload's reference on the baseline ({run.baseline or 'none'}), with pyperf's t-test; then what that "
-        "choice costs on the same run. Each workload name links to its table.",
+        "For each kind of code, the fastest interpreter and way of writing it among the cells of this run, named "
+        "only when it beats the runner-up beyond the 95 % interval of their ratio (else the candidates that cannot "
+        "be told apart, each with its time ÷ the fastest's); its speed against the workload's reference on the "
+        f"baseline ({run.baseline or 'none'}), with its interval; then what that choice costs on the same run. "
+        "Each workload name links to its table.",
         "",
     ]
     if run.machines and run.baseline is not None:
@@ -195,7 +247,8 @@ def render(run: Run, charts: Charts) -> str:
             f" This run merges several machines: the answers are for **{run.machine(run.baseline)}**, the baseline's "
             "machine; `nox -s report -- <run> --baseline <id>@<machine>` answers for another."
         )
-    lines += [sentence(run, answer(run, question)) for question in run_questions(run)]
+    estimator = Estimator(run)
+    lines += [sentence(run, answer(estimator, question)) for question in run_questions(run)]
     if "speedup" in charts:
         lines += ["", charts["speedup"]]
     summary = summary_lines(run)

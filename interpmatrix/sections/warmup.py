@@ -4,17 +4,33 @@ baseline."""
 from __future__ import annotations
 
 from ..markdown import NOT_RUN, table, times
-from ..model import Run
-from ..stats import answer, run_questions, warmup_ratio
+from ..intervals import WARM_TOLERANCE, Estimator
+from ..model import Run, is_memory
+from ..verdicts import answer, run_questions, warmup_ratio
 from . import Charts
 from .wording import payoff_text
+
+
+def still_warming_row(run: Run, estimator: Estimator) -> list[str] | None:
+    """Per interpreter: worker processes still warming up when their timed values began, of all its processes."""
+    row = ["processes still warming up after the warm-ups"]
+    for column in run.columns:
+        warming = total = 0
+        for cell in run.cells:
+            bench = column.benchmark(cell)
+            found = estimator.sample(column, cell) if bench is not None and not is_memory(bench) else None
+            if found is not None:
+                warming, total = warming + found.still_warming, total + found.n
+        row.append(f"{warming} of {total}" if total else NOT_RUN)
+    return row if any(text != NOT_RUN for text in row[1:]) else None
 
 
 def render(run: Run, charts: Charts) -> str | None:
     rows, payoffs = [], []
     base = run.baseline_column
     shown = set()
-    for found in (answer(run, question) for question in run_questions(run)):
+    estimator = Estimator(run)
+    for found in (answer(estimator, question) for question in run_questions(run)):
         cell = found.reference
         if cell in shown:  # two questions on one workload share its reference
             continue
@@ -34,6 +50,9 @@ def render(run: Run, charts: Charts) -> str | None:
                         payoffs.append(f"- {found.workload.name} `{cell.label}` on {column.id}: {text}.")
     if not rows:
         return None
+    still_warm = still_warming_row(run, estimator)
+    if still_warm is not None:
+        rows.append(still_warm)
     lines = [
         "## Start-up and warm-up",
         "",
@@ -41,7 +60,10 @@ def render(run: Run, charts: Charts) -> str | None:
         "Warm-up: the first warm-up value of each fresh pyperf worker process (the mean of its first calls, JIT "
         "compilation included) over the cell's steady mean; 1.00× is no warm-up. It also holds what a workload "
         "builds on its first call in a process (word_count's text, numeric's lists and arrays, pools' first "
-        "calls), so a ratio well above 1× on every interpreter is that, not a JIT warming up.",
+        "calls), so a ratio well above 1× on every interpreter is that, not a JIT warming up. The last row counts, "
+        "over every time cell, the worker processes whose first timed values still ran more than "
+        f"{WARM_TOLERANCE * 100:.0f} % above the values after them: the warm-ups were too few there, and those values were "
+        "left out of every figure as warm-up (see Method).",
         "",
         table(["cell (reference)", *(column.id for column in run.columns)], rows),
     ]

@@ -9,7 +9,7 @@ from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text
 from ..model import Column, Outcome, Run, machine_profile
 from ..registry import Cell
 from ..results import CellFailure, MachineRun
-from ..stats import payoff_with_startup
+from ..verdicts import payoff_with_startup
 
 
 def profile_text(run: Run) -> str:
@@ -42,15 +42,6 @@ def machine_profile_counts(facts: MachineRun) -> str:
         f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
         f"{profile.values} values; {profile.warmups} warm-up, {profile.jit_warmups} for a JIT; min time "
         f"{profile.min_time:g} s)"
-    )
-
-
-def unequal_samples_text() -> str:
-    """Why two machines measured with different profiles are not compared by pyperf's t-test."""
-    return (
-        "pyperf's t-test needs samples of equal size, so it is not run between columns of two machines whose "
-        "profiles give a cell different numbers of values, against the baseline included: there the mark says "
-        "\"not tested\""
     )
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pyperf
 
 from .. import external
-from ..markdown import NOT_RUN, md, memory_ratio_text, row_label, size_text, speed_text, table, time_text
+from ..intervals import Estimator, Interval
+from ..markdown import NOT_RUN, md, row_label, size_text, speed_interval_text, table, time_text
 from ..model import Run, binding_used, is_memory
 from ..registry import GROUPS, Workload
-from ..stats import fastest, significance, speed_ratio
+from ..stats import fastest, significance
 from . import Charts
 from .wording import not_run_text
 
@@ -20,13 +21,15 @@ def legend(run: Run) -> str:
     if run.baseline is None:
         return "Each cell: mean ± std dev (pyperf); **bold**: fastest in its row."
     return (
-        f"Each cell: mean ± std dev (pyperf), then the speed against the baseline, {run.baseline}; **bold**: fastest "
-        "in its row; (n.s.): not significantly different from the baseline (pyperf's two-tailed t-test, 95 %)."
+        f"Each cell: mean ± std dev (pyperf), then the speed against the baseline, {run.baseline}, with its 95 % "
+        "interval; **bold**: fastest in its row; (n.s.): the interval includes no change, so the cell is not told "
+        "apart from the baseline."
     )
 
 
-def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is_baseline: bool, fastest: bool) -> str:
-    """One cell of a workload table: ``12.3 ms ± 0.4 ms · 1.52× faster``, bold when fastest in its row."""
+def cell_text(benchmark: pyperf.Benchmark, against: Interval | None, is_baseline: bool, fastest: bool) -> str:
+    """One cell of a workload table: ``12.3 ms ± 0.4 ms · 1.52× faster [1.41–1.64]``, bold when fastest in its row;
+    ``against``: the baseline's figure ÷ this cell's, None when the baseline did not run it."""
     text = time_text(benchmark)
     binding = binding_used(benchmark)
     if binding is not None and benchmark.get_name().split("/", 1)[1].startswith("compiled"):
@@ -34,9 +37,9 @@ def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is
         text += f" via {binding}"
     if is_baseline:
         text += " · baseline"
-    elif baseline is not None:
-        text += " · " + (memory_ratio_text if is_memory(benchmark) else speed_text)(speed_ratio(baseline, benchmark))
-        mark = significance(baseline, benchmark)
+    elif against is not None:
+        text += " · " + speed_interval_text(against, memory=is_memory(benchmark))
+        mark = significance(against)
         if mark is not None:
             text += f" ({mark})"
     return f"**{text}**" if fastest else text
@@ -44,15 +47,16 @@ def cell_text(benchmark: pyperf.Benchmark, baseline: pyperf.Benchmark | None, is
 
 def workload_table(run: Run, workload: Workload) -> str:
     baseline = run.baseline_column
+    estimator = Estimator(run)
     rows = []
     for cell in workload.cells():
-        winner = fastest(run, cell)
-        base = baseline.benchmark(cell) if baseline is not None else None
+        winner = fastest(estimator, cell)
         row = [row_label(workload, cell)]
         for column in run.columns:
             outcome = column.outcome(cell)
             if isinstance(outcome, pyperf.Benchmark):
-                row.append(cell_text(outcome, base, column.id == run.baseline, column is winner))
+                against = estimator.ratio((baseline, cell), (column, cell)) if baseline is not None else None
+                row.append(cell_text(outcome, against, column.id == run.baseline, column is winner))
             else:
                 row.append(not_run_text(outcome, run.complete))
         rows.append(row)

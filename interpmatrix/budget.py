@@ -1,0 +1,149 @@
+"""The time budget of a run: how long measuring may take, what it has spent, and which cells an extra round takes.
+
+``measure`` runs the first pass, the profile's rounds of every cell on every interpreter, as it always did. Then,
+while time is left, it asks which decisions of the report are still open, runs one more interleaved round of just the
+cells they rest on (on just their interpreters), and asks again. This module keeps the accounts and chooses the round;
+it measures nothing.
+
+Only measuring counts, from the start of ``measure`` (not provisioning, not building venvs), and it counts across
+resumes: run.json keeps the seconds spent, what a cell round has cost on each interpreter, and the cells of the extra
+round under way, so that a resumed run finishes that round and goes on with what is left of the budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .results import RunInfo
+
+# Why measuring stopped (run.json's ``budget_stopped``).
+NO_BUDGET = "no budget"
+EVERY_DECISION_MADE = "every decision made"
+BUDGET_SPENT = "budget spent"
+NO_TIME_FOR_A_ROUND = "no time left for another round"
+# Decisions are open, but none of their cells can run again: failures are final (a hang would cost its time limit
+# every round).
+NO_CELL_TO_MEASURE = "the open decisions' cells failed or are not in this run"
+STOP_REASONS = (NO_BUDGET, EVERY_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUND, NO_CELL_TO_MEASURE)
+
+# (interpreter id, cell name): what an extra round measures.
+Pair = tuple[str, str]
+
+
+def seconds_of_minutes(text: str) -> float:
+    """``--budget MINUTES`` as seconds (argparse names the option in front of the message)."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = math.nan
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise argparse.ArgumentTypeError(
+            f"give the minutes measuring may take in all, a number above 0, e.g. 10 (got {text!r})"
+        )
+    return minutes * 60
+
+
+def choose_round(
+    open_pairs: Sequence[Pair], rounds_done: Mapping[Pair, int], cost: Callable[[str], float], left: float
+) -> list[Pair]:
+    """The pairs the next extra round measures: all of ``open_pairs`` when their estimated cost (``cost`` of a cell
+    round on that interpreter) fits in ``left`` seconds; else, in priority order, each pair whose cost still fits in
+    what the pairs before it left (one that does not is passed over for cheaper ones after it). Empty: none fits.
+
+    Priority: fewest rounds done first (the figure resting on the fewest values gains most from one more), then the
+    order given. measure gives plan order (workload, cell, interpreter), which keeps each cell's interpreters side
+    by side, so that a trimmed round measures both sides of a comparison where it can.
+    """
+    ranked = sorted(open_pairs, key=lambda pair: rounds_done.get(pair, 0))  # stable: ties keep the order given
+    chosen: list[Pair] = []
+    for pair in ranked:
+        if cost(pair[0]) <= left:
+            chosen.append(pair)
+            left -= cost(pair[0])
+    return chosen
+
+
+@dataclass
+class Ledger:
+    """What the budget allows and what measuring has spent, kept in run.json between resumes (``to_run``)."""
+
+    # Seconds of measuring in all (None: no extra rounds).
+    budget: float | None
+    clock: Callable[[], float]
+    # ``clock()`` when this measure() began, and the seconds earlier ones of the same run measured.
+    started: float
+    spent_before: float = 0.0
+    first_pass_seconds: float | None = None
+    extra_rounds: list[dict[str, Any]] = field(default_factory=list)
+    # The pairs of the last extra round: a resumed run finishes them before asking again.
+    extra_round_cells: list[Pair] = field(default_factory=list)
+    # Interpreter id -> {"seconds": its steps took, "cell_rounds": they measured}.
+    step_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    stopped: str | None = None
+
+    @classmethod
+    def resume(cls, info: RunInfo, budget: float | None, clock: Callable[[], float], started: float) -> Ledger:
+        """The accounts as run.json left them (nothing spent, for a run that has not measured yet)."""
+        return cls(
+            budget,
+            clock,
+            started,
+            info.measured_seconds or 0.0,
+            info.first_pass_seconds,
+            [dict(entry) for entry in info.extra_rounds],
+            list(info.extra_round_cells),
+            {interpreter_id: dict(cost) for interpreter_id, cost in info.step_seconds.items()},
+        )
+
+    def spent(self) -> float:
+        return self.spent_before + (self.clock() - self.started)
+
+    def left(self) -> float:
+        """Seconds left of the budget: below 0 once the budget is overspent; 0 without a budget."""
+        return 0.0 if self.budget is None else self.budget - self.spent()
+
+    def current_round(self) -> int | None:
+        """The number of the last extra round begun, None before the first."""
+        return self.extra_rounds[-1]["round"] if self.extra_rounds else None
+
+    def begin_round(self, round_number: int, pairs: Sequence[Pair]) -> None:
+        self.extra_rounds.append({"round": round_number, "cells": len(pairs), "seconds": 0.0})
+        self.extra_round_cells = list(pairs)
+
+    def record_step(self, interpreter_id: str, cell_rounds: int, seconds: float, extra: bool, failed: bool) -> None:
+        """One step measured: the extra round's time when it was one, and what a cell round costs there (``failed``:
+        a cell of the step failed)."""
+        if extra:
+            self.extra_rounds[-1]["seconds"] += seconds
+        if failed:
+            # Its time (up to the cell time limit, for a hang) does not come again: a failed cell is not retried.
+            return
+        cost = self.step_seconds.setdefault(interpreter_id, {"seconds": 0.0, "cell_rounds": 0})
+        cost["seconds"] += seconds
+        cost["cell_rounds"] += cell_rounds
+
+    def cell_round_seconds(self, interpreter_id: str) -> float:
+        """The estimated cost of one more cell round on an interpreter: the mean over the steps measured there
+        without a failure (a step's start-up included: an extra round's steps have one too); over every
+        interpreter's for one with none; 0 with none at all (nothing to go on: the round is tried)."""
+        mine = self.step_seconds.get(interpreter_id)
+        costs = [mine] if mine is not None else list(self.step_seconds.values())
+        seconds = sum(cost["seconds"] for cost in costs)
+        cell_rounds = sum(cost["cell_rounds"] for cost in costs)
+        return seconds / cell_rounds if cell_rounds else 0.0
+
+    def to_run(self) -> dict[str, Any]:
+        """The run.json keys of the budget, as of now."""
+        return {
+            "budget_seconds": self.budget,
+            "measured_seconds": self.spent(),
+            "first_pass_seconds": self.first_pass_seconds,
+            "extra_rounds": self.extra_rounds,
+            "extra_round_cells": [list(pair) for pair in self.extra_round_cells],
+            "step_seconds": self.step_seconds,
+            "budget_stopped": self.stopped,
+        }

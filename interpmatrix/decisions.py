@@ -1,0 +1,121 @@
+"""Every decision the report states, in one list: the cells it rests on, whether the data decided it, and roughly
+how much more measuring would.
+
+The decisions are the seeds' claims on each interpreter (holds, fails or undecided), each verdict's winner against its
+runner-up, and each verdict's choice against the baseline's reference. The budget scheduler (``measure``) gives its
+extra rounds to the cells of the open ones; the report says which stayed open.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .intervals import UNDECIDED, Estimator, Interval
+from .model import Run
+from .questions import CLAIMS
+from .registry import Cell
+from .stats import claim_rows
+from .verdicts import answer, run_questions
+
+# A decision that would need more extra rounds than this is out of reach of any budget a matrix is given: the figure
+# sits (nearly) on its threshold, and the budget is better spent elsewhere.
+REACHABLE_ROUNDS = 20
+Key = tuple[str, str]  # (interpreter id, cell name)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "claim", "winner" or "baseline"
+    subject: str  # what is decided, for a reader
+    interval: Interval | None
+    # The value the interval must clear: a claim's threshold, 1.0 for "faster than".
+    threshold: float
+    decided: bool
+    cells: tuple[Key, ...]
+    # The fewest worker processes among the decision's cells.
+    processes: int
+
+    def rounds_to_decide(self) -> int | None:
+        """Roughly how many more processes per cell would narrow the interval enough to clear the threshold, if the
+        figure stays where it is (an interval narrows as 1/√processes); 0 when decided, None when no estimate can be
+        made (no interval yet, or the figure sits on the threshold)."""
+        if self.decided:
+            return 0
+        if self.interval is None or not self.interval.known or self.processes < 1:
+            return None
+        half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
+        distance = abs(math.log(self.interval.value) - math.log(self.threshold))
+        if distance <= 0:
+            return None
+        needed = self.processes * (half / distance) ** 2
+        return max(1, math.ceil(needed - self.processes))
+
+    @property
+    def reachable(self) -> bool:
+        """Worth more rounds: within ``REACHABLE_ROUNDS``, or without an interval yet (a second process gives one)."""
+        rounds = self.rounds_to_decide()
+        if rounds is None:
+            return self.interval is None or not self.interval.known
+        return rounds <= REACHABLE_ROUNDS
+
+
+def _processes(estimator: Estimator, keys: tuple[Key, ...]) -> int:
+    counts = []
+    for interpreter_id, name in keys:
+        found = estimator.sample(estimator.run.column(interpreter_id), Cell.parse(name))
+        counts.append(found.n if found is not None else 0)
+    return min(counts, default=0)
+
+
+def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
+    """Every decision of the report on ``run``, claims first, then the verdict's (``verdicts.run_questions``)."""
+    estimator = estimator or Estimator(run)
+    found = []
+    cells = {cell.name for cell in run.cells}
+    for claim in CLAIMS:
+        if claim.slow not in cells or claim.fast not in cells:
+            continue
+        threshold = claim.at_least if claim.at_least is not None else claim.at_most
+        for row in claim_rows(estimator, claim):
+            for interpreter_id, result in row.results.items():
+                if result is None:
+                    continue
+                keys = ((interpreter_id, claim.slow), (row.jit or interpreter_id, claim.fast))
+                against = f" against {row.jit}" if row.jit else ""
+                found.append(Decision(
+                    "claim", f"\"{claim.statement}\" on {interpreter_id}{against}", result.interval, threshold,
+                    result.decision != UNDECIDED, keys, _processes(estimator, keys),
+                ))
+    for question in run_questions(run):
+        reply = answer(estimator, question)
+        if reply.best is None:
+            continue
+        what = f"{question.kind} ({reply.workload.name})"
+        best = (reply.best[0].id, reply.best[1].name)
+        if reply.margin is not None:
+            keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
+            if len(keys) == 1:  # decided: the runner-up is the one it had to beat
+                runner = reply.ranked[1]
+                keys = (best, (runner[0].id, runner[1].name))
+            found.append(Decision(
+                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0, reply.decided, keys,
+                _processes(estimator, keys),
+            ))
+        if reply.ratio_interval is not None and reply.baseline is not None:
+            keys = (best, (reply.baseline.id, reply.reference.name))
+            found.append(Decision(
+                "baseline", f"{what}: the fastest against {reply.baseline.id}", reply.ratio_interval, 1.0,
+                reply.ratio_interval.excludes(1.0), keys, _processes(estimator, keys),
+            ))
+    return found
+
+
+def open_cells(run: Run) -> set[Key]:
+    """The (interpreter id, cell name) pairs that more rounds could still help decide: the cells of every undecided
+    decision within reach (``REACHABLE_ROUNDS``)."""
+    found: set[Key] = set()
+    for decision in decisions(run):
+        if not decision.decided and decision.reachable:
+            found.update(decision.cells)
+    return found

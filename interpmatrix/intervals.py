@@ -1,0 +1,249 @@
+"""How sure a figure is: 95 % intervals from independent units, and the three answers they allow.
+
+The independent unit is a pyperf worker process, never a value inside one: the values of one process share its luck
+(its memory layout, its hash seed, what the other tenant of the machine did that second), so that on the project's
+machine they agree to about 2 % where two processes of the same cell differ by about 6 %. Each process's steady
+values are averaged and the average is taken on a log scale, so that a ratio of two cells is a difference of two
+means; a cell's figure is the mean of its processes' logs.
+
+Few processes per cell (two in the default profile) give a variance on one degree of freedom, which no interval can
+rest on. So each cell's between-process variance is moderated by a pooled variance from its siblings, as an
+empirical-Bayes prior worth at most ``PRIOR_DF`` degrees of freedom (Smyth's moderated t, the statistics of limma): a
+cell that scatters more than its siblings keeps a wider interval, one measured once borrows theirs. The siblings are
+the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
+cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
+such sibling (the one PyPy of a run) pools its own other cells of the workload instead. A ratio then gets Welch's interval on the difference of the two log means, with
+Satterthwaite's degrees of freedom and the t quantile pyperf's own test uses (``tdist95conf_level``).
+
+Decisions are three-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
+interval lies on the other side, and is *undecided* otherwise; a figure without an interval decides nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyperf
+# pyperf's own table of Student's t quantiles (95 %, two-sided), which its is_significant uses: not in the public API.
+from pyperf._utils import tdist95conf_level
+
+from .model import Column, Run
+from .registry import Cell
+
+# A leading timed value this much above the median of the values after it in its process is still warming up
+# (pyperf's warm-up calibration for JITs uses 10 % on the mean too, and needs 40 values to decide; a matrix has 3).
+WARM_TOLERANCE = 0.10
+# The most degrees of freedom the pooled variance of a cell's siblings counts for against the cell's own.
+PRIOR_DF = 8
+HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
+
+
+def steady_values(values: Sequence[float]) -> list[float]:
+    """A worker process's timed values without the leading ones that still ran slower than the rest: a cell is warm
+    from the first value that is not more than ``WARM_TOLERANCE`` above the median of the values after it (or from
+    its last two values)."""
+    kept = list(values)
+    # At least two values stay: dropping only ever removes high values, and down to one it would turn a noisy
+    # process's scatter into a bias towards fast.
+    while len(kept) >= 3 and kept[0] > statistics.median(kept[1:]) * (1 + WARM_TOLERANCE):
+        kept.pop(0)
+    return kept
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A cell's worker processes: the log of each one's steady mean, and how many were still warming up when their
+    timed values began (their leading values were left out)."""
+
+    logs: tuple[float, ...]
+    still_warming: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.logs)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.logs)
+
+    @property
+    def variance(self) -> float | None:
+        return statistics.variance(self.logs) if self.n >= 2 else None
+
+
+def sample(benchmark: pyperf.Benchmark) -> Sample | None:
+    """The cell's processes; None when no process recorded a positive value."""
+    logs, warming = [], 0
+    for run in benchmark.get_runs():
+        if not run.values:
+            continue  # a calibration run: warm-ups only
+        steady = steady_values(run.values)
+        mean = statistics.fmean(steady)
+        if mean <= 0:
+            return None
+        warming += len(steady) < len(run.values)
+        logs.append(math.log(mean))
+    return Sample(tuple(logs), warming) if logs else None
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The pooled between-process variance (log scale) of a group of cells, and the degrees of freedom it counts for."""
+
+    variance: float
+    df: float
+
+
+def pooled_prior(samples: Iterable[Sample]) -> Prior | None:
+    """Pooled variance of the samples with two processes or more; None when none has."""
+    found = [(s.n - 1, s.variance) for s in samples if s.n >= 2]
+    df = sum(d for d, _ in found)
+    if not df:
+        return None
+    return Prior(sum(d * v for d, v in found) / df, min(df, PRIOR_DF))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A cell's log mean, the variance of that mean, and its degrees of freedom (0: no variance known)."""
+
+    mean: float
+    variance: float
+    df: float
+    n: int
+
+
+def spread(found: Sample, prior: Prior | None) -> Spread:
+    """The cell's log mean with its moderated variance: its own between-process variance shrunk towards the prior."""
+    own_df = found.n - 1
+    if prior is None:
+        variance = found.variance if own_df else 0.0
+        return Spread(found.mean, (variance or 0.0) / found.n, own_df, found.n)
+    moderated = (prior.df * prior.variance + own_df * (found.variance or 0.0)) / (prior.df + own_df)
+    return Spread(found.mean, moderated / found.n, prior.df + own_df, found.n)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A ratio and its 95 % interval; ``low``/``high`` are None when nothing says how sure it is (one process, no
+    sibling to borrow a variance from)."""
+
+    value: float
+    low: float | None
+    high: float | None
+
+    @property
+    def known(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    def excludes(self, value: float) -> bool:
+        return self.known and (self.low > value or self.high < value)
+
+    def against(self, at_least: float | None = None, at_most: float | None = None) -> str:
+        """HOLDS, FAILS or UNDECIDED for "the ratio is at least ``at_least``" (or "at most ``at_most``")."""
+        if not self.known:
+            return UNDECIDED
+        if at_least is not None:
+            return HOLDS if self.low >= at_least else FAILS if self.high < at_least else UNDECIDED
+        if at_most is None:
+            raise ValueError("a decision needs a threshold: at_least or at_most")
+        return HOLDS if self.high <= at_most else FAILS if self.low > at_most else UNDECIDED
+
+    def inverse(self) -> Interval:
+        return Interval(1 / self.value, 1 / self.high if self.known else None, 1 / self.low if self.known else None)
+
+
+def t_quantile(df: float) -> float:
+    """Student's 95 % two-sided quantile at ``df`` degrees of freedom, rounded down (the cautious side)."""
+    return tdist95conf_level(max(1, math.floor(df)))
+
+
+def log_interval(mean: float, parts: Sequence[tuple[float, float]]) -> Interval:
+    """exp of ``mean`` with the interval of a sum of independent variances ``parts`` (variance, df), Welch and
+    Satterthwaite: df = (Σ v)² / Σ (v² / df)."""
+    variance = sum(v for v, _ in parts)
+    if any(df <= 0 for _, df in parts) or not parts:
+        return Interval(math.exp(mean), None, None)
+    if variance == 0:
+        return Interval(math.exp(mean), math.exp(mean), math.exp(mean))
+    df = variance**2 / sum(v**2 / df for v, df in parts if v > 0)
+    half = t_quantile(df) * math.sqrt(variance)
+    return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half))
+
+
+def ratio_interval(slow: Spread, fast: Spread) -> Interval:
+    """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval."""
+    return log_interval(slow.mean - fast.mean, [(slow.variance, slow.df), (fast.variance, fast.df)])
+
+
+def mean_interval(pairs: Sequence[tuple[Spread, Spread]]) -> Interval | None:
+    """The geometric mean of the ratios slow ÷ fast of several pairs of cells, with its interval (the cells
+    independent of each other: each was measured in processes of its own)."""
+    if not pairs:
+        return None
+    k = len(pairs)
+    mean = statistics.fmean(slow.mean - fast.mean for slow, fast in pairs)
+    parts = [(s.variance / k**2, s.df) for pair in pairs for s in pair]
+    return log_interval(mean, parts)
+
+
+@dataclass
+class Estimator:
+    """The run's cells as samples, with the priors of their groups: every interval of one report comes from one.
+    Samples and priors are computed when first asked for."""
+
+    run: Run
+    _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
+    _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
+
+    def sample(self, column: Column, cell: Cell) -> Sample | None:
+        key = (column.id, cell.name)
+        if key not in self._samples:
+            benchmark = column.benchmark(cell)
+            self._samples[key] = sample(benchmark) if benchmark is not None else None
+        return self._samples[key]
+
+    def _metric(self, cell: Cell) -> str:
+        workload = next((w for w in self.run.workloads if w.name == cell.workload), None)
+        if workload is None:
+            return "time"
+        return workload.variant(cell.variant).metric
+
+    def _family(self, column: Column) -> tuple[object, ...]:
+        return self.run.machine(column.id), column.interpreter.implementation, column.interpreter.is_jit
+
+    def prior(self, column: Column, cell: Cell) -> Prior | None:
+        """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself."""
+        key = (column.id, cell.name)
+        if key not in self._priors:
+            family = self._family(column)
+            siblings = [
+                self.sample(other, cell)
+                for other in self.run.columns
+                if other is not column and self._family(other) == family
+            ]
+            if not any(found is not None and found.n >= 2 for found in siblings):
+                metric = self._metric(cell)
+                siblings = [
+                    self.sample(column, other)
+                    for other in self.run.cells
+                    if other != cell and other.workload == cell.workload and self._metric(other) == metric
+                ]
+            self._priors[key] = pooled_prior(found for found in siblings if found is not None)
+        return self._priors[key]
+
+    def spread(self, column: Column, cell: Cell) -> Spread | None:
+        found = self.sample(column, cell)
+        return spread(found, self.prior(column, cell)) if found is not None else None
+
+    def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell]) -> Interval | None:
+        """slow ÷ fast, each a (column, cell); None when either did not run."""
+        a, b = self.spread(*slow), self.spread(*fast)
+        return ratio_interval(a, b) if a is not None and b is not None else None
+
+    def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
+        spreads = [(self.spread(*slow), self.spread(*fast)) for slow, fast in pairs]
+        return mean_interval([(a, b) for a, b in spreads if a is not None and b is not None])

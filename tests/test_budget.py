@@ -1,0 +1,461 @@
+"""The time budget: the first pass, then extra rounds for the cells whose decisions are still open, while time lasts.
+
+The scheduler runs on a fake clock and a fake step runner: each step advances the clock by a known number of seconds
+per cell (1 s on cp, 2 s on ft, 4 s on pypy) and appends a hand-made pyperf run, with its round, to the results file,
+as pyperf's --append would. Decisions are scripted: a pair (interpreter, cell) is open until the files hold a given
+number of rounds of it. Every expected figure below is worked out by hand in the comments. One test runs real pyperf
+on the interpreter running the tests, and asserts on rounds only, never on timings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from dataclasses import asdict, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyperf
+import pytest
+
+import interpmatrix
+from interpmatrix import budget, cli, discovery, model
+from interpmatrix.budget import Ledger
+from interpmatrix.invocation import Step, rounds_done
+from interpmatrix.measure import measure, plan_steps, prepared_venvs
+from interpmatrix.profiles import Profile, find_profile, profile_from
+from interpmatrix.registry import Variant, Workload, find_workload
+from interpmatrix.results import ROUND_METADATA, CellFailure, RunDir, RunInfo
+
+TOY = Workload(
+    name="toy",
+    group="test only",
+    claim="a toy claim",
+    seeds=(),
+    size_label="n",
+    sizes=(10,),
+    reference="x",
+    variants=(Variant("x", "x"), Variant("y", "y"), Variant("z", "z")),
+    script=Path("toy.py"),
+)
+X, Y, Z = "toy/x@10", "toy/y@10", "toy/z@10"
+# Seconds a cell round takes on each interpreter, in run order.
+COST = {"cp": 1.0, "ft": 2.0, "pypy": 4.0}
+# Two rounds of 3 cells on each: 2 x 3 x (1 + 2 + 4) = 42 s.
+FIRST_PASS = 42.0
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Interrupted(Exception):
+    pass
+
+
+class FakeSteps:
+    """Stands for ``run_step``: advances the clock by each cell's cost, appends a run per cell, logs the step."""
+
+    def __init__(self, clock: FakeClock, interrupt_at: int | None = None, fail: frozenset = frozenset()) -> None:
+        self.clock, self.interrupt_at, self.fail = clock, interrupt_at, fail
+        self.log: list[tuple[int, str, list[str]]] = []
+
+    def __call__(self, run_dir: RunDir, step: Step, profile: Profile) -> dict[str, CellFailure | None]:
+        if self.interrupt_at is not None and len(self.log) + 1 == self.interrupt_at:
+            raise Interrupted(f"step {self.interrupt_at}")
+        self.log.append((step.round, step.venv.id, [cell.name for cell in step.cells]))
+        outcomes: dict[str, CellFailure | None] = {}
+        for cell in step.cells:
+            self.clock.now += COST[step.venv.id]
+            if (step.venv.id, cell.name) in self.fail:
+                outcomes[cell.name] = CellFailure("crash", "the fake step says so")
+                run_dir.record_failure(step.venv.id, cell.name, outcomes[cell.name])
+                continue
+            # A value per round, so that two files are equal only when they hold the same rounds in the same order.
+            run = pyperf.Run(
+                [0.001 * step.round],
+                metadata={"name": cell.name, "unit": "second", "loops": 1, ROUND_METADATA: step.round},
+                collect_metadata=False,
+            )
+            pyperf.add_runs(str(run_dir.results_file(step.venv.id)), pyperf.Benchmark([run]))
+            outcomes[cell.name] = None
+        return outcomes
+
+    def extra(self) -> list[tuple[int, str, list[str]]]:
+        return [entry for entry in self.log if entry[0] > 2]
+
+
+def open_until(needs: dict[tuple[str, str], int]):
+    """Scripted decisions: a pair is open until its results file holds ``needs[pair]`` rounds of it."""
+
+    def open_cells(run_dir: RunDir) -> set[tuple[str, str]]:
+        still = set()
+        for (interpreter_id, cell), rounds in needs.items():
+            path = run_dir.results_file(interpreter_id)
+            suite = pyperf.BenchmarkSuite.load(str(path)) if path.exists() else None
+            found = suite.get_benchmark(cell) if suite is not None and cell in suite.get_benchmark_names() else None
+            if len(rounds_done(found)) < rounds:
+                still.add((interpreter_id, cell))
+        return still
+
+    return open_cells
+
+
+def never_asked(run_dir: RunDir) -> set[tuple[str, str]]:
+    raise AssertionError("open_cells was asked, with no time or no budget for an extra round")
+
+
+def interpreter_record(interpreter_id: str) -> dict:
+    return dict(
+        id=interpreter_id, implementation="cpython", version="3.12.1", implementation_version="3.12.1",
+        executable=f"/x/{interpreter_id}", origin="test", free_threaded=False, gil_enabled=True, jit="none",
+        config_args="", compiler="gcc", cflags="", shared=False,
+    )  # fmt: skip
+
+
+def make_run(tmp_path: Path, budget_seconds: float | None, profile_budget: float | None = None) -> RunDir:
+    """A planned run of the toy workload on cp, ft and pypy, 2 rounds per cell before any extra one."""
+    run_dir = RunDir(tmp_path / "run")
+    settings = asdict(replace(find_profile("default"), rounds=2, budget=profile_budget))
+    run_dir.write_run(
+        {
+            "run_id": "run",
+            "profile": "default",
+            "profile_settings": settings,
+            "workloads": ["toy"],
+            "interpreters": list(COST),
+            "budget_seconds": budget_seconds,
+            "started": datetime.now(timezone.utc).isoformat(),
+        }
+    )
+    for interpreter_id in COST:
+        record = {"interpreter": interpreter_record(interpreter_id), "venv_python": "/x", "setup_error": None}
+        run_dir.write_interpreter(interpreter_id, record)
+    return run_dir
+
+
+def measure_toy(run_dir: RunDir, steps: FakeSteps, open_cells, lines: list[str] | None = None) -> None:
+    echo = lines.append if lines is not None else (lambda line: None)
+    measure(run_dir, workloads=[TOY], echo=echo, clock=steps.clock, open_cells=open_cells, run=steps)
+
+
+# After the first pass (42 s) cp and pypy stay undecided on x for 10 rounds, ft on z for 3.
+NEEDS = {("cp", X): 10, ("pypy", X): 10, ("ft", Z): 3}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The scheduler
+
+
+def test_extra_rounds_go_to_the_open_cells_only_and_stop_within_the_budget(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=60)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure_toy(run_dir, steps, open_until(NEEDS), lines)
+    # Round 3: cp x 1 + pypy x 4 + ft z 2 = 7 s fit in 60 - 42 = 18: 49 spent. ft z has its 3 rounds.
+    # Round 4: cp x + pypy x = 5 s fit in 11: 54. Round 5: 5 s fit in 6: 59.
+    # Round 6: 1 s left: cp x (1 s) fits, pypy x (4 s) does not: 60, and nothing is left.
+    assert steps.extra() == [
+        (3, "pypy", [X]), (3, "cp", [X]), (3, "ft", [Z]),  # rounds rotate: round 3 starts with the third interpreter
+        (4, "cp", [X]), (4, "pypy", [X]),
+        (5, "pypy", [X]), (5, "cp", [X]),
+        (6, "cp", [X]),
+    ]  # fmt: skip
+    info = run_dir.read_info()
+    assert info.status == "complete"
+    assert info.budget_stopped == "budget spent"
+    assert info.budget_seconds == 60
+    assert info.measured_seconds == 60
+    assert info.first_pass_seconds == FIRST_PASS
+    assert info.extra_rounds == [
+        {"round": 3, "cells": 3, "seconds": 7.0},
+        {"round": 4, "cells": 2, "seconds": 5.0},
+        {"round": 5, "cells": 2, "seconds": 5.0},
+        {"round": 6, "cells": 1, "seconds": 1.0},
+    ]
+    assert [line for line in lines if line.startswith("extra round")] == [
+        "extra round 1: 3 cells open",
+        "extra round 2: 2 cells open",
+        "extra round 3: 2 cells open",
+        "extra round 4: 2 cells open (1 of 2: what fits in the 0:01 left)",
+    ]
+    assert lines[-1] == "budget: 1:00 of 1:00 spent; stopped because budget spent"
+
+
+def test_a_round_that_does_not_fit_is_trimmed_fewest_rounds_first(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=57.5)
+    steps = FakeSteps(FakeClock())
+    measure_toy(run_dir, steps, open_until(NEEDS))
+    # Round 3: 7 s, 49 spent, 8.5 left. Round 4: 5 s, 54, 3.5 left. Round 5: cp x and pypy x have 4 rounds each, in
+    # plan order cp x (1 s) fits, pypy x (4 s) is passed over: 55, 2.5 left. Round 6: pypy x has fewer rounds (4
+    # against 5) and goes first, but does not fit; cp x does: 56. Round 7 likewise: 57, 0.5 left: nothing fits.
+    assert steps.extra()[5:] == [(5, "cp", [X]), (6, "cp", [X]), (7, "cp", [X])]
+    info = run_dir.read_info()
+    assert info.budget_stopped == "no time left for another round"
+    assert info.measured_seconds == 57
+    assert [entry["cells"] for entry in info.extra_rounds] == [3, 2, 1, 1, 1]
+
+
+def test_every_decision_made_stops_the_extra_rounds(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=1000)
+    steps = FakeSteps(FakeClock())
+    measure_toy(run_dir, steps, open_until({("ft", Y): 3}))
+    # One extra round of ft y (2 s), then nothing is open.
+    assert steps.extra() == [(3, "ft", [Y])]
+    info = run_dir.read_info()
+    assert info.budget_stopped == "every decision made"
+    assert info.measured_seconds == FIRST_PASS + 2
+    assert info.extra_rounds == [{"round": 3, "cells": 1, "seconds": 2.0}]
+
+
+def test_nothing_open_after_the_first_pass_means_no_extra_round(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=1000)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure_toy(run_dir, steps, open_until({}), lines)
+    assert steps.extra() == []
+    info = run_dir.read_info()
+    assert (info.budget_stopped, info.measured_seconds, info.extra_rounds) == ("every decision made", FIRST_PASS, [])
+    assert lines[-1] == "budget: 0:42 of 16:40 spent; stopped because every decision made"
+
+
+def test_without_a_budget_the_first_pass_is_all(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=None, profile_budget=None)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure_toy(run_dir, steps, never_asked, lines)
+    assert len(steps.log) == 6
+    info = run_dir.read_info()
+    assert (info.budget_stopped, info.budget_seconds, info.measured_seconds) == ("no budget", None, FIRST_PASS)
+    assert lines[-1] == "budget: none, 0:42 measured; stopped because no budget"
+
+
+def test_a_first_pass_past_the_budget_asks_nothing(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=30)
+    steps = FakeSteps(FakeClock())
+    measure_toy(run_dir, steps, never_asked)
+    # The first pass always runs whole: the budget only limits what comes after it.
+    assert len(steps.log) == 6
+    assert run_dir.read_info().budget_stopped == "budget spent"
+
+
+def test_the_profile_budget_applies_without_budget_seconds(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=None, profile_budget=44)
+    steps = FakeSteps(FakeClock())
+    measure_toy(run_dir, steps, open_until({("ft", Y): 3, ("pypy", Y): 3}))
+    # 2 s left after the first pass: ft y (2 s) fits, pypy y (4 s) does not; then 0 s left.
+    assert steps.extra() == [(3, "ft", [Y])]
+    info = run_dir.read_info()
+    assert (info.budget_seconds, info.budget_stopped, info.measured_seconds) == (44, "budget spent", 44)
+
+
+def test_failed_cells_get_no_extra_round(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=1000)
+    steps = FakeSteps(FakeClock(), fail=frozenset({("ft", Z)}))
+    measure_toy(run_dir, steps, open_until({("ft", Z): 3}))
+    # ft z failed in round 1 and is not run in round 2 either: 42 - 2 = 40 s.
+    assert steps.extra() == []
+    info = run_dir.read_info()
+    assert info.budget_stopped == "the open decisions' cells failed or are not in this run"
+    assert info.measured_seconds == FIRST_PASS - 2
+    # A step with a failure does not count in the estimate: ft's is its round-2 step, 2 cells in 4 s.
+    assert info.step_seconds["ft"] == {"seconds": 4.0, "cell_rounds": 2}
+
+
+def test_an_interrupted_extra_round_is_finished_on_resume_with_the_budget_left(tmp_path: Path) -> None:
+    whole = make_run(tmp_path / "whole", budget_seconds=60)
+    measure_toy(whole, FakeSteps(FakeClock()), open_until(NEEDS))
+
+    run_dir = make_run(tmp_path / "interrupted", budget_seconds=60)
+    # Steps 1-6 are the first pass, 7-9 round 3, 10-11 round 4, 12-13 round 5 (pypy x, then cp x): stop at cp x.
+    first = FakeSteps(FakeClock(), interrupt_at=13)
+    with pytest.raises(Interrupted):
+        measure_toy(run_dir, first, open_until(NEEDS))
+    info = run_dir.read_info()
+    assert info.status == "measuring"
+    assert info.measured_seconds == 42 + 7 + 5 + 4
+    assert info.extra_round_cells == [("cp", X), ("pypy", X)]
+
+    # A new process: a clock that reads something else entirely; only the seconds it measures count.
+    resumed, lines = FakeSteps(FakeClock(now=5.0)), []
+    measure_toy(run_dir, resumed, open_until(NEEDS), lines)
+    # First round 5's cp x, then round 6 as in the whole run: cp x alone in the last second.
+    assert resumed.log == [(5, "cp", [X]), (6, "cp", [X])]
+    assert "extra round 3 (resumed): 2 cells, 1 still to measure" in lines
+    assert run_dir.read_info().measured_seconds == 60
+    for key in ("budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped"):
+        assert run_dir.read_run()[key] == whole.read_run()[key], key
+    for interpreter_id in COST:
+        assert run_dir.results_file(interpreter_id).read_text() == whole.results_file(interpreter_id).read_text()
+
+
+def test_by_default_the_reports_decisions_say_what_is_open(tmp_path: Path, monkeypatch) -> None:
+    asked: list[model.Run] = []
+
+    def open_cells(run: model.Run) -> set[tuple[str, str]]:
+        asked.append(run)
+        return {("ft", Y)} if len(asked) == 1 else set()
+
+    # Stands for interpmatrix/decisions.py, whose decisions are tested on their own.
+    decisions = types.ModuleType("interpmatrix.decisions")
+    decisions.open_cells = open_cells
+    monkeypatch.setitem(sys.modules, "interpmatrix.decisions", decisions)
+    monkeypatch.setattr(interpmatrix, "decisions", decisions, raising=False)
+    run_dir = make_run(tmp_path, budget_seconds=1000)
+    steps = FakeSteps(FakeClock())
+    measure(run_dir, workloads=[TOY], echo=lambda line: None, clock=steps.clock, run=steps)
+    assert steps.extra() == [(3, "ft", [Y])]
+    # Asked on the run as its files stood: after the first pass, then after round 3.
+    first, second = asked
+    assert [column.id for column in first.columns] == list(COST)
+    assert [cell.name for cell in first.cells] == [X, Y, Z]
+    assert set(model.values_by_round(first.column("ft").benchmarks[Y])) == {1, 2}
+    assert set(model.values_by_round(second.column("ft").benchmarks[Y])) == {1, 2, 3}
+    assert run_dir.read_info().budget_stopped == "every decision made"
+
+
+def test_interpreters_take_turns_at_going_first(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=None)
+    venvs = prepared_venvs(run_dir, list(COST))
+    steps = plan_steps(run_dir, [TOY], venvs, rounds=4)
+    assert [(step.round, step.venv.id) for step in steps] == [
+        (1, "cp"), (1, "ft"), (1, "pypy"),
+        (2, "ft"), (2, "pypy"), (2, "cp"),
+        (3, "pypy"), (3, "cp"), (3, "ft"),
+        (4, "cp"), (4, "ft"), (4, "pypy"),
+    ]  # fmt: skip
+    # A resumed run plans the same order for what is left (here after round 1's cp step).
+    FakeSteps(FakeClock())(run_dir, steps[0], find_profile("default"))
+    left = plan_steps(run_dir, [TOY], venvs, rounds=2)
+    assert [(step.round, step.venv.id) for step in left] == [(1, "ft"), (1, "pypy"), (2, "ft"), (2, "pypy"), (2, "cp")]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The pieces
+
+
+def test_choose_round_takes_what_fits_fewest_rounds_first() -> None:
+    cost = {"cp": 1.0, "pypy": 4.0}.__getitem__
+    pairs = [("cp", X), ("pypy", X), ("cp", Y)]
+    rounds = {("cp", X): 3, ("pypy", X): 2, ("cp", Y): 3}
+    assert budget.choose_round(pairs, rounds, cost, left=6) == [("pypy", X), ("cp", X), ("cp", Y)]
+    # 5 s: pypy x (4) then cp x (1); cp y does not fit.
+    assert budget.choose_round(pairs, rounds, cost, left=5) == [("pypy", X), ("cp", X)]
+    # 3 s: pypy x is passed over for the cheaper ones after it.
+    assert budget.choose_round(pairs, rounds, cost, left=3) == [("cp", X), ("cp", Y)]
+    assert budget.choose_round(pairs, rounds, cost, left=0.5) == []
+
+
+def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:
+    ledger = Ledger(budget=100, clock=FakeClock(), started=1000.0)
+    assert ledger.cell_round_seconds("cp") == 0
+    ledger.step_seconds = {"cp": {"seconds": 6.0, "cell_rounds": 4}, "pypy": {"seconds": 10.0, "cell_rounds": 1}}
+    assert ledger.cell_round_seconds("cp") == 1.5
+    # (6 + 10) / (4 + 1)
+    assert ledger.cell_round_seconds("ft") == 3.2
+
+
+def test_profiles_have_budgets_and_old_settings_still_load() -> None:
+    assert [find_profile(name).budget for name in ("quick", "default", "rigorous")] == [180, 600, None]
+    old = json.loads((Path(__file__).parent / "fixtures" / "run-small" / "run.json").read_text())["profile_settings"]
+    assert "budget" not in old
+    assert profile_from("quick", old).budget is None
+
+
+def test_run_info_reads_the_budget_keys() -> None:
+    info = RunInfo.from_dict(
+        {
+            "interpreters": ["cp"],
+            "budget_seconds": 300,
+            "measured_seconds": 290.5,
+            "first_pass_seconds": 200.0,
+            "extra_rounds": [{"round": 3, "cells": 4, "seconds": 90.5}],
+            "budget_stopped": "every decision made",
+            "extra_round_cells": [["cp", X]],
+        },
+        "run",
+    )
+    assert (info.budget_seconds, info.measured_seconds, info.first_pass_seconds) == (300, 290.5, 200.0)
+    assert info.extra_rounds == [{"round": 3, "cells": 4, "seconds": 90.5}]
+    assert info.budget_stopped in budget.STOP_REASONS
+    assert info.extra_round_cells == [("cp", X)]
+    empty = RunInfo.from_dict({"interpreters": []}, "old")
+    assert (empty.budget_seconds, empty.measured_seconds, empty.extra_rounds, empty.budget_stopped) == (
+        None, None, [], None,
+    )  # fmt: skip
+
+
+def test_an_extra_round_through_pyperf_reuses_the_calibrated_loops(tmp_path: Path) -> None:
+    primes = replace(find_workload("primes"), sizes=(50,), variants=find_workload("primes").variants[:1])
+    (cell,) = primes.cells()
+    run_dir = RunDir(tmp_path / "run")
+    answer = discovery.probe(Path(sys.executable))
+    assert answer is not None
+    host = discovery.interpreter_from_probe(answer, "path", "host")
+    run_dir.write_run(
+        {
+            "run_id": "run",
+            "profile": "quick",
+            "profile_settings": asdict(find_profile("quick")),
+            "workloads": ["primes"],
+            "interpreters": ["host"],
+            "budget_seconds": 600,
+            "started": datetime.now(timezone.utc).isoformat(),
+        }
+    )
+    record = {"interpreter": host.to_dict(), "venv_python": sys.executable, "setup_error": None}
+    run_dir.write_interpreter("host", record)
+    measure(run_dir, workloads=[primes], echo=lambda line: None, open_cells=open_until({("host", cell.name): 2}))
+    benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(cell.name)
+    # quick's one round, then one extra round; the decision closes with 2 rounds.
+    assert rounds_done(benchmark) == {1, 2}
+    assert len({run.get_loops() for run in benchmark.get_runs() if run.values}) == 1
+    info = run_dir.read_info()
+    assert info.budget_stopped == "every decision made"
+    assert [entry["round"] for entry in info.extra_rounds] == [2]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The command line
+
+
+@pytest.fixture
+def found():
+    fixtures = Path(__file__).parent / "fixtures" / "probes"
+    answers = [json.loads(path.read_text()) for path in sorted(fixtures.glob("*.json"))]
+    return discovery.assign_ids([(answer["probe"], answer["origin"]) for answer in answers])
+
+
+def plan(tmp_path: Path, found, *argv: str) -> cli.Plan:
+    return cli.plan_matrix([*argv, "--results-dir", str(tmp_path / "results")], found)
+
+
+@pytest.mark.parametrize("argv", [["--budget", "0"], ["--budget", "abc"], ["--budget", "-1"], ["--budget=-1"]])
+def test_a_budget_must_be_a_positive_number_of_minutes(tmp_path: Path, found, argv: list[str]) -> None:
+    given = argv[-1].split("=")[-1]
+    with pytest.raises(cli.UsageError) as error:
+        plan(tmp_path, found, *argv)
+    assert str(error.value) == (
+        f"argument --budget: give the minutes measuring may take in all, a number above 0, e.g. 10 (got {given!r}); "
+        "`nox -s matrix -- --help` lists the options"
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_budget_in_minutes_is_kept_in_seconds(tmp_path: Path, found) -> None:
+    assert plan(tmp_path, found, "--budget", "5").run_dir.read_run()["budget_seconds"] == 300
+    assert plan(tmp_path, found, "--budget", "0.5").run_dir.read_run()["budget_seconds"] == 30
+
+
+def test_without_budget_the_profile_decides(tmp_path: Path, found) -> None:
+    assert plan(tmp_path, found).run_dir.read_run()["budget_seconds"] is None
+
+
+def test_resume_keeps_the_budget_it_was_started_with(tmp_path: Path, found) -> None:
+    first = plan(tmp_path, found, "--budget", "5")
+    with pytest.raises(cli.UsageError, match="leave out --budget"):
+        plan(tmp_path, found, "--resume", "--budget", "10")
+    assert plan(tmp_path, found, "--resume").run_dir == first.run_dir
+    assert first.run_dir.read_run()["budget_seconds"] == 300

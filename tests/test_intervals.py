@@ -1,0 +1,212 @@
+"""interpmatrix.intervals and interpmatrix.decisions on hand-made numbers: every interval below is worked out by hand in
+the comments (with Student's t from a printed table), never by the function under test."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from interpmatrix import decisions, verdicts
+from interpmatrix.intervals import (
+    FAILS,
+    HOLDS,
+    UNDECIDED,
+    Estimator,
+    Interval,
+    Prior,
+    Sample,
+    pooled_prior,
+    ratio_interval,
+    sample,
+    spread,
+    steady_values,
+)
+from interpmatrix.model import Column
+from interpmatrix.questions import Question
+from test_stats import FAST, SERIAL, WORKLOAD, bench, interpreter, make_run
+
+LN2 = math.log(2.0)
+
+
+# Warm-up inside a process -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "steady"),
+    [
+        # 47 > 1.1 x median(45, 30) = 41.25 is dropped; then only two remain, and two always stay (45 > 1.1 x 30 = 33
+        # would be a warm-up, but one value left would turn a noisy process's scatter into a bias towards fast).
+        ([47.0, 45.0, 30.0], [45.0, 30.0]),
+        ([30.0, 31.0, 29.0], [30.0, 31.0, 29.0]),  # 30 is not above 1.1 x 30: warm from the start
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),  # values that grow are no warm-up
+        ([5.0], [5.0]),  # one value stays
+    ],
+)
+def test_leading_values_above_the_rest_are_warm_up(values: list[float], steady: list[float]) -> None:
+    assert steady_values(values) == steady
+
+
+def test_a_sample_is_one_log_mean_per_worker_process() -> None:
+    # Process 1: 4.0 then 2.0, 2.0 (4.0 is still warming up: above 1.1 x 2.0) -> mean 2.0. Process 2: 1.0, 1.0.
+    found = sample(bench(SERIAL, [4.0, 2.0, 2.0], [1.0, 1.0]))
+    assert found.logs == (pytest.approx(LN2), pytest.approx(0.0))
+    assert found.still_warming == 1 and found.n == 2
+
+
+# Intervals ----------------------------------------------------------------------------------------------------------
+
+# Two cells of three processes each, log means ln 2 + (0.1, 0, -0.1) and (0.1, 0, -0.1): ratio 2, each with a
+# between-process variance of (0.01 + 0 + 0.01) / 2 = 0.01.
+SLOW = Sample((LN2 + 0.1, LN2, LN2 - 0.1))
+FAST_SAMPLE = Sample((0.1, 0.0, -0.1))
+
+
+def test_a_ratio_interval_is_welchs_on_process_log_means() -> None:
+    # No prior: each mean's variance 0.01 / 3, 2 df; Satterthwaite: (2a)^2 / (2 a^2 / 2) = 4 df; t(4) = 2.776.
+    # Half width 2.776 x sqrt(0.02 / 3) = 0.22666: 2 x exp(-+0.22666) = 1.5944 .. 2.5088.
+    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None))
+    assert found.value == pytest.approx(2.0)
+    assert (found.low, found.high) == (pytest.approx(1.5944, abs=1e-4), pytest.approx(2.5088, abs=1e-4))
+
+
+def test_a_prior_from_sibling_cells_adds_degrees_of_freedom() -> None:
+    # Prior 0.01 on 8 df: the moderated variance stays (8 x 0.01 + 2 x 0.01) / 10 = 0.01, now on 10 df each;
+    # Satterthwaite: 4a^2 / (2a^2 / 10) = 20 df; t(20) = 2.086; half width 2.086 x 0.08165 = 0.17032:
+    # 2 x exp(-+0.17032) = 1.6868 .. 2.3714, narrower than without the siblings.
+    prior = Prior(0.01, 8)
+    found = ratio_interval(spread(SLOW, prior), spread(FAST_SAMPLE, prior))
+    assert (found.low, found.high) == (pytest.approx(1.6868, abs=1e-4), pytest.approx(2.3714, abs=1e-4))
+
+
+def test_a_cell_that_scatters_more_than_its_siblings_keeps_a_wider_interval() -> None:
+    wide = Sample((LN2 + 0.3, LN2, LN2 - 0.3))  # variance 0.09
+    quiet = Prior(0.01, 8)
+    # Moderated: (8 x 0.01 + 2 x 0.09) / 10 = 0.026 > 0.01.
+    assert spread(wide, quiet).variance == pytest.approx(0.026 / 3)
+    assert spread(SLOW, quiet).variance == pytest.approx(0.01 / 3)
+
+
+def test_pooled_prior_weights_by_degrees_of_freedom_and_caps_them() -> None:
+    # Variances 0.01 (2 df) and 0.04 (1 df: two processes ln 1 +- 0.1414...): pooled (0.02 + 0.04) / 3 = 0.02.
+    two = Sample((0.0, math.sqrt(0.08)))  # variance 0.08 / 2 = 0.04
+    prior = pooled_prior([SLOW, two, Sample((1.0,))])
+    assert prior.variance == pytest.approx(0.02) and prior.df == 3
+    many = pooled_prior([SLOW] * 10)  # 20 df, capped
+    assert many.df == 8
+    assert pooled_prior([Sample((1.0,))]) is None
+
+
+def test_process_level_correlation_widens_the_interval() -> None:
+    """The same six values, as six processes of one value or as two processes of three: pyperf's t-test on values
+    sees the same sample twice; the interval on processes sees 5 df in one case and 1 in the other."""
+    reference = bench(FAST, [1.0], [1.0], [1.0], [1.0], [1.0], [1.0])
+    six = bench(SERIAL, [1.0], [1.2], [1.0], [1.2], [1.0], [1.2])
+    two = bench(SERIAL, [1.0, 1.0, 1.0], [1.2, 1.2, 1.2])
+    assert sorted(six.get_values()) == sorted(two.get_values())
+    wide = ratio_interval(spread(sample(two), None), spread(sample(reference), None))
+    narrow = ratio_interval(spread(sample(six), None), spread(sample(reference), None))
+    # Logs alternate 0 and ln 1.2 = 0.1823. Six processes: variance 6 x 0.0912^2 / 5 = 0.00997, of the mean /6,
+    # t(5) = 2.571: half width 0.1048. Two: variance 0.1823^2 / 2 = 0.01662, of the mean /2, t(1) = 12.706: 1.158.
+    assert math.log(narrow.high / narrow.value) == pytest.approx(0.1048, abs=1e-3)
+    assert math.log(wide.high / wide.value) == pytest.approx(1.158, abs=1e-3)
+
+
+def test_one_process_without_siblings_has_no_interval_and_decides_nothing() -> None:
+    found = ratio_interval(spread(Sample((LN2,)), None), spread(Sample((0.0,)), None))
+    assert found.value == pytest.approx(2.0) and not found.known
+    assert found.against(at_least=1.5) == UNDECIDED
+
+
+@pytest.mark.parametrize(
+    ("threshold", "decision"), [(1.5, HOLDS), (2.0, UNDECIDED), (2.6, FAILS)],
+)
+def test_an_interval_that_straddles_the_threshold_is_undecided(threshold: float, decision: str) -> None:
+    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None))  # 1.5944 .. 2.5088
+    assert found.against(at_least=threshold) == decision
+
+
+# The verdict: a tie is a tie, a clear winner wins --------------------------------------------------------------------
+
+
+def _two_candidates(other_serial: list[list[float]]) -> verdicts.Answer:
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [2.2, 2.2], [1.8, 1.8])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, *other_serial)}, {})
+    run = make_run([base, other])
+    return verdicts.answer(Estimator(run), Question("Toy", "toy", ("serial",)))
+
+
+def test_a_tie_is_a_tie() -> None:
+    # other: processes 1.9, 2.1, 1.95 against base's 2.0, 2.2, 1.8: the fastest mean is other's, by about 1 %.
+    found = _two_candidates([[1.9, 1.9], [2.1, 2.1], [1.95, 1.95]])
+    assert found.best[0].id == "other"
+    assert not found.decided
+    ((tied, _), behind) = found.ties[0]
+    assert tied.id == "base" and behind.low < 1 < behind.high
+
+
+def test_a_clear_winner_wins() -> None:
+    found = _two_candidates([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]])
+    assert found.best[0].id == "other" and found.decided
+    assert found.margin.low > 1
+
+
+# Decisions and what would decide them --------------------------------------------------------------------------------
+
+
+def test_rounds_to_decide_scale_with_the_square_of_the_interval_over_the_distance() -> None:
+    # Log half width ln(1.25) = 0.2231 against a distance ln(1.5 / 1.4) = 0.0690 from the threshold: 3 processes
+    # would need 3 x (0.2231 / 0.0690)^2 = 31.4, so 29 more.
+    interval = Interval(1.4, 1.4 / 1.25, 1.4 * 1.25)
+    decision = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 3)
+    assert decision.rounds_to_decide() == 29 and not decision.reachable
+    near = decisions.Decision("claim", "x", Interval(1.4, 1.4 / 1.05, 1.4 * 1.05), 1.5, False, (("a", "c"),), 3)
+    # 3 x (ln 1.05 / 0.0690)^2 = 1.49: 1 more.
+    assert near.rounds_to_decide() == 1 and near.reachable
+    assert decisions.Decision("claim", "x", interval, 1.5, True, (), 3).rounds_to_decide() == 0
+
+
+def _toy_run(other_serial: list[list[float]]):
+    """A user's workload (it gets its own verdict question) on two interpreters."""
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [2.2, 2.2], [1.8, 1.8])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, *other_serial)}, {})
+    return replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
+
+
+def test_open_cells_are_those_of_undecided_decisions_within_reach() -> None:
+    # other about 8 % faster than base, processes scattering by about 10 %: undecided, within reach.
+    run = _toy_run([[1.8, 1.8], [2.0, 2.0], [1.7, 1.7]])
+    (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
+    assert not winner.decided and set(winner.cells) == {("base", SERIAL.name), ("other", SERIAL.name)}
+    assert 1 <= winner.rounds_to_decide() <= decisions.REACHABLE_ROUNDS
+    assert decisions.open_cells(run) == {("base", SERIAL.name), ("other", SERIAL.name)}
+
+
+def test_a_near_tie_is_out_of_reach_and_a_clear_winner_is_closed() -> None:
+    # 1 % apart with 10 % scatter: hundreds of rounds; the budget is better spent elsewhere.
+    tie = _toy_run([[1.9, 1.9], [2.1, 2.1], [1.95, 1.95]])
+    (winner,) = [d for d in decisions.decisions(tie) if d.kind == "winner"]
+    assert not winner.decided and winner.rounds_to_decide() > decisions.REACHABLE_ROUNDS
+    assert decisions.open_cells(tie) == set()
+    clear = _toy_run([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]])
+    assert all(d.decided for d in decisions.decisions(clear))
+    assert decisions.open_cells(clear) == set()
+
+
+def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_itself() -> None:
+    # base and other (both CPython, no JIT) ran serial in 2 processes: logs ln 2 +- 0.1 (variance 0.02) and
+    # ln 1 +- 0.2 (variance 0.08). Each one's prior is the other's variance on 1 df, never its own.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2 * math.exp(0.1)], [2 * math.exp(-0.1)]),
+                                        FAST.name: bench(FAST, [1.0], [1.0])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [math.exp(0.2)], [math.exp(-0.2)])}, {})
+    jit = Column(interpreter("pypy", implementation="pypy", jit="PyPy JIT"),
+                 {SERIAL.name: bench(SERIAL, [0.1 * math.exp(0.3)], [0.1 * math.exp(-0.3)]),
+                  FAST.name: bench(FAST, [0.1 * math.exp(0.05)], [0.1 * math.exp(-0.05)])}, {})
+    estimator = Estimator(make_run([base, other, jit]))
+    assert estimator.prior(base, SERIAL) == Prior(pytest.approx(0.08), 1)
+    assert estimator.prior(other, SERIAL) == Prior(pytest.approx(0.02), 1)
+    # The JIT has no sibling of its family: it pools its own other cells of the workload (fast: variance 0.005).
+    assert estimator.prior(jit, SERIAL) == Prior(pytest.approx(0.005), 1)
+    # base's fast has no same-family sibling with two processes and its own other cell (serial) has 1 df.
+    assert estimator.prior(base, FAST) == Prior(pytest.approx(0.02), 1)
