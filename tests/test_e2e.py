@@ -47,6 +47,8 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, Path, 
         "-s", "matrix", "--",
         "--workloads", "primes,numeric",
         "--profile", "quick",
+        # Quick's own budget is 3 minutes; 1.5 keep the test short and still leave time for extra rounds.
+        "--budget", "1.5",
         "--results-dir", str(out / "results"),
         "--reports-dir", str(out / "reports"),
     )  # fmt: skip
@@ -92,6 +94,28 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
         for name, failure in run_dir.read_failures(iid).items():
             assert failure.kind == "unavailable" and failure.reason, (iid, name, failure)
             assert "/pure@" not in name
+
+
+def test_the_report_states_its_budget_and_decides_by_intervals(matrix_run) -> None:
+    run_dir, reports, result = matrix_run
+    report = (reports / "latest.md").read_text()
+    info = run_dir.read_info()
+    # The budget was kept (measuring only; the last round may run over by its estimate's error) and reported.
+    assert info.budget_seconds == 90 and info.measured_seconds is not None
+    assert info.budget_stopped in ("every decision made", "budget spent", "no time left for another round",
+                                   "the open decisions' cells failed or are not in this run")
+    assert "- **Budget:** 1:30 of measuring" in report and f"stopped: {info.budget_stopped}" in report
+    assert re.search(r"- \*\*Decisions:\*\* \d+ of \d+ decisions made", report)
+    # Every claim figure comes with its interval (or says it has none), and a claim is never ✗ without one.
+    header, *rows = table_rows(report, "## Do the seeds' claims still hold?")
+    assert rows
+    for row in rows:
+        for text in row[2:-1]:
+            if text not in ("—", "n/a"):
+                assert "[" in text, text
+                assert text.endswith(("✓", "✗", "undecided")), text
+                assert not ("[no interval]" in text and text.endswith(("✓", "✗"))), text
+    assert "**Intervals.**" in report
 
 
 def test_packages_are_installed_per_interpreter_or_say_why(matrix_run) -> None:
