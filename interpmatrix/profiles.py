@@ -4,10 +4,13 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
-A matrix is 79 cells on 7 interpreters: at 1.5-2 s per cell and round on the project's 2-core machine (a worker
-process importing pyperf, 0.2-0.3 s; the answer check; pyperf's loop calibration; the values themselves, most
-kernels taking 20-150 ms), ``default`` affords 2 processes per cell, far fewer than pyperf's own defaults;
-``rigorous`` is for publishing.
+A matrix is 79 cells per interpreter. Measured on the project's 2-core machine (every phase timed inside the
+processes, CPython 3.12 and PyPy 3.9), a cell round costs about 1 s: a fresh worker process (start, imports,
+``import pyperf``: 0.1 s on CPython, 0.3 s on PyPy), its warm-ups, 3 timed values of at least ``min_time`` each, the
+answer check (first round only) and loop calibration (first round only, by doubling). Fresh worker processes are the
+independent units of the report's intervals: ``default``'s first pass gives every cell two (one per round), enough
+for an interval with its siblings' help, and further rounds go where a decision needs them (the budget); ``quick``
+gives one, so its intervals come from the extra rounds alone; ``rigorous`` is for publishing.
 
 Every interpreter gets the same number of processes and values; the report's intervals take worker processes as
 their independent units (``interpmatrix.intervals``). Only warm-ups differ: a JIT needs its loops compiled before a

@@ -1,0 +1,81 @@
+"""An independent timing of countdown, to hold a run's figures against: plain ``timeit``, no pyperf, no harness.
+
+    python3 tools/timeit_check.py results/<run-id> [--rounds 5]
+
+For every interpreter of the run with a venv, runs ``countdown(2_000_000)`` (workloads/countdown.py's serial kernel)
+with ``timeit`` in a fresh process: warm calls first (25 for a JIT, 3 otherwise), then the best of 5 repeats of a few
+calls. The interpreters take turns in every round, in a rotated order, like the matrix's rounds; each interpreter's
+figure is the median over rounds. Prints, per interpreter, its speed-up over the run's baseline by timeit and by the
+run's report (``countdown/serial@2000000``), and how far apart they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from interpmatrix.intervals import Estimator  # noqa: E402
+from interpmatrix.model import load_run  # noqa: E402
+from interpmatrix.registry import Cell  # noqa: E402
+from interpmatrix.results import RunDir  # noqa: E402
+
+CELL = Cell("countdown", "serial", None, 2_000_000)
+SNIPPET = """
+import sys, timeit, json
+sys.path.insert(0, {workloads!r})
+from countdown import countdown
+for _ in range({warm}):
+    countdown(2_000_000)
+times = timeit.repeat(lambda: countdown(2_000_000), number=3, repeat=5)
+print(json.dumps(min(times) / 3))
+"""
+
+
+def one_timing(python: str, jit: bool) -> float:
+    code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 3)
+    output = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    run = load_run(RunDir(args.run_dir))
+    estimator = Estimator(run)
+    columns = [c for c in run.columns if run.run_dir.read_interpreter(c.id) and c.benchmark(CELL) is not None]
+    timings: dict[str, list[float]] = {c.id: [] for c in columns}
+    for round_number in range(args.rounds):
+        shift = round_number % len(columns)
+        for column in columns[shift:] + columns[:shift]:
+            python = run.run_dir.read_interpreter(column.id)["venv_python"]
+            timings[column.id].append(one_timing(python, column.interpreter.is_jit))
+    base = run.baseline_column
+    base_time = statistics.median(timings[base.id])
+    rows = []
+    for column in columns:
+        by_timeit = base_time / statistics.median(timings[column.id])
+        by_report = estimator.ratio((base, CELL), (column, CELL))
+        inside = by_report.known and by_report.low <= by_timeit <= by_report.high
+        rows.append({
+            "interpreter": column.id,
+            "timeit_seconds": statistics.median(timings[column.id]),
+            "speedup_timeit": round(by_timeit, 3),
+            "speedup_report": round(by_report.value, 3),
+            "report_interval": [round(by_report.low, 3), round(by_report.high, 3)] if by_report.known else None,
+            "differs_by": f"{(by_report.value / by_timeit - 1) * 100:+.1f} %",
+            "timeit_inside_interval": inside,
+        })
+    print(json.dumps({"baseline": base.id, "rounds": args.rounds, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
