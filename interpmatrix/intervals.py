@@ -53,13 +53,21 @@ def steady_values(values: Sequence[float]) -> list[float]:
     return kept
 
 
+def still_warming_at_end(values: Sequence[float]) -> bool:
+    """A worker process whose last timed value still ran more than ``WARM_TOLERANCE`` below every value before it: it
+    was still speeding up when it stopped (CPython 3.11 quickens a function only after 8 calls), so its values are
+    warm-up, and the cell needs more warm-ups (``invocation.warmups_needed`` gives its next rounds more)."""
+    return len(values) >= 3 and values[-1] < min(values[:-1]) * (1 - WARM_TOLERANCE)
+
+
 @dataclass(frozen=True)
 class Sample:
-    """A cell's worker processes: the log of each one's steady mean, and how many were still warming up when their
-    timed values began (their leading values were left out)."""
+    """A cell's worker processes: the log of each one's steady mean; how many were still warming up when their timed
+    values began (their leading values were left out); and how many never settled (left out, where others did)."""
 
     logs: tuple[float, ...]
     still_warming: int = 0
+    unsettled: int = 0
 
     @property
     def n(self) -> int:
@@ -75,18 +83,20 @@ class Sample:
 
 
 def sample(benchmark: pyperf.Benchmark) -> Sample | None:
-    """The cell's processes; None when no process recorded a positive value."""
+    """The cell's processes; None when no process recorded a positive value. Processes still warming up at their end
+    are left out when some process of the cell settled (a later round with more warm-ups): their values are warm-up."""
     logs, warming = [], 0
-    for run in benchmark.get_runs():
-        if not run.values:
-            continue  # a calibration run: warm-ups only
+    runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
+    settled = [run for run in runs if not still_warming_at_end(run.values)]
+    unsettled = len(runs) - len(settled) if settled else 0
+    for run in settled or runs:
         steady = steady_values(run.values)
         mean = statistics.fmean(steady)
         if mean <= 0:
             return None
         warming += len(steady) < len(run.values)
         logs.append(math.log(mean))
-    return Sample(tuple(logs), warming) if logs else None
+    return Sample(tuple(logs), warming, unsettled) if logs else None
 
 
 @dataclass(frozen=True)

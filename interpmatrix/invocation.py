@@ -20,6 +20,8 @@ from pathlib import Path
 import pyperf
 
 from .discovery import Interpreter
+from .intervals import still_warming_at_end
+from .model import is_memory
 from .proc import kill_group
 from .profiles import Profile
 from .registry import Cell, Workload
@@ -109,7 +111,31 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[str, int]) -> list[str]:
+# The most warm-up values a cell gets when its processes keep warming up (a cell that never settles is reported so).
+MAX_WARMUPS = 32
+
+
+def warmups_needed(benchmark: pyperf.Benchmark | None) -> int | None:
+    """More warm-ups for a cell whose latest processes were still warming up at their end
+    (``intervals.still_warming_at_end``): as many more as a process's timed values, so that the next round's timed
+    values begin where the last ones ended. The count a cell was raised to stays; None: the profile's are enough.
+    Memory cells keep theirs (one call a value: their peak is the figure)."""
+    if benchmark is None or is_memory(benchmark):
+        return None
+    runs = [run for run in benchmark.get_runs() if run.values]
+    if not runs:
+        return None
+    latest = max(len(run.warmups or ()) for run in runs)
+    current = [run for run in runs if len(run.warmups or ()) == latest]
+    if any(still_warming_at_end(run.values) for run in current):
+        return min(latest + len(current[0].values), MAX_WARMUPS)
+    raised = any(len(run.warmups or ()) != latest for run in runs)
+    return latest if raised else None
+
+
+def build_command(
+    step: Step, profile: Profile, results_file: Path, loops: dict[str, int], warmups: dict[str, int] | None = None
+) -> list[str]:
     command = [
         step.venv.python,
         str(step.workload.script),
@@ -124,6 +150,8 @@ def build_command(step: Step, profile: Profile, results_file: Path, loops: dict[
         command += ["--cell", cell.name]
         if cell.name in loops:
             command += ["--cell-loops", f"{cell.name}={loops[cell.name]}"]
+        if warmups and cell.name in warmups:
+            command += ["--cell-warmups", f"{cell.name}={warmups[cell.name]}"]
     if step.venv.bindings is not None:
         command += ["--bindings", step.venv.bindings]
     return command
@@ -208,13 +236,17 @@ def run_step(
     while todo:
         suite = pyperf.BenchmarkSuite.load(str(results_file)) if results_file.exists() else None
         names = set(suite.get_benchmark_names()) if suite is not None else set()
-        loops = {}
+        loops, warmups = {}, {}
         for cell in todo:
-            found = calibrated_loops(suite.get_benchmark(cell.name) if cell.name in names else None)
+            benchmark = suite.get_benchmark(cell.name) if cell.name in names else None
+            found = calibrated_loops(benchmark)
             if found is not None:
                 loops[cell.name] = found
+            more = warmups_needed(benchmark)
+            if more is not None:
+                warmups[cell.name] = more
         batch = replace(step, cells=tuple(todo))
-        command = build_command(batch, profile, results_file, loops)
+        command = build_command(batch, profile, results_file, loops, warmups)
         returncode, lines, killed_in = _invoke(command, step.workload.script.parent, profile.cell_timeout, clock)
         started = []
         for line in lines:

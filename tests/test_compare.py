@@ -191,7 +191,8 @@ def bounds(change: str) -> tuple[float, float]:
     """The interval of a ``1.52× faster [1.41–1.64]`` as run A over run B (``slower``/``more``: inverted)."""
     found = re.search(r"(faster|slower|less memory|more memory) \[([0-9.]+)–([0-9.]+)\]", change)
     low, high = float(found[2]), float(found[3])
-    return (low, high) if found[1] in ("faster", "less memory") else (1 / high, 1 / low)
+    # A bound printed as 0.00 (an interval as wide as one process allows) is an unbounded ratio once inverted.
+    return (low, high) if found[1] in ("faster", "less memory") else (1 / high, 1 / low if low else math.inf)
 
 
 def test_significance_is_the_interval_leaving_out_no_change(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from interpmatrix.intervals import (
     sample,
     spread,
     steady_values,
+    still_warming_at_end,
 )
 from interpmatrix.model import Column
 from interpmatrix.questions import Question
@@ -210,3 +211,27 @@ def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_i
     assert estimator.prior(jit, SERIAL) == Prior(pytest.approx(0.005), 1)
     # base's fast has no same-family sibling with two processes and its own other cell (serial) has 1 df.
     assert estimator.prior(base, FAST) == Prior(pytest.approx(0.02), 1)
+
+
+@pytest.mark.parametrize(
+    ("values", "warming"),
+    [
+        ([46.2, 48.4, 39.0], True),  # CPython 3.11's countdown: the last value 39.0 < 0.9 x min(46.2, 48.4) = 41.58
+        ([31.6, 31.5, 31.4], False),  # steady
+        ([30.0, 33.0, 28.0], False),  # 28.0 is not below 0.9 x 30.0 = 27.0: noise
+        ([4.0, 2.0, 2.0], False),  # warmed up within its values: steady_values trims it
+        ([40.0, 20.0], False),  # two values say nothing about a trend
+    ],
+)
+def test_a_process_still_warming_at_its_end_is_recognised(values: list[float], warming: bool) -> None:
+    assert still_warming_at_end(values) is warming
+
+
+def test_processes_that_never_settled_are_left_out_when_another_did() -> None:
+    # Round 1's process never settled (46.2, 48.4, 39.0 ms); round 2's, with more warm-ups, ran 31.6, 31.5, 31.4.
+    found = sample(bench(SERIAL, [0.0462, 0.0484, 0.0390], [0.0316, 0.0315, 0.0314]))
+    assert found.n == 1 and found.unsettled == 1
+    assert found.logs == (pytest.approx(math.log(0.0315)),)
+    # When none settled, all stay (the report counts them as still warming): nothing better to show.
+    alone = sample(bench(SERIAL, [0.0462, 0.0484, 0.0390]))
+    assert alone.n == 1 and alone.unsettled == 0

@@ -166,3 +166,51 @@ def test_column_uses_the_venv_python(faulty_run: tuple[RunDir, list[str]]) -> No
     run_dir, _ = faulty_run
     (column,) = prepared_venvs(run_dir, [HOST_ID])
     assert isinstance(column, Venv) and column.python == sys.executable and column.id == HOST_ID
+
+
+def _runs(*processes: tuple[int, list[float]], unit: str = "second") -> pyperf.Benchmark:
+    """A benchmark of hand-made worker processes, each (warm-up count, timed values)."""
+    return pyperf.Benchmark([
+        pyperf.Run(values, warmups=[(2, values[0])] * warmups,
+                   metadata={"name": "countdown/serial@2000000", "unit": unit, "loops": 2}, collect_metadata=False)
+        for warmups, values in processes
+    ])
+
+
+def test_a_cell_still_warming_at_its_end_gets_more_warm_ups_in_its_next_rounds() -> None:
+    from interpmatrix.invocation import warmups_needed
+
+    # CPython 3.11's countdown with 1 warm-up: 46.2, 48.4, 39.0 ms, still speeding up: 1 + 3 timed values = 4.
+    assert warmups_needed(_runs((1, [0.0462, 0.0484, 0.0390]))) == 4
+    # Settled with 4: the raised count stays for later rounds.
+    assert warmups_needed(_runs((1, [0.0462, 0.0484, 0.0390]), (4, [0.0316, 0.0315, 0.0314]))) == 4
+    # Still warming with 4: 4 + 3 more.
+    assert warmups_needed(_runs((1, [0.0462, 0.0484, 0.0390]), (4, [0.0400, 0.0410, 0.0330]))) == 7
+    # Steady from the start, no results yet, or a memory cell: the profile's warm-ups.
+    assert warmups_needed(_runs((1, [0.0316, 0.0315, 0.0314]))) is None
+    assert warmups_needed(None) is None
+    assert warmups_needed(_runs((1, [300.0, 200.0, 100.0]), unit="byte")) is None
+
+
+def test_more_warm_ups_reach_pyperfs_worker_processes(tmp_path: Path) -> None:
+    primes = replace(find_workload("primes"), sizes=(50,), variants=find_workload("primes").variants[:1])
+    (cell,) = primes.cells()
+    venv = Venv(discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host"), sys.executable)
+    run_dir = RunDir(tmp_path / "run")
+    profile = find_profile("quick")
+    # Round 1 for real, then its values replaced by hand with ones still speeding up at their end (pyperf appends
+    # only runs whose metadata match, so the real run's are kept): round 2 must run with 1 + 3 warm-ups.
+    run_dir.path.mkdir(parents=True)
+    assert run_step(run_dir, Step(1, primes, (cell,), venv), profile) == {cell.name: None}
+    path = run_dir.results_file("host")
+    (real,) = [run for run in pyperf.BenchmarkSuite.load(str(path)).get_benchmark(cell.name).get_runs() if run.values]
+    loops = real.get_loops()
+    still_warming = pyperf.Run([0.0462, 0.0484, 0.0390], warmups=[(loops, 0.05)], metadata=real.get_metadata(),
+                               collect_metadata=False)
+    path.unlink()
+    pyperf.BenchmarkSuite([pyperf.Benchmark([still_warming])]).dump(str(path))
+    outcomes = run_step(run_dir, Step(2, primes, (cell,), venv), profile)
+    assert outcomes == {cell.name: None}
+    benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(cell.name)
+    (second,) = [run for run in benchmark.get_runs() if run.get_metadata().get("interpmatrix_round") == 2]
+    assert len(second.warmups) == 4

@@ -314,6 +314,10 @@ def main(
     runner.argparser.add_argument(
         "--cell-loops", action="append", default=[], metavar="CELL=LOOPS", help="loops an earlier round calibrated"
     )
+    runner.argparser.add_argument(
+        "--cell-warmups", action="append", default=[], metavar="CELL=WARMUPS",
+        help="more warm-ups for a cell whose earlier processes were still warming up at their end",
+    )
     runner.argparser.add_argument("--round", type=int, default=1, help="interleaving round this run belongs to")
     runner.argparser.add_argument("--bindings", help="the folder bindings/build.py built for this interpreter")
     args = runner.parse_args()
@@ -331,6 +335,10 @@ def main(
         return
 
     loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
+    more_warmups = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_warmups)
+    # The profile's warm-ups, for every cell the orchestrator did not give more (pyperf hands args.warmups to the
+    # worker processes it spawns for the cell being measured).
+    profile_warmups = args.warmups
     # pyperf's own --loops, when given by hand, holds for every cell.
     loops_given = args.loops
     references: dict[int, Any] = {}
@@ -361,6 +369,7 @@ def main(
             traceback.print_exc()
             _event(name, "failed", kind="error", reason="".join(traceback.format_exception_only(type(error), error)).strip())
             continue
+        args.warmups = more_warmups.get(name, profile_warmups)
         # Every cell's workers are started with --worker-task=0 and run the one cell they are given.
         runner._worker_task = 0
         try:
