@@ -101,10 +101,9 @@ def ratio_text(interval: Interval) -> str:
 
 def speed_interval_text(interval: Interval, memory: bool = False) -> str:
     """``1.52× faster [1.41–1.64]`` / ``1.30× slower [1.20–1.41]`` (``less``/``more memory``), for baseline ÷ cell."""
-    if interval.value >= 1:
-        return f"{times(interval.value)} {'less memory' if memory else 'faster'} {bounds_text(interval)}"
-    inverse = interval.inverse()
-    return f"{times(inverse.value)} {'more memory' if memory else 'slower'} {bounds_text(inverse)}"
+    # The bounds read the way the words do: "1.30× slower [1.20–1.41]", not the ratio's own [0.71–0.83].
+    shown = interval if interval.value >= 1 else interval.inverse()
+    return f"{(memory_ratio_text if memory else speed_text)(interval.value)} {bounds_text(shown)}"
 
 
 def change_interval_text(interval: Interval) -> str:
