@@ -12,7 +12,8 @@ empirical-Bayes prior worth at most ``PRIOR_DF`` degrees of freedom (Smyth's mod
 cell that scatters more than its siblings keeps a wider interval, one measured once borrows theirs. The siblings are
 the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
 cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
-such sibling (the one PyPy of a run) pools its own other cells of the workload instead. A ratio then gets Welch's interval on the difference of the two log means, with
+such sibling measured twice (the one PyPy of a run; a cell no decision rests on, which the first pass measures once)
+pools its own other cells of the workload instead, or else all its cells of the same metric. A ratio then gets Welch's interval on the difference of the two log means, with
 Satterthwaite's degrees of freedom and the t quantile pyperf's own test uses (``tdist95conf_level``).
 
 Decisions are three-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
@@ -235,13 +236,18 @@ class Estimator:
                 for other in self.run.columns
                 if other is not column and self._family(other) == family
             ]
-            if not any(found is not None and found.n >= 2 for found in siblings):
-                metric = self._metric(cell)
-                siblings = [
-                    self.sample(column, other)
-                    for other in self.run.cells
-                    if other != cell and other.workload == cell.workload and self._metric(other) == metric
-                ]
+            metric = self._metric(cell)
+            own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
+            # Nearest first: the cell's own workload, then every cell of the metric (a memory cell alone in its
+            # workload, or a first pass that gave only the cells of the report's decisions a second process).
+            for group in (
+                siblings,
+                [self.sample(column, other) for other in own if other.workload == cell.workload],
+                [self.sample(column, other) for other in own],
+            ):
+                if any(found is not None and found.n >= 2 for found in group):
+                    siblings = group
+                    break
             self._priors[key] = pooled_prior(found for found in siblings if found is not None)
         return self._priors[key]
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from test_stats import FAST, MEMORY, SERIAL, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.intervals import (
@@ -26,7 +27,7 @@ from interpmatrix.intervals import (
 )
 from interpmatrix.model import Column
 from interpmatrix.questions import Question
-from test_stats import FAST, SERIAL, WORKLOAD, bench, interpreter, make_run
+from interpmatrix.registry import Cell
 
 LN2 = math.log(2.0)
 
@@ -211,6 +212,29 @@ def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_i
     assert estimator.prior(jit, SERIAL) == Prior(pytest.approx(0.005), 1)
     # base's fast has no same-family sibling with two processes and its own other cell (serial) has 1 df.
     assert estimator.prior(base, FAST) == Prior(pytest.approx(0.02), 1)
+
+
+def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_from_its_metric() -> None:
+    # The default first pass measures every cell once and gives a second process only to the cells decisions rest
+    # on. Here no interpreter measured toy's serial twice: base's serial pools base's own other toy time cell (fast:
+    # logs +-0.05, variance 0.005 on 1 df). Its memory cell is the only memory cell of toy and was measured once
+    # everywhere: it pools base's memory cell of the other workload (logs +-0.1, variance 0.02 on 1 df), never a
+    # time cell, whose scatter says nothing about a peak's.
+    other_workload = replace(WORKLOAD, name="other")
+    other_memory = Cell("other", "serial_memory", None, 10)
+    base = Column(interpreter("base"), {
+        SERIAL.name: bench(SERIAL, [2.0]),
+        FAST.name: bench(FAST, [math.exp(0.05)], [math.exp(-0.05)]),
+        MEMORY.name: bench(MEMORY, [100.0], unit="byte"),
+        other_memory.name: bench(other_memory, [50 * math.exp(0.1)], [50 * math.exp(-0.1)], unit="byte"),
+    }, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [1.0]), MEMORY.name: bench(MEMORY, [90.0])}, {})
+    run = replace(make_run([base, other]), workloads=[WORKLOAD, other_workload])
+    estimator = Estimator(run)
+    assert estimator.prior(base, SERIAL) == Prior(pytest.approx(0.005), 1)
+    assert estimator.prior(base, MEMORY) == Prior(pytest.approx(0.02), 1)
+    # other has nothing measured twice at all: no prior, no interval.
+    assert estimator.prior(other, SERIAL) is None
 
 
 @pytest.mark.parametrize(

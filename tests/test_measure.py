@@ -7,7 +7,7 @@ has pyperf). They assert on outcomes (which cells have values, which failed and 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,8 +45,12 @@ def nothing_open(run_dir: RunDir) -> set[tuple[str, str]]:
     return set()
 
 
-def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | None = None) -> RunDir:
-    """A planned run on the interpreter running the tests, as `nox -s matrix` would leave it for `measure`."""
+def make_run(
+    tmp_path: Path, workloads: list[Workload], cell_timeout: float | None = None, rounds: int | None = None
+) -> RunDir:
+    """A planned run on the interpreter running the tests, as `nox -s matrix` would leave it for `measure`; ``rounds``
+    gives its default profile that many rounds in the first pass."""
+    settings = asdict(replace(find_profile("default"), rounds=rounds)) if rounds is not None else None
     run_dir = RunDir(tmp_path / "run")
     answer = discovery.probe(Path(sys.executable))
     assert answer is not None
@@ -58,6 +62,7 @@ def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | No
             "workloads": [workload.name for workload in workloads],
             "interpreters": [HOST_ID, "absent"],
             "cell_timeout": cell_timeout,
+            "profile_settings": settings,
             "started": datetime.now(timezone.utc).isoformat(),
         }
     )
@@ -69,7 +74,8 @@ def make_run(tmp_path: Path, workloads: list[Workload], cell_timeout: float | No
 
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, list[str]]:
-    run_dir = make_run(tmp_path_factory.mktemp("faults"), [FAULTS], cell_timeout=8)
+    # Two rounds: the cells after a failure must be measured again in the next round, the failed ones not.
+    run_dir = make_run(tmp_path_factory.mktemp("faults"), [FAULTS], cell_timeout=8, rounds=2)
     lines: list[str] = []
     measure(run_dir, workloads=[FAULTS], echo=lines.append, open_cells=nothing_open)
     return run_dir, lines
@@ -101,7 +107,7 @@ def test_the_rest_of_the_matrix_completes(faulty_run: tuple[RunDir, list[str]]) 
     assert suite.get_benchmark_names() == ["faults/ok@1000"]
     benchmark = suite.get_benchmark("faults/ok@1000")
     assert rounds_done(benchmark) == {1, 2}
-    assert benchmark.get_nvalue() == 2 * find_profile("default").values
+    assert benchmark.get_nvalue() == 2 * 3  # two rounds of the default profile's 3 values
     assert run_dir.read_run()["status"] == "complete"
     # One progress line per cell round: 6 cells in round 1, then only the ok cell in round 2.
     assert len([line for line in lines if line.startswith("[")]) == 7
@@ -123,7 +129,7 @@ def test_resume_runs_nothing_when_everything_is_done(faulty_run: tuple[RunDir, l
 
 def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) -> None:
     primes = replace(find_workload("primes"), sizes=(50,))
-    run_dir = make_run(tmp_path, [primes])
+    run_dir = make_run(tmp_path, [primes], rounds=2)
     (column,) = prepared_venvs(run_dir, [HOST_ID])
     cell = primes.cells()[0]
     # Round 1 completed, then the run was interrupted.

@@ -50,19 +50,17 @@ def benchmark(
     return pyperf.Benchmark(runs)
 
 
-def interval_text(ratio: float, apart: float = APART, siblings: bool = True) -> str:
+def interval_text(ratio: float, apart: float = APART) -> str:
     """``[1.44–1.56]``: the 95 % interval of ``ratio`` between the same cell on two interpreters, two processes each
     made by ``benchmark``, each the only cell of its interpreter's countdown time cells.
 
-    Each cell's own variance is log(apart)² / 2 on 1 degree of freedom. With ``siblings`` (two interpreters of one
+    Each cell's own variance is log(apart)² / 2 on 1 degree of freedom. With a sibling (two interpreters of one
     family: CPython without a JIT, on one machine), each is moderated by the other's same cell, the same variance on 1
     degree of freedom: still log(apart)² / 2, now on 2, and log(apart)² / 4 for the mean of its two processes. The
     ratio's variance is the sum of the two, log(apart)² / 2; Satterthwaite's degrees of freedom for two equal halves on
-    2 each: (v)² / (2 × (v/2)² / 2) = 4. Without (CPython against PyPy), neither has a sibling of its family, nor
-    another countdown time cell to fall back on: no prior, each on its own 1 degree of freedom, and
-    (v)² / (2 × (v/2)² / 1) = 2.
+    2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
     """
-    half = tdist95conf_level(4 if siblings else 2) * math.log(apart) / math.sqrt(2)
+    half = tdist95conf_level(4) * math.log(apart) / math.sqrt(2)
     return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
 
 
@@ -121,10 +119,12 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
         },
     )
     text = sentence(run_dir)
-    # 100 ms / 2 ms = 50: its interval [47.1–53.1] (PyPy and CPython: no sibling of either's family, 1 degree of
-    # freedom each) clears 1, against the runner-up, which is also the baseline's reference: one comparison, said once.
-    bounds = interval_text(50.0, siblings=False)
-    assert bounds == "[47.1–53.1]"
+    # 100 ms / 2 ms = 50: its interval [48.1–52.0] clears 1, against the runner-up, which is also the baseline's
+    # reference: one comparison, said once. PyPy and CPython have no sibling of their family and no other countdown
+    # time cell, so each pools its own start-up cell (bare), whose processes lie as far apart: the same variance on
+    # 1 more degree of freedom, as with a sibling.
+    bounds = interval_text(50.0)
+    assert bounds == "[48.1–52.0]"
     assert text.startswith(
         f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
         "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "

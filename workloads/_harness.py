@@ -332,7 +332,12 @@ def main(
         variant, workers, size = parse_cell(name)
         kernel, binding = _kernel(workload, variants, variant)
         _bench(runner, args, workload, name, kernel, binding, size, 1 if workers is None else workers)
-        return
+        # The value is in the main process's pipe, closed: tearing the interpreter down (its modules, a JIT's code
+        # caches, the garbage of the kernel's last call) would only cost time: measured here, 0.04 s of the 0.18 s a CPython 3.12 worker took
+        # (0.02 s on PyPy).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
     more_warmups = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_warmups)
