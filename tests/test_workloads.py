@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -76,3 +77,19 @@ def test_variants_agree_with_the_reference(interpreter: discovery.Interpreter, w
     assert checked | set(report["skipped"]) == set(variants)
     assert workload.reference in checked or workload.reference in report["skipped"]
     assert all(reason for reason in report["skipped"].values())
+
+
+def test_a_worker_whose_kernel_keeps_a_process_pool_exits_after_its_value(tmp_path) -> None:
+    """spawn_costs keeps a process pool between calls. Its pyperf worker must exit the normal way, which joins the
+    pool, and not skip the teardown: the pool's process would hold the pipe the orchestrator reads, and the cell would
+    run into its time limit (it did: 120 s a cell, on every interpreter)."""
+    result = subprocess.run(
+        [sys.executable, "spawn_costs.py", "--cell", "spawn_costs/process_pool@1", "--processes", "1", "--values", "1",
+         "--warmups", "0", "--loops", "1", "-q", "-o", str(tmp_path / "out.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=WORKLOADS_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '{"cell": "spawn_costs/process_pool@1", "event": "done"}' in result.stderr
