@@ -4,40 +4,41 @@ with another profile.
 A report answers "which interpreter, on this machine, today"; a comparison answers "did that change, and can pyperf
 tell". Both runs are read with ``model.load_run``, so a cell means here exactly what it means in their reports (a
 failure wins over values of earlier rounds; a failure of ``*`` covers every cell). Columns are matched by interpreter
-id. Means ± std dev are pyperf's; each change comes with the 95 % interval of ``intervals`` (worker processes as the
-independent units, each run's variances moderated within that run), and is called significant only when that interval
-excludes no change; "faster" and "slower" say what run B did against run A, as ``pyperf compare_to A.json B.json``
-does. As with the report, the text comes from
-the two folders only, never from this machine or its clock, so the same files give the same bytes.
+id. Means ± std dev are pyperf's; each change comes with the 95 % interval of ``changes`` (worker processes as the
+independent units, each run's variances moderated within that run, plus the between-run variance of its workload's
+cells: what the machine's state does to a whole run, which no process of either run sees), and is called significant
+only when that interval excludes no change; "faster" and "slower" say what run B did against run A, as
+``pyperf compare_to A.json B.json`` does. As with the report, the text comes from the two folders only, never from
+this machine or its clock, so the same files give the same bytes.
 
     python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-import pyperf
-
+from .changes import MIN_CELLS_OWN_SCATTER, CellChange, Changes, common_ids, compared_cells, measure_changes
 from .discovery import Interpreter
+from .intervals import mean_interval
 from .markdown import (
     NOT_RUN,
     cell_label,
     date_text,
     md,
+    percent,
+    plural,
     requirement_version,
     speed_interval_text,
     table,
     time_text,
     version_text,
 )
-from .intervals import Estimator, Interval, Spread, mean_interval, ratio_interval
-from .model import Column, Run, is_memory, load_run
+from .model import Column, Run, load_run
 from .registry import Cell, Workload
 from .results import CellFailure, RunDir
 from .sections.wording import packages_text, profile_text
-from .stats import significance
 
 USAGE = "python -m interpmatrix compare results/<run-a> results/<run-b> [--out FILE]"
 SIGNIFICANT = "significant"
@@ -46,7 +47,7 @@ HOST_FACTS = (("CPU", "cpu"), ("cores", "cores"), ("OS", "os"), ("hostname", "ho
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Loading and matching
+# Loading
 
 
 def load_for_comparison(run_dir: RunDir, label: str, workloads: Sequence[Workload] | None = None) -> Run:
@@ -56,66 +57,6 @@ def load_for_comparison(run_dir: RunDir, label: str, workloads: Sequence[Workloa
             f"run {label}: {run_dir.path} is not a matrix run (no run.json); pass two run folders: {USAGE}"
         )
     return load_run(run_dir, workloads=workloads)
-
-
-@dataclass(frozen=True)
-class CellChange:
-    """One cell measured in both runs, on one interpreter."""
-
-    workload: Workload
-    cell: Cell
-    before: pyperf.Benchmark  # run A
-    after: pyperf.Benchmark  # run B
-    # Each run's figure for the cell: its log mean over worker processes, with its run's moderated variance.
-    before_spread: Spread
-    after_spread: Spread
-
-    @property
-    def interval(self) -> Interval:
-        """B's speed-up over A (below 1: slower) with its interval; for a memory cell, A's peak memory over B's."""
-        return ratio_interval(self.before_spread, self.after_spread)
-
-    @property
-    def ratio(self) -> float:
-        return self.interval.value
-
-    @property
-    def mark(self) -> str | None:
-        """``stats.significance``: None when the interval excludes no change, else "n.s." or "not tested"."""
-        return significance(self.interval)
-
-    @property
-    def is_memory(self) -> bool:
-        return is_memory(self.after)
-
-
-def compared_cells(run_a: Run, run_b: Run) -> list[tuple[Workload, Cell]]:
-    """Every cell of either run with its workload: run A's in its order, then those only run B has."""
-    found: dict[Cell, Workload] = {}
-    for run in (run_a, run_b):
-        for workload in run.workloads:
-            for cell in workload.cells():
-                found.setdefault(cell, workload)
-    return [(workload, cell) for cell, workload in found.items()]
-
-
-def common_ids(run_a: Run, run_b: Run) -> list[str]:
-    """Interpreter ids of both runs, in run A's order."""
-    in_b = {column.id for column in run_b.columns}
-    return [column.id for column in run_a.columns if column.id in in_b]
-
-
-def cell_changes(cells: Sequence[tuple[Workload, Cell]], run_a: Run, run_b: Run, interpreter_id: str) -> list[CellChange]:
-    """The cells one interpreter measured in both runs, each with the interval of the difference."""
-    estimator_a, estimator_b = Estimator(run_a), Estimator(run_b)
-    column_a, column_b = run_a.column(interpreter_id), run_b.column(interpreter_id)
-    changes = []
-    for workload, cell in cells:
-        before, after = column_a.benchmark(cell), column_b.benchmark(cell)
-        spread_a, spread_b = estimator_a.spread(column_a, cell), estimator_b.spread(column_b, cell)
-        if before is not None and after is not None and spread_a is not None and spread_b is not None:
-            changes.append(CellChange(workload, cell, before, after, spread_a, spread_b))
-    return changes
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -231,13 +172,12 @@ def tally(changes: Sequence[CellChange], better: str, worse: str) -> list[tuple[
     ]
 
 
-def summary_rows(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> list[list[str]]:
+def summary_rows(changes: Changes) -> list[list[str]]:
     """Per interpreter of both runs: its cells significantly faster / slower / unchanged, and the geometric mean."""
     rows = []
-    for interpreter_id in common_ids(run_a, run_b):
-        changes = cell_changes(cells, run_a, run_b, interpreter_id)
-        timed = [change for change in changes if not change.is_memory]
-        memory = [change for change in changes if change.is_memory]
+    for interpreter_id, found in changes.by_interpreter.items():
+        timed = [change for change in found if not change.is_memory]
+        memory = [change for change in found if change.is_memory]
         time_counts = tally(timed, "faster", "slower")
         mean = mean_interval([(change.before_spread, change.after_spread) for change in timed])
         rows.append(
@@ -252,25 +192,79 @@ def summary_rows(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]])
     return rows
 
 
-def summary_section(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
+def deviation_text(variance: float) -> str:
+    """``±2.1 %``: the standard deviation of a log ratio, as the relative change it is about."""
+    return f"±{percent(math.sqrt(variance))}"
+
+
+def between_rows(changes: Changes) -> list[list[str]]:
+    """Per metric (time first), each workload with a between-run component of its own, then all cells of the metric:
+    how many cells, the median cell's change, the cells' scatter around it and the between-run τ."""
+    rows = []
+    for metric in ("time", "memory"):
+        own = [
+            (workload, component) for (of, workload), component in changes.between.items()
+            if of == metric and workload is not None and component.cells >= MIN_CELLS_OWN_SCATTER
+        ]
+        every = changes.between.get((metric, None))
+        for workload, component in own + ([(None, every)] if every is not None else []):
+            label = f"all {metric} cells" if workload is None else workload if metric == "time" else f"{workload} (memory)"
+            rows.append([
+                label,
+                str(component.cells),
+                speed_interval_text(component.shift_interval, memory=metric == "memory"),
+                deviation_text(component.scatter_variance),
+                deviation_text(component.variance),
+            ])
+    return rows
+
+
+def between_text(changes: Changes) -> str:
+    """The time cells' common shift, and what the between-run τ is."""
+    overall = changes.between.get(("time", None))
+    if overall is None:
+        return ""
+    return (
+        f"Run B's time cells were {speed_interval_text(overall.shift_interval)} overall (the median of the "
+        f"{plural(overall.cells, 'cell', 'cells')} with an interval, with a median's sign-test interval): a "
+        "difference of the whole run, such as the machine's state makes (the other tenant's load that hour), which "
+        "two runs cannot tell from a change of the code. So a change's interval also holds a between-run variance "
+        "τ², from its workload's cells on every interpreter (`interpmatrix/intervals.py`): the square of their "
+        "median change (the shift, counted in full) plus their scatter around it beyond what their processes show "
+        "(from the median cell, so that a few real changes barely move it). Over all time cells, between-run "
+        f"scatter {deviation_text(overall.variance)}; each workload's below. A workload with fewer than "
+        f"{MIN_CELLS_OWN_SCATTER} cells of a metric takes that of all cells of the metric."
+    )
+
+
+def summary_section(changes: Changes) -> str:
     headers = [
         "interpreter", "faster", "slower", "unchanged (n.s.)", "not tested", "geometric mean, B vs A", "time cells",
         "memory cells",
     ]
-    return "\n".join(
-        [
-            "## Summary",
+    lines = [
+        "## Summary",
+        "",
+        ("Time cells measured in both runs: significantly faster or slower in run B when the 95 % interval of the "
+        "change excludes no change; unchanged (n.s.) when it includes it; not tested when a cell has no interval "
+        "(one process, nothing to borrow a variance from). That interval holds both the scatter of worker processes "
+        "within each run (the independent units, see a report's Method) and the between-run scatter of the cell's "
+        "workload (what the machine's state does to whole runs). The geometric mean is of run B's speed-ups over "
+        "run A on those time cells, with its interval from the processes alone, whatever each cell's test said: a "
+        "shift of the whole run shows in it. "
+        "Memory cells (peak bytes) count apart, as less or more memory, and stay out of the mean, as in the report."),
+        "",
+        table(headers, summary_rows(changes)),
+    ]
+    rows, text = between_rows(changes), between_text(changes)
+    if rows:
+        lines += [
+            *(["", text] if text else []),
             "",
-            ("Time cells measured in both runs: significantly faster or slower in run B when the 95 % interval of "
-            "the change excludes no change (worker processes as the independent units, see a report's Method); "
-            "unchanged (n.s.) when it includes it; not tested when a cell has no interval (one process, nothing "
-            "to borrow a variance from). The geometric mean is of run B's speed-ups over run A on those time "
-            "cells, with its interval, whatever each cell's test said. Memory cells (peak bytes) count apart, as "
-            "less or more memory, and stay out of the mean, as in the report."),
-            "",
-            table(headers, summary_rows(run_a, run_b, cells)),
+            table(["workload", "cells with an interval", "median cell, B vs A", "scatter around it", "between-run τ"],
+                  rows),
         ]
-    )
+    return "\n".join(lines)
 
 
 # What "the same interpreter" must keep between two runs for its changes to be the code's, not the interpreter's.
@@ -330,9 +324,8 @@ def interpreters_section(run_a: Run, run_b: Run) -> str:
     return "\n".join(lines)
 
 
-def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequence[tuple[Workload, Cell]]) -> str:
+def interpreter_section(interpreter_id: str, changes: Sequence[CellChange]) -> str:
     """One interpreter's cells measured in both runs."""
-    changes = cell_changes(cells, run_a, run_b, interpreter_id)
     lines = [f"### {interpreter_id}", ""]
     if not changes:
         lines.append("No cell was measured in both runs.")
@@ -351,13 +344,14 @@ def interpreter_section(run_a: Run, run_b: Run, interpreter_id: str, cells: Sequ
     return "\n".join(lines)
 
 
-def cells_sections(run_a: Run, run_b: Run, cells: Sequence[tuple[Workload, Cell]]) -> str:
+def cells_sections(changes: Changes) -> str:
     parts = [
         ("## Cell by cell\n\nEach cell: pyperf's mean ± std dev in each run, run B against run A with the 95 % "
-        "interval of the change, and whether that interval leaves out 1× (significant), includes it (n.s.), or cannot be given "
-        "(not tested: one worker process, and no cell of its run to borrow a variance from).")
+        "interval of the change (worker processes' scatter within each run and its workload's between-run scatter, "
+        "see the Summary), and whether that interval leaves out 1× (significant), includes it (n.s.), or cannot be "
+        "given (not tested: one worker process, and no cell of its run to borrow a variance from).")
     ]
-    parts += [interpreter_section(run_a, run_b, iid, cells) for iid in common_ids(run_a, run_b)]
+    parts += [interpreter_section(iid, found) for iid, found in changes.by_interpreter.items()]
     return "\n\n".join(parts)
 
 
@@ -444,11 +438,12 @@ def render_comparison(run_a: RunDir, run_b: RunDir, workloads: Sequence[Workload
         sections = [header_section(before, after), no_common_section(before, after)]
     else:
         cells = compared_cells(before, after)
+        changes = measure_changes(cells, before, after)
         sections = [
             header_section(before, after),
-            summary_section(before, after, cells),
+            summary_section(changes),
             interpreters_section(before, after),
-            cells_sections(before, after, cells),
+            cells_sections(changes),
             not_compared_section(before, after, cells),
             check_section(before, after),
         ]

@@ -14,13 +14,14 @@ import os
 import re
 import shutil
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import pyperf
 import pytest
 from pyperf._utils import geometric_mean, tdist95conf_level  # pyperf's arithmetic and t table, not its t-test
 
-from interpmatrix import cli, compare, markdown, model
+from interpmatrix import changes, cli, compare, markdown, model
 from interpmatrix.results import CellFailure, RunDir, read_json, write_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -141,9 +142,8 @@ def test_each_row_is_pyperfs_mean_and_the_ratio_over_worker_processes() -> None:
 
 def test_summary_geometric_mean_is_over_time_cells() -> None:
     run_a, run_b = model.load_run(RUN_A), model.load_run(RUN_B)
-    cells = compare.compared_cells(run_a, run_b)
-    changes = compare.cell_changes(cells, run_a, run_b, "pypy3.9")
-    timed = [change.ratio for change in changes if not change.is_memory]
+    found = changes.measure_changes(changes.compared_cells(run_a, run_b), run_a, run_b).by_interpreter["pypy3.9"]
+    timed = [change.ratio for change in found if not change.is_memory]
     rows = {row[0]: row for row in table_rows(compare.render_comparison(RUN_A, RUN_B), "## Summary")}
     # The geometric mean of the cells' changes; none of them has an interval, so neither has their mean.
     assert rows["pypy3.9"][5] == f"{markdown.speed_text(geometric_mean(timed))} [no interval]"
@@ -295,8 +295,8 @@ def test_a_same_profile_comparison_tests_every_cell_both_ways() -> None:
     # Each significant change's interval leaves out 1 and holds its figure, which lies near pyperf's ratio of means
     # (the figure is over worker processes, pyperf's over every value).
     run_a, run_b = model.load_run(PAIR_A), model.load_run(PAIR_B)
-    changes = compare.cell_changes(compare.compared_cells(run_a, run_b), run_a, run_b, "cpython-3.12")
-    significant = [change for change in changes if change.mark is None]
+    found = changes.measure_changes(changes.compared_cells(run_a, run_b), run_a, run_b).by_interpreter["cpython-3.12"]
+    significant = [change for change in found if change.mark is None]
     assert significant
     for change in significant:
         interval = change.interval
@@ -304,22 +304,29 @@ def test_a_same_profile_comparison_tests_every_cell_both_ways() -> None:
         assert change.ratio == pytest.approx(change.before.mean() / change.after.mean(), rel=0.1)
 
 
+def write_cells(run: RunDir, interpreter_id: str, means: dict[str, float], scatter: float) -> None:
+    """Replace the interpreter's results with ``means``' cells, each in two worker processes of three values: the mean
+    ÷ √scatter, then the mean × √scatter (processes' log means log(scatter) apart)."""
+    metadata = {"unit": "second", "loops": 1, "interpmatrix_round": 1}
+    benchmarks = [
+        pyperf.Benchmark([
+            pyperf.Run([mean * factor] * 3, metadata={**metadata, "name": cell}, collect_metadata=False)
+            for factor in (scatter**-0.5, scatter**0.5)
+        ])
+        for cell, mean in means.items()
+    ]
+    run.results_file(interpreter_id).unlink()
+    run.failures_file(interpreter_id).unlink(missing_ok=True)
+    pyperf.BenchmarkSuite(benchmarks).dump(str(run.results_file(interpreter_id)))
+
+
 def hand_made(source: RunDir, tmp_path: Path, name: str, means: dict[str, float]) -> RunDir:
     """A copy of ``source`` whose two CPythons (one family: cpython-3.12 and cpython-3.13t) ran only ``means``' cells,
     each in two worker processes of three values: the mean ÷ √1.1, then the mean × √1.1. pypy3.9 keeps its results:
     another family, which lends no variance to theirs."""
     copy = copy_run(source, tmp_path, name)
-    metadata = {"unit": "second", "loops": 1, "interpmatrix_round": 1}
-    benchmarks = [
-        pyperf.Benchmark([
-            pyperf.Run([mean * factor] * 3, metadata={**metadata, "name": cell}, collect_metadata=False)
-            for factor in (1.1**-0.5, 1.1**0.5)
-        ])
-        for cell, mean in means.items()
-    ]
     for iid in ("cpython-3.12", "cpython-3.13t"):
-        copy.results_file(iid).unlink()
-        pyperf.BenchmarkSuite(benchmarks).dump(str(copy.results_file(iid)))
+        write_cells(copy, iid, means, 1.1)
     return copy
 
 
@@ -331,7 +338,9 @@ def test_a_changes_interval_is_worked_out_from_the_processes(tmp_path: Path) -> 
     # Each cell's processes lie log(1.1) apart: variance log(1.1)² / 2 on 1 degree of freedom, the same as that of the
     # same cell on cpython-3.13t, its run's only sibling (1 degree of freedom; the cell itself never counts in its
     # prior): moderated, still log(1.1)² / 2, on 2. The mean of two processes has half of it, a change the sum of two
-    # such halves, log(1.1)² / 2, on Satterthwaite's (v)² / (2 × (v/2)² / 2) = 4 degrees of freedom.
+    # such halves, log(1.1)² / 2, on Satterthwaite's (v)² / (2 × (v/2)² / 2) = 4 degrees of freedom. No between-run
+    # variance: the countdown cells of pypy3.9, the same file in both runs, make the workload's median change 0 and
+    # most of its cells' squared changes 0.
     half = tdist95conf_level(4) * math.log(1.1) / math.sqrt(2)
 
     def interval(ratio: float) -> str:
@@ -342,3 +351,108 @@ def test_a_changes_interval_is_worked_out_from_the_processes(tmp_path: Path) -> 
     assert interval(2.0) == "[1.66–2.41]"
     assert rows["countdown threads ×1"][3:] == [f"1.05× slower {interval(1.05)}", "n.s."]
     assert interval(1.05) == "[0.87–1.27]"
+
+
+
+# Two CPythons of one family (each lends the other its cell's variance), ten countdown and ten primes cells each: 40
+# cells in two workloads of 20, each workload's cells one group of the between-run variance.
+CPYTHONS = ("cpython-3.12", "cpython-3.13t")
+COUNTDOWN = [f"countdown/{variant}@2000000" for variant in (
+    "serial", "threads-1", "threads-2", "threads-4", "processes-1", "processes-2", "processes-4", "cython", "compiled",
+    "c",
+)]
+PRIMES = [f"primes/{variant}@500" for variant in (
+    "pure", "cython", "cffi", "compiled", "c", "cython_threads-1", "cython_threads-2", "cython_threads-4",
+    "cffi_threads-1", "cffi_threads-2",
+)]
+BEFORE = {cell: 0.01 * (1 + index / 10) for index, cell in enumerate(COUNTDOWN + PRIMES)}
+# Processes 1 % apart: log means log(1.01) apart, variance log(1.01)² / 2 on 1 df, moderated with the sibling's same
+# variance on 2; each run's mean has half of it, a change the sum, se² = log(1.01)² / 2, on Satterthwaite's 4 df.
+SE2 = math.log(1.01) ** 2 / 2
+T4 = 2.776  # Student's t, 95 %, 4 df, from a printed table
+MEDIAN_SQUARED = 0.6744898**2  # a squared normal deviate's median: half of a normal lies within ±0.674
+
+
+def two_cpythons(tmp_path: Path, name: str, means: dict[str, dict[str, float]]) -> RunDir:
+    """A copy of run-claims with only its two CPythons, each having run its ``means``' cells in processes 1 % apart."""
+    copy = copy_run(RUN_A, tmp_path, name)
+    copy.update_run(interpreters=list(CPYTHONS))
+    for iid in CPYTHONS:
+        write_cells(copy, iid, means[iid], 1.01)
+    return copy
+
+
+def changes_of(before: RunDir, after: RunDir) -> dict[str, list[changes.CellChange]]:
+    run_a, run_b = model.load_run(before), model.load_run(after)
+    return changes.measure_changes(changes.compared_cells(run_a, run_b), run_a, run_b).by_interpreter
+
+
+def test_a_machine_shift_with_scatter_is_between_run_variance_not_40_changes(tmp_path: Path) -> None:
+    # Run B: every cell 5 % slower, and alternately 2 % slower or faster again (five of each per interpreter and
+    # workload): changes log(1.05 × 1.02) = 0.0686 and log(1.05 / 1.02) = 0.0290.
+    after = {cell: mean * 1.05 * 1.02 ** (1 if index % 2 else -1) for index, (cell, mean) in enumerate(BEFORE.items())}
+    before_run = two_cpythons(tmp_path, "before", {iid: BEFORE for iid in CPYTHONS})
+    after_run = two_cpythons(tmp_path, "after", {iid: after for iid in CPYTHONS})
+    found = [change for iid in CPYTHONS for change in changes_of(before_run, after_run)[iid]]
+    assert len(found) == 40
+    # Within-run intervals alone: half width t(4) × √se² = 0.0195, below the smallest change 0.0290: all 40 flagged.
+    assert T4 * math.sqrt(SE2) < math.log(1.05 / 1.02)
+    assert all(replace(change, between=None).mark is None for change in found)
+    # Each workload: median change log 1.05 (the shift); every cell lies log 1.02 from it, so half lie within
+    # 0.674 √(se² + σ²) when log(1.02)² / (se² + σ²) = 0.455: σ² = 0.000812, σ = 2.85 %; τ² = log(1.05)² + σ² =
+    # 0.003193, τ = 5.65 %. Half width t(4) √(se² + τ²) = 0.158 (τ² from 20 cells leaves the cell's own 4 df), above
+    # the largest change 0.0686: none flagged.
+    scatter = math.log(1.02) ** 2 / MEDIAN_SQUARED - SE2
+    tau = math.sqrt(math.log(1.05) ** 2 + scatter)
+    assert T4 * math.sqrt(SE2 + tau**2) > math.log(1.05 * 1.02)
+    assert {change.mark for change in found} == {"n.s."}
+    text = compare.render_comparison(before_run, after_run)
+    summary = {row[0]: row for row in table_rows(text, "## Summary")}
+    assert [summary[iid][1:5] for iid in CPYTHONS] == [["0", "0", "20", "0"]] * 2
+    # The shift is said once, with the sign test's interval (20 cells: ranks 5 and 16, a 1.05 / 1.02 cell and a
+    # 1.05 × 1.02 one; 40 cells: ranks 13 and 28, the same two).
+    assert f"±{100 * math.sqrt(scatter):.1f} %" == "±2.9 %" and f"±{100 * tau:.1f} %" == "±5.7 %"
+    assert "Run B's time cells were 1.05× slower [1.03–1.07] overall" in text
+    assert table_rows(text, "Run B's time cells were") == [
+        ["countdown", "20", "1.05× slower [1.03–1.07]", "±2.9 %", "±5.7 %"],
+        ["primes", "20", "1.05× slower [1.03–1.07]", "±2.9 %", "±5.7 %"],
+        ["all time cells", "40", "1.05× slower [1.03–1.07]", "±2.9 %", "±5.7 %"],
+    ]
+
+
+def test_a_real_change_in_3_of_40_cells_is_still_flagged(tmp_path: Path) -> None:
+    # Run B: the machine 4 % slower, each cell alternately 1 % slower or faster again (changes h = log(1.04 × 1.01)
+    # and l = log(1.04 / 1.01)); and three cells really 25 % faster: countdown serial and threads ×1 on
+    # cpython-3.12, primes pure on cpython-3.13t.
+    changed = {("cpython-3.12", "countdown/serial@2000000"), ("cpython-3.12", "countdown/threads-1@2000000"),
+               ("cpython-3.13t", "primes/pure@500")}
+    after: dict[str, dict[str, float]] = {iid: {} for iid in CPYTHONS}
+    for iid in CPYTHONS:
+        for cells in (COUNTDOWN, PRIMES):
+            kept = [cell for cell in cells if (iid, cell) not in changed]
+            after[iid].update({cell: BEFORE[cell] * 1.04 * 1.01 ** (-1 if n % 2 else 1) for n, cell in enumerate(kept)})
+            after[iid].update({cell: BEFORE[cell] / 1.25 for cell in cells if (iid, cell) in changed})
+    before_run = two_cpythons(tmp_path, "before", {iid: BEFORE for iid in CPYTHONS})
+    after_run = two_cpythons(tmp_path, "after", after)
+    found = changes_of(before_run, after_run)
+    # Within-run intervals alone flag all 40 (the smallest change, l = 0.0293, is above t(4) × √se² = 0.0195).
+    assert all(replace(change, between=None).mark is None for iid in CPYTHONS for change in found[iid])
+    flagged = {(iid, change.cell.name) for iid in CPYTHONS for change in found[iid] if change.mark is None}
+    assert flagged == changed
+    h, low = math.log(1.04 * 1.01), math.log(1.04 / 1.01)
+    # countdown: 9 cells at h, 9 at l, 2 changed; median l (the 10th and 11th in order). Squared distances from it:
+    # 9 zeros, 9 of (h - l)², 2 large, median (h - l)²: σ² = (h - l)² / 0.455 - se², τ² = l² + σ². Half width
+    # t(4) √(se² + τ²) = 0.1154 < log 1.25 = 0.2231: 1.25 × exp(∓0.1154) = 1.11 .. 1.40.
+    countdown_half = T4 * math.sqrt(low**2 + (h - low) ** 2 / MEDIAN_SQUARED)
+    # primes: 10 at h, 9 at l, 1 changed; median (h + l) / 2 = log 1.04, every unchanged cell log 1.01 from it:
+    # σ² = log(1.01)² / 0.455 - se², τ² = log(1.04)² + σ²: half width 0.1163, 1.25 × exp(∓0.1163) = 1.11 .. 1.40.
+    primes_half = T4 * math.sqrt(math.log(1.04) ** 2 + math.log(1.01) ** 2 / MEDIAN_SQUARED)
+    assert (countdown_half, primes_half) == (pytest.approx(0.1154, abs=1e-4), pytest.approx(0.1163, abs=1e-4))
+    for iid, cell, half in (("cpython-3.12", COUNTDOWN[0], countdown_half), ("cpython-3.13t", PRIMES[0], primes_half)):
+        change = next(change for change in found[iid] if change.cell.name == cell)
+        assert change.ratio == pytest.approx(1.25)
+        assert (change.interval.low, change.interval.high) == (
+            pytest.approx(1.25 * math.exp(-half)), pytest.approx(1.25 * math.exp(half)))
+        assert compare.change_text(change) == "1.25× faster [1.11–1.40]"
+    summary = {row[0]: row for row in table_rows(compare.render_comparison(before_run, after_run), "## Summary")}
+    assert summary["cpython-3.12"][1:4] == ["2", "0", "18"] and summary["cpython-3.13t"][1:4] == ["1", "0", "19"]

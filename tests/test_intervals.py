@@ -14,10 +14,15 @@ from interpmatrix.intervals import (
     FAILS,
     HOLDS,
     UNDECIDED,
+    BetweenRuns,
     Estimator,
     Interval,
     Prior,
     Sample,
+    Spread,
+    between_run_scatter,
+    between_runs,
+    median_interval,
     pooled_prior,
     ratio_interval,
     sample,
@@ -127,6 +132,86 @@ def test_one_process_without_siblings_has_no_interval_and_decides_nothing() -> N
 def test_an_interval_that_straddles_the_threshold_is_undecided(threshold: float, decision: str) -> None:
     found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None))  # 1.5944 .. 2.5088
     assert found.against(at_least=threshold) == decision
+
+
+# Between two runs ----------------------------------------------------------------------------------------------------
+
+# Half of a normal's values lie within ±0.674 standard deviations of its mean (a printed table's 0.75 quantile,
+# 0.6744898): the median of a squared normal deviate is 0.6744898² = 0.4549364.
+MEDIAN_SQUARED = 0.6744898**2
+
+
+def _changes(logs: list[float], within: float) -> list[tuple[Spread, Spread]]:
+    """Cells whose log ratio slow ÷ fast is each of ``logs``, each with the within-run variance ``within`` (half from
+    each run, each on 4 degrees of freedom)."""
+    return [(Spread(d, within / 2, 4, 3), Spread(0.0, within / 2, 4, 3)) for d in logs]
+
+
+def test_cells_that_agree_within_their_own_variance_carry_no_between_run_variance() -> None:
+    # Log ratios -0.1 .. 0.1 with se² 0.01 each: median 0, no shift; squared deviates 1, 0.25, 0, 0.25, 1, whose
+    # median 0.25 is already below 0.455: no scatter beyond the processes', so τ² = 0 and the interval stays Welch's.
+    found = between_runs(_changes([-0.1, -0.05, 0.0, 0.05, 0.1], 0.01))
+    assert (found.shift, found.scatter_variance, found.variance, found.cells) == (0.0, 0.0, 0.0, 5)
+    slow, fast = Spread(0.1, 0.005, 4, 3), Spread(0.0, 0.005, 4, 3)
+    assert ratio_interval(slow, fast, found) == ratio_interval(slow, fast)
+
+
+def test_the_scatter_is_the_one_at_which_half_the_cells_lie_within_0674_of_it() -> None:
+    # Log ratios 0, 0.1, -0.2, 0.3 and a real change of 1.5, se² 0.01 each: the shift is the median, 0.1; squared
+    # distances from it 0.01, 0, 0.09, 0.04, 1.96, median 0.04. Half of them lie within 0.674 √(0.01 + σ²) when
+    # 0.04 / (0.01 + σ²) = 0.4549364: σ² = 0.04 / 0.4549364 - 0.01 = 0.0779244. τ² = 0.1² + σ² = 0.0879244.
+    found = between_runs(_changes([0.0, 0.1, -0.2, 0.3, 1.5], 0.01))
+    assert found.shift == pytest.approx(0.1)
+    assert found.scatter_variance == pytest.approx(0.04 / MEDIAN_SQUARED - 0.01, rel=1e-6)
+    assert found.scatter_variance == pytest.approx(0.0779244, abs=1e-6)
+    assert found.variance == pytest.approx(0.0879244, abs=1e-6)
+    # A real change ten times as large moves neither: a median, not a mean.
+    assert between_runs(_changes([0.0, 0.1, -0.2, 0.3, 15.0], 0.01)) == found
+    # Around no change instead, the squared distances 0, 0.01, 0.04, 0.09, 2.25 have the same median: the same σ².
+    # Around 0.3 they are 0.09, 0.04, 0.25, 0, 1.44, median 0.09: σ² = 0.09 / 0.4549364 - 0.01 = 0.1878299.
+    changes = [(d, 0.01) for d in (0.0, 0.1, -0.2, 0.3, 1.5)]
+    assert between_run_scatter(changes, 0.0) == pytest.approx(found.scatter_variance)
+    assert between_run_scatter(changes, 0.3) == pytest.approx(0.1878299, abs=1e-6)
+
+
+def test_a_shift_of_every_cell_counts_in_full() -> None:
+    # Every cell 0.3 ± 0.01 (se² 0.01): squared distances from the median 0.3 are 0.0001, 0, 0.0001, below
+    # 0.455 × 0.01 once divided by se²: no scatter, but the whole-run shift 0.3 is between-run variance 0.09.
+    found = between_runs(_changes([0.29, 0.30, 0.31], 0.01))
+    assert found.scatter_variance == 0.0
+    assert found.variance == pytest.approx(0.09)
+
+
+def test_cells_without_a_within_run_variance_do_not_count() -> None:
+    measured_once = (Spread(5.0, 0.0, 0, 1), Spread(0.0, 0.0, 0, 1))
+    found = between_runs([*_changes([0.0, 0.1, -0.1], 0.01), measured_once])
+    assert found.cells == 3 and found.shift == 0.0
+    assert between_runs([measured_once]) is None
+
+
+def test_the_between_run_variance_widens_an_interval_without_adding_degrees_of_freedom() -> None:
+    # SLOW ÷ FAST_SAMPLE: 2, each mean's variance 0.01 / 3 on 2 df, Welch's 4 df (see above). Adding τ² = 0.01:
+    # variance 0.02 / 3 + 0.01 = 0.0166667, sd 0.1290994. From 3 cells, τ² leaves min(4, 3 - 1) = 2 df: t(2) = 4.303,
+    # half width 0.5555149: 2 x exp(-+0.5555149) = 1.14755 .. 3.48568. From 100 cells: min(4, 99) = 4, t(4) = 2.776,
+    # half width 0.3583801: 1.39761 .. 2.86202. Never more than the cell's own 4 df, however many cells.
+    few = BetweenRuns(0.0, Interval(1.0, None, None), 0.01, 3)
+    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), few)
+    assert found.value == pytest.approx(2.0)
+    assert (found.low, found.high) == (pytest.approx(1.14755, abs=1e-5), pytest.approx(3.48568, abs=1e-5))
+    many = replace(few, cells=100)
+    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), many)
+    assert (found.low, found.high) == (pytest.approx(1.39761, abs=1e-5), pytest.approx(2.86202, abs=1e-5))
+
+
+def test_a_median_has_the_sign_tests_interval() -> None:
+    # 100 logs 0.00 .. 0.99: median 0.495; ranks ⌊(100 - 19.6) / 2⌋ = 40 and ⌈1 + 119.6 / 2⌉ = 61: 0.39 and 0.60.
+    found = median_interval([i / 100 for i in range(100)])
+    assert found.value == pytest.approx(math.exp(0.495))
+    assert (found.low, found.high) == (pytest.approx(math.exp(0.39)), pytest.approx(math.exp(0.60)))
+    # 7 values: ⌊(7 - 5.19) / 2⌋ = 0, no order statistic that low; 8 values: ranks 1 and 8.
+    assert not median_interval([0.0] * 7).known
+    eight = median_interval([float(i) for i in range(8)])
+    assert (eight.low, eight.high) == (pytest.approx(1.0), pytest.approx(math.exp(7.0)))
 
 
 # The verdict: a tie is a tie, a clear winner wins --------------------------------------------------------------------

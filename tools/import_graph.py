@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "registry", "profiles", "budget", "results", "probe", "proc", "questions", "discovery", "external",
     )),
     ("model: a loaded run", ("model",)),
-    ("stats: numbers, intervals and decisions", ("intervals", "stats", "verdicts", "decisions")),
+    ("stats: numbers, intervals and decisions", ("intervals", "stats", "verdicts", "decisions", "changes")),
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
     ("output: assemble and write", ("report", "plots", "compare", "merge")),
