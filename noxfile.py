@@ -3,11 +3,16 @@
 The interpreters are discovered when this file loads (each candidate is run and asked about itself), and every one
 found gets a `bench(<id>)` session that builds its venv. `matrix` plans a run, then queues the `bench` sessions of the
 selected interpreters, `measure` (interleaved pyperf rounds across all of them) and `report`.
+
+One writer per run, one builder per venv (interpmatrix/lock.py): the nox that plans a run holds it through its
+`bench` sessions and hands it to the measuring process; every session holds its venv's lock while it installs
+(`matrix` takes its bench sessions' locks before nox creates their venvs), and rebuilds a venv whose last build did
+not finish.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 from pathlib import Path
 
@@ -15,13 +20,13 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from interpmatrix import cli, discovery, external  # noqa: E402
+from interpmatrix import cli, discovery, external, lock  # noqa: E402
 from interpmatrix import provision as provisioning  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
 nox.options.sessions = ["matrix"]
 # Re-running the matrix should not rebuild every venv. nox does not notice a venv made by another interpreter
-# under the same session name: the bench session checks that itself (_rebuild_if_stale).
+# under the same session name, nor one whose build failed: each session checks that itself (_building_venv).
 nox.options.reuse_venv = "yes"
 
 INTERPRETERS = discovery.discover()
@@ -53,7 +58,7 @@ def matrix(session: nox.Session) -> None:
     posargs = cli.absolute_workload_files(session.posargs, session.invoked_from)
     try:
         start = cli.start_matrix(cli.parse_matrix_args(posargs), posargs, INTERPRETERS, echo=session.log)
-    except cli.UsageError as error:
+    except (cli.UsageError, lock.Busy) as error:
         session.error(str(error))
     if start.restart is not None:
         session.log("new interpreters were provisioned: restarting nox so each gets its bench session")
@@ -64,25 +69,41 @@ def matrix(session: nox.Session) -> None:
     session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
     for refused in plan.run_dir.read_info().workload_file_errors:
         session.warn(f"not run: {refused['error']}")
+    # nox creates a session's venv before the session's code runs: two noxes creating one venv at once break it. So
+    # each bench session's venv is held from here until its session ends; sorted, so that two matrices that share
+    # venvs wait for each other in turn instead of each holding what the other waits for.
+    for interpreter in sorted(plan.interpreters, key=lambda interpreter: interpreter.id):
+        lock.hold(_venv_lock(session, f"bench({interpreter.id})"), wait=True, echo=session.log)
     for interpreter in plan.interpreters:
         session.notify(f"bench({interpreter.id})", posargs=[str(plan.run_dir.path)])
     session.notify("measure", posargs=[str(plan.run_dir.path)])
     session.notify("report", posargs=[str(plan.run_dir.path)])
 
 
-def _rebuild_if_stale(session: nox.Session, interpreter: discovery.Interpreter) -> None:
-    """Rebuild a reused venv that another interpreter made.
+def _venv_lock(session: nox.Session, name: str) -> Path:
+    """The lock of session ``name``'s venv, beside the venvs: ``.nox/bench(cpython-3.12).lock``."""
+    return session.cache_dir.parent / f"{name}.lock"
 
-    Ids name the newest build of a minor, so `cpython-3.13` can change interpreter between runs (a newer patch is
-    installed); nox reuses a venv by session name without checking, which would measure the old interpreter.
-    """
-    config = Path(session.virtualenv.location) / "pyvenv.cfg"
-    lines = config.read_text().splitlines() if config.exists() else []
-    made_by = dict(line.split(" = ", 1) for line in lines if " = " in line).get("base-executable", "")
-    if made_by and not (Path(made_by).exists() and os.path.samefile(made_by, interpreter.executable)):
-        session.log(f"the venv was made by {made_by}, not {interpreter.executable}: rebuilding it")
+
+def _building_venv(
+    session: nox.Session, python: str | None = None
+) -> contextlib.AbstractContextManager[lock.VenvBuild]:
+    """The session's venv, held while the block installs into it; rebuilt first when its last build did not finish,
+    when its python does not run, or when another interpreter than ``python`` made it (lock.venv_problem)."""
+
+    def rebuild() -> None:
         session.virtualenv.reuse_existing = False
         session.virtualenv.create()
+
+    location = Path(session.virtualenv.location)
+    return lock.building_venv(location, _venv_lock(session, session.name), python, rebuild, echo=session.log)
+
+
+def _install(session: nox.Session, *requirements: str) -> None:
+    """``session.install`` into a venv that is whole, one nox at a time."""
+    with _building_venv(session) as build:
+        session.install(*requirements)
+        build.finished(requirements)
 
 
 @nox.session
@@ -90,66 +111,83 @@ def _rebuild_if_stale(session: nox.Session, interpreter: discovery.Interpreter) 
 def bench(session: nox.Session) -> None:
     """Build one interpreter's venv with pyperf and its compiled bindings, and record what it says about itself."""
     interpreter = BY_ID[session.name[len("bench(") : -1]]
-    _rebuild_if_stale(session, interpreter)
     venv_python = str(Path(session.bin) / "python")
     if not session.posargs:
-        session.install(*cli.BENCH_REQUIREMENTS)
-        session.run("python", PROBE)
+        with _building_venv(session, interpreter.executable) as build:
+            session.install(*cli.BENCH_REQUIREMENTS)
+            session.run("python", PROBE)
+            build.finished(cli.BENCH_REQUIREMENTS)
         return
     run_dir = RunDir(Path(session.posargs[0]))
     interpreter_id = interpreter.id
+    # It writes the run's <id>.interpreter.json. A no-op in the nox that planned the run: it holds the run already.
     try:
-        session.install(*cli.BENCH_REQUIREMENTS)
-    except nox.command.CommandFailed as failure:
-        cli.record_venv(
-            run_dir, interpreter_id, venv_python, None, f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
-        )
-        session.warn(f"{interpreter_id}: install failed; its column will say so")
-        return
-    # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did not.
-    bindings_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
-    session.run("python", BUILD_BINDINGS, "--out", bindings_dir)
-    # The packages the run's workloads need (numpy, numexpr), each on its own: where one cannot be installed its
-    # cells say why, in pip's words (packages.json beside bindings.json).
-    requirements = cli.workload_requirements(run_dir)
-    if requirements:
-        session.run("python", INSTALL_PACKAGES, "--out", bindings_dir, *requirements)
-    probe = session.run("python", PROBE, silent=True)
+        lock.hold_run(run_dir)
+    except lock.Busy as busy:
+        session.error(str(busy))
+    # Held from the first install to the probe: two runs' bench sessions would build into the same venv.
+    with _building_venv(session, interpreter.executable) as build:
+        try:
+            session.install(*cli.BENCH_REQUIREMENTS)
+        except nox.command.CommandFailed as failure:
+            reason = f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
+            # Unmarked, the venv is rebuilt by the next session that uses it.
+            cli.record_venv(run_dir, interpreter_id, venv_python, None, f"{reason}; the next run rebuilds its venv")
+            session.warn(f"{interpreter_id}: install failed; its column will say so")
+            return
+        # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did
+        # not.
+        bindings_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
+        session.run("python", BUILD_BINDINGS, "--out", bindings_dir)
+        # The packages the run's workloads need (numpy, numexpr), each on its own: where one cannot be installed its
+        # cells say why, in pip's words (packages.json beside bindings.json).
+        requirements = cli.workload_requirements(run_dir)
+        if requirements:
+            session.run("python", INSTALL_PACKAGES, "--out", bindings_dir, *requirements)
+        probe = session.run("python", PROBE, silent=True)
+        build.finished([*cli.BENCH_REQUIREMENTS, *requirements])
     cli.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
 
 
 @nox.session
 def measure(session: nox.Session) -> None:
     """Run (or resume) a planned run's cells in interleaved pyperf rounds."""
-    session.install(*HARNESS_REQUIREMENTS)
+    _install(session, *HARNESS_REQUIREMENTS)
+    # A bench session that failed before its code ran (nox could not create its venv) did not let go of its venv.
+    for interpreter in INTERPRETERS:
+        lock.release(_venv_lock(session, f"bench({interpreter.id})"))
+    if session.posargs:
+        # The nox that planned the run hands it over: the measuring process takes it for as long as it writes, so
+        # that the lock ends with the writer, even when nox is killed and the measuring process goes on.
+        lock.release(lock.run_lock(RunDir(Path(session.posargs[0]))))
     session.run("python", "-m", "interpmatrix", "measure", *session.posargs)
 
 
 @nox.session
 def report(session: nox.Session) -> None:
     """Write reports/<run-id>.md and reports/latest.md, with plots, from results/<run-id> (default: the latest run)."""
-    session.install(*REPORT_REQUIREMENTS)
+    _install(session, *REPORT_REQUIREMENTS)
     session.run("python", "-m", "interpmatrix", "report", *session.posargs)
 
 
 @nox.session
 def compare(session: nox.Session) -> None:
     """What changed between two runs, per cell, with pyperf's t-test: -- results/<run-a> results/<run-b> [--out F]."""
-    session.install(*HARNESS_REQUIREMENTS)
+    _install(session, *HARNESS_REQUIREMENTS)
     session.run("python", "-m", "interpmatrix", "compare", *session.posargs)
 
 
 @nox.session
 def merge(session: nox.Session) -> None:
     """Merge result folders from several machines into one run: -- --out results/<name> name=results/<run> ..."""
-    session.install(*HARNESS_REQUIREMENTS)
+    _install(session, *HARNESS_REQUIREMENTS)
     session.run("python", "-m", "interpmatrix", "merge", *session.posargs)
 
 
 @nox.session
 def interpreters(session: nox.Session) -> None:
     """Print every Python interpreter found on this machine, as the matrix sees it."""
-    session.install(TABULATE, PACKAGING)
+    _install(session, TABULATE, PACKAGING)
     session.run("python", "-m", "interpmatrix", "interpreters")
 
 
@@ -158,7 +196,7 @@ def workloads(session: nox.Session) -> None:
     """List the workloads, their variants and the claims they test; `-- --check FILE` checks your workload file."""
     args = cli.workloads_parser().parse_args(session.posargs)
     if not args.check:
-        session.install(TABULATE, PACKAGING)
+        _install(session, TABULATE, PACKAGING)
         session.run("python", "-m", "interpmatrix", "workloads")
         return
     for path in args.check:
@@ -179,5 +217,5 @@ def tests(session: nox.Session) -> None:
     """Unit tests, fault tests and a small end-to-end matrix on the interpreters present."""
     # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the
     # CI workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
-    session.install(*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
+    _install(session, *REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
     session.run("python", "-m", "pytest", *session.posargs)

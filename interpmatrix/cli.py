@@ -21,12 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import budget, discovery, external
+from . import budget, discovery, external, lock
 from . import provision as provisioning
 from .discovery import Interpreter
 from .markdown import table
-from .provision import FAMILIES, Outcome
 from .profiles import PROFILES, find_profile, profile_names
+from .provision import FAMILIES, Outcome
 from .questions import CLAIMS
 from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
@@ -166,15 +166,11 @@ def host_facts() -> dict[str, object]:
 
 def workloads_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nox -s workloads --",
-        description="List the workloads, or check workload files of your own.",
+        prog="nox -s workloads --", description="List the workloads, or check workload files of your own.",
         allow_abbrev=False,
     )
     parser.add_argument(
-        "--check",
-        action="append",
-        default=[],
-        metavar="FILE",
+        "--check", action="append", default=[], metavar="FILE",
         help="check that FILE follows the workload protocol (README.md), then run it once here (repeatable)",
     )
     return parser
@@ -182,9 +178,8 @@ def workloads_parser() -> argparse.ArgumentParser:
 
 def provision_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nox -s provision --",
+        prog="nox -s provision --", allow_abbrev=False,
         description="Get PyPy and a free-threaded CPython with its same-source GIL twin, where missing.",
-        allow_abbrev=False,
     )
     parser.add_argument("--only", choices=FAMILIES, action="append", help="provision only this family (repeatable)")
     return parser
@@ -350,7 +345,8 @@ def start_matrix(
 
     ``args`` are ``parse_matrix_args(argv)``; ``argv`` is handed on as it is when nox must restart, and recorded in
     run.json. ``interpreters`` are those nox found when it loaded the noxfile. ``provision`` and ``discover`` are
-    for tests, which cannot download interpreters.
+    for tests, which cannot download interpreters. The run planned is then this process's to write (``lock.hold_run``,
+    through the bench sessions); one that another process writes raises ``lock.Busy``, before any venv is built.
     """
     if args.help:
         matrix_parser().print_help()
@@ -363,7 +359,9 @@ def start_matrix(
         if {i.id for i in discover()} != {i.id for i in interpreters}:
             # Sessions are made when the noxfile loads: only a fresh nox has a bench session for the new ones.
             return MatrixStart(restart=[*argv, f"{HANDOVER_OPTION}={write_handover(outcomes)}"])
-    return MatrixStart(plan=plan_matrix(argv, interpreters, outcomes))
+    plan = plan_matrix(argv, interpreters, outcomes)
+    lock.hold_run(plan.run_dir)
+    return MatrixStart(plan=plan)
 
 
 def workload_requirements(run_dir: RunDir) -> list[str]:
@@ -483,16 +481,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             merged = merge_runs(parse_machines(args.machines), args.out)
             print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
         elif args.command == "measure":
+            run_dir = RunDir(args.run_dir)
+            run_dir.read_run()  # not a run: its message, and no lock file left in the folder
+            # Until this process ends. Before importing pyperf: the measure session has just let go of the run.
+            lock.hold_run(run_dir)
             from .measure import measure
 
-            measure(RunDir(args.run_dir))
+            measure(run_dir)
         elif args.command == "report":
             from .report import write_report
 
             run_dir = RunDir(args.run_dir) if args.run_dir else latest_run(RESULTS_DIR)
             for path in write_report(run_dir, baseline=args.baseline, reports_dir=args.reports_dir, name=args.name):
                 print(f"wrote {path}")
-    except (UsageError, ValueError, FileNotFoundError) as error:
+    except (UsageError, ValueError, FileNotFoundError, lock.Busy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

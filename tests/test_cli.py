@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 
 import pytest
+import test_faults_lock as faults  # a real second writer, and the measuring process
 
-from interpmatrix import cli
+from interpmatrix import cli, lock
 from interpmatrix.discovery import assign_ids
 from interpmatrix.provision import Outcome
 from interpmatrix.registry import WORKLOADS, workload_names
@@ -129,6 +131,37 @@ def test_every_spelling_of_resume_resumes_without_provisioning(tmp_path: Path, f
     start = cli.start_matrix(args, argv, found, provision=refuse_to_provision)
     assert start.restart is None and start.plan is not None
     assert start.plan.run_dir == first.run_dir
+
+
+@pytest.mark.faults
+def test_resuming_a_run_another_process_writes_fails_before_any_venv(tmp_path: Path, found) -> None:
+    first = plan(tmp_path, found, "--workloads", "primes")
+    run_id = first.run_dir.run_id
+    holder = faults.start(faults.HOLD_RUN, str(first.run_dir.path))
+    try:
+        argv = ["--resume", run_id, "--results-dir", str(tmp_path / "results")]
+        # The matrix session says this and stops: no bench session is queued, no venv built.
+        with pytest.raises(lock.Busy) as busy:
+            cli.start_matrix(cli.parse_matrix_args(argv), argv, found, provision=refuse_to_provision)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert busy.value.holder.pid == holder.pid
+    assert str(busy.value).startswith(f"run {run_id} is being written by pid {holder.pid} (`")
+    assert str(busy.value).endswith(f"continue the run with `nox -s matrix -- --resume {run_id}`")
+    assert first.run_dir.read_run()["status"] == "planned"
+
+
+@pytest.mark.faults
+def test_the_nox_that_plans_a_run_holds_it(tmp_path: Path, found) -> None:
+    argv = ["--no-provision", "--workloads", "primes", "--results-dir", str(tmp_path / "results")]
+    started = cli.start_matrix(cli.parse_matrix_args(argv), argv, found, provision=refuse_to_provision)
+    try:
+        refused = faults.measure(started.plan.run_dir.path)
+    finally:
+        lock.release(lock.run_lock(started.plan.run_dir))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"error: run {started.plan.run_dir.run_id} is being written by pid {os.getpid()}")
 
 
 def test_no_provision_plans_without_provisioning(tmp_path: Path, found) -> None:
