@@ -8,6 +8,10 @@ Sources are tried in order, each with a short time-out so an unreachable one cos
 package, fetched through a private apt configuration that leaves the system's untouched). Everything lands in the
 per-user cache (``discovery.cache_dir()``), keyed by version and flags, and is reused by later runs. A finished
 install carries a marker file (``MARKER``); discovery only trusts provisioned folders that have one.
+
+What the interpreters' venvs need from the system comes too, on Debian (``DEBIAN_PACKAGES``): PyPy's headers and a C
+compiler (pyperf's psutil has no PyPy wheel and compiles), Debian CPython's headers (the bindings compile against
+them). Only what ``dpkg -s`` says is missing is installed, as root; without root the apt-get command is printed.
 """
 
 from __future__ import annotations
@@ -114,7 +118,7 @@ def run_logged(command: Sequence[str], log_file: Path, stage: str, echo: Log, cw
 def newest_python_org_release(index_html: str, minors: Sequence[str] = CPYTHON_MINORS) -> str | None:
     """The newest final release of the wanted minors listed in python.org's FTP index."""
     folders = set(re.findall(r'href="(\d+\.\d+\.\d+)/"', index_html))
-    wanted = [text for text in folders if "%d.%d" % Version(text).release[:2] in minors]
+    wanted = [text for text in folders if ".".join(map(str, Version(text).release[:2])) in minors]
     # The folder's own name, not Version's normalised text: it goes into the download URL.
     return max(wanted, key=Version, default=None)
 
@@ -153,8 +157,8 @@ def debian_source_uris(sources_dir: Path = Path("/etc/apt")) -> list[str]:
             text = path.read_text()
         except OSError:
             continue
-        uris += re.findall(r"^URIs:\s*(\S+)", text, flags=re.M)
-        uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, flags=re.M)
+        uris += re.findall(r"^URIs:\s*(\S+)", text, flags=re.MULTILINE)
+        uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, flags=re.MULTILINE)
     debian = [uri for uri in dict.fromkeys(uris) if uri.rstrip("/").endswith("/debian")]
     return debian
 
@@ -211,34 +215,138 @@ def fetch_debian_source(cache: Path, echo: Log) -> tuple[str, Path]:
     raise ProvisionError("no CPython source package could be downloaded: " + "; ".join(reasons))
 
 
+# --- Debian packages -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DebianPackage:
+    """A Debian package a run needs, and why: what fails without it."""
+
+    name: str
+    why: str
+    beside: str | None = None  # needed only where this package is installed, or is being installed with it
+
+
+# Debian 12's PyPy, installed only when no PyPy is found.
+DEBIAN_PYPY = DebianPackage("pypy3", "PyPy 7.3.11 (Python 3.9); it runs only from /usr, hence system-wide")
+TOOLCHAIN = "toolchain"
+# What each step needs from Debian; plans, commands and messages are derived from these. The reasons of the pypy and
+# toolchain entries were checked on Debian 12 by running without the package's files (hidden by an overlay in a
+# private mount namespace).
+DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
+    # The interpreter when no PyPy is found, and what a PyPy's venv needs beside it, checked for a PyPy found too (an
+    # older provisioning installed pypy3 without its headers).
+    "pypy": (
+        DEBIAN_PYPY,
+        DebianPackage("pypy3-dev", "PyPy's headers: pyperf's psutil has no PyPy wheel and compiles against them "
+                      "(without them pip fails on Python.h and no PyPy cell runs); the cffi binding too", "pypy3"),
+        DebianPackage("pypy3-venv", "the wheels `pypy3 -m venv` installs pip from (nox's venvs are virtualenv's; "
+                      "tests/test_bindings.py's are not)", "pypy3"),
+        DebianPackage("build-essential", "a C compiler for psutil's build (without it no PyPy cell runs)"),
+    ),
+    # Whatever the families: every interpreter's venv compiles the bindings (bindings/build.py).
+    TOOLCHAIN: (
+        DebianPackage("build-essential", "a C compiler: without it the cython, cffi and c variants are unavailable "
+                      "on every interpreter"),
+        DebianPackage("python3-dev", "Debian CPython's headers: without them its cython and cffi variants are "
+                      "unavailable", "python3"),
+        DebianPackage("python3-venv", "the wheels `python3 -m venv` installs pip from: nox's venvs are virtualenv's, "
+                      "but the tests' binding builds (tests/test_bindings.py) use `-m venv`", "python3"),
+    ),
+    # CPython's build dependencies: without these headers it still builds, but lacks the module named.
+    "free-threaded": (
+        DebianPackage("build-essential", "the compiler and make"),
+        DebianPackage("libssl-dev", "ssl: pip reaches PyPI over https"),
+        DebianPackage("zlib1g-dev", "zlib: pip unpacks wheels"),
+        DebianPackage("libffi-dev", "ctypes: the fault tests and the bindings use it"),
+        DebianPackage("libbz2-dev", "bz2"),
+        DebianPackage("liblzma-dev", "lzma"),
+        DebianPackage("libsqlite3-dev", "sqlite3"),
+        DebianPackage("libreadline-dev", "readline"),
+        DebianPackage("uuid-dev", "uuid"),
+        DebianPackage("libgdbm-dev", "dbm.gnu"),
+        DebianPackage("libncurses-dev", "curses"),
+    ),
+}
+
+
+def installed_in_dpkg_status(text: str) -> set[str]:
+    """The packages ``dpkg -s`` output shows installed (a removed one keeps a stanza: "deinstall ok config-files")."""
+    installed: set[str] = set()
+    package = None
+    for line in text.splitlines():
+        if line.startswith("Package: "):
+            package = line.split(": ", 1)[1].strip()
+        elif line.startswith("Status: ") and package and line.split()[-1] == "installed":
+            installed.add(package)
+    return installed
+
+
+def debian_packages_installed(names: Sequence[str]) -> set[str]:
+    """Which of ``names`` dpkg says are installed. ``dpkg -s`` exits 1 when one is unknown: its stanzas still count."""
+    answer = subprocess.run(["dpkg", "-s", *names], capture_output=True, text=True, check=False)
+    return installed_in_dpkg_status(answer.stdout)
+
+
+def needed_packages(packages: Sequence[DebianPackage], installed: set[str]) -> list[DebianPackage]:
+    """Those of ``packages`` a run needs here, each name once: one needed only beside another package counts where
+    that package is installed or among ``packages`` (being installed with it)."""
+    asked = {package.name for package in packages}
+    needed: dict[str, DebianPackage] = {}
+    for package in packages:
+        if package.beside is None or package.beside in installed or package.beside in asked:
+            needed.setdefault(package.name, package)
+    return list(needed.values())
+
+
+def missing_packages(packages: Sequence[DebianPackage], installed: set[str]) -> list[DebianPackage]:
+    """Those of ``packages`` to install: needed here, and not installed."""
+    return [package for package in needed_packages(packages, installed) if package.name not in installed]
+
+
+def install_debian_packages(cache: Path, packages: Sequence[DebianPackage], echo: Log, log_name: str) -> str:
+    """Install with apt-get those of ``packages`` that are missing (as root: say so first); return what was done.
+
+    Without root: ProvisionError with the command that installs exactly the missing ones, and why each is needed.
+    """
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        return "skipped: not a Debian-like system (no dpkg or apt-get)"
+    # The packages some are needed beside are asked about too: pypy3-dev is needed only where pypy3 is installed.
+    asked = [package.name for package in packages] + [package.beside for package in packages if package.beside]
+    installed = debian_packages_installed(list(dict.fromkeys(asked)))
+    missing = missing_packages(packages, installed)
+    if not missing:
+        needed = [package.name for package in needed_packages(packages, installed)]
+        return f"present: {', '.join(needed)}" if needed else "none needed"
+    names = [package.name for package in missing]
+    why = "; ".join(f"{package.name}: {package.why}" for package in missing)
+    if os.geteuid() != 0:
+        raise ProvisionError(f"needs root: run `sudo apt-get install -y {' '.join(names)}` ({why})")
+    echo(f"installing with apt-get (as root: this changes the system): {' '.join(names)}")
+    for package in missing:
+        echo(f"  {package.name}: {package.why}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    log_file = cache / "logs" / f"apt-{log_name}.log"
+    run_logged(["apt-get", "-qq", "update"], log_file, "apt-get update", echo, timeout=180, env=env)
+    run_logged(["apt-get", "install", "-y", "-qq", *names], log_file, "apt-get install", echo,
+               timeout=DOWNLOAD_TIMEOUT, env=env)
+    return f"installed: {', '.join(names)}"
+
+
 # --- building -----------------------------------------------------------------------------------------------------
 
 
-# Without these headers CPython still builds, but without ssl (so pip cannot reach PyPI), ctypes or zlib.
-CPYTHON_BUILD_DEPS = ("build-essential", "libssl-dev", "libffi-dev", "zlib1g-dev", "libbz2-dev", "liblzma-dev",
-                      "libsqlite3-dev", "libreadline-dev", "uuid-dev", "libgdbm-dev", "libncurses-dev")
 # What a usable build must import: pip needs ssl and zlib; the faults and bindings need ctypes.
 REQUIRED_MODULES = ("ssl", "zlib", "ctypes", "sqlite3")
 
 
 def ensure_build_deps(cache: Path, echo: Log) -> None:
-    """Install Debian's build dependencies of CPython if some are missing (needs root: say so first)."""
-    if shutil.which("dpkg-query") is None:
-        return  # not Debian: let configure say what is missing
-    query = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n", *CPYTHON_BUILD_DEPS],
-                           capture_output=True, text=True)
-    installed = {line.split()[0] for line in query.stdout.splitlines() if line.endswith(" installed")}
-    missing = [package for package in CPYTHON_BUILD_DEPS if package not in installed]
-    if not missing:
-        return
-    command = ["apt-get", "install", "-y", "-qq", *missing]
-    if os.geteuid() != 0:
-        raise ProvisionError(f"CPython's build dependencies are missing; run: sudo {' '.join(command)}")
-    echo(f"installing CPython's build dependencies with apt-get (as root: this changes the system): {' '.join(missing)}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log_file = cache / "logs" / "apt-build-deps.log"
-    run_logged(["apt-get", "-qq", "update"], log_file, "apt-get update", echo, timeout=180, env=env)
-    run_logged(command, log_file, "apt-get install", echo, timeout=DOWNLOAD_TIMEOUT, env=env)
+    """Install Debian's build dependencies of CPython where some are missing (ProvisionError without root)."""
+    try:
+        done = install_debian_packages(cache, DEBIAN_PACKAGES["free-threaded"], echo, "build-deps")
+    except ProvisionError as error:
+        raise ProvisionError(f"CPython's build dependencies are missing; {error}") from None
+    echo(f"  build dependencies: {done}")
 
 
 def verify_build(prefix: Path, free_threaded: bool) -> str:
@@ -249,7 +357,7 @@ def verify_build(prefix: Path, free_threaded: bool) -> str:
         raise ProvisionError(f"no python3.x executable in {prefix / 'bin'}")
     code = (f"import sys, {', '.join(REQUIRED_MODULES)}; "
             "print(getattr(sys, '_is_gil_enabled', lambda: True)())")
-    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ProvisionError(f"{python} does not work: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
     gil = result.stdout.strip() == "True"
@@ -366,51 +474,64 @@ def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interp
     return outcome
 
 
+def _bring_debian_packages(cache: Path, outcome: Outcome, echo: Log, packages: Sequence[DebianPackage]) -> str | None:
+    """``install_debian_packages``, noting in ``outcome`` what happened; why some are still missing, or None."""
+    try:
+        done = install_debian_packages(cache, packages, echo, outcome.family)
+    except ProvisionError as error:
+        outcome.tried.append(("Debian packages", f"failed: {error}"))
+        return str(error)
+    outcome.tried.append(("Debian packages", done))
+    return None
+
+
 def provision_pypy(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
     outcome = Outcome("pypy")
     present = [i for i in interpreters if i.implementation == "pypy" and i.supported]
     if present:
         outcome.tried.append(("present", f"used: {', '.join(f'{i.id} ({i.executable})' for i in present)}"))
-        return outcome
-    outcome.tried.append(("present", "skipped: no PyPy found"))
-    if _install_with_uv(cache, outcome, echo, "pypy"):
-        return outcome
-    if shutil.which("apt-get") is None:
-        outcome.tried.append(("Debian package", "skipped: apt-get is not available"))
-    elif os.geteuid() != 0:
-        outcome.tried.append(("Debian package", "skipped: needs root: run `sudo apt-get install pypy3 pypy3-venv`"))
     else:
-        # Debian's pypy3 looks for its library and standard library under /usr: it does not run unpacked elsewhere,
-        # so this source installs the package system-wide. Say so before doing it.
-        echo("PyPy: installing Debian's pypy3 and pypy3-venv with apt-get (as root: this changes the system)")
-        try:
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            log_file = cache / "logs" / "apt-pypy.log"
-            run_logged(["apt-get", "-qq", "update"], log_file, "apt-get update", echo, timeout=180, env=env)
-            run_logged(["apt-get", "install", "-y", "-qq", "pypy3", "pypy3-venv"], log_file, "apt-get install pypy3",
-                       echo, timeout=DOWNLOAD_TIMEOUT, env=env)
-            outcome.tried.append(("Debian package", "used: apt-get install pypy3 pypy3-venv"))
+        outcome.tried.append(("present", "skipped: no PyPy found"))
+        if not _install_with_uv(cache, outcome, echo, "pypy"):
+            # Debian's pypy3 runs only from /usr: it is installed system-wide, with what its venv needs, at once.
+            if shutil.which("apt-get") is None:
+                outcome.tried.append(("Debian packages", "skipped: apt-get is not available"))
+            elif _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES["pypy"]) is None:
+                return outcome
+            outcome.error = "no source of PyPy worked: " + "; ".join(
+                f"{source}: {what}" for source, what in outcome.tried)
             return outcome
-        except ProvisionError as error:
-            outcome.tried.append(("Debian package", f"failed: {error}"))
-    outcome.error = "no source of PyPy worked: " + "; ".join(f"{source}: {what}" for source, what in outcome.tried)
+    # The PyPy found (or uv's) may still lack what its venv needs: Debian's pypy3 without pypy3-dev, as an older
+    # provisioning installed it, or no compiler. pip then cannot install pyperf, and the whole column fails.
+    error = _bring_debian_packages(cache, outcome, echo, [p for p in DEBIAN_PACKAGES["pypy"] if p != DEBIAN_PYPY])
+    if error:
+        outcome.error = f"PyPy lacks Debian packages: {error}"
     return outcome
 
 
-PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded}
+def provision_toolchain(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    """What every interpreter's venv builds its bindings with, whatever the families provisioned."""
+    outcome = Outcome(TOOLCHAIN)
+    error = _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES[TOOLCHAIN])
+    if error:
+        outcome.error = f"the bindings lack Debian packages: {error}"
+    return outcome
+
+
+PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded, TOOLCHAIN: provision_toolchain}
 
 
 def provision(only: Sequence[str] | None = None, echo: Log = print,
               environ: Mapping[str, str] | None = None) -> list[Outcome]:
-    """Provision what is missing of each family (or only the families named)."""
+    """Provision what is missing of each family (or only the families named), then the toolchain they all need."""
     families = list(only or FAMILIES)
-    unknown = [name for name in families if name not in PROVIDERS]
+    unknown = [name for name in families if name not in FAMILIES]
     if unknown:
         raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; valid: {', '.join(FAMILIES)}")
     cache = discovery.cache_dir(environ)
     interpreters = discovery.discover(environ)
     outcomes = []
-    for family in families:
+    for family in [*families, TOOLCHAIN]:
         started = time.monotonic()
         echo(f"provisioning {family} (cache: {cache})")
         outcome = PROVIDERS[family](cache, interpreters, echo)

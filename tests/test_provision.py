@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -100,7 +101,7 @@ def test_a_stage_past_its_time_limit_leaves_none_of_its_processes(
         provision.run_logged(["sh", "-c", "sleep 30 & echo grandchild $!; sleep 30"], log, "make",
                              echo=lambda line: None, timeout=0.5)
     assert time.monotonic() - started < 5
-    (pid,) = re.findall(r"^grandchild (\d+)$", log.read_text(), flags=re.M)  # the log also holds the command
+    (pid,) = re.findall(r"^grandchild (\d+)$", log.read_text(), flags=re.MULTILINE)  # the log also holds the command
     grandchild = Path("/proc") / pid / "stat"
     deadline = time.monotonic() + 2  # SIGKILL is asynchronous: give the kernel a moment
     while _running(grandchild) and time.monotonic() < deadline:
@@ -145,22 +146,199 @@ def test_a_free_threaded_build_without_its_twin_is_not_enough(tmp_path: Path) ->
     assert provision.provisioned_twins(tmp_path) == []
 
 
-def test_pypy_already_present_is_used(tmp_path: Path) -> None:
-    pypy = Interpreter(
-        id="pypy3.9", executable="/usr/bin/pypy3.9", implementation="pypy", version="3.9.16",
-        implementation_version="7.3.11", free_threaded=False, gil_enabled=True, jit="PyPy JIT", config_args="",
-        compiler="GCC 12.2.0", cflags="", shared=False, origin="system",
-    )  # fmt: skip
-    outcome = provision.provision_pypy(tmp_path, [pypy], echo=lambda line: None)
-    assert outcome.ok and outcome.tried == [("present", "used: pypy3.9 (/usr/bin/pypy3.9)")]
+PYPY = Interpreter(
+    id="pypy3.9", executable="/usr/bin/pypy3.9", implementation="pypy", version="3.9.16",
+    implementation_version="7.3.11", free_threaded=False, gil_enabled=True, jit="PyPy JIT", config_args="",
+    compiler="GCC 12.2.0", cflags="", shared=False, origin="system",
+)  # fmt: skip
+needs_dpkg = pytest.mark.skipif(shutil.which("dpkg") is None or shutil.which("apt-get") is None,
+                                reason="not a Debian-like system")
 
 
-def test_without_uv_or_root_pypy_says_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# --- Debian packages: the plan on hand-made dpkg databases, read by the real dpkg -------------------------------------
+
+DPKG_STATUS = """Package: pypy3
+Status: install ok installed
+Version: 7.3.11+dfsg-2+deb12u3
+
+Package: pypy3-dev
+Status: deinstall ok config-files
+Version: 7.3.11+dfsg-2+deb12u3
+
+Package: build-essential
+Status: install ok half-installed
+Version: 12.9
+
+Package: python3
+Status: hold ok installed
+Version: 3.11.2-1+b1
+"""
+
+
+def test_dpkg_status_counts_only_installed_packages() -> None:
+    # A removed package keeps its stanza (config files), and a half-installed one is not usable.
+    assert provision.installed_in_dpkg_status(DPKG_STATUS) == {"pypy3", "python3"}
+    assert provision.installed_in_dpkg_status("") == set()
+
+
+@needs_dpkg
+def test_dpkg_is_asked_for_real() -> None:
+    # dpkg itself is installed wherever dpkg runs; an unknown name makes dpkg -s exit 1, and does not hide the rest.
+    assert provision.debian_packages_installed(["dpkg", "interpmatrix-no-such-package"]) == {"dpkg"}
+
+
+def _names(packages: list[provision.DebianPackage]) -> list[str]:
+    return [package.name for package in packages]
+
+
+PYPY_BESIDE = [package for package in provision.DEBIAN_PACKAGES["pypy"] if package != provision.DEBIAN_PYPY]
+
+
+def test_the_plan_installs_what_is_missing_and_needed_here() -> None:
+    everything = {package.name for group in provision.DEBIAN_PACKAGES.values() for package in group} | {"python3"}
+    # Debian's PyPy from an older provisioning, without its headers: just them.
+    assert _names(provision.missing_packages(PYPY_BESIDE, {"pypy3", "pypy3-venv", "build-essential"})) == ["pypy3-dev"]
+    # A PyPy that is not Debian's (uv's) needs none of pypy3's companions, only a compiler.
+    assert _names(provision.missing_packages(PYPY_BESIDE, set())) == ["build-essential"]
+    # No PyPy: the interpreter and everything beside it, in one command.
+    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["pypy"], set())) == [
+        "pypy3", "pypy3-dev", "pypy3-venv", "build-essential"]
+    # Debian CPython's headers only where Debian's python3 is installed.
+    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["toolchain"], {"python3"})) == [
+        "build-essential", "python3-dev", "python3-venv"]
+    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["toolchain"], set())) == ["build-essential"]
+    for group in provision.DEBIAN_PACKAGES.values():
+        assert provision.missing_packages(group, everything) == []
+    # Every package says why it is needed.
+    assert all(package.why for group in provision.DEBIAN_PACKAGES.values() for package in group)
+
+
+@pytest.fixture
+def dpkg_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``installed(*names)``: a dpkg database in which only ``names`` are installed, for the real dpkg to read."""
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        pytest.skip("not a Debian-like system")
+    admin = tmp_path / "dpkg"
+    admin.mkdir()
+    monkeypatch.setenv("DPKG_ADMINDIR", str(admin))  # dpkg's own way to read another database
+
+    def installed(*names: str) -> None:
+        (admin / "status").write_text("".join(
+            f"Package: {name}\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n" for name in names))
+
+    return installed
+
+
+@pytest.fixture
+def apt_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The commands provisioning runs, recorded instead of run: packages cannot be installed or removed here."""
+    commands: list[list[str]] = []
+    monkeypatch.setattr(provision, "run_logged", lambda command, *args, **kwargs: commands.append(list(command)))
+    return commands
+
+
+def as_user(monkeypatch: pytest.MonkeyPatch, uid: int) -> None:
+    monkeypatch.setattr(provision.os, "geteuid", lambda: uid)
+
+
+def test_a_present_pypy_without_its_headers_gets_them(tmp_path, monkeypatch, dpkg_database, apt_commands) -> None:
+    # The fresh-machine case after an older provisioning: pypy3 and pypy3-venv installed, pypy3-dev not.
+    dpkg_database("pypy3", "pypy3-venv", "build-essential")
+    as_user(monkeypatch, 0)
+    lines: list[str] = []
+    outcome = provision.provision_pypy(tmp_path, [PYPY], echo=lines.append)
+    assert outcome.ok, outcome.error
+    assert apt_commands == [["apt-get", "-qq", "update"], ["apt-get", "install", "-y", "-qq", "pypy3-dev"]]
+    assert outcome.tried == [("present", "used: pypy3.9 (/usr/bin/pypy3.9)"), ("Debian packages", "installed: pypy3-dev")]
+    # Said before it is done, with the reason.
+    assert "installing with apt-get (as root: this changes the system): pypy3-dev" in lines
+    assert any(line.startswith("  pypy3-dev: PyPy's headers") for line in lines)
+
+
+def test_everything_present_installs_nothing(tmp_path, monkeypatch, dpkg_database, apt_commands) -> None:
+    dpkg_database("pypy3", "pypy3-dev", "pypy3-venv", "build-essential", "python3", "python3-dev", "python3-venv")
+    as_user(monkeypatch, 0)
+    pypy = provision.provision_pypy(tmp_path, [PYPY], echo=lambda line: None)
+    toolchain = provision.provision_toolchain(tmp_path, [PYPY], echo=lambda line: None)
+    assert apt_commands == []
+    assert pypy.ok and pypy.tried[-1] == ("Debian packages", "present: pypy3-dev, pypy3-venv, build-essential")
+    assert toolchain.ok and toolchain.tried == [("Debian packages", "present: build-essential, python3-dev, python3-venv")]
+
+
+@needs_dpkg
+def test_this_machines_pypy_and_toolchain_are_checked_for_real(tmp_path, monkeypatch, apt_commands) -> None:
+    # The real dpkg database: what it says is installed is not installed again.
+    wanted = [*PYPY_BESIDE, *provision.DEBIAN_PACKAGES["toolchain"]]
+    installed = provision.debian_packages_installed([package.name for package in wanted] + ["pypy3", "python3"])
+    missing = provision.missing_packages(wanted, installed)
+    as_user(monkeypatch, 0)
+    provision.provision_pypy(tmp_path, [PYPY], echo=lambda line: None)
+    provision.provision_toolchain(tmp_path, [], echo=lambda line: None)
+    planned = [name for command in apt_commands if command[1] == "install" for name in command[4:]]
+    assert sorted(set(planned)) == sorted(_names(missing))
+
+
+def test_without_root_the_command_lists_exactly_the_missing_packages(
+    tmp_path, monkeypatch, dpkg_database, apt_commands
+) -> None:
+    dpkg_database("pypy3", "pypy3-venv", "python3")
+    as_user(monkeypatch, 1000)
+    pypy = provision.provision_pypy(tmp_path, [PYPY], echo=lambda line: None)
+    toolchain = provision.provision_toolchain(tmp_path, [PYPY], echo=lambda line: None)
+    assert apt_commands == []  # nothing tried without root
+    assert not pypy.ok and "run `sudo apt-get install -y pypy3-dev build-essential` (pypy3-dev: PyPy's headers" in (
+        pypy.error or "")
+    assert not toolchain.ok and "run `sudo apt-get install -y build-essential python3-dev python3-venv` (build-essential: " in (
+        toolchain.error or "")
+
+
+def _only_debian_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH with dpkg and apt-get but no uv."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("dpkg", "dpkg-query", "apt-get"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_without_any_pypy_debians_pypy_comes_with_its_headers(tmp_path, monkeypatch, dpkg_database, apt_commands) -> None:
+    dpkg_database()  # a fresh machine: none of them
+    _only_debian_tools(tmp_path, monkeypatch)
+    as_user(monkeypatch, 0)
+    outcome = provision.provision_pypy(tmp_path, [], echo=lambda line: None)
+    assert outcome.ok, outcome.error
+    assert apt_commands[-1] == ["apt-get", "install", "-y", "-qq", "pypy3", "pypy3-dev", "pypy3-venv", "build-essential"]
+    assert outcome.tried == [
+        ("present", "skipped: no PyPy found"),
+        ("uv", "skipped: uv is not installed"),
+        ("Debian packages", "installed: pypy3, pypy3-dev, pypy3-venv, build-essential"),
+    ]
+    as_user(monkeypatch, 1000)
+    outcome = provision.provision_pypy(tmp_path, [], echo=lambda line: None)
+    assert "no source of PyPy worked" in (outcome.error or "")
+    assert "run `sudo apt-get install -y pypy3 pypy3-dev pypy3-venv build-essential`" in (outcome.error or "")
+
+
+def test_without_uv_or_apt_get_pypy_says_what_it_tried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # neither uv nor apt-get can be found
     outcome = provision.provision_pypy(tmp_path, [], echo=lambda line: None)
     assert not outcome.ok
     assert ("uv", "skipped: uv is not installed") in outcome.tried
+    assert ("Debian packages", "skipped: apt-get is not available") in outcome.tried
     assert "no source of PyPy worked" in (outcome.error or "")
+
+
+def test_the_toolchain_comes_whatever_the_families(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(provision.discovery, "discover", lambda environ=None: [])
+    monkeypatch.setattr(provision, "PROVIDERS", {
+        name: lambda cache, interpreters, echo, name=name: ran.append(name) or provision.Outcome(name)
+        for name in provision.PROVIDERS
+    })  # fmt: skip
+    outcomes = provision.provision(["pypy"], echo=lambda line: None, environ={"INTERPMATRIX_CACHE": str(tmp_path)})
+    assert ran == ["pypy", "toolchain"] and [outcome.family for outcome in outcomes] == ran
 
 
 def test_unknown_family_lists_the_valid_ones() -> None:
