@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix import discovery, provision
+from interpmatrix import debian_packages, discovery, provision
 from interpmatrix.discovery import Interpreter
 
 PYTHON_ORG_INDEX = """
@@ -177,40 +177,40 @@ Version: 3.11.2-1+b1
 
 def test_dpkg_status_counts_only_installed_packages() -> None:
     # A removed package keeps its stanza (config files), and a half-installed one is not usable.
-    assert provision.installed_in_dpkg_status(DPKG_STATUS) == {"pypy3", "python3"}
-    assert provision.installed_in_dpkg_status("") == set()
+    assert debian_packages.installed_in_dpkg_status(DPKG_STATUS) == {"pypy3", "python3"}
+    assert debian_packages.installed_in_dpkg_status("") == set()
 
 
 @needs_dpkg
 def test_dpkg_is_asked_for_real() -> None:
     # dpkg itself is installed wherever dpkg runs; an unknown name makes dpkg -s exit 1, and does not hide the rest.
-    assert provision.debian_packages_installed(["dpkg", "interpmatrix-no-such-package"]) == {"dpkg"}
+    assert debian_packages.debian_packages_installed(["dpkg", "interpmatrix-no-such-package"]) == {"dpkg"}
 
 
-def _names(packages: list[provision.DebianPackage]) -> list[str]:
+def _names(packages: list[debian_packages.DebianPackage]) -> list[str]:
     return [package.name for package in packages]
 
 
-PYPY_BESIDE = [package for package in provision.DEBIAN_PACKAGES["pypy"] if package != provision.DEBIAN_PYPY]
+PYPY_BESIDE = [package for package in debian_packages.DEBIAN_PACKAGES["pypy"] if package != debian_packages.DEBIAN_PYPY]
 
 
 def test_the_plan_installs_what_is_missing_and_needed_here() -> None:
-    everything = {package.name for group in provision.DEBIAN_PACKAGES.values() for package in group} | {"python3"}
+    everything = {package.name for group in debian_packages.DEBIAN_PACKAGES.values() for package in group} | {"python3"}
     # Debian's PyPy from an older provisioning, without its headers: just them.
-    assert _names(provision.missing_packages(PYPY_BESIDE, {"pypy3", "pypy3-venv", "build-essential"})) == ["pypy3-dev"]
+    assert _names(debian_packages.missing_packages(PYPY_BESIDE, {"pypy3", "pypy3-venv", "build-essential"})) == ["pypy3-dev"]
     # A PyPy that is not Debian's (uv's) needs none of pypy3's companions, only a compiler.
-    assert _names(provision.missing_packages(PYPY_BESIDE, set())) == ["build-essential"]
+    assert _names(debian_packages.missing_packages(PYPY_BESIDE, set())) == ["build-essential"]
     # No PyPy: the interpreter and everything beside it, in one command.
-    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["pypy"], set())) == [
+    assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["pypy"], set())) == [
         "pypy3", "pypy3-dev", "pypy3-venv", "build-essential"]
     # Debian CPython's headers only where Debian's python3 is installed.
-    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["toolchain"], {"python3"})) == [
+    assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["toolchain"], {"python3"})) == [
         "build-essential", "python3-dev", "python3-venv"]
-    assert _names(provision.missing_packages(provision.DEBIAN_PACKAGES["toolchain"], set())) == ["build-essential"]
-    for group in provision.DEBIAN_PACKAGES.values():
-        assert provision.missing_packages(group, everything) == []
+    assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["toolchain"], set())) == ["build-essential"]
+    for group in debian_packages.DEBIAN_PACKAGES.values():
+        assert debian_packages.missing_packages(group, everything) == []
     # Every package says why it is needed.
-    assert all(package.why for group in provision.DEBIAN_PACKAGES.values() for package in group)
+    assert all(package.why for group in debian_packages.DEBIAN_PACKAGES.values() for package in group)
 
 
 @pytest.fixture
@@ -268,9 +268,9 @@ def test_everything_present_installs_nothing(tmp_path, monkeypatch, dpkg_databas
 @needs_dpkg
 def test_this_machines_pypy_and_toolchain_are_checked_for_real(tmp_path, monkeypatch, apt_commands) -> None:
     # The real dpkg database: what it says is installed is not installed again.
-    wanted = [*PYPY_BESIDE, *provision.DEBIAN_PACKAGES["toolchain"]]
-    installed = provision.debian_packages_installed([package.name for package in wanted] + ["pypy3", "python3"])
-    missing = provision.missing_packages(wanted, installed)
+    wanted = [*PYPY_BESIDE, *debian_packages.DEBIAN_PACKAGES["toolchain"]]
+    installed = debian_packages.debian_packages_installed([package.name for package in wanted] + ["pypy3", "python3"])
+    missing = debian_packages.missing_packages(wanted, installed)
     as_user(monkeypatch, 0)
     provision.provision_pypy(tmp_path, [PYPY], echo=lambda line: None)
     provision.provision_toolchain(tmp_path, [], echo=lambda line: None)

@@ -1,0 +1,96 @@
+"""The Debian packages a run needs from the system, each with the reason it is needed, and what dpkg says is
+installed: data and a query, no installing (``provision`` installs what is missing, as root).
+
+The reasons of the pypy and toolchain entries were checked on Debian 12 by running without the package's files
+(hidden by an overlay in a private mount namespace).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DebianPackage:
+    """A Debian package a run needs, and why: what fails without it."""
+
+    name: str
+    why: str
+    beside: str | None = None  # needed only where this package is installed, or is being installed with it
+
+
+# Debian 12's PyPy, installed only when no PyPy is found.
+DEBIAN_PYPY = DebianPackage("pypy3", "PyPy 7.3.11 (Python 3.9); it runs only from /usr, hence system-wide")
+TOOLCHAIN = "toolchain"
+# What each step needs from Debian; plans, commands and messages are derived from these.
+DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
+    # The interpreter when no PyPy is found, and what a PyPy's venv needs beside it, checked for a PyPy found too (an
+    # older provisioning installed pypy3 without its headers).
+    "pypy": (
+        DEBIAN_PYPY,
+        DebianPackage("pypy3-dev", "PyPy's headers: pyperf's psutil has no PyPy wheel and compiles against them "
+                      "(without them pip fails on Python.h and no PyPy cell runs); the cffi binding too", "pypy3"),
+        DebianPackage("pypy3-venv", "the wheels `pypy3 -m venv` installs pip from (nox's venvs are virtualenv's; "
+                      "tests/test_bindings.py's are not)", "pypy3"),
+        DebianPackage("build-essential", "a C compiler for psutil's build (without it no PyPy cell runs)"),
+    ),
+    # Whatever the families: every interpreter's venv compiles the bindings (bindings/build.py).
+    TOOLCHAIN: (
+        DebianPackage("build-essential", "a C compiler: without it the cython, cffi and c variants are unavailable "
+                      "on every interpreter"),
+        DebianPackage("python3-dev", "Debian CPython's headers: without them its cython and cffi variants are "
+                      "unavailable", "python3"),
+        DebianPackage("python3-venv", "the wheels `python3 -m venv` installs pip from: nox's venvs are virtualenv's, "
+                      "but the tests' binding builds (tests/test_bindings.py) use `-m venv`", "python3"),
+    ),
+    # CPython's build dependencies: without these headers it still builds, but lacks the module named.
+    "free-threaded": (
+        DebianPackage("build-essential", "the compiler and make"),
+        DebianPackage("libssl-dev", "ssl: pip reaches PyPI over https"),
+        DebianPackage("zlib1g-dev", "zlib: pip unpacks wheels"),
+        DebianPackage("libffi-dev", "ctypes: the fault tests and the bindings use it"),
+        DebianPackage("libbz2-dev", "bz2"),
+        DebianPackage("liblzma-dev", "lzma"),
+        DebianPackage("libsqlite3-dev", "sqlite3"),
+        DebianPackage("libreadline-dev", "readline"),
+        DebianPackage("uuid-dev", "uuid"),
+        DebianPackage("libgdbm-dev", "dbm.gnu"),
+        DebianPackage("libncurses-dev", "curses"),
+    ),
+}
+
+
+def installed_in_dpkg_status(text: str) -> set[str]:
+    """The packages ``dpkg -s`` output shows installed (a removed one keeps a stanza: "deinstall ok config-files")."""
+    installed: set[str] = set()
+    package = None
+    for line in text.splitlines():
+        if line.startswith("Package: "):
+            package = line.split(": ", 1)[1].strip()
+        elif line.startswith("Status: ") and package and line.split()[-1] == "installed":
+            installed.add(package)
+    return installed
+
+
+def debian_packages_installed(names: Sequence[str]) -> set[str]:
+    """Which of ``names`` dpkg says are installed. ``dpkg -s`` exits 1 when one is unknown: its stanzas still count."""
+    answer = subprocess.run(["dpkg", "-s", *names], capture_output=True, text=True, check=False)
+    return installed_in_dpkg_status(answer.stdout)
+
+
+def needed_packages(packages: Sequence[DebianPackage], installed: set[str]) -> list[DebianPackage]:
+    """Those of ``packages`` a run needs here, each name once: one needed only beside another package counts where
+    that package is installed or among ``packages`` (being installed with it)."""
+    asked = {package.name for package in packages}
+    needed: dict[str, DebianPackage] = {}
+    for package in packages:
+        if package.beside is None or package.beside in installed or package.beside in asked:
+            needed.setdefault(package.name, package)
+    return list(needed.values())
+
+
+def missing_packages(packages: Sequence[DebianPackage], installed: set[str]) -> list[DebianPackage]:
+    """Those of ``packages`` to install: needed here, and not installed."""
+    return [package for package in needed_packages(packages, installed) if package.name not in installed]
