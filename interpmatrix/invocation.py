@@ -4,28 +4,41 @@ cells of one workload, and what its output says about each of them.
 The script reports each cell's start and outcome on stderr (see ``workloads/_harness.py``); when the whole process
 dies or hangs, the cell it was in gets the failure and the cells after it run in a new invocation. A cell's calibrated
 loops (round 1's) are handed to its later rounds, extra rounds included, so every run of a cell does the same work.
+
+pyperf appends to a step file of the invocation's own (``RunDir.new_step_file``), which is merged into the
+interpreter's results file once the invocation has ended (``RunDir.merge_step``): pyperf rewrites the file it appends
+to in place, so a kill while it writes (the time limit's, or anyone's) truncates only that file, and costs at most
+the cells of this step, which are then measured again; a cell reported done whose runs did not reach the results
+file is never counted as measured.
+
+No invocation can hang the run. Every stretch between two of its events (before its first cell, each cell, after its
+last one) gets the cell time limit, and the whole invocation that limit once per cell and once more; past either, its
+process group is killed (``proc.watch_group``), and a pipe that a process outside the group still holds is given up
+``proc.DRAIN_SECONDS`` after the end. The output goes whole to a log file on disk as it comes; in memory stays only the
+end of each cell's part (``proc.KEEP_CHARS``), which is where a failure's reason is.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 import pyperf
 
 from .discovery import Interpreter
 from .intervals import still_warming_at_end
 from .model import is_memory
-from .proc import kill_group
+from .proc import CHUNK_BYTES, DRAIN_SECONDS, KEEP_CHARS, Tail, watch_group
 from .profiles import Profile
 from .registry import Cell, Workload
-from .results import EVENT_PREFIX, ROUND_METADATA, CellFailure, RunDir
+from .results import EVENT_PREFIX, CellFailure, RunDir, rounds_done
 
 
 @dataclass(frozen=True)
@@ -50,19 +63,6 @@ class Step:
     workload: Workload
     cells: tuple[Cell, ...]
     venv: Venv
-
-
-def load_benchmark(path: Path, name: str) -> pyperf.Benchmark | None:
-    if not path.exists():
-        return None
-    suite = pyperf.BenchmarkSuite.load(str(path))
-    return suite.get_benchmark(name) if name in suite.get_benchmark_names() else None
-
-
-def rounds_done(benchmark: pyperf.Benchmark | None) -> set[int]:
-    if benchmark is None:
-        return set()
-    return {run.get_metadata().get(ROUND_METADATA) for run in benchmark.get_runs()} - {None}
 
 
 def calibrated_loops(benchmark: pyperf.Benchmark | None) -> int | None:
@@ -101,7 +101,7 @@ def classify_failure(
 
 def _looks_like_exception(line: str) -> bool:
     head = line.split(":", 1)[0]
-    return head.isidentifier() and (head.endswith("Error") or head.endswith("Exception") or head == "KeyboardInterrupt")
+    return head.isidentifier() and (head.endswith(("Error", "Exception")) or head == "KeyboardInterrupt")
 
 
 def _signal_name(number: int) -> str:
@@ -133,9 +133,26 @@ def warmups_needed(benchmark: pyperf.Benchmark | None) -> int | None:
     return latest if raised else None
 
 
+def carried_over(
+    suite: pyperf.BenchmarkSuite | None, cells: Sequence[Cell]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """What a cell's earlier rounds hand to its next one: its calibrated loops, and its raised warm-ups."""
+    benchmarks = {benchmark.get_name(): benchmark for benchmark in suite or ()}
+    loops, warmups = {}, {}
+    for cell in cells:
+        found = calibrated_loops(benchmarks.get(cell.name))
+        if found is not None:
+            loops[cell.name] = found
+        more = warmups_needed(benchmarks.get(cell.name))
+        if more is not None:
+            warmups[cell.name] = more
+    return loops, warmups
+
+
 def build_command(
     step: Step, profile: Profile, results_file: Path, loops: dict[str, int], warmups: dict[str, int] | None = None
 ) -> list[str]:
+    """The pyperf invocation of ``step``; ``results_file`` is the file it appends to (its step file)."""
     command = [
         step.venv.python,
         str(step.workload.script),
@@ -157,26 +174,75 @@ def build_command(
     return command
 
 
-@dataclass
-class _Invocation:
-    """What one pyperf invocation printed, line by line, and which cell it was in when."""
+class Output:
+    """What one invocation printed, taken as it comes: the whole goes to ``log``; in memory stay its events, and the
+    last ``KEEP_CHARS`` of each cell's part (from the cell's start event to the next start), where a failure's reason
+    is read. The part before the first cell's start is ``None``'s."""
 
-    lines: list[str]
-    current: str | None = None
-    current_since: float = 0.0
+    def __init__(self, log: IO[bytes], clock: Callable[[], float]) -> None:
+        self.log = log
+        self.clock = clock
+        self.events: list[dict] = []
+        self.tails: dict[str | None, Tail] = {None: Tail()}
+        # Part -> [its first byte in the log, its end]; the last part's end is None (the end of the log).
+        self.parts: dict[str | None, list[int | None]] = {None: [0, None]}
+        # The cell being measured (from its start event to its next event), and the time of the last event: every
+        # stretch between two events gets the cell time limit.
+        self.current: str | None = None
+        self.since = clock()
+        self.part: str | None = None
+        self.pending = b""
+        self.offset = 0  # where ``pending`` begins in the log
+
+    def feed(self, chunk: bytes) -> None:
+        self.log.write(chunk)
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        for line in lines:
+            self._take(line, newline=True)
+        if len(self.pending) > KEEP_CHARS:
+            # A line this long is no event: only its end is worth keeping, as for any other output.
+            self._take(self.pending, newline=False)
+            self.pending = b""
+
+    def close(self) -> None:
+        """Take what came after the last newline."""
+        if self.pending:
+            self._take(self.pending, newline=False)
+            self.pending = b""
+
+    def text(self, part: str | None) -> str:
+        """The end of a cell's part (``None``: before any cell started); "" for a cell that did not start."""
+        tail = self.tails.get(part)
+        return tail.text() if tail is not None else ""
+
+    def started(self) -> list[str]:
+        return [event["cell"] for event in self.events if event["event"] == "start"]
+
+    def kept(self) -> int:
+        """Characters of output held in memory now."""
+        return sum(len(tail) for tail in self.tails.values()) + len(self.pending)
+
+    def _take(self, raw: bytes, newline: bool) -> None:
+        offset, self.offset = self.offset, self.offset + len(raw) + newline
+        text = raw.decode(errors="replace")
+        event = parse_event(text) if newline else None
+        if event is None:
+            self.tails[self.part].add(text + "\n" if newline else text)
+            return
+        self.events.append(event)
+        self.since = self.clock()
+        if event["event"] != "start":
+            self.current = None
+            return
+        self.parts[self.part][1] = offset
+        self.part = self.current = event["cell"]
+        self.parts[self.part] = [offset, None]
+        self.tails[self.part] = Tail()
 
 
-def _read_output(stream, invocation: _Invocation, clock: Callable[[], float]) -> None:
-    for line in stream:
-        invocation.lines.append(line)
-        event = _parse_event(line)
-        if event is not None and event["event"] == "start":
-            invocation.current, invocation.current_since = event["cell"], clock()
-        elif event is not None:
-            invocation.current = None
-
-
-def _parse_event(line: str) -> dict | None:
+def parse_event(line: str) -> dict | None:
+    """A progress line of the harness (``interpmatrix-cell {json}``) as a dict; None for any other line."""
     if not line.startswith(EVENT_PREFIX):
         return None
     try:
@@ -186,43 +252,142 @@ def _parse_event(line: str) -> dict | None:
     return event if isinstance(event, dict) and "cell" in event and "event" in event else None
 
 
-def _invoke(command: list[str], cwd: Path, timeout: float, clock: Callable[[], float]) -> tuple[int, list[str], str | None]:
-    """Run one invocation; kill it when one cell runs past ``timeout``. (status, output lines, the cell killed in)."""
-    # A session of its own, so a hung cell's pyperf workers are killed with it.
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        cwd=cwd,
+@dataclass(frozen=True)
+class Invocation:
+    """One pyperf invocation that has ended, and what it printed."""
+
+    command: list[str]
+    returncode: int
+    output: Output
+    # The whole output, on disk.
+    log: Path
+    # Why its group was killed: "cell" (a stretch between two events ran past the cell time limit) or "invocation"
+    # (the whole ran past its own limit); None when it ended by itself. ``killed_in``: the cell being measured then.
+    killed: str | None
+    killed_in: str | None
+    # Who still held its output after it ended: "group" or "outside" (``proc.Watched``); None: nobody.
+    holder: str | None
+
+
+def invoke(
+    command: list[str],
+    cwd: Path,
+    cell_timeout: float,
+    limit: float,
+    log: Path,
+    clock: Callable[[], float] = time.monotonic,
+) -> Invocation:
+    """Run one pyperf invocation, its whole output streamed to ``log``; kill its process group when a stretch
+    between two of its events runs past ``cell_timeout``, or the whole past ``limit``."""
+    killed_in: list[str | None] = []
+    with log.open("wb") as handle:
+        output = Output(handle, clock)
+        # A session of its own, so that a kill takes pyperf's worker processes with it.
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cwd,
+        )
+        started = output.since = clock()
+
+        def check() -> str | None:
+            now = clock()
+            why = "invocation" if now - started > limit else "cell" if now - output.since > cell_timeout else None
+            if why is not None:
+                killed_in.append(output.current)
+            return why
+
+        watched = watch_group(process, output.feed, check)
+        output.close()
+    return Invocation(
+        command, watched.returncode, output, log, watched.killed, killed_in[0] if killed_in else None, watched.holder
     )
-    invocation = _Invocation([], current_since=clock())
-    reader = threading.Thread(target=_read_output, args=(process.stdout, invocation, clock))
-    reader.start()
-    killed_in = None
-    while process.poll() is None:
-        current = invocation.current
-        if current is not None and clock() - invocation.current_since > timeout:
-            killed_in = current
-            kill_group(process)
-            break
-        time.sleep(0.1)
-    process.wait()
-    reader.join()
-    return process.returncode, invocation.lines, killed_in
 
 
-def _cell_output(lines: list[str], cell: str) -> str:
-    """The lines printed while ``cell`` was being measured (from its start event to the next start)."""
-    inside, kept = False, []
-    for line in lines:
-        event = _parse_event(line)
-        if event is not None and event["event"] == "start":
-            inside = event["cell"] == cell
-        if inside and event is None:
-            kept.append(line)
-    return "".join(kept)
+def charge(
+    invocation: Invocation, cells: Sequence[Cell], cell_timeout: float, limit: float
+) -> dict[str, CellFailure | None]:
+    """What an invocation says about its cells: measured (None) or why not. A cell it did not reach is left out (the
+    next invocation runs it)."""
+    output = invocation.output
+    outcomes: dict[str, CellFailure | None] = {}
+    for event in output.events:
+        name = event["cell"]
+        if event["event"] == "done":
+            outcomes[name] = None
+        elif event["event"] == "failed":
+            outcomes[name] = CellFailure(event.get("kind", "error"), event.get("reason", ""))
+        elif event["event"] == "died":
+            outcomes[name] = classify_failure(1, output.text(name), False, cell_timeout)
+    past = (
+        f"the {cell_timeout:g} s cell time limit"
+        if invocation.killed == "cell"
+        else f"the invocation's {limit:g} s time limit ({cell_timeout:g} s per cell and {cell_timeout:g} s more)"
+    )
+    started = output.started()
+    unfinished = [name for name in started if name not in outcomes]
+    if unfinished:
+        # The whole process died or was killed while measuring this cell.
+        name = unfinished[-1]
+        if invocation.killed == "invocation" and invocation.killed_in == name:
+            outcomes[name] = CellFailure("timeout", f"ran past {past} and was killed")
+        else:
+            killed_here = invocation.killed is not None and invocation.killed_in == name
+            outcomes[name] = classify_failure(invocation.returncode, output.text(name), killed_here, cell_timeout)
+    elif not started:
+        # The script failed or hung before any cell (an import error, a syntax error, a hang at import): every cell
+        # has that reason, and running it again would end the same way.
+        if invocation.killed is not None:
+            failure = CellFailure("timeout", f"hung before its first cell: none had started within {past}; killed")
+        else:
+            failure = classify_failure(invocation.returncode, output.text(None), False, cell_timeout)
+        outcomes.update((cell.name, failure) for cell in cells)
+    elif (invocation.killed is not None or invocation.holder is not None) and outcomes[started[-1]] is None:
+        # Every cell it started had ended, but the process did not end, or something it left running still holds
+        # its output: a thread or a process the workload started. Charged to the cell after which it happened (a cell
+        # that failed keeps its own reason), so that the next rounds, which leave it out, do not pay for it again.
+        where = "hung after its last cell" if len(started) == len(cells) else "hung after this cell, before the next"
+        if invocation.killed is not None:
+            outcomes[started[-1]] = CellFailure(
+                "timeout",
+                f"{where}: the process was still running past {past}, and was killed (a thread or a process the "
+                "workload left running?)",
+            )
+        elif invocation.holder == "group":
+            outcomes[started[-1]] = CellFailure(
+                "error",
+                f"{where}: its output was still open {DRAIN_SECONDS:g} s after the process ended, held by a process "
+                "it left running, which was killed",
+            )
+        else:
+            outcomes[started[-1]] = CellFailure(
+                "error",
+                f"{where}: its output was still open {DRAIN_SECONDS:g} s after the process ended, held by a process "
+                "it started in a session of its own, out of reach of the time limit's kill, and left running",
+            )
+    return outcomes
+
+
+def write_cell_log(run_dir: RunDir, interpreter_id: str, invocation: Invocation, name: str) -> str:
+    """The log of a failed cell: the command, then its part of the invocation's output (all of it for a cell that
+    did not start), copied from the log on disk. Returns its path relative to the run folder."""
+    path = run_dir.log_file(interpreter_id, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start, end = invocation.output.parts.get(name, (0, None))
+    with invocation.log.open("rb") as source, path.open("wb") as target:
+        target.write(f"$ {shlex.join(invocation.command)}\n\n--- output\n".encode())
+        source.seek(start or 0)
+        left = None if end is None else end - (start or 0)
+        while left is None or left > 0:
+            chunk = source.read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left))
+            if not chunk:
+                break
+            target.write(chunk)
+            left = None if left is None else left - len(chunk)
+    return str(path.relative_to(run_dir.path))
 
 
 def run_step(
@@ -230,57 +395,48 @@ def run_step(
 ) -> dict[str, CellFailure | None]:
     """Measure one round of ``step``'s cells; each cell's runs land in the results file, or its failure in the
     failures file. Returns each cell's outcome (None: measured)."""
-    results_file = run_dir.results_file(step.venv.id)
+    interpreter_id = step.venv.id
+    results_name = run_dir.results_file(interpreter_id).name
     outcomes: dict[str, CellFailure | None] = {}
     todo = list(step.cells)
+    lost_once: set[str] = set()
+    suite = run_dir.read_results(interpreter_id)
     while todo:
-        suite = pyperf.BenchmarkSuite.load(str(results_file)) if results_file.exists() else None
-        names = set(suite.get_benchmark_names()) if suite is not None else set()
-        loops, warmups = {}, {}
-        for cell in todo:
-            benchmark = suite.get_benchmark(cell.name) if cell.name in names else None
-            found = calibrated_loops(benchmark)
-            if found is not None:
-                loops[cell.name] = found
-            more = warmups_needed(benchmark)
-            if more is not None:
-                warmups[cell.name] = more
-        batch = replace(step, cells=tuple(todo))
-        command = build_command(batch, profile, results_file, loops, warmups)
-        returncode, lines, killed_in = _invoke(command, step.workload.script.parent, profile.cell_timeout, clock)
-        started = []
-        for line in lines:
-            event = _parse_event(line)
-            if event is None:
+        loops, warmups = carried_over(suite, todo)
+        limit = (len(todo) + 1) * profile.cell_timeout
+        step_file = run_dir.new_step_file(interpreter_id, step.round)
+        command = build_command(replace(step, cells=tuple(todo)), profile, step_file, loops, warmups)
+        # The whole output, beside the cells' logs; deleted once the failed cells have theirs.
+        log = run_dir.log_file(interpreter_id, f"step-{step_file.stem}")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        invocation = invoke(command, step.workload.script.parent, profile.cell_timeout, limit, log, clock)
+        merged = run_dir.merge_step(interpreter_id, step_file)
+        suite = merged.suite
+        found = charge(invocation, todo, profile.cell_timeout, limit)
+        # A cell is measured when its runs of this round are in the results file, not when the script said so: a
+        # kill while pyperf wrote the step file loses the cells before it, which are measured again (once).
+        held = {benchmark.get_name(): rounds_done(benchmark) for benchmark in suite or ()}
+        again = set()
+        for name, outcome in found.items():
+            if outcome is not None or step.round in held.get(name, ()):
                 continue
-            name = event["cell"]
-            if event["event"] == "start":
-                started.append(name)
-            elif event["event"] == "done":
-                outcomes[name] = None
-            elif event["event"] == "failed":
-                outcomes[name] = CellFailure(event.get("kind", "error"), event.get("reason", ""))
-            elif event["event"] == "died":
-                outcomes[name] = classify_failure(1, _cell_output(lines, name), False, profile.cell_timeout)
-        unfinished = [name for name in started if name not in outcomes]
-        if unfinished:
-            # The whole process died or was killed while measuring this cell.
-            (name,) = unfinished[-1:]
-            outcomes[name] = classify_failure(
-                returncode, _cell_output(lines, name), killed_in == name, profile.cell_timeout
-            )
-        elif not started:
-            # The script failed before any cell (an import error, a syntax error): every cell has that reason, and
-            # running it again would fail the same way.
-            for cell in todo:
-                outcomes[cell.name] = classify_failure(returncode, "".join(lines), False, profile.cell_timeout)
-        for name, failure in outcomes.items():
-            if failure is not None and failure.log is None:
-                log = run_dir.log_file(step.venv.id, name)
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text(f"$ {' '.join(command)}\n\n--- output\n{_cell_output(lines, name) or ''.join(lines)}")
-                failure = replace(failure, log=str(log.relative_to(run_dir.path)))
-                outcomes[name] = failure
-                run_dir.record_failure(step.venv.id, name, failure)
-        todo = [cell for cell in todo if cell.name not in outcomes and cell.name not in started]
+            if name in merged.refused:
+                found[name] = CellFailure("error", f"its runs cannot join its earlier ones in {results_name}: "
+                                                   f"{merged.refused[name]}")
+            elif name in lost_once:
+                found[name] = CellFailure("error", "its runs were lost twice with the results file of its step "
+                                                   f"({merged.unreadable or 'not written'})")
+            else:
+                lost_once.add(name)
+                again.add(name)
+        for name in again:
+            del found[name]
+        for name, failure in found.items():
+            if failure is not None:
+                found[name] = failure = replace(failure, log=write_cell_log(run_dir, interpreter_id, invocation, name))
+                run_dir.record_failure(interpreter_id, name, failure)
+        outcomes.update(found)
+        reached = set(invocation.output.started()) - again
+        todo = [cell for cell in todo if cell.name not in outcomes and cell.name not in reached]
+        log.unlink()
     return outcomes

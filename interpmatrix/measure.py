@@ -9,7 +9,8 @@ of landing on one.
 
 A cell that crashes, hangs, raises or gives a wrong answer is marked failed (``<id>.failures.json``) and is not tried
 again; every other cell goes on (``interpmatrix.invocation`` runs one step and tells what happened to each cell).
-Whatever completed is on disk at once, and a resumed run skips the rounds already in the files.
+Whatever completed is on disk at once, and a resumed run skips the rounds already in the files, after finishing what
+the interrupted one left (``RunDir.recover``: a step not merged yet, a results file that cannot be read).
 
 After that first pass, while the run's time budget lasts (``interpmatrix.budget``), extra rounds measure only the
 cells whose decisions in the report are still open, on only their interpreters, one round at a time.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,12 +31,12 @@ import pyperf
 from . import budget, external, model
 from .budget import Ledger, Pair
 from .discovery import Interpreter
-from .invocation import Step, Venv, load_benchmark, rounds_done, run_step
+from .invocation import Step, Venv, run_step
 from .markdown import duration
-from .proc import run_with_timeout
+from .proc import read_tail, run_with_timeout
 from .profiles import Profile, profile_from
 from .registry import Workload
-from .results import CellFailure, RunDir
+from .results import CellFailure, RunDir, rounds_done
 
 
 def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv]:
@@ -62,10 +64,8 @@ def rounds_by_cell(run_dir: RunDir, venvs: Sequence[Venv]) -> dict[Pair, set[int
     """(interpreter id, cell name) -> the rounds its results file holds."""
     done: dict[Pair, set[int]] = {}
     for venv in venvs:
-        path = run_dir.results_file(venv.id)
-        if path.exists():
-            for benchmark in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
-                done[venv.id, benchmark.get_name()] = rounds_done(benchmark)
+        for benchmark in run_dir.read_results(venv.id) or ():
+            done[venv.id, benchmark.get_name()] = rounds_done(benchmark)
     return done
 
 
@@ -112,13 +112,17 @@ def answer_of(venv: Venv, workload_file: external.WorkloadFile, timeout: float) 
     command = [venv.python, str(external.RUNNER), *workload_file.runner_args(), "--answer"]
     if venv.bindings is not None:
         command += ["--bindings", venv.bindings]
-    result = run_with_timeout(command, timeout, cwd=external.RUNNER.parent, stderr=subprocess.STDOUT)
+    # The output goes to a file, of which only the end is read: the answer is the last line, and a run() that prints
+    # a lot must not fill the orchestrator's memory.
+    with tempfile.TemporaryFile() as output:
+        result = run_with_timeout(command, timeout, cwd=external.RUNNER.parent, stdout=output, stderr=subprocess.STDOUT)
+        printed = read_tail(output)
     if result.timed_out:
         return {"error": f"run() did not return within {timeout:g} s"}
-    for line in reversed(result.stdout.splitlines()):
+    for line in reversed(printed.splitlines()):
         if line.startswith(ANSWER_PREFIX):
             return json.loads(line[len(ANSWER_PREFIX) :])
-    return {"error": (result.stdout.strip().splitlines() or [f"exited with status {result.returncode}"])[-1]}
+    return {"error": (printed.strip().splitlines() or [f"exited with status {result.returncode}"])[-1]}
 
 
 def check_answers_agree(
@@ -205,7 +209,7 @@ class Schedule:
             failures = {name: failure for name, failure in outcomes.items() if failure is not None}
             self.ledger.record_step(step.venv.id, len(cells), clock() - before, extra, failed=bool(failures))
             self.run_dir.update_run(**self.ledger.to_run())
-            suite_path = self.run_dir.results_file(step.venv.id)
+            suite = {benchmark.get_name(): benchmark for benchmark in self.run_dir.read_results(step.venv.id) or ()}
             for cell in cells:
                 index += 1
                 failure = failures.get(cell.name)
@@ -213,7 +217,7 @@ class Schedule:
                     self.failed.add((step.venv.id, cell.name))
                     outcome = f"FAILED ({failure.kind}): {failure.reason}"
                 else:
-                    outcome = _summary(load_benchmark(suite_path, cell.name))
+                    outcome = _summary(suite.get(cell.name))
                 left = (clock() - started) / index * (total - index)
                 self.echo(
                     f"[{index}/{total}] r{step.round} {step.venv.id:<{width}}  {cell.name}  {outcome}"
@@ -295,6 +299,7 @@ def measure(
     allowed = info.budget_seconds if info.budget_seconds is not None else profile.budget
     ledger = Ledger.resume(info, allowed, clock, started)
     run_workloads = list(workloads) if workloads is not None else external.workloads_of_run(info)
+    run_dir.recover(info.interpreters, echo)
     venvs = prepared_venvs(run_dir, info.interpreters)
     for workload_file in external.files_of_run(info):
         check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)

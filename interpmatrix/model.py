@@ -3,7 +3,9 @@
 ``load_run`` reads everything the report, the charts and a comparison show from one run folder (run.json as a
 ``RunInfo``, the pyperf result files, the interpreter and failure sidecars, the packages each venv could install), so
 rendering never touches the disk and the same folder always loads the same run. Nothing here computes a statistic or
-writes text: that is ``stats`` and ``markdown``.
+writes text: that is ``stats`` and ``markdown``. A results file that cannot be read is moved aside as it is read
+(``RunDir.read_results``); its interpreter's cells without a number are then failures of kind "lost", with the reason,
+and every other column stands.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .results import (
     ROUND_METADATA,
     CellFailure,
     Host,
+    LostResults,
     MachineRun,
     RunDir,
     RunInfo,
@@ -178,18 +181,28 @@ def _interpreter(record: Mapping[str, Any] | None, interpreter_id: str, info: Ru
     return Interpreter.from_dict(facts)
 
 
-def _load_benchmarks(path: Path, cell_names: set[str]) -> tuple[dict[str, pyperf.Benchmark], list[str]]:
+def _load_benchmarks(
+    suite: pyperf.BenchmarkSuite | None, cell_names: set[str]
+) -> tuple[dict[str, pyperf.Benchmark], list[str]]:
     """The benchmarks of one pyperf file that have values, and the names that are no cell of this run."""
-    if not path.exists():
-        return {}, []
     benchmarks, unknown = {}, []
-    for benchmark in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
+    for benchmark in suite or ():
         name = benchmark.get_name()
         if name not in cell_names:
             unknown.append(name)
         elif benchmark.get_nvalue():
             benchmarks[name] = benchmark
     return benchmarks, unknown
+
+
+def lost_cell(lost: LostResults, run_id: str) -> CellFailure:
+    """A cell without a number in a column whose results file could not be read: lost with it (or, in a run that
+    stopped early, not measured yet: the file cannot tell), until ``--resume`` measures it again."""
+    return CellFailure(
+        "lost",
+        f"lost with its results file: {lost.describe()}; `nox -s matrix -- --resume {run_id}` measures it again",
+        lost.moved_to,
+    )
 
 
 def choose_baseline(
@@ -246,15 +259,24 @@ def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[W
     columns: list[Column] = []
     unknown: dict[str, list[str]] = {}
     for interpreter_id in info.interpreters:
-        benchmarks, foreign = _load_benchmarks(run_dir.results_file(interpreter_id), cell_names)
+        unmoved: list[LostResults] = []
+        benchmarks, foreign = _load_benchmarks(run_dir.read_results(interpreter_id, unmoved.append), cell_names)
         for name in foreign:
             unknown.setdefault(name, []).append(interpreter_id)
         record = run_dir.read_interpreter(interpreter_id)
+        failures = run_dir.read_failures(interpreter_id)
+        # A file that could not be moved aside (a read-only copy of a run) is not recorded: it is lost all the same.
+        lost = [*run_dir.read_lost(interpreter_id), *(found for found in unmoved if found.moved_to is None)]
+        if lost and ALL_CELLS not in failures:
+            failures.update(
+                (name, lost_cell(lost[-1], info.run_id))
+                for name in sorted(cell_names - set(benchmarks) - set(failures))
+            )
         columns.append(
             Column(
                 _interpreter(record, interpreter_id, info, run_dir.path),
                 benchmarks,
-                run_dir.read_failures(interpreter_id),
+                failures,
                 dict((record or {}).get("packages") or {}),
             )
         )

@@ -5,15 +5,21 @@ cell, the compilers of ``make -j``, the interpreter behind a pyenv shim. Killing
 running; they would hold the machine (or a pipe this side reads) long after the time-out was reported. So a time-out,
 and a Ctrl-C while waiting, kill the whole group with SIGKILL.
 
+A child's output can be large (a workload printing 50 MB): ``watch_group`` hands it on as it comes, so a caller can
+stream it to a file and keep only its end in memory (``Tail``), and it stops reading a pipe that a process outside
+the group holds open, instead of waiting for an end-of-file that may never come.
+
 Standard library only: nox's own Python runs provisioning and discovery with no venv of ours.
 """
 
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +28,35 @@ from typing import IO, Any
 # After the kill, how long to wait for the pipes to close. Only a descendant that left the group (a daemon that
 # called setsid) can hold them open longer; its output is not worth hanging for.
 DRAIN_SECONDS = 5.0
+
+# How much of a child's output is kept in memory: the end, where a failure's reason is (its last traceback, pyperf's
+# last line). The whole goes to a log on disk.
+KEEP_CHARS = 64 * 1024
+
+# How much is read from a pipe at once.
+CHUNK_BYTES = 64 * 1024
+
+
+class Tail:
+    """The last ``limit`` characters of text given a piece at a time; memory stays within twice that."""
+
+    def __init__(self, limit: int = KEEP_CHARS) -> None:
+        self.limit = limit
+        self._pieces: deque[str] = deque()
+        self._size = 0
+
+    def add(self, text: str) -> None:
+        self._pieces.append(text[-self.limit :])
+        self._size += len(self._pieces[-1])
+        while self._size - len(self._pieces[0]) >= self.limit:
+            self._size -= len(self._pieces.popleft())
+
+    def text(self) -> str:
+        return "".join(self._pieces)[-self.limit :]
+
+    def __len__(self) -> int:
+        """Characters held now (at most twice ``limit``)."""
+        return self._size
 
 
 @dataclass(frozen=True)
@@ -47,8 +82,100 @@ def kill_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:  # the whole group has already exited
         pass
     # Only the direct child is ours to reap: the rest of the group is reparented and reaped by init. No
-    # communicate() here: a caller may have its own reader of the pipes (measure._invoke's thread).
+    # communicate() here: a caller may have its own reader of the pipes (watch_group).
     process.wait()
+
+
+@dataclass(frozen=True)
+class Watched:
+    """How a child watched by ``watch_group`` ended."""
+
+    returncode: int
+    # What ``check`` answered when it had the group killed; None when the child ended by itself.
+    killed: str | None
+    # Who still held the pipe DRAIN_SECONDS after the child ended: "group", a process it left in its group (killed
+    # with the group then); "outside", a process that started a session of its own, out of reach of the group's kill
+    # and left running; None when the pipe closed in time.
+    holder: str | None
+
+
+def _has_exited(process: subprocess.Popen) -> bool:
+    """Whether ``process`` has ended, without reaping it: while it is a zombie its pid, which is its group's id,
+    cannot be given to a new process, so killing the group afterwards cannot hit a stranger."""
+    try:
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
+
+
+def watch_group(
+    process: subprocess.Popen,
+    on_output: Callable[[bytes], None],
+    check: Callable[[], str | None],
+    tick: float = 0.1,
+) -> Watched:
+    """Read ``process``'s stdout pipe as it comes, handing each chunk to ``on_output``, until the process has ended
+    and the pipe is closed; meanwhile, every ``tick`` seconds, ask ``check`` whether to stop it (a reason, or None).
+
+    ``process`` must have been started with ``start_new_session=True`` and ``stdout=PIPE`` (binary). When ``check``
+    gives a reason, the whole group is killed; when the process ends by itself, what it left in its group may end by
+    itself too, and is killed afterwards. Either way the pipe is read for at most DRAIN_SECONDS after the end. A
+    KeyboardInterrupt (or an exception from a callback) kills the group before it propagates. The pipe is closed on
+    return.
+    """
+    assert process.stdout is not None
+    descriptor = process.stdout.fileno()
+    selector = selectors.DefaultSelector()
+    selector.register(descriptor, selectors.EVENT_READ)
+    is_open = True
+
+    def read(seconds: float) -> None:
+        nonlocal is_open
+        if not is_open:
+            time.sleep(seconds)
+        elif selector.select(seconds):
+            chunk = os.read(descriptor, CHUNK_BYTES)
+            if chunk:
+                on_output(chunk)
+            else:
+                is_open = False
+                selector.unregister(descriptor)
+
+    def drain(seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while is_open and time.monotonic() < until:
+            read(max(0.0, min(tick, until - time.monotonic())))
+
+    killed, holder = None, None
+    try:
+        while killed is None and not _has_exited(process):
+            read(tick)
+            killed = check()
+        if killed is not None:
+            kill_group(process)
+            drain(DRAIN_SECONDS)
+            holder = "outside" if is_open else None
+        else:
+            drain(DRAIN_SECONDS)
+            held = is_open
+            kill_group(process)  # whatever it left in its group; and the process is reaped
+            drain(1.0)  # a SIGKILLed holder closes the pipe at once
+            holder = ("outside" if is_open else "group") if held else None
+    except BaseException:
+        if process.returncode is None:  # once reaped, its pid (the group's id) may be another process's
+            kill_group(process)
+        raise
+    finally:
+        selector.close()
+        process.stdout.close()
+    return Watched(process.returncode, killed, holder)
+
+
+def read_tail(file: IO[bytes], limit: int = KEEP_CHARS) -> str:
+    """The last ``limit`` bytes of a file a child wrote its output to, as text."""
+    size = file.seek(0, os.SEEK_END)
+    file.seek(max(0, size - limit))
+    return file.read().decode(errors="replace")
 
 
 def run_with_timeout(

@@ -46,29 +46,35 @@ def nothing_open(run_dir: RunDir) -> set[tuple[str, str]]:
 
 
 def make_run(
-    tmp_path: Path, workloads: list[Workload], cell_timeout: float | None = None, rounds: int | None = None
+    tmp_path: Path,
+    workloads: list[Workload],
+    cell_timeout: float | None = None,
+    rounds: int | None = None,
+    hosts: tuple[str, ...] = (HOST_ID,),
 ) -> RunDir:
     """A planned run on the interpreter running the tests, as `nox -s matrix` would leave it for `measure`; ``rounds``
-    gives its default profile that many rounds in the first pass."""
+    gives its default profile that many rounds in the first pass; ``hosts`` are the ids it runs under (one column
+    each), beside an interpreter whose venv is missing."""
     settings = asdict(replace(find_profile("default"), rounds=rounds)) if rounds is not None else None
     run_dir = RunDir(tmp_path / "run")
     answer = discovery.probe(Path(sys.executable))
     assert answer is not None
-    host = discovery.interpreter_from_probe(answer, "path", HOST_ID)
     run_dir.write_run(
         {
             "run_id": "run",
             "profile": "default",
             "workloads": [workload.name for workload in workloads],
-            "interpreters": [HOST_ID, "absent"],
+            "interpreters": [*hosts, "absent"],
             "cell_timeout": cell_timeout,
             "profile_settings": settings,
             "started": datetime.now(timezone.utc).isoformat(),
         }
     )
-    run_dir.write_interpreter(
-        HOST_ID, {"interpreter": host.to_dict(), "venv_python": sys.executable, "setup_error": None}
-    )
+    for host_id in hosts:
+        host = discovery.interpreter_from_probe(answer, "path", host_id)
+        run_dir.write_interpreter(
+            host_id, {"interpreter": host.to_dict(), "venv_python": sys.executable, "setup_error": None}
+        )
     return run_dir
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix.proc import kill_group, run_with_timeout
+from interpmatrix.proc import Tail, Watched, kill_group, run_with_timeout, watch_group
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 
@@ -120,3 +120,28 @@ def test_kill_group_reaps_a_process_read_by_another() -> None:
     while live_members(process.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert live_members(process.pid) == []
+
+
+def test_a_tail_keeps_the_last_characters_and_no_more() -> None:
+    tail = Tail(limit=10)
+    for piece in ("abc\n", "defgh\n", "0123456789abcdef"):
+        tail.add(piece)
+    assert (tail.text(), len(tail)) == ("6789abcdef", 10)
+    tail.add("xy")
+    assert (tail.text(), len(tail)) == ("89abcdefxy", 12)
+
+
+def test_watch_group_hands_on_the_output_and_kills_the_group_when_asked() -> None:
+    process = subprocess.Popen(["sh", "-c", "echo started; sleep 30 & echo $!; sleep 30"], stdout=subprocess.PIPE,
+                               start_new_session=True)
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    watched = watch_group(process, chunks.append, lambda: "enough" if b"".join(chunks).count(b"\n") == 2 else None)
+    assert watched == Watched(-9, "enough", holder=None)
+    assert time.monotonic() - started < 5
+    assert b"".join(chunks).startswith(b"started\n")
+    assert process.stdout.closed
+    deadline = time.monotonic() + 2
+    while live_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live_members(process.pid) == []  # the background sleep went with the group

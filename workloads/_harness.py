@@ -6,12 +6,17 @@ of variant names to kernels ``kernel(size, workers) -> answer`` and the name of 
 One invocation measures several cells of the workload (``--cell`` repeated), one after another, so that the interpreter
 and pyperf start once per batch rather than once per cell. For each cell, pyperf's main process first checks the
 variant's answer against the reference (a wrong answer is a failed cell, never a number), then lets pyperf time it in
-fresh worker processes, which append their runs to the result file. A cell that fails (unavailable binding, wrong
-answer, an exception, a worker that crashed) is reported and the next cell goes on.
+fresh worker processes, whose runs pyperf's main process appends to the file given by ``--append`` (a file of this
+invocation's own, which the orchestrator merges into the interpreter's results once the invocation has ended). A cell
+that fails (unavailable binding, wrong answer, an exception, a worker that crashed) is reported and the next cell goes
+on.
 
 Progress goes to stderr as one ``interpmatrix-cell {json}`` line per event (``start``, ``done``, ``failed`` with its
-kind and reason, ``died`` when a pyperf worker failed). The orchestrator reads them to tell which cell a crash or a
-hang of this whole process belongs to, and to run the cells that had not started yet again.
+kind and reason, ``died`` when a pyperf worker failed); ``done`` comes after the cell's runs are written. The
+orchestrator reads them to tell which cell a crash or a hang of this whole process belongs to, to run the cells that
+had not started yet again, and to time every stretch between two events (before the first cell, each cell, after the
+last one) against the cell time limit: a process that does not exit after its last cell (a non-daemon thread the
+workload left running) is killed and charged to that cell.
 
 Compiled variants find their bindings in the folder given by ``--bindings`` (what ``bindings/build.py`` built for
 this interpreter). A variant whose binding or package is not there fails as ``unavailable`` with the reason, before
