@@ -48,17 +48,25 @@ def seconds_of_minutes(text: str) -> float:
 
 
 def choose_round(
-    open_pairs: Sequence[Pair], rounds_done: Mapping[Pair, int], cost: Callable[[str], float], left: float
+    open_pairs: Sequence[Pair],
+    rounds_done: Mapping[Pair, int],
+    cost: Callable[[str], float],
+    left: float,
+    rounds_needed: Mapping[Pair, int] | None = None,
 ) -> list[Pair]:
     """The pairs the next extra round measures: all of ``open_pairs`` when their estimated cost (``cost`` of a cell
     round on that interpreter) fits in ``left`` seconds; else, in priority order, each pair whose cost still fits in
     what the pairs before it left (one that does not is passed over for cheaper ones after it). Empty: none fits.
 
     Priority: fewest rounds done first (the figure resting on the fewest values gains most from one more), then the
-    order given. measure gives plan order (workload, cell, interpreter), which keeps each cell's interpreters side
-    by side, so that a trimmed round measures both sides of a comparison where it can.
+    fewest rounds its nearest decision still needs (``rounds_needed``, ``decisions.open_cells``': a trimmed round
+    closes the most decisions it can), then the order given. measure gives plan order (workload, cell, interpreter),
+    which keeps each cell's interpreters side by side, so that a trimmed round measures both sides of a comparison
+    where it can.
     """
-    ranked = sorted(open_pairs, key=lambda pair: rounds_done.get(pair, 0))  # stable: ties keep the order given
+    needed = rounds_needed or {}
+    # Stable: ties keep the order given.
+    ranked = sorted(open_pairs, key=lambda pair: (rounds_done.get(pair, 0), needed.get(pair, 0)))
     chosen: list[Pair] = []
     for pair in ranked:
         if cost(pair[0]) <= left:

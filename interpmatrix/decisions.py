@@ -111,11 +111,15 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
     return found
 
 
-def open_cells(run: Run) -> set[Key]:
+def open_cells(run: Run) -> dict[Key, int]:
     """The (interpreter id, cell name) pairs that more rounds could still help decide: the cells of every undecided
-    decision within reach (``REACHABLE_ROUNDS``)."""
-    found: set[Key] = set()
+    decision within reach (``REACHABLE_ROUNDS``), each with the fewest rounds one of its decisions is estimated to
+    need (1 for one with no interval yet: a second process gives it one). A budget that cannot give every open cell
+    its round gives it first to the cells nearest a decision."""
+    found: dict[Key, int] = {}
     for decision in decisions(run):
         if not decision.decided and decision.reachable:
-            found.update(decision.cells)
+            rounds = decision.rounds_to_decide() or 1
+            for key in decision.cells:
+                found[key] = min(rounds, found.get(key, rounds))
     return found

@@ -22,7 +22,7 @@ import json
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
@@ -168,11 +168,11 @@ def _summary(benchmark: pyperf.Benchmark | None) -> str:
     return f"{benchmark.format_value(mean)} ± {benchmark.stdev() / mean:.0%}"
 
 
-def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir], set[Pair]]:
+def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir], Mapping[Pair, int]]:
     """Which (interpreter id, cell name) pairs still have an open decision: the report's own decisions, on the run
     as its files stand now (``workloads`` replaces the registry, as for ``model.load_run``)."""
 
-    def open_cells(run_dir: RunDir) -> set[Pair]:
+    def open_cells(run_dir: RunDir) -> Mapping[Pair, int]:
         # Imported when first asked: a run without a budget never asks, and measuring needs none of the statistics
         # the decisions stand on.
         from . import decisions
@@ -237,7 +237,7 @@ class Schedule:
             and (venv.id, cell.name) not in self.failed
         ]
 
-    def extra_rounds(self, open_cells: Callable[[RunDir], set[Pair]]) -> str:
+    def extra_rounds(self, open_cells: Callable[[RunDir], Mapping[Pair, int]]) -> str:
         """Extra rounds of the cells still undecided while the budget lasts; returns why they stopped."""
         ledger, resumed = self.ledger, True
         while True:
@@ -264,7 +264,7 @@ class Schedule:
             done = rounds_by_cell(self.run_dir, self.venvs)
             rounds = {pair: len(done.get(pair, ())) for pair in candidates}
             left = ledger.left()
-            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left)
+            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, rounds_needed=asked)
             if not chosen:
                 return budget.NO_TIME_FOR_A_ROUND
             ledger.begin_round((current or self.profile.rounds) + 1, chosen)
@@ -281,14 +281,14 @@ def measure(
     workloads: Sequence[Workload] | None = None,
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
-    open_cells: Callable[[RunDir], set[Pair]] | None = None,
+    open_cells: Callable[[RunDir], Mapping[Pair, int]] | None = None,
     run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_step,
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json: the profile's rounds, then extra rounds of the
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision (default: ``report_decisions``); ``run`` measures one step (default: ``run_step``, through pyperf).
+    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one step (default: ``run_step``, through pyperf).
     Tests give their own."""
     started = clock()
     info = run_dir.read_info()

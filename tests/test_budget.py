@@ -93,14 +93,14 @@ class FakeSteps:
 def open_until(needs: dict[tuple[str, str], int]):
     """Scripted decisions: a pair is open until its results file holds ``needs[pair]`` rounds of it."""
 
-    def open_cells(run_dir: RunDir) -> set[tuple[str, str]]:
-        still = set()
+    def open_cells(run_dir: RunDir) -> dict[tuple[str, str], int]:
+        still = {}
         for (interpreter_id, cell), rounds in needs.items():
             path = run_dir.results_file(interpreter_id)
             suite = pyperf.BenchmarkSuite.load(str(path)) if path.exists() else None
             found = suite.get_benchmark(cell) if suite is not None and cell in suite.get_benchmark_names() else None
             if len(rounds_done(found)) < rounds:
-                still.add((interpreter_id, cell))
+                still[(interpreter_id, cell)] = rounds - len(rounds_done(found))
         return still
 
     return open_cells
@@ -294,9 +294,9 @@ def test_an_interrupted_extra_round_is_finished_on_resume_with_the_budget_left(t
 def test_by_default_the_reports_decisions_say_what_is_open(tmp_path: Path, monkeypatch) -> None:
     asked: list[model.Run] = []
 
-    def open_cells(run: model.Run) -> set[tuple[str, str]]:
+    def open_cells(run: model.Run) -> dict[tuple[str, str], int]:
         asked.append(run)
-        return {("ft", Y)} if len(asked) == 1 else set()
+        return {("ft", Y): 1} if len(asked) == 1 else {}
 
     # Stands for interpmatrix/decisions.py, whose decisions are tested on their own.
     decisions = types.ModuleType("interpmatrix.decisions")
@@ -346,6 +346,18 @@ def test_choose_round_takes_what_fits_fewest_rounds_first() -> None:
     # 3 s: pypy x is passed over for the cheaper ones after it.
     assert budget.choose_round(pairs, rounds, cost, left=3) == [("cp", X), ("cp", Y)]
     assert budget.choose_round(pairs, rounds, cost, left=0.5) == []
+
+
+def test_a_trimmed_round_goes_first_to_the_cells_nearest_a_decision() -> None:
+    cost = {"cp": 1.0, "pypy": 1.0}.__getitem__
+    pairs = [("cp", X), ("pypy", X), ("cp", Y)]
+    rounds = dict.fromkeys(pairs, 1)
+    # cp y's decision needs about 1 more round, pypy x's 3, cp x's 12: with room for two, cp y and pypy x.
+    needed = {("cp", X): 12, ("pypy", X): 3, ("cp", Y): 1}
+    assert budget.choose_round(pairs, rounds, cost, left=2, rounds_needed=needed) == [("cp", Y), ("pypy", X)]
+    # Fewest rounds done still comes first: a pair measured once more already waits for the others.
+    rounds[("cp", Y)] = 2
+    assert budget.choose_round(pairs, rounds, cost, left=2, rounds_needed=needed) == [("pypy", X), ("cp", X)]
 
 
 def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:

@@ -267,7 +267,9 @@ def test_open_cells_are_those_of_undecided_decisions_within_reach() -> None:
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert not winner.decided and set(winner.cells) == {("base", SERIAL.name), ("other", SERIAL.name)}
     assert 1 <= winner.rounds_to_decide() <= decisions.REACHABLE_ROUNDS
-    assert decisions.open_cells(run) == {("base", SERIAL.name), ("other", SERIAL.name)}
+    # Each with the rounds its decision needs.
+    assert decisions.open_cells(run) == dict.fromkeys([("base", SERIAL.name), ("other", SERIAL.name)],
+                                                      winner.rounds_to_decide())
 
 
 def test_a_near_tie_is_out_of_reach_and_a_clear_winner_is_closed() -> None:
@@ -275,10 +277,10 @@ def test_a_near_tie_is_out_of_reach_and_a_clear_winner_is_closed() -> None:
     tie = _toy_run([[1.9, 1.9], [2.1, 2.1], [1.95, 1.95]])
     (winner,) = [d for d in decisions.decisions(tie) if d.kind == "winner"]
     assert not winner.decided and winner.rounds_to_decide() > decisions.REACHABLE_ROUNDS
-    assert decisions.open_cells(tie) == set()
+    assert decisions.open_cells(tie) == {}
     clear = _toy_run([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]])
     assert all(d.decided for d in decisions.decisions(clear))
-    assert decisions.open_cells(clear) == set()
+    assert decisions.open_cells(clear) == {}
 
 
 def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_itself() -> None:
