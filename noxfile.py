@@ -38,6 +38,11 @@ PACKAGING = "packaging==26.4"
 MATPLOTLIB = "matplotlib==3.11.2"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE, PACKAGING)
 REPORT_REQUIREMENTS = (*HARNESS_REQUIREMENTS, MATPLOTLIB)
+# markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the CI
+# workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
+TEST_REQUIREMENTS = (*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
+# The fault tests kill the orchestrator at every point they know when this is set, at a few otherwise.
+ALL_KILL_POINTS = "INTERPMATRIX_ALL_KILL_POINTS"
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")
 BUILD_BINDINGS = str(Path(__file__).parent / "bindings" / "build.py")
 INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
@@ -133,7 +138,8 @@ def bench(session: nox.Session) -> None:
         except nox.command.CommandFailed as failure:
             reason = f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
             # Unmarked, the venv is rebuilt by the next session that uses it.
-            cli.record_venv(run_dir, interpreter_id, venv_python, None, f"{reason}; the next run rebuilds its venv")
+            rebuilt = f"{reason}; the next run rebuilds its venv"
+            discovery.record_venv(run_dir, interpreter_id, venv_python, None, rebuilt)
             session.warn(f"{interpreter_id}: install failed; its column will say so")
             return
         # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did
@@ -142,12 +148,12 @@ def bench(session: nox.Session) -> None:
         session.run("python", BUILD_BINDINGS, "--out", bindings_dir)
         # The packages the run's workloads need (numpy, numexpr), each on its own: where one cannot be installed its
         # cells say why, in pip's words (packages.json beside bindings.json).
-        requirements = cli.workload_requirements(run_dir)
+        requirements = external.workload_requirements(run_dir.read_info())
         if requirements:
             session.run("python", INSTALL_PACKAGES, "--out", bindings_dir, *requirements)
         probe = session.run("python", PROBE, silent=True)
         build.finished([*cli.BENCH_REQUIREMENTS, *requirements])
-    cli.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
+    discovery.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
 
 
 @nox.session
@@ -195,7 +201,10 @@ def interpreters(session: nox.Session) -> None:
 @nox.session
 def workloads(session: nox.Session) -> None:
     """List the workloads, their variants and the claims they test; `-- --check FILE` checks your workload file."""
-    args = cli.workloads_parser().parse_args(session.posargs)
+    try:
+        args = cli.workloads_parser().parse_args(session.posargs)
+    except cli.UsageError as error:
+        session.error(str(error))
     if not args.check:
         _install(session, TABULATE, PACKAGING)
         session.run("python", "-m", "interpmatrix", "workloads")
@@ -206,17 +215,25 @@ def workloads(session: nox.Session) -> None:
         except external.WorkloadFileError as error:
             session.error(str(error))
         session.log(f"{found.path} follows the protocol: {found.summary}")
-        # Then the real thing, once, in this session's venv: its requirements, its import, setup() and run().
+        # Then the real thing, once, in this session's venv: its requirements, its import, setup() and run(), within
+        # a time limit.
         packages_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
         if found.requirements:
             session.run("python", INSTALL_PACKAGES, "--out", packages_dir, *found.requirements)
-        session.run("python", str(external.RUNNER), *found.runner_args(), "--bindings", packages_dir, "--check")
+        failed = external.run_check(found, str(Path(session.bin) / "python"), packages_dir, args.timeout)
+        if failed:
+            session.error(failed)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit tests, fault tests and a small end-to-end matrix on the interpreters present."""
-    # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the
-    # CI workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
-    _install(session, *REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
+    """Unit tests, the fault tests in their short form and a small end-to-end matrix on the interpreters present."""
+    _install(session, *TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """The fault-injection suite in full (pytest -m faults): kills at every point, hangs, corrupt files, bad input."""
+    _install(session, *TEST_REQUIREMENTS)
+    session.run("python", "-m", "pytest", "-m", "faults", *session.posargs, env={ALL_KILL_POINTS: "1"})

@@ -11,8 +11,8 @@ import argparse
 import json
 import math
 import os
-import platform
 import shlex
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -47,6 +47,18 @@ class UsageError(ValueError):
 
 def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _seconds(text: str) -> float:
+    """A time limit in seconds (argparse names the option in front of the message): 0, negative, nan and inf would
+    fail every cell for good, or never stop one."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, e.g. 120 (got {text})")
+    return seconds
 
 
 class _UsageParser(argparse.ArgumentParser):
@@ -91,7 +103,7 @@ def matrix_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="kill a cell (one round of it) after this long (above 0) and report it as a timeout; "
         "default: the profile's",
@@ -131,14 +143,19 @@ def parse_matrix_args(argv: Sequence[str]) -> argparse.Namespace:
             f"--resume continues a run with the options it was started with: leave out {', '.join(given)}, "
             "or start a new run without --resume to change them"
         )
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError(f"--timeout must be a number of seconds above 0, e.g. 120 (got {args.timeout:g})")
     if args.workloads is not None and not _csv(args.workloads):
         left_out = "to run only your workload files" if args.workload_file else "for all"
         raise UsageError(
             f"--workloads is empty: name workloads ({', '.join(workload_names())}) or leave the option out {left_out}"
         )
     return args
+
+
+def _cannot_write_results(folder: Path, error: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write the run's results in {folder}: {error.strerror}; make it a folder you can write to, then run "
+        "the matrix again"
+    )
 
 
 @dataclass(frozen=True)
@@ -148,30 +165,19 @@ class Plan:
     reports_dir: Path
 
 
-def host_facts() -> dict[str, object]:
-    """What run.json keeps of the machine before anything ran. The CPU model, count and host name that the report
-    shows are pyperf's (every worker records them: ``model.measured_host``); these are for a run where no cell ran,
-    and the OS's name, which pyperf does not record."""
-    cpu = platform.processor() or platform.machine()
-    os_name = platform.platform()
-    try:
-        release = dict(
-            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
-        )
-        os_name = f"{release['PRETTY_NAME'].strip(chr(34))}, Linux {platform.release()}"
-    except (OSError, KeyError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "os": os_name, "hostname": platform.node()}
-
-
 def workloads_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _UsageParser(
         prog="nox -s workloads --", description="List the workloads, or check workload files of your own.",
         allow_abbrev=False,
     )
     parser.add_argument(
         "--check", action="append", default=[], metavar="FILE",
         help="check that FILE follows the workload protocol (README.md), then run it once here (repeatable)",
+    )
+    timeout = find_profile(DEFAULT_PROFILE).cell_timeout
+    parser.add_argument(
+        "--timeout", type=_seconds, default=timeout, metavar="SECONDS",
+        help=f"stop the run of a checked file (import, setup(), one run()) after this long; default: {timeout:g}",
     )
     return parser
 
@@ -254,13 +260,16 @@ def plan_matrix(
         )
     run_id = new_run_id()
     run_dir = RunDir(args.results_dir / run_id)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    for suffix in range(1, 100):
-        try:
-            run_dir.path.mkdir()
-            break
-        except FileExistsError:  # another run started in the same second: ids stay unique and sorted
-            run_dir = RunDir(args.results_dir / f"{run_id}-{suffix}")
+    try:
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        for suffix in range(1, 100):
+            try:
+                run_dir.path.mkdir()
+                break
+            except FileExistsError:  # another run started in the same second: ids stay unique and sorted
+                run_dir = RunDir(args.results_dir / f"{run_id}-{suffix}")
+    except OSError as error:
+        raise _cannot_write_results(args.results_dir, error) from None
     run_dir.write_run(
         {
             "run_id": run_dir.run_id,
@@ -278,7 +287,7 @@ def plan_matrix(
             "cell_timeout": args.timeout,
             "budget_seconds": args.budget,  # None: the profile's; already seconds (budget.seconds_of_minutes)
             "discovered": [interpreter.to_dict() for interpreter in found],
-            "host": host_facts(),
+            "host": discovery.host_facts(),
             "bench_requirements": list(BENCH_REQUIREMENTS),
             "reports_dir": str(args.reports_dir),
             "provisioning": list(provisioning or []),
@@ -360,16 +369,11 @@ def start_matrix(
             # Sessions are made when the noxfile loads: only a fresh nox has a bench session for the new ones.
             return MatrixStart(restart=[*argv, f"{HANDOVER_OPTION}={write_handover(outcomes)}"])
     plan = plan_matrix(argv, interpreters, outcomes)
-    lock.hold_run(plan.run_dir)
+    try:
+        lock.hold_run(plan.run_dir)
+    except OSError as error:  # a resumed run's folder
+        raise _cannot_write_results(plan.run_dir.path, error) from None
     return MatrixStart(plan=plan)
-
-
-def workload_requirements(run_dir: RunDir) -> list[str]:
-    """The pip packages the run's workloads need (built-in ones, then the user's files'), each once."""
-    found: list[str] = []
-    for workload in external.workloads_of_run(run_dir.read_info()):
-        found += [name for name in workload.requirements if name not in found]
-    return found
 
 
 def absolute_workload_files(argv: Sequence[str], invoked_from: str) -> list[str]:
@@ -385,35 +389,6 @@ def absolute_workload_files(argv: Sequence[str], invoked_from: str) -> list[str]
             arg = "--workload-file=" + str(Path(invoked_from) / Path(arg.split("=", 1)[1]).expanduser())
         absolute.append(arg)
     return absolute
-
-
-def record_venv(
-    run_dir: RunDir,
-    interpreter_id: str,
-    venv_python: str,
-    probe_json: str | None,
-    error: str | None,
-    bindings_dir: str | None = None,
-) -> None:
-    """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
-    record: dict[str, object] = {"venv_python": venv_python, "setup_error": error, "bindings_dir": bindings_dir}
-    packages = Path(bindings_dir) / "packages.json" if bindings_dir else None
-    if packages is not None and packages.exists():
-        # What workloads/_packages.py could install here (numpy, numexpr): versions, or pip's reason.
-        record["packages"] = json.loads(packages.read_text())
-    if probe_json is not None:
-        answer = json.loads(probe_json.strip().splitlines()[-1])
-        base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)
-        # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
-        facts = discovery.interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
-        facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""))
-        record["interpreter"] = facts
-        expected = (base["implementation"], base["version"], base["free_threaded"])
-        got = (answer["implementation"], answer["version"], answer["free_threaded"])
-        if got != expected and error is None:
-            # Never measure one interpreter under another's name.
-            record["setup_error"] = f"the venv runs {got}, not the discovered {expected}: delete .nox and re-run"
-    run_dir.write_interpreter(interpreter_id, record)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -483,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "measure":
             run_dir = RunDir(args.run_dir)
             run_dir.read_run()  # not a run: its message, and no lock file left in the folder
+            # `kill PID`, what a second writer is told to do, stops it as Ctrl-C does: its pyperf invocation too.
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
             # Until this process ends. Before importing pyperf: the measure session has just let go of the run.
             lock.hold_run(run_dir)
             from .measure import measure
@@ -497,4 +474,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValueError, FileNotFoundError, lock.Busy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"interrupted{_what_is_kept(args)}", file=sys.stderr)
+        return 130
+    except OSError as error:  # a folder it writes to is read-only, full, or a file
+        why = f"{error.filename or 'its output'}: {error.strerror or error}"
+        print(f"error: cannot write {why}{_what_is_kept(args, error)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _what_is_kept(args: argparse.Namespace, error: OSError | None = None) -> str:
+    """After a command stopped halfway (Ctrl-C, or a folder it cannot write): what it kept, what to do next. Every
+    file of a run is replaced whole (results.replace_atomically): none is left half written."""
+    if args.command == "measure":
+        kept, resume = "the cells measured so far are kept", f"`nox -s matrix -- --resume {args.run_dir.name}`"
+        if error is None:
+            return f"; {kept} in {args.run_dir}: {resume} measures the rest"
+        return f"; {kept}: make {args.run_dir} writable (or free space on its disk), then {resume} measures the rest"
+    if error is None:
+        return ""
+    elsewhere = "--reports-dir DIR" if args.command == "report" else "--out"
+    return f"; make that folder writable, or write elsewhere with {elsewhere}"

@@ -4,6 +4,9 @@
 version fails when run ("command not found"), and the builds it hides are still in pyenv's versions folder. So
 discovery looks in PATH, pyenv's and uv's folders and this project's own cache, then runs ``probe.py`` inside every
 candidate: a candidate that does not answer is dropped, and what it answers (not its file name) says what it is.
+
+What a run keeps of them is recorded here too: the machine's facts when it is planned (``host_facts``), and what each
+interpreter says about itself from inside the venv its bench session built (``record_venv``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +25,7 @@ from typing import TypeVar
 from packaging.version import InvalidVersion, Version
 
 from .proc import run_with_timeout
+from .results import RunDir
 
 log = logging.getLogger(__name__)
 # Dropped candidates are expected (every inactive pyenv shim fails) and nox logs DEBUG: say why only on request,
@@ -324,3 +329,48 @@ def interpreters_table(interpreters: Iterable[Interpreter]) -> tuple[list[str], 
                      "on" if i.gil_enabled else "off", i.jit, i.build_flags, i.compiler, i.origin, i.executable,
                      selected])
     return headers, rows
+
+
+def host_facts() -> dict[str, object]:
+    """What run.json keeps of the machine before anything ran. The CPU model, count and host name that the report
+    shows are pyperf's (every worker records them: ``model.measured_host``); these are for a run where no cell ran,
+    and the OS's name, which pyperf does not record."""
+    cpu = platform.processor() or platform.machine()
+    os_name = platform.platform()
+    try:
+        release = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        )
+        os_name = f"{release['PRETTY_NAME'].strip(chr(34))}, Linux {platform.release()}"
+    except (OSError, KeyError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "os": os_name, "hostname": platform.node()}
+
+
+def record_venv(
+    run_dir: RunDir,
+    interpreter_id: str,
+    venv_python: str,
+    probe_json: str | None,
+    error: str | None,
+    bindings_dir: str | None = None,
+) -> None:
+    """What the bench session learnt: the venv's python and what it says about itself, or why there is none."""
+    record: dict[str, object] = {"venv_python": venv_python, "setup_error": error, "bindings_dir": bindings_dir}
+    packages = Path(bindings_dir) / "packages.json" if bindings_dir else None
+    if packages is not None and packages.exists():
+        # What workloads/_packages.py could install here (numpy, numexpr): versions, or pip's reason.
+        record["packages"] = json.loads(packages.read_text())
+    if probe_json is not None:
+        answer = json.loads(probe_json.strip().splitlines()[-1])
+        base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)
+        # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
+        facts = interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
+        facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""))
+        record["interpreter"] = facts
+        expected = (base["implementation"], base["version"], base["free_threaded"])
+        got = (answer["implementation"], answer["version"], answer["free_threaded"])
+        if got != expected and error is None:
+            # Never measure one interpreter under another's name.
+            record["setup_error"] = f"the venv runs {got}, not the discovered {expected}: delete .nox and re-run"
+    run_dir.write_interpreter(interpreter_id, record)

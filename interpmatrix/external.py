@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import re
+import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .proc import run_with_timeout
 from .registry import WORKLOADS, WORKLOADS_DIR, Variant, Workload, select_workloads
 from .results import RunInfo
 
@@ -150,6 +153,36 @@ def _literal(path: Path, node: ast.expr, name: str, what: str) -> Any:
         ) from None
 
 
+def _not_source_text(source: bytes) -> str | None:
+    """Why ``source`` cannot be Python source text (a binary file, or text in another encoding than it declares),
+    where it goes wrong and what to do, without its bytes; None when it can be. Python's own errors for these echo
+    the bytes (decoded as garbage) or give no line at all."""
+
+    def line_of(offset: int) -> int:
+        return source.count(b"\n", 0, offset) + 1
+
+    null = source.find(b"\0")
+    if null != -1:
+        where = f"byte offset {null}, line {line_of(null)}"
+        return f"it holds a null byte ({where}), as binary files do: pass the path of a .py file"
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(source).readline)[0]
+    except SyntaxError:
+        # No coding line Python can read, in first lines that are not UTF-8 themselves (or one that names an unknown
+        # encoding, which ast.parse then reports): the text is UTF-8's, Python's default, or nothing.
+        encoding = "utf-8"
+    # The byte-order mark that "utf-8-sig" stands for is valid UTF-8: offsets then count from the file's start.
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        source.decode(encoding)
+    except UnicodeDecodeError as error:
+        where = f"at byte offset {error.start} (line {line_of(error.start)})"
+        if encoding == "utf-8":
+            return f"not valid UTF-8 {where}: save it as UTF-8 text"
+        return f"not valid {encoding} {where}: save it in {encoding}, as its coding line says (or as UTF-8, without it)"
+    return None
+
+
 def inspect_file(path: str | Path, taken: Sequence[str] = ()) -> WorkloadFile:
     """Read and check a workload file without running it. ``taken``: names already in use (built-in workloads,
     earlier files). Raises ``WorkloadFileError`` saying what is wrong and what to do."""
@@ -161,13 +194,16 @@ def inspect_file(path: str | Path, taken: Sequence[str] = ()) -> WorkloadFile:
         raise WorkloadFileError(f"workload file {path} is not a file: pass the path of a .py file")
     path = path.resolve()
     source_bytes = path.read_bytes()
+    problem = _not_source_text(source_bytes)
+    if problem is not None:
+        raise WorkloadFileError(f"{path} is not a Python source file: {problem}")
     try:
         tree = ast.parse(source_bytes, filename=str(path))
     except SyntaxError as error:
+        # An unknown encoding in the coding line is no line's error (its line number is 0).
+        where = f", line {error.lineno}" if error.lineno else ""
         line = f": {error.text.strip()}" if error.text and error.text.strip() else ""
-        raise WorkloadFileError(f"{path}, line {error.lineno}: syntax error: {error.msg}{line}") from None
-    except ValueError as error:  # null bytes, undecodable source
-        raise WorkloadFileError(f"{path} is not Python source: {error}") from None
+        raise WorkloadFileError(f"{path}{where}: syntax error: {error.msg}{line}") from None
 
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     assigned: dict[str, ast.expr] = {}
@@ -258,6 +294,23 @@ def inspect_files(paths: Sequence[str | Path], taken: Sequence[str]) -> tuple[li
     return good, bad
 
 
+def run_check(found: WorkloadFile, python: str, packages_dir: str, timeout: float) -> str | None:
+    """``nox -s workloads -- --check``'s one run of the file in ``python``, as the matrix will run it (its import,
+    setup() and one run(): ``workloads/_external.py --check``), its output on the console as it comes. Past ``timeout``
+    seconds its whole process group is killed: a run() that never returns, and whatever it started. Returns why the
+    check failed, None when it passed."""
+    command = [python, str(RUNNER), *found.runner_args(), "--bindings", packages_dir, "--check"]
+    result = run_with_timeout(command, timeout, cwd=RUNNER.parent, stdout=None, stderr=None)
+    if result.timed_out:
+        return (
+            f"{found.path} did not finish its check within {timeout:g} s (importing it, setup() and one run()), and "
+            "was stopped with every process it started; if one run() takes that long, give it more: --timeout SECONDS"
+        )
+    if result.returncode != 0:
+        return f"{found.path} failed its check (what it did is above): its cells in the matrix would fail the same way"
+    return None
+
+
 def files_of_run(info: RunInfo) -> list[WorkloadFile]:
     """The user's files a run measures, as they were read when it was planned."""
     return [WorkloadFile.from_dict(record) for record in info.workload_files]
@@ -303,3 +356,11 @@ def workloads_of_run(info: RunInfo, builtins: Sequence[Workload] | None = None) 
     # A run of files only names no built-in workload: an empty list then means none, not all.
     chosen = select_workloads(names, builtins or WORKLOADS) if names or not files else []
     return [*chosen, *(found.to_workload() for found in files)]
+
+
+def workload_requirements(info: RunInfo) -> list[str]:
+    """The pip packages a run's workloads need (built-in ones, then the user's files'), each once."""
+    found: list[str] = []
+    for workload in workloads_of_run(info):
+        found += [name for name in workload.requirements if name not in found]
+    return found

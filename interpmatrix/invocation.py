@@ -35,7 +35,7 @@ import pyperf
 from .discovery import Interpreter
 from .intervals import still_warming_at_end
 from .model import is_memory
-from .proc import CHUNK_BYTES, DRAIN_SECONDS, KEEP_CHARS, Tail, watch_group
+from .proc import CHUNK_BYTES, DRAIN_SECONDS, KEEP_CHARS, Tail, dies_with_this_process, watch_group
 from .profiles import Profile
 from .registry import Cell, Workload
 from .results import EVENT_PREFIX, CellFailure, RunDir, rounds_done
@@ -87,6 +87,15 @@ def classify_failure(
         return CellFailure("timeout", f"ran past the {timeout:g} s cell time limit and was killed", log)
     if returncode is not None and returncode < 0:
         return CellFailure("crash", f"the process was killed by {_signal_name(-returncode)}", log)
+    if returncode == 0:
+        # A success, while a cell was under way: neither the harness nor pyperf ends the process so (pyperf's own
+        # exits arrive as "died" events), the code it was running did. Whatever it printed last is no reason.
+        return CellFailure(
+            "error",
+            "the process ended (exit status 0) before reporting the cell: the workload's code ended it, e.g. os._exit "
+            "or sys.exit",
+            log,
+        )
     # pyperf's main process reports a worker that died: "... failed with exit code -11".
     for line in reversed(lines):
         marker = "failed with exit code "
@@ -282,7 +291,10 @@ def invoke(
     killed_in: list[str | None] = []
     with log.open("wb") as handle:
         output = Output(handle, clock)
-        # A session of its own, so that a kill takes pyperf's worker processes with it.
+        # A session of its own, so that a kill takes pyperf's worker processes with it; and it dies with this
+        # process: orphaned by a `kill -9`, it would go on appending to its step file while a resumed run writes the
+        # run (its workers end at their next write to it, a hung one excepted). preexec_fn is safe here: measuring
+        # starts no thread.
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -290,6 +302,7 @@ def invoke(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=cwd,
+            preexec_fn=dies_with_this_process(),  # noqa: PLW1509
         )
         started = output.since = clock()
 

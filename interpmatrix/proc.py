@@ -3,7 +3,8 @@
 A child runs in a session of its own, so its process group holds everything it starts: the workers of a pyperf
 cell, the compilers of ``make -j``, the interpreter behind a pyenv shim. Killing only the direct child leaves those
 running; they would hold the machine (or a pipe this side reads) long after the time-out was reported. So a time-out,
-and a Ctrl-C while waiting, kill the whole group with SIGKILL.
+and a Ctrl-C while waiting, kill the whole group with SIGKILL. A ``kill -9`` of this process cannot be caught: a child
+that must not outlive it is killed by the kernel instead (``dies_with_this_process``).
 
 A child's output can be large (a workload printing 50 MB): ``watch_group`` hands it on as it comes, so a caller can
 stream it to a file and keep only its end in memory (``Tail``), and it stops reading a pipe that a process outside
@@ -14,10 +15,12 @@ Standard library only: nox's own Python runs provisioning and discovery with no 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +38,9 @@ KEEP_CHARS = 64 * 1024
 
 # How much is read from a pipe at once.
 CHUNK_BYTES = 64 * 1024
+
+# prctl(2)'s option by which the kernel signals a process when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
 
 
 class Tail:
@@ -97,6 +103,25 @@ class Watched:
     # with the group then); "outside", a process that started a session of its own, out of reach of the group's kill
     # and left running; None when the pipe closed in time.
     holder: str | None
+
+
+def dies_with_this_process() -> Callable[[], None] | None:
+    """A ``preexec_fn`` for a child in a session of its own: the kernel SIGKILLs the child when this process ends,
+    however it ends. Nothing else would: a ``kill -9`` cannot be caught, and the child's session is out of reach of
+    the terminal's Ctrl-C. Linux only (prctl); None elsewhere, where such a child outlives this process.
+
+    The kernel watches the thread that starts the child: start it from one that lives as long as the child should."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # this process died before the prctl took hold
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 def _has_exited(process: subprocess.Popen) -> bool:

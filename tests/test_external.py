@@ -12,10 +12,14 @@ from pathlib import Path
 import pytest
 
 from interpmatrix import cli, external
+from interpmatrix.invocation import Step, run_step
+from interpmatrix.measure import prepared_venvs
+from interpmatrix.profiles import find_profile
 from interpmatrix.registry import WORKLOADS, Cell, workload_names
-from interpmatrix.results import RunInfo
+from interpmatrix.results import CellFailure, RunInfo
 
 from test_cli import found, plan  # noqa: F401  (the probe fixtures' interpreters)
+from test_measure import HOST_ID, make_run
 
 RUNNER = external.RUNNER
 
@@ -89,6 +93,50 @@ def test_a_bad_file_says_what_is_wrong(tmp_path: Path, source: str, message: str
         external.inspect_file(path, workload_names())
     assert message in str(error.value)
     assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        # An executable's first bytes: ELF's header pads with null bytes.
+        (
+            b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00",
+            "it holds a null byte (byte offset 7, line 1), as binary files do: pass the path of a .py file",
+        ),
+        (b"def run():\n    return '\xff\xfe'\n", "not valid UTF-8 at byte offset 23 (line 2): save it as UTF-8 text"),
+        # Latin-1 text, saved without the coding line that would say so.
+        (
+            b'NAME = "caf\xe9"\n\ndef run():\n    return 1\n',
+            "not valid UTF-8 at byte offset 11 (line 1): save it as UTF-8 text",
+        ),
+        # Its coding line says ascii, but it holds UTF-8's é: undecodable in the encoding it declares.
+        (
+            b"# -*- coding: ascii -*-\ndef run():\n    return '\xc3\xa9'\n",
+            (
+                "not valid ascii at byte offset 47 (line 3): save it in ascii, as its coding line says (or as UTF-8, "
+                "without it)"
+            ),
+        ),
+    ],
+)
+def test_a_file_that_is_not_python_text_says_so_without_echoing_its_bytes(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "mine.py"
+    path.write_bytes(content)
+    with pytest.raises(external.WorkloadFileError) as error:
+        external.inspect_file(path, workload_names())
+    assert str(error.value) == f"{path} is not a Python source file: {problem}"
+
+
+def test_a_file_in_the_encoding_its_coding_line_declares_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_bytes(b'# -*- coding: latin-1 -*-\n"""Caf\xe9 au lait."""\n\ndef run():\n    return 1\n')
+    assert external.inspect_file(path).description == "Caf\xe9 au lait."
+    path.write_bytes(b"# -*- coding: klingon -*-\ndef run():\n    return 1\n")
+    with pytest.raises(external.WorkloadFileError) as error:
+        external.inspect_file(path)
+    assert str(error.value) == f"{path}: syntax error: unknown encoding: klingon"
 
 
 def test_a_missing_path_or_a_folder_is_named(tmp_path: Path) -> None:
@@ -239,3 +287,63 @@ def test_the_readme_example_follows_the_protocol_and_runs(tmp_path: Path) -> Non
     assert (found.name, found.has_setup, found.has_expected) == ("json_roundtrip", True, True)
     result = runner(path, "--check", cwd=RUNNER.parent)
     assert result.returncode == 0 and "matches EXPECTED" in result.stdout, result.stdout + result.stderr
+
+
+ENDS_ITS_PROCESS = '''\
+"""run() ends the process it runs in."""
+
+import os
+import sys
+
+
+def run():
+    {ends}
+'''
+
+
+@pytest.mark.parametrize("ends", ["os._exit(0)", "sys.exit()"])
+def test_a_run_that_ends_its_process_is_told_so_and_not_as_an_exit_status(tmp_path: Path, ends: str) -> None:
+    path = write(tmp_path, "ends.py", ENDS_ITS_PROCESS.format(ends=ends))
+    workload = external.inspect_file(path).to_workload()
+    timed = workload.cells()[0]
+    run_dir = make_run(tmp_path, [workload])
+    (venv,) = prepared_venvs(run_dir, [HOST_ID])
+    assert run_step(run_dir, Step(1, workload, (timed,), venv), find_profile("quick")) == {
+        "ends/run@1": CellFailure(
+            "error",
+            "the process ended (exit status 0) before reporting the cell: the workload's code ended it, e.g. "
+            "os._exit or sys.exit",
+            log="logs/host/ends__run@1.log",
+        )
+    }
+
+
+NEIGHBOUR = '''\
+"""Sum of squares, to a size its neighbour module gives."""
+
+import helper
+
+
+def run():
+    return sum(i * i for i in range(helper.SIZE))
+'''
+
+
+def test_the_users_folder_holds_only_what_it_held_after_a_check_and_a_measure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where this variable is set (as on this project's machine), no process would write bytecode anyway.
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write(folder, "helper.py", "SIZE = 1000\n")
+    path = write(folder, "squares.py", NEIGHBOUR)
+    checked = external.inspect_file(path)
+    assert external.run_check(checked, sys.executable, str(tmp_path / "packages"), timeout=60) is None
+    assert runner(path, "--answer", cwd=RUNNER.parent).returncode == 0
+    workload = checked.to_workload()
+    run_dir = make_run(tmp_path, [workload])
+    (venv,) = prepared_venvs(run_dir, [HOST_ID])
+    outcomes = run_step(run_dir, Step(1, workload, tuple(workload.cells()), venv), find_profile("quick"))
+    assert outcomes == {"squares/run@1": None, "squares/run_memory@1": None, "squares/startup@1": None}
+    assert sorted(str(entry.relative_to(folder)) for entry in folder.rglob("*")) == ["helper.py", "squares.py"]

@@ -304,3 +304,20 @@ def test_fifty_mib_of_output_go_to_the_log_and_only_the_end_stays_in_memory(tmp_
     # The cell's own log has its whole part, streamed from the step's log.
     cell_log = run_dir.path / write_cell_log(run_dir, HOST_ID, invocation, cell.name)
     assert cell_log.stat().st_size > 50 * 2**20
+
+
+# Descriptors -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the fixture counts its descriptors in /proc")
+def test_descriptors_a_cell_leaves_open_do_not_fail_the_next_cells_of_its_batch(tmp_path: Path) -> None:
+    # leaks_descriptors leaves 16 free in the batch's process; many_files needs 64 at once: in that process it failed
+    # with "OSError: [Errno 24] Too many open files".
+    workload = faults("leaks_descriptors", "many_files")
+    leaks, needs = workload.cells()
+    run_dir = make_run(tmp_path, [workload])
+    (venv,) = prepared_venvs(run_dir, [HOST_ID])
+    outcomes = run_step(run_dir, Step(1, workload, (leaks, needs), venv), profile(60))
+    assert outcomes == {leaks.name: None, needs.name: None}
+    assert rounds_of_runs(run_dir, HOST_ID, needs.name) == [1]
+    assert run_dir.read_failures(HOST_ID) == {}

@@ -6,11 +6,14 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from test_faults_lock import ENV, REPO
 
 from interpmatrix import debian_packages, discovery, provision
 from interpmatrix.discovery import Interpreter
@@ -115,6 +118,48 @@ def _running(stat: Path) -> bool:
         return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+# A provisioning process during a build: it waits in run_logged on a shell that stands for make -j2 (two jobs of its
+# own, which it waits for).
+WAITS_ON_A_BUILD = """
+import sys
+from pathlib import Path
+from interpmatrix import provision
+
+command = ["sh", "-c", "echo make $$; sleep 60 & echo job $!; sleep 60 & echo job $!; wait"]
+provision.run_logged(command, Path(sys.argv[1]), "make", echo=print)
+"""
+
+
+def test_ctrl_c_during_a_stage_leaves_none_of_its_processes(tmp_path: Path) -> None:
+    # The terminal's Ctrl-C reaches only its foreground group: the waiting process, never the build, which runs in a
+    # session of its own. The waiting process must take the build's whole group with it.
+    log = tmp_path / "log"
+    waiting = subprocess.Popen([sys.executable, "-c", WAITS_ON_A_BUILD, str(log)], cwd=REPO, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    build: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(build) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            build = re.findall(r"^(?:make|job) (\d+)$", log.read_text() if log.exists() else "", flags=re.MULTILINE)
+        assert len(build) == 3 and all(_running(Path("/proc") / pid / "stat") for pid in build)
+        waiting.send_signal(signal.SIGINT)
+        _, stderr = waiting.communicate(timeout=30)
+        # Python's way out of an uncaught KeyboardInterrupt: the traceback, then death by SIGINT.
+        assert waiting.returncode == -signal.SIGINT and stderr.rstrip().endswith("KeyboardInterrupt")
+        deadline = time.monotonic() + 2  # SIGKILL is asynchronous: give the kernel a moment
+        while any(_running(Path("/proc") / pid / "stat") for pid in build) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in build if _running(Path("/proc") / pid / "stat")] == []
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
+        for pid in build:
+            if _running(Path("/proc") / pid / "stat"):
+                os.kill(int(pid), signal.SIGKILL)
 
 
 def test_a_failed_build_gives_the_command_to_retry(tmp_path: Path) -> None:

@@ -132,8 +132,11 @@ def make_variants(workload_file: WorkloadFile, timed: str) -> dict[str, Kernel]:
 def startup_variant(workload_file: WorkloadFile) -> Kernel:
     """Start the interpreter and run the file's top level (its imports), not setup(): what a script of it pays before
     its first call. A pyperf command benchmark (the harness reads ``command``), checked by its exit status."""
-    code = "import runpy, sys; sys.path.insert(0, %r); runpy.run_path(%r, run_name='interpmatrix_startup')" % (
-        os.path.dirname(workload_file.path), workload_file.path)
+    # Without bytecode written in the user's folder (see main()): the file itself is compiled at every start either
+    # way, as any script is; the neighbours it imports from there are then compiled at every start too.
+    folder, path = os.path.dirname(workload_file.path), workload_file.path
+    code = (f"import runpy, sys; sys.dont_write_bytecode = True; sys.path.insert(0, {folder!r}); "
+            f"runpy.run_path({path!r}, run_name='interpmatrix_startup')")
     variant = _harness.python_command(code)
     variant.requirements = workload_file.requirements
     return variant
@@ -201,6 +204,10 @@ def check(workload_file: WorkloadFile) -> int:
 
 
 def main() -> int:
+    # The user's file is read in place, in a folder that is theirs: importing it (and its neighbours) must not write a
+    # __pycache__ there, one .pyc per interpreter. Set before the file is imported, in every process that imports it
+    # (this one, and pyperf's workers, which start here too); this project's own modules were imported above.
+    sys.dont_write_bytecode = True
     argv = sys.argv[1:]
     path = _pop_option(argv, "--workload-file")
     if path is None:

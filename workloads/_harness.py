@@ -9,7 +9,7 @@ variant's answer against the reference (a wrong answer is a failed cell, never a
 fresh worker processes, whose runs pyperf's main process appends to the file given by ``--append`` (a file of this
 invocation's own, which the orchestrator merges into the interpreter's results once the invocation has ended). A cell
 that fails (unavailable binding, wrong answer, an exception, a worker that crashed) is reported and the next cell goes
-on.
+on. A cell that leaves the process short of descriptors ends the batch: the cells after it start in a new process.
 
 Progress goes to stderr as one ``interpmatrix-cell {json}`` line per event (``start``, ``done``, ``failed`` with its
 kind and reason, ``died`` when a pyperf worker failed); ``done`` comes after the cell's runs are written. The
@@ -310,6 +310,44 @@ def _nothing_left_running() -> bool:
     return multiprocessing is None or not multiprocessing.active_children()
 
 
+def _descriptors_free() -> int | None:
+    """How many more descriptors this process can open: its soft RLIMIT_NOFILE less those open now. None where that
+    cannot be known (no resource module, no /proc/self/fd nor /dev/fd to count them in, no limit)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return None
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return soft - len(os.listdir(folder))
+        except OSError:
+            continue
+    return None
+
+
+def _descriptors_left_for(name: str, free_at_start: int | None) -> bool:
+    """Whether the cells before ``name`` left this process at least half the descriptors it had free before the
+    first cell of the batch; if not, says so on stderr (the log of the cell before).
+
+    A cell's code may leave descriptors open: files it never closes, kept by it or, on PyPy, garbage its GC has not
+    collected yet (a run() that opens a file per call, calibrated in this process, left thousands). The next cells of
+    the batch would fail in its stead with "Too many open files". They start in a fresh process instead, the way
+    pyperf keeps one run's state from the next: the orchestrator runs the cells an invocation did not start in the
+    next one. Closing the descriptors here would be unsound: the objects that hold them close them again when they
+    are collected, by then the numbers of other files (pyperf's pipes and results file among them); and raising the
+    soft limit to the hard one would only move the wall (on this project's machine both are 20000), and change the
+    limit the workload's worker processes run under."""
+    free = _descriptors_free()
+    if free is None or free_at_start is None or free >= free_at_start // 2:
+        return True
+    print(f"interpmatrix: {free} descriptors free of the {free_at_start} free before the first cell: {name} and the "
+          "cells after it start in a new process", file=sys.stderr)
+    return False
+
+
 def main(
     workload: str,
     variants: Mapping[str, Kernel],
@@ -370,7 +408,10 @@ def main(
     # pyperf's own --loops, when given by hand, holds for every cell.
     loops_given = args.loops
     references: dict[int, Any] = {}
-    for name in args.cell:
+    free_at_start = _descriptors_free()
+    for index, name in enumerate(args.cell):
+        if index and not _descriptors_left_for(name, free_at_start):
+            break
         _event(name, "start")
         variant, workers, size = parse_cell(name)
         workers = 1 if workers is None else workers

@@ -6,6 +6,7 @@ hang the run, lose a completed cell or fill the orchestrator's memory. The fault
 the answer check, which runs there ("--worker" is not in its arguments); pyperf's worker processes only time.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -115,6 +116,39 @@ def floods(size, workers):
     os._exit(3)
 
 
+# leaks_descriptors keeps its files open until this many descriptors are left: enough for its own cell's worker
+# process, not for a cell that needs many_files' 64 at once.
+DESCRIPTORS_LEFT = 16
+LEAKED = []
+
+
+def open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def leaks_descriptors(size, workers):
+    # Files opened and never closed, kept (as a cache of handles would keep them), in pyperf's main process. Under a
+    # soft limit of at most 1024 (the usual `ulimit -n`): a machine's own may be a million, too many to open here.
+    if "--worker" not in sys.argv:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY or soft > 1024:
+            soft = 1024
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        while open_descriptors() < soft - DESCRIPTORS_LEFT:
+            LEAKED.append(open(os.devnull))  # noqa: SIM115  (never closed: the fault)
+    return ok(size, workers)
+
+
+def many_files(size, workers):
+    # A cell that leaks nothing but needs descriptors: 64 files open at once (as io_threads' 64 clients are).
+    with contextlib.ExitStack() as files:
+        for _ in range(64):
+            files.enter_context(open(os.devnull))
+    return ok(size, workers)
+
+
 VARIANTS = {
     "ok": ok,
     "wrong": wrong,
@@ -128,6 +162,8 @@ VARIANTS = {
     "leaves_child": leaves_child,
     "killed_while_writing": killed_while_writing,
     "floods": floods,
+    "leaks_descriptors": leaks_descriptors,
+    "many_files": many_files,
 }
 
 if __name__ == "__main__":
