@@ -163,11 +163,13 @@ def measure(session: nox.Session) -> None:
     # A bench session that failed before its code ran (nox could not create its venv) did not let go of its venv.
     for interpreter in INTERPRETERS:
         lock.release(_venv_lock(session, f"bench({interpreter.id})"))
-    if session.posargs:
+    # A run folder named relative to where nox was started, as a user types it.
+    posargs = [str(Path(session.invoked_from) / arg) for arg in session.posargs]
+    if posargs:
         # The nox that planned the run hands it over: the measuring process takes it for as long as it writes, so
         # that the lock ends with the writer, even when nox is killed and the measuring process goes on.
-        lock.release(lock.run_lock(RunDir(Path(session.posargs[0]))))
-    session.run("python", "-m", "interpmatrix", "measure", *session.posargs)
+        lock.release(lock.run_lock(RunDir(Path(posargs[0]))))
+    session.run("python", "-m", "interpmatrix", "measure", *posargs)
 
 
 @nox.session

@@ -456,7 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             merged = merge_runs(parse_machines(args.machines), args.out)
             print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
         elif args.command == "measure":
-            run_dir = RunDir(args.run_dir)
+            # Absolute: the workload scripts run in a folder of their own and are handed paths inside the run.
+            run_dir = RunDir(args.run_dir.resolve())
             run_dir.read_run()  # not a run: its message, and no lock file left in the folder
             # `kill PID`, what a second writer is told to do, stops it as Ctrl-C does: its pyperf invocation too.
             signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -321,3 +321,17 @@ def test_a_kill_9_takes_even_a_hung_pyperf_invocation_with_it(tmp_path: Path) ->
     finally:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.faults
+def test_a_run_given_by_a_relative_path_is_measured_whole(tmp_path: Path, uninterrupted) -> None:
+    # The workload scripts run in a folder of their own: a run folder relative to where measure was started must not
+    # become a path relative to theirs (every cell failed, for good, when it did).
+    run_dir = tiny_run(tmp_path)
+    finished = subprocess.run(
+        [sys.executable, "-m", "interpmatrix", "measure", "run"],
+        capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=120, check=False,
+    )
+    assert (finished.returncode, finished.stderr) == (0, ""), finished.stdout + finished.stderr
+    assert_finished(run_dir)
+    assert cells(run_dir) == uninterrupted
