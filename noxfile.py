@@ -50,8 +50,8 @@ INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
 
 @nox.session(python=False)
 def provision(session: nox.Session) -> None:
-    """Get PyPy and a free-threaded CPython with its same-source GIL twin where missing (-- --only pypy), and what
-    every venv needs from the system (PyPy's headers, a C compiler: interpmatrix/debian_packages.py)."""
+    """Get PyPy, a free-threaded CPython with its same-source GIL twin, and CPython 3.14/3.15 from Debian sid where
+    missing (-- --only pypy), and what every venv needs from the system (interpmatrix/debian_packages.py)."""
     args = cli.provision_parser().parse_args(session.posargs)
     failed = [outcome for outcome in provisioning.provision(args.only, echo=session.log) if not outcome.ok]
     if failed:

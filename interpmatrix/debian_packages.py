@@ -45,6 +45,11 @@ DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
         DebianPackage("python3-venv", "the wheels `python3 -m venv` installs pip from: nox's venvs are virtualenv's, "
                       "but the tests' binding builds (tests/test_bindings.py) use `-m venv`", "python3"),
     ),
+    # Debian sid's interpreters in private roots (interpmatrix/private_roots.py).
+    "debian-sid": (
+        DebianPackage("patchelf", "writes a private root's own loader and library folder into its python, which "
+                      "cannot start on this glibc otherwise: without it no CPython 3.14, 3.15 or PyPy 3.11"),
+    ),
     # CPython's build dependencies: without these headers it still builds, but lacks the module named.
     "free-threaded": (
         DebianPackage("build-essential", "the compiler and make"),

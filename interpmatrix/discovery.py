@@ -72,6 +72,7 @@ class Interpreter:
     origin: str  # one of ORIGINS
     prefix: str = ""  # sys.prefix: where a provisioned build keeps its marker
     twin: str = ""  # id of the same-source build with the other GIL setting (provisioned builds only)
+    build: str = ""  # who built it, for a provisioned build that says so in its marker ("Debian sid 3.14.10-1")
 
     @property
     def minor(self) -> str:
@@ -105,6 +106,8 @@ class Interpreter:
             flags.append("LTO")
         if "--enable-experimental-jit" in args:
             flags.append("JIT")
+        if self.build:
+            flags.append(self.build)  # a distributor's build rules are its own: say whose they are
         return ", ".join(flags) or "default"
 
     def to_dict(self) -> dict:
@@ -221,12 +224,14 @@ def read_marker(prefix: str | Path) -> dict | None:
 
 
 def link_twins(interpreters: list[Interpreter]) -> list[Interpreter]:
-    """Point each provisioned free-threaded build and its same-source GIL build at each other, by id."""
+    """Point each provisioned free-threaded build and its same-source GIL build at each other, by id; and give each
+    provisioned build the builder its marker names."""
     by_folder = {Path(i.prefix).name: i for i in interpreters if i.origin == "provisioned" and i.prefix}
     linked = []
     for interp in interpreters:
         marker = read_marker(interp.prefix) if interp.origin == "provisioned" and interp.prefix else None
         other = by_folder.get(marker.get("twin", "")) if marker else None
+        interp = replace(interp, build=marker.get("build", "")) if marker else interp
         linked.append(replace(interp, twin=other.id) if other else interp)
     return linked
 
@@ -366,7 +371,8 @@ def record_venv(
         base = next(i for i in run_dir.read_run()["discovered"] if i["id"] == interpreter_id)
         # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
         facts = interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
-        facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""))
+        facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""),
+                     build=base.get("build", ""))
         record["interpreter"] = facts
         expected = (base["implementation"], base["version"], base["free_threaded"])
         got = (answer["implementation"], answer["version"], answer["free_threaded"])

@@ -7,7 +7,8 @@ Sources are tried in order, each with a short time-out so an unreachable one cos
 (discovery), uv, the CPython tarball from python.org, Debian's packages (PyPy from the distribution; the CPython source
 package, fetched through a private apt configuration that leaves the system's untouched). Everything lands in the
 per-user cache (``discovery.cache_dir()``), keyed by version and flags, and is reused by later runs. A finished
-install carries a marker file (``MARKER``); discovery only trusts provisioned folders that have one.
+install carries a marker file (``MARKER``); discovery only trusts provisioned folders that have one. CPython 3.14 and
+3.15 come from Debian sid's binary packages, each unpacked into a private root (``private_roots``).
 
 What the interpreters' venvs need from the system comes too, on Debian (``debian_packages``): PyPy's headers and a C
 compiler (pyperf's psutil has no PyPy wheel and compiles), Debian CPython's headers (the bindings compile against
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from . import discovery
+from . import discovery, private_roots
 from .debian_packages import (
     DEBIAN_PACKAGES,
     DEBIAN_PYPY,
@@ -46,7 +48,7 @@ from .markdown import duration
 from .proc import run_with_timeout
 
 MARKER = discovery.MARKER
-FAMILIES = ("pypy", "free-threaded")
+FAMILIES = ("pypy", "free-threaded", private_roots.FAMILY)
 # Plain builds: no PGO/LTO keeps a pair of builds near 10 minutes on 2 cores. Both twins get exactly these flags.
 CPYTHON_CONFIGURE_FLAGS: tuple[str, ...] = ()
 FREE_THREADED_FLAG = "--disable-gil"
@@ -172,13 +174,16 @@ def debian_source_uris(sources_dir: Path = Path("/etc/apt")) -> list[str]:
     return debian
 
 
-def private_apt_options(cache: Path, uri: str, suite: str = DEBIAN_SOURCE_SUITE) -> list[str]:
-    """apt options that keep its lists and downloads in our cache, leaving the system's configuration as it is."""
-    apt = cache / "apt"
+def private_apt_options(cache: Path, uri: str, suite: str = DEBIAN_SOURCE_SUITE, kind: str = "deb-src") -> list[str]:
+    """apt options that keep its lists and downloads in our cache, leaving the system's configuration as it is.
+
+    ``kind`` "deb" lists binary packages. Each other kind or suite has a folder of its own: one ``update`` would
+    otherwise drop the other's lists."""
+    apt = cache / ("apt" if (kind, suite) == ("deb-src", DEBIAN_SOURCE_SUITE) else f"apt-{kind}-{suite}")
     (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
     (apt / "archives" / "partial").mkdir(parents=True, exist_ok=True)
     sources = apt / "sources.list"
-    sources.write_text(f"deb-src {uri} {suite} main\n")
+    sources.write_text(f"{kind} {uri} {suite} main\n")
     return [
         f"-o=Dir::Etc::sourcelist={sources}",
         "-o=Dir::Etc::sourceparts=-",
@@ -441,7 +446,33 @@ def provision_toolchain(cache: Path, interpreters: Sequence[discovery.Interprete
     return outcome
 
 
-PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded, TOOLCHAIN: provision_toolchain}
+def provision_debian_sid(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    """CPython 3.14, 3.15 and PyPy 3.11 from Debian unstable's binary packages, each in a private root (private_roots)."""
+    outcome = Outcome(private_roots.FAMILY)
+    if platform.machine() != "x86_64" or not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        outcome.tried.append(("Debian sid", "skipped: needs apt-get and dpkg-deb, on x86_64"))
+        return outcome
+    error = _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES[private_roots.FAMILY])
+    uris = debian_source_uris()
+    options = private_apt_options(cache, uris[0], private_roots.SUITE, "deb") if uris and not error else None
+    lists_error = error or (None if uris else "no Debian mirror in /etc/apt")
+    if options is not None:
+        try:
+            run_logged(["apt-get", *options, "update"], cache / "logs" / "apt-sid.log", f"apt-get update "
+                       f"({private_roots.SUITE} lists)", echo, timeout=180)
+        except ProvisionError as failed:
+            lists_error = str(failed).splitlines()[0]
+    for spec, entry, what in private_roots.provide(cache, options, lists_error, run_logged, echo, DOWNLOAD_TIMEOUT,
+                                                   (ProvisionError, private_roots.RootError)):
+        outcome.tried.append((spec.id, what))
+        outcome.provided += [str(entry)] if entry else []
+    failed = [f"{source} {what}" for source, what in outcome.tried if what.startswith("failed")]
+    outcome.error = "; ".join(failed) or None
+    return outcome
+
+
+PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded,
+             private_roots.FAMILY: provision_debian_sid, TOOLCHAIN: provision_toolchain}
 
 
 def provision(only: Sequence[str] | None = None, echo: Log = print,
