@@ -74,7 +74,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile(
         name="quick",
         description="a first look: 1 round x 1 process x 3 values, then extra rounds for undecided cells until 3 "
-        "minutes of measuring; figures within about 10-20 %",
+        "minutes of measuring (a first pass of every workload outlasts them: fit for a few workloads)",
         rounds=1,
         processes_per_round=1,
         values=3,
