@@ -75,13 +75,16 @@ def matrix(session: nox.Session) -> None:
     session.log(f"run {plan.run_dir.run_id}: {', '.join(i.id for i in plan.interpreters)}")
     for refused in plan.run_dir.read_info().workload_file_errors:
         session.warn(f"not run: {refused['error']}")
+    # A column that only switches something in its binary's environment (a JIT) shares that binary's venv, and so
+    # its bench session.
+    venvs = list(dict.fromkeys(interpreter.variant_of or interpreter.id for interpreter in plan.interpreters))
     # nox creates a session's venv before the session's code runs: two noxes creating one venv at once break it. So
     # each bench session's venv is held from here until its session ends; sorted, so that two matrices that share
     # venvs wait for each other in turn instead of each holding what the other waits for.
-    for interpreter in sorted(plan.interpreters, key=lambda interpreter: interpreter.id):
-        lock.hold(_venv_lock(session, f"bench({interpreter.id})"), wait=True, echo=session.log)
-    for interpreter in plan.interpreters:
-        session.notify(f"bench({interpreter.id})", posargs=[str(plan.run_dir.path)])
+    for venv in sorted(venvs):
+        lock.hold(_venv_lock(session, f"bench({venv})"), wait=True, echo=session.log)
+    for venv in venvs:
+        session.notify(f"bench({venv})", posargs=[str(plan.run_dir.path)])
     session.notify("measure", posargs=[str(plan.run_dir.path)])
     session.notify("report", posargs=[str(plan.run_dir.path)])
 
@@ -113,9 +116,10 @@ def _install(session: nox.Session, *requirements: str) -> None:
 
 
 @nox.session
-@nox.parametrize("python", [nox.param(i.executable, id=i.id) for i in INTERPRETERS if i.supported])
+@nox.parametrize("python", [nox.param(i.executable, id=i.id) for i in INTERPRETERS if i.supported and not i.variant_of])
 def bench(session: nox.Session) -> None:
-    """Build one interpreter's venv with pyperf and its compiled bindings, and record what it says about itself."""
+    """Build one interpreter's venv with pyperf and its compiled bindings, and record what it says about itself, and
+    what each column of the run that shares its binary (its JIT switched on) says under its own environment."""
     interpreter = BY_ID[session.name[len("bench(") : -1]]
     venv_python = str(Path(session.bin) / "python")
     if not session.posargs:
@@ -125,7 +129,8 @@ def bench(session: nox.Session) -> None:
             build.finished(cli.BENCH_REQUIREMENTS)
         return
     run_dir = RunDir(Path(session.posargs[0]))
-    interpreter_id = interpreter.id
+    columns = [BY_ID[iid] for iid in run_dir.read_info().interpreters
+               if iid in BY_ID and interpreter.id in (iid, BY_ID[iid].variant_of)]
     # It writes the run's <id>.interpreter.json. A no-op in the nox that planned the run: it holds the run already.
     try:
         lock.hold_run(run_dir)
@@ -139,8 +144,9 @@ def bench(session: nox.Session) -> None:
             reason = f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
             # Unmarked, the venv is rebuilt by the next session that uses it.
             rebuilt = f"{reason}; the next run rebuilds its venv"
-            discovery.record_venv(run_dir, interpreter_id, venv_python, None, rebuilt)
-            session.warn(f"{interpreter_id}: install failed; its column will say so")
+            for column in columns:
+                discovery.record_venv(run_dir, column.id, venv_python, None, rebuilt)
+                session.warn(f"{column.id}: install failed; its column will say so")
             return
         # Compiled kernels for this interpreter's ABI; build.py records per binding what built and why the rest did
         # not.
@@ -151,9 +157,10 @@ def bench(session: nox.Session) -> None:
         requirements = external.workload_requirements(run_dir.read_info())
         if requirements:
             session.run("python", INSTALL_PACKAGES, "--out", bindings_dir, *requirements)
-        probe = session.run("python", PROBE, silent=True)
+        probes = {column.id: session.run("python", PROBE, silent=True, env=dict(column.env)) for column in columns}
         build.finished([*cli.BENCH_REQUIREMENTS, *requirements])
-    discovery.record_venv(run_dir, interpreter_id, venv_python, probe, None, bindings_dir)
+    for column in columns:
+        discovery.record_venv(run_dir, column.id, venv_python, probes[column.id], None, bindings_dir)
 
 
 @nox.session

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import budget, discovery, external, lock
+from . import budget, discovery, external, lock, selection
 from . import provision as provisioning
 from .discovery import Interpreter
 from .markdown import table
@@ -248,7 +248,7 @@ def plan_matrix(
             # Every workload asked for is a file that cannot run: there is nothing to measure.
             raise UsageError("nothing to run: " + "; ".join(error["error"] for error in file_errors))
         found = list(interpreters) if interpreters is not None else discovery.discover()
-        selected = discovery.select(found, args.interpreters)
+        selected = selection.select(found, args.interpreters)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if not selected:
@@ -428,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imports in the branches: the `interpreters` and `workloads` sessions run this without pyperf or matplotlib.
     try:
         if args.command == "interpreters":
-            headers, rows = discovery.interpreters_table(discovery.discover())
+            headers, rows = selection.interpreters_table(discovery.discover())
             print(table(headers, rows))
         elif args.command == "workloads":
             rows = [[w.name, w.group, ", ".join(v.name for v in w.variants),

@@ -38,7 +38,6 @@ PROBE_SCRIPT = Path(__file__).resolve().with_name("probe.py")
 # Written last by a finished provisioned build (interpmatrix.provision): a folder without it is incomplete.
 MARKER = "interpmatrix-provisioned.json"
 MIN_SUPPORTED = (3, 9)  # the workloads use 3.9 syntax
-_MIN_TEXT = "%d.%d" % MIN_SUPPORTED
 # Best first: when one binary is found several ways, the most specific origin names it.
 ORIGINS = ("provisioned", "pyenv", "uv", "system", "path")
 SYSTEM_DIRS = {"/usr/bin", "/bin", "/usr/local/bin"}
@@ -73,6 +72,11 @@ class Interpreter:
     prefix: str = ""  # sys.prefix: where a provisioned build keeps its marker
     twin: str = ""  # id of the same-source build with the other GIL setting (provisioned builds only)
     build: str = ""  # who built it, for a provisioned build that says so in its marker ("Debian sid 3.14.10-1")
+    # What it runs with, besides the executable: a JIT switched on or off (PYTHON_JIT), the GIL forced back on in a
+    # free-threaded build (PYTHON_GIL). An interpreter is the executable plus this environment.
+    env: tuple[tuple[str, str], ...] = ()
+    # The id of the interpreter whose binary (and so venv) this one shares, for one that differs only by ``env``.
+    variant_of: str = ""
 
     @property
     def minor(self) -> str:
@@ -90,6 +94,11 @@ class Interpreter:
     @property
     def is_jit(self) -> bool:
         return self.jit in ("PyPy JIT", "enabled")
+
+    @property
+    def env_text(self) -> str:
+        """``PYTHON_JIT=1``, as a reader would type it before the command; empty when it adds nothing."""
+        return " ".join(f"{name}={value}" for name, value in self.env)
 
     @property
     def build_flags(self) -> str:
@@ -118,7 +127,10 @@ class Interpreter:
         missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
         if missing:
             raise ValueError(f"interpreter record lacks {', '.join(missing)}: re-run discovery to refresh it")
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        record = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        # JSON has no tuples: the pairs come back as lists.
+        record["env"] = tuple((str(name), str(value)) for name, value in record.get("env") or ())
+        return cls(**record)
 
 
 def _identity(path: str | Path) -> object:
@@ -211,7 +223,7 @@ def interpreter_from_probe(answer: dict, origin: str, id: str) -> Interpreter:
     """One probe answer as an Interpreter; ``executable`` is the real binary the answer reports."""
     record = {f.name: answer.get(f.name) for f in fields(Interpreter)}
     record.update(id=id, origin=origin, executable=answer.get("realpath") or answer["executable"],
-                  prefix=answer.get("prefix") or "", twin="")
+                  prefix=answer.get("prefix") or "", twin="", build="", env=(), variant_of="")
     return Interpreter.from_dict(record)
 
 
@@ -242,7 +254,7 @@ def _name(interp: Interpreter, full: bool) -> str:
     return f"{interp.implementation}-{interp.version if full else interp.minor}" + "t" * interp.free_threaded
 
 
-def _freshness(interp: Interpreter) -> tuple:
+def freshness(interp: Interpreter) -> tuple:
     # Newest release first, then the most specific origin: that build keeps the short id.
     return _parse_version(interp.version), _parse_version(interp.implementation_version), -ORIGINS.index(interp.origin)
 
@@ -261,7 +273,7 @@ def assign_ids(probes: list[tuple[dict, str]]) -> list[Interpreter]:
         groups.setdefault(_name(interp, full=False), []).append(interp)
     named: list[Interpreter] = []
     for short, members in groups.items():
-        members.sort(key=_freshness, reverse=True)
+        members.sort(key=freshness, reverse=True)
         fulls = [_name(m, full=True) for m in members]
         named.append(replace(members[0], id=short))
         for interp, full in zip(members[1:], fulls[1:]):
@@ -275,65 +287,54 @@ def assign_ids(probes: list[tuple[dict, str]]) -> list[Interpreter]:
     return sorted(named, key=_display_order)
 
 
+JIT_SWITCH = "PYTHON_JIT"
+GIL_SWITCH = "PYTHON_GIL"
+# What the probe says of a CPython whose JIT an environment variable can switch (3.14+: ``sys._jit``).
+_SWITCHABLE_JIT = ("built, disabled", "enabled")
+
+
+def env_variants(
+    interpreters: Iterable[Interpreter], probe_with: Callable[[Interpreter, dict[str, str]], dict | None]
+) -> list[Interpreter]:
+    """Each interpreter, followed by the columns its environment switches make of the same binary.
+
+    A CPython built with the experimental JIT runs as ``<id>`` with PYTHON_JIT=0 and as ``<id>-jit`` with
+    PYTHON_JIT=1, whatever the build's default (Debian's is off, a source build's may be on); a free-threaded build
+    also as ``<id>-gil`` with PYTHON_GIL=1, the GIL forced back on. ``probe_with`` runs the probe under a variant's
+    environment: a switch that does not take (the JIT stays off) makes no column.
+    """
+    out: list[Interpreter] = []
+    for interp in interpreters:
+        variants = []
+        if interp.implementation == "cpython" and interp.jit in _SWITCHABLE_JIT:
+            off, on = probe_with(interp, {JIT_SWITCH: "0"}), probe_with(interp, {JIT_SWITCH: "1"})
+            if off is not None:
+                interp = replace(interp, env=((JIT_SWITCH, "0"),), jit=off["jit"])
+            if on is not None and on["jit"] == "enabled":
+                variants.append(replace(interp, id=f"{interp.id}-jit", env=((JIT_SWITCH, "1"),), jit="enabled",
+                                        variant_of=interp.id, twin=""))
+        if interp.implementation == "cpython" and interp.free_threaded:
+            forced = probe_with(interp, {GIL_SWITCH: "1"})
+            if forced is not None and forced["gil_enabled"]:
+                variants.append(replace(interp, id=f"{interp.id}-gil", env=((GIL_SWITCH, "1"),), gil_enabled=True,
+                                        variant_of=interp.id, twin=""))
+        out += [interp, *variants]
+    return out
+
+
 def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
-    """Every working interpreter on this machine, once each, with ids (see ``assign_ids``)."""
+    """Every working interpreter on this machine, once each, with ids (see ``assign_ids``), and the columns
+    environment switches make of them (``env_variants``)."""
     found = candidates(environ)
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(found)))) as pool:
         answers = list(pool.map(lambda candidate: probe(candidate[0], env=environ), found))
     # The active version's shim and the binary it runs report one binary: one interpreter.
     working = [(answer, origin) for answer, (_, origin) in zip(answers, found) if answer is not None]
-    return link_twins(assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"]))))
-
-
-def default_selection(interpreters: Iterable[Interpreter]) -> list[Interpreter]:
-    """Newest patch of each supported CPython minor (GIL builds), every free-threaded build and its twin, every PyPy."""
-    interpreters = [i for i in interpreters if i.supported]
-    newest: dict[str, Interpreter] = {}
-    for interp in interpreters:
-        if interp.implementation == "cpython" and not interp.free_threaded:
-            newest[interp.minor] = max(newest.get(interp.minor, interp), interp, key=_freshness)
-    chosen = set(newest.values())
-    # A free-threaded build is only fairly compared with its same-source twin: take the twin even if it is not newest.
-    twins = {i.twin for i in interpreters if i.free_threaded and i.twin}
-    return [i for i in interpreters
-            if i in chosen or i.free_threaded or i.id in twins or i.implementation == "pypy"]
-
-
-def select(interpreters: Iterable[Interpreter], spec: str | None) -> list[Interpreter]:
-    """Interpreters named by ``spec``: None/"" for the default selection, "all", or comma-separated ids."""
-    interpreters = list(interpreters)
-    if not spec or not spec.strip():
-        return default_selection(interpreters)
-    if spec.strip() == "all":
-        return [i for i in interpreters if i.supported]
-    by_id = {i.id: i for i in interpreters}
-    wanted = {part.strip() for part in spec.split(",") if part.strip()}
-    unknown = sorted(wanted - by_id.keys())
-    if unknown:
-        valid = ", ".join(i.id for i in interpreters if i.supported) or "(none found)"
-        raise ValueError(f"unknown interpreter id(s): {', '.join(unknown)}. Valid ids: {valid}, or 'all' "
-                         "(`nox -s interpreters` lists them with their builds)")
-    too_old = [ident for ident in sorted(wanted) if not by_id[ident].supported]
-    if too_old:
-        raise ValueError(f"{', '.join(too_old)}: too old, the workloads need Python "
-                         f"{_MIN_TEXT}+; choose another id (`nox -s interpreters`)")
-    return [i for i in interpreters if i.id in wanted]
-
-
-def interpreters_table(interpreters: Iterable[Interpreter]) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows describing ``interpreters``, for tabulate."""
-    interpreters = list(interpreters)
-    default = set(default_selection(interpreters))
-    headers = ["id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "build flags",
-               "compiler", "origin", "executable", "selected by default"]
-    rows = []
-    for i in interpreters:
-        version = f"{i.version} (PyPy {i.implementation_version})" if i.implementation == "pypy" else i.version
-        selected = f"too old (< {_MIN_TEXT})" if not i.supported else "yes" if i in default else "no"
-        rows.append([f"{i.id} (twin of {i.twin})" if i.twin else i.id, i.implementation, version, "yes" if i.free_threaded else "no",
-                     "on" if i.gil_enabled else "off", i.jit, i.build_flags, i.compiler, i.origin, i.executable,
-                     selected])
-    return headers, rows
+    base_env = dict(os.environ if environ is None else environ)
+    return env_variants(
+        link_twins(assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"])))),
+        lambda interp, env: probe(Path(interp.executable), env={**base_env, **env}),
+    )
 
 
 def host_facts() -> dict[str, object]:
@@ -372,7 +373,7 @@ def record_venv(
         # Facts from inside the venv (GIL state, JIT), identity (id, origin, executable) from discovery.
         facts = interpreter_from_probe(answer, base["origin"], base["id"]).to_dict()
         facts.update(executable=base["executable"], prefix=base.get("prefix", ""), twin=base.get("twin", ""),
-                     build=base.get("build", ""))
+                     build=base.get("build", ""), env=base.get("env", ()), variant_of=base.get("variant_of", ""))
         record["interpreter"] = facts
         expected = (base["implementation"], base["version"], base["free_threaded"])
         got = (answer["implementation"], answer["version"], answer["free_threaded"])

@@ -21,6 +21,7 @@ end of each cell's part (``proc.KEEP_CHARS``), which is where a failure's reason
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -180,7 +181,16 @@ def build_command(
             command += ["--cell-warmups", f"{cell.name}={warmups[cell.name]}"]
     if step.venv.bindings is not None:
         command += ["--bindings", step.venv.bindings]
+    if step.venv.interpreter.env:
+        # pyperf starts its workers with a short list of variables; the column's switches (PYTHON_JIT) must reach
+        # the processes that time, not only this one.
+        command += ["--inherit-environ", ",".join(name for name, _ in step.venv.interpreter.env)]
     return command
+
+
+def step_environ(step: Step) -> dict[str, str]:
+    """The environment of ``step``'s invocation: this process's, plus what makes its interpreter the column it is."""
+    return {**os.environ, **dict(step.venv.interpreter.env)}
 
 
 class Output:
@@ -285,6 +295,7 @@ def invoke(
     limit: float,
     log: Path,
     clock: Callable[[], float] = time.monotonic,
+    env: dict[str, str] | None = None,
 ) -> Invocation:
     """Run one pyperf invocation, its whole output streamed to ``log``; kill its process group when a stretch
     between two of its events runs past ``cell_timeout``, or the whole past ``limit``."""
@@ -302,6 +313,7 @@ def invoke(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=cwd,
+            env=env,
             preexec_fn=dies_with_this_process(),  # noqa: PLW1509
         )
         started = output.since = clock()
@@ -422,7 +434,8 @@ def run_step(
         # The whole output, beside the cells' logs; deleted once the failed cells have theirs.
         log = run_dir.log_file(interpreter_id, f"step-{step_file.stem}")
         log.parent.mkdir(parents=True, exist_ok=True)
-        invocation = invoke(command, step.workload.script.parent, profile.cell_timeout, limit, log, clock)
+        invocation = invoke(command, step.workload.script.parent, profile.cell_timeout, limit, log, clock,
+                            step_environ(step))
         merged = run_dir.merge_step(interpreter_id, step_file)
         suite = merged.suite
         found = charge(invocation, todo, profile.cell_timeout, limit)

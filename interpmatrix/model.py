@@ -24,6 +24,7 @@ from .registry import WORKLOADS, Cell, Workload
 from .results import (
     BINDING_METADATA,
     GIL_METADATA,
+    JIT_METADATA,
     ROUND_METADATA,
     CellFailure,
     Host,
@@ -92,9 +93,17 @@ class Column:
 
     def gil_states(self) -> dict[bool, int]:
         """GIL state -> how many of the column's cells had worker processes that recorded it."""
+        return self._recorded_states(GIL_METADATA)
+
+    def jit_states(self) -> dict[bool, int]:
+        """CPython's JIT on or off (3.14+) -> how many of the column's cells had worker processes that recorded it:
+        the proof that the column's PYTHON_JIT reached the processes that timed."""
+        return self._recorded_states(JIT_METADATA)
+
+    def _recorded_states(self, key: str) -> dict[bool, int]:
         states: dict[bool, int] = {}
         for benchmark in self.benchmarks.values():
-            recorded = {run.get_metadata().get(GIL_METADATA) for run in benchmark.get_runs() if run.values} - {None}
+            recorded = {run.get_metadata().get(key) for run in benchmark.get_runs() if run.values} - {None}
             for state in recorded:
                 states[bool(state)] = states.get(bool(state), 0) + 1
         return states
@@ -224,12 +233,14 @@ def choose_baseline(
     gil_cpythons = [
         column
         for column in columns
-        if column.interpreter.implementation == "cpython" and not column.interpreter.free_threaded and column.benchmarks
+        if column.interpreter.implementation == "cpython" and not column.interpreter.free_threaded
+        # Not a JIT's column nor another switch of the same binary: the build as most people run it.
+        and not column.interpreter.is_jit and not column.interpreter.variant_of and column.benchmarks
     ]
     if gil_cpythons:
         # max() keeps the first of equal versions: run order breaks ties.
         newest = max(gil_cpythons, key=lambda column: column.interpreter.version_tuple)
-        return newest.id, "the newest GIL-enabled CPython of the run"
+        return newest.id, "the newest GIL-enabled CPython of the run, without its JIT"
     measured = [column for column in columns if column.benchmarks]
     if measured:
         return measured[0].id, "no GIL-enabled CPython has results, so the first interpreter that has"

@@ -18,7 +18,9 @@ class Claim:
     """A seed's claim about speed, and the ratio of two measured cells that tests it, per interpreter.
 
     The ratio is ``slow`` over ``fast``: their times (or peak memory, ``metric="memory"``) on the same interpreter;
-    with ``versus_jit``, ``slow`` on each interpreter without a JIT over ``fast`` on the JIT one. The claim holds on
+    with ``versus_jit``, ``slow`` on each interpreter over ``fast`` on a JIT column of the implementation the claim
+    names (``jit_of``: PyPy's; CPython's own JIT columns are among the interpreters it is held against, as the claim
+    says "than CPython", not "than CPython without its JIT"). The claim holds on
     an interpreter where the ratio is at least ``at_least`` (a speed-up the claim promises) or at most ``at_most``
     (a speed-up the claim says does not happen).
     """
@@ -32,6 +34,7 @@ class Claim:
     at_most: float | None = None
     metric: str = "time"
     versus_jit: bool = False
+    jit_of: str = "pypy"
 
     @property
     def test(self) -> str:

@@ -47,6 +47,7 @@ TEMPORARY_SUFFIX = ".tmp"
 EVENT_PREFIX = "interpmatrix-cell "
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
+JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
 
 

@@ -290,8 +290,9 @@ class ClaimRow:
 
 
 def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
-    """The claim on every interpreter; against the JIT, one row per JIT column, by name, each against the interpreters
-    without a JIT of its own machine (in a merged run, another machine's JIT would mix the two machines)."""
+    """The claim on every interpreter; against the JIT, one row per JIT column of ``claim.jit_of``, by name, each
+    against the interpreters of other implementations on its own machine (in a merged run, another machine's JIT
+    would mix the two machines)."""
     run = estimator.run
     slow_cell, fast_cell = Cell.parse(claim.slow), Cell.parse(claim.fast)
     if not claim.versus_jit:
@@ -301,11 +302,12 @@ def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
         }
         return [ClaimRow(claim, None, results)]
     rows = []
-    for jit in (column for column in run.columns if column.interpreter.is_jit):
+    jits = (c for c in run.columns if c.interpreter.is_jit and c.interpreter.implementation == claim.jit_of)
+    for jit in jits:
         results = {
             column.id: claim_result(claim, estimator.ratio((column, slow_cell), (jit, fast_cell)))
             for column in run.columns
-            if not column.interpreter.is_jit and run.machine(column.id) == run.machine(jit.id)
+            if column.interpreter.implementation != claim.jit_of and run.machine(column.id) == run.machine(jit.id)
         }
         rows.append(ClaimRow(claim, jit.id, results))
     return rows

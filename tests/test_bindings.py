@@ -22,7 +22,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import discovery
+from interpmatrix import discovery, selection
 from interpmatrix.cli import BENCH_REQUIREMENTS
 from interpmatrix.registry import REPO_ROOT, WORKLOADS_DIR
 
@@ -31,7 +31,8 @@ pytestmark = pytest.mark.bindings
 BINDINGS_SRC = REPO_ROOT / "bindings"
 BUILD = BINDINGS_SRC / "build.py"
 SOURCES = {"build.py", "c_reference.c", "cffi_build.py", "cy_kernels.pyx", "kernels.c", "kernels.h"}
-INTERPRETERS = discovery.default_selection(discovery.discover())
+# One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
+INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of]
 SEED = 20261121
 
 # Run inside the interpreter under test: every variant that uses a binding against the pure reference of its workload.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from interpmatrix import discovery
+from interpmatrix import discovery, selection
 from interpmatrix.registry import REPO_ROOT, WORKLOADS, find_workload
 from interpmatrix.results import RunDir, latest_run
 
@@ -72,7 +72,7 @@ def table_rows(markdown: str, heading: str) -> list[list[str]]:
 
 def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
     run_dir, reports, _ = matrix_run
-    expected = [i.id for i in discovery.default_selection(discovery.discover())]
+    expected = [i.id for i in selection.default_selection(discovery.discover())]
     assert run_dir.read_run()["interpreters"] == expected
     report = (reports / "latest.md").read_text()
     assert (reports / f"{run_dir.run_id}.md").read_text() == report
@@ -306,3 +306,20 @@ def test_check_a_file_without_running_the_matrix(user_run, tmp_path: Path) -> No
     assert bad.returncode != 0 and "line 1: syntax error" in bad.stdout + bad.stderr
     missing = nox("-s", "workloads", "--", "--check", str(tmp_path / "nope.py"))
     assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
+
+
+def test_a_jit_column_ran_with_its_jit_on(matrix_run) -> None:
+    """A JIT's column is its binary with PYTHON_JIT=1: the worker processes that timed must have had it on, and the
+    column without it off (the interpreters table shows what the workers recorded)."""
+    run_dir, reports, _ = matrix_run
+    found = {i.id: i for i in discovery.discover()}
+    jits = [iid for iid in run_dir.read_run()["interpreters"] if found[iid].variant_of and found[iid].is_jit]
+    if not jits:
+        pytest.skip("no CPython with a switchable JIT on this machine")
+    header, *rows = table_rows((reports / "latest.md").read_text(), "## Interpreters")
+    table = {row[0].split(" (")[0]: dict(zip(header, row)) for row in rows}
+    for iid in jits:
+        assert table[iid]["JIT"] == "enabled; workers: on"
+        assert table[iid]["environment"] == "PYTHON_JIT=1"
+        assert table[found[iid].variant_of]["JIT"] == "built, disabled; workers: off"
+

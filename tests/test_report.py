@@ -125,7 +125,7 @@ def test_default_baseline_is_newest_gil_cpython():
     run = model.load_run(RUN, workloads=SMALL_WORKLOADS)
     # cpython-3.13t is newer than nothing here but is free-threaded; pypy3.9 is not CPython.
     assert run.baseline == "cpython-3.13"
-    assert "- **Baseline:** cpython-3.13 (the newest GIL-enabled CPython of the run)" in render()
+    assert "- **Baseline:** cpython-3.13 (the newest GIL-enabled CPython of the run, without its JIT)" in render()
 
 
 def test_run_json_baseline_is_used_and_argument_wins(tmp_path):
@@ -266,7 +266,10 @@ def test_interpreters_table_and_those_left_out():
     assert rows["cpython-3.13t (twin of cpython-3.13)"][2:4] == ["yes", "off"]  # free-threaded build, GIL off in the workers
     assert rows["cpython-3.13 (twin of cpython-3.13t)"][-1] == "baseline"
     assert "- too old: the workloads need Python 3.9+: cpython-2.7 (2.7.18, pyenv)" in text
-    assert "- not selected (use `--interpreters all`): cpython-3.9 (3.9.18, pyenv)" in text
+    # The run was planned on 2026-11-21, after 3.10's end of life.
+    assert "- Python 3.9 is past its end of life (2025-10): cpython-3.9 (3.9.18, pyenv)" in text
+    assert "- Python 3.10 is past its end of life (2026-10): cpython-3.10 (3.10.13, pyenv)" in text
+    assert "- an older 3.11 than cpython-3.11: cpython-3.11.2 (3.11.2, system)" in text
 
 
 def test_gil_state_disagreeing_with_the_probe_is_said():

@@ -17,7 +17,8 @@ import pyperf
 import pytest
 from pyperf._utils import tdist95conf_level  # the t table only: every interval below is worked out here
 
-from interpmatrix import model, report, verdicts
+from interpmatrix import model, report, stats, verdicts
+from interpmatrix.questions import CLAIMS
 from interpmatrix.sections import verdict as verdict_section
 from interpmatrix.intervals import Estimator
 from interpmatrix.registry import Cell
@@ -308,3 +309,47 @@ def test_memory_cell_of_a_variant() -> None:
     numeric = find_workload("numeric")
     assert verdicts.memory_cell(numeric, Cell("numeric", "numpy", None, 10_000_000)).variant == "numpy_memory"
     assert verdicts.memory_cell(numeric, Cell("numeric", "numexpr", 2, 1_000_000)).variant == "pure_memory"
+
+
+def _as_interpreter(run_dir: RunDir, iid: str, **facts) -> None:
+    record = json.loads(run_dir.interpreter_file(iid).read_text())
+    record["interpreter"].update(facts)
+    run_dir.write_interpreter(iid, record)
+
+
+def test_cpythons_jit_is_held_against_pypy_not_used_as_the_jit(tmp_path: Path) -> None:
+    """"PyPy runs ... 20x faster than CPython": the row is PyPy's, and CPython's JIT column is one of the CPythons it
+    is held against (the claim says "than CPython"), with the ratio of the two cells' means."""
+    cells = {"cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.1))},
+             "cpython-3.14-jit": {SERIAL: benchmark(SERIAL, spread(0.05))},
+             "pypy3.9": {SERIAL: benchmark(SERIAL, spread(0.004))}}
+    run_dir = crafted_run(tmp_path, cells)
+    _as_interpreter(run_dir, "cpython-3.14-jit", jit="enabled", version="3.14.10", env=[["PYTHON_JIT", "1"]])
+    run = model.load_run(run_dir)
+    claim = next(c for c in CLAIMS if c.versus_jit)
+    rows = stats.claim_rows(Estimator(run), claim)
+    assert [row.jit for row in rows] == ["pypy3.9"]
+    assert sorted(rows[0].results) == ["cpython-3.12", "cpython-3.14-jit"]
+    assert rows[0].results["cpython-3.14-jit"].ratio == pytest.approx(0.05 / 0.004)
+
+
+def test_comparisons_that_mix_builds_are_named(tmp_path: Path) -> None:
+    cells = {iid: {SERIAL: benchmark(SERIAL, spread(0.1))} for iid in ("cpython-3.12", "cpython-3.14", "cpython-3.14-jit")}
+    run_dir = crafted_run(tmp_path, cells)
+    debian = dict(config_args="'--enable-shared' '--enable-experimental-jit'", compiler="GCC 16.2.0", cflags="-O2",
+                  build="Debian sid 3.14.10-1", version="3.14.10")
+    _as_interpreter(run_dir, "cpython-3.12", config_args="'--enable-shared'", compiler="GCC 12.2.0", cflags="-O3")
+    _as_interpreter(run_dir, "cpython-3.14", **debian, env=[["PYTHON_JIT", "0"]])
+    _as_interpreter(run_dir, "cpython-3.14-jit", **debian, jit="enabled", env=[["PYTHON_JIT", "1"]],
+                    variant_of="cpython-3.14")
+    line = verdict_section.builds_line(model.load_run(run_dir))
+    assert line == (
+        "- **Builds**: the CPython columns come from 2 builds (`shared, GCC 12.2.0`: cpython-3.12; `shared, JIT, "
+        "Debian sid 3.14.10-1, GCC 16.2.0`: cpython-3.14, cpython-3.14-jit). Against the baseline cpython-3.12, the "
+        "figures of cpython-3.14, cpython-3.14-jit compare two builds (flags, compiler, distributor) as well as two "
+        "versions; a JIT column against its own build and a free-threaded build against its twin compare one build."
+    )
+    # One build: nothing to say.
+    _as_interpreter(run_dir, "cpython-3.12", **debian)
+    _as_interpreter(run_dir, "cpython-3.14-jit", **debian)
+    assert verdict_section.builds_line(model.load_run(run_dir)) is None

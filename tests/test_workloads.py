@@ -15,10 +15,11 @@ import sys
 import pyperf
 import pytest
 
-from interpmatrix import discovery
+from interpmatrix import discovery, selection
 from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR
 
-INTERPRETERS = discovery.default_selection(discovery.discover())
+# One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
+INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of]
 
 # Run inside the interpreter under test: every variant without a binding, at the module's SMALL_SIZES and every
 # worker count the registry measures it at, against the reference (or the module's ``expected``).

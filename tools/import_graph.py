@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "interpmatrix"
 # Lowest first. A newcomer reads the package from the top of this list down to the entry points.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data: what exists, where it lies on disk", (
-        "registry", "profiles", "budget", "results", "lock", "debian_packages", "probe", "proc", "questions", "discovery", "external",
+        "registry", "profiles", "budget", "results", "lock", "debian_packages", "probe", "proc", "questions", "discovery", "selection", "external",
     )),
     ("model: a loaded run", ("model",)),
     ("stats: numbers, intervals and decisions", ("intervals", "stats", "verdicts", "decisions", "changes")),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,9 +39,11 @@ print(json.dumps(min(times) / 3))
 """
 
 
-def one_timing(python: str, jit: bool) -> float:
+def one_timing(python: str, jit: bool, env: dict[str, str]) -> float:
     code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 3)
-    output = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout
+    # The column's own switches (PYTHON_JIT=1 for a JIT column), as the matrix ran it.
+    output = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=600,
+                            env={**os.environ, **env}).stdout
     return float(output.strip().splitlines()[-1])
 
 
@@ -57,7 +60,7 @@ def main() -> None:
         shift = round_number % len(columns)
         for column in columns[shift:] + columns[:shift]:
             python = run.run_dir.read_interpreter(column.id)["venv_python"]
-            timings[column.id].append(one_timing(python, column.interpreter.is_jit))
+            timings[column.id].append(one_timing(python, column.interpreter.is_jit, dict(column.interpreter.env)))
     base = run.baseline_column
     base_time = statistics.median(timings[base.id])
     rows = []

@@ -69,6 +69,7 @@ CALLS_BEFORE_SPECIALIZED = 8 if sys.implementation.name == "cpython" and sys.ver
 # Per-run metadata keys (the orchestrator reads them back from pyperf's result files).
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
+JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
 
 
@@ -288,6 +289,9 @@ def _bench(
     # and show the GIL state the kernel actually ran with and the binding it used (which one ``compiled`` took).
     runner.metadata[ROUND_METADATA] = args.round
     runner.metadata[GIL_METADATA] = gil_enabled()
+    jit = getattr(sys, "_jit", None)  # CPython 3.14+: whether PYTHON_JIT reached the worker that times
+    if jit is not None:
+        runner.metadata[JIT_METADATA] = jit.is_enabled()
     runner.metadata.pop(BINDING_METADATA, None)
     if binding is not None:
         runner.metadata[BINDING_METADATA] = binding

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from ..discovery import MIN_SUPPORTED, Interpreter
+import datetime
+
+from ..discovery import Interpreter
 from ..markdown import table, version_text
 from ..model import Column, Run
+from ..selection import choices
 from . import Charts
 from .wording import packages_text
 
@@ -25,10 +28,23 @@ def gil_at_run_time(column: Column) -> str:
     return text if text == probe else f"{text} (the probe said {probe})"
 
 
-def _not_selected_reason(interpreter: Interpreter) -> str:
-    if not interpreter.supported:
-        return f"too old: the workloads need Python {'.'.join(map(str, MIN_SUPPORTED))}+"
-    return "not selected (use `--interpreters all`)"
+def jit_at_run_time(column: Column) -> str:
+    """The probe's JIT answer, and for CPython 3.14+ whether the worker processes that timed had it on: a
+    PYTHON_JIT that did not reach them would make a JIT column measure the interpreter without it."""
+    states = column.jit_states()
+    if not states:
+        return column.interpreter.jit
+    if len(states) > 1:
+        return f"{column.interpreter.jit}; workers: on in {states[True]} cells, off in {states[False]}"
+    return f"{column.interpreter.jit}; workers: {'on' if True in states else 'off'}"
+
+
+def planned_on(run: Run) -> datetime.date | None:
+    """The day the run was planned: what "still supported" is judged by, so a rebuilt report says the same."""
+    try:
+        return datetime.date.fromisoformat((run.info.started or "")[:10])
+    except ValueError:
+        return None
 
 
 def provisioning_lines(run: Run) -> list[str]:
@@ -42,8 +58,8 @@ def provisioning_lines(run: Run) -> list[str]:
 
 def render(run: Run, charts: Charts) -> str:
     headers = [
-        "id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "build flags",
-        "compiler", "packages", "baseline",
+        "id", "implementation", "version", "free-threaded build", "GIL at run time", "JIT", "environment",
+        "build flags", "compiler", "packages", "baseline",
     ]
     rows = [
         [
@@ -52,7 +68,8 @@ def render(run: Run, charts: Charts) -> str:
             version_text(column.interpreter),
             "yes" if column.interpreter.free_threaded else "no",
             gil_at_run_time(column),
-            column.interpreter.jit,
+            jit_at_run_time(column),
+            column.interpreter.env_text,
             column.interpreter.build_flags,
             column.interpreter.compiler or "unknown",
             packages_text(column.packages),
@@ -62,15 +79,17 @@ def render(run: Run, charts: Charts) -> str:
     ]
     lines = ["## Interpreters", "", table(headers, rows)]
     in_run = {column.id for column in run.columns}
+    discovered = [Interpreter.from_dict(record) for record in run.info.discovered]
+    why = choices(discovered, planned_on(run))
     left_out: dict[str, list[str]] = {}
-    for record in run.info.discovered:
-        if record["id"] not in in_run:
-            interpreter = Interpreter.from_dict(record)
-            left_out.setdefault(_not_selected_reason(interpreter), []).append(
+    for interpreter in discovered:
+        if interpreter.id not in in_run:
+            reason = why[interpreter.id].why if not why[interpreter.id].selected else "not named in this run"
+            left_out.setdefault(reason, []).append(
                 f"{interpreter.id} ({version_text(interpreter)}, {interpreter.origin})"
             )
     if left_out:
-        lines += ["", "Found on the machine but not run:", ""]
+        lines += ["", "Found on the machine but not run (name its id, or `--interpreters all`, to run one that is not too old):", ""]
         lines += [f"- {reason}: {', '.join(names)}" for reason, names in left_out.items()]
     missing = provisioning_lines(run)
     if missing:

@@ -212,6 +212,33 @@ def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, I
     return line
 
 
+def build_of(column: Column) -> str:
+    """How a CPython column's binary was built, as far as a speed comparison cares: its flags and compiler. A JIT
+    switched on and the GIL removed are what the columns compare, not how they were built."""
+    flags = [flag for flag in column.interpreter.build_flags.split(", ") if flag not in ("free-threading", "default")]
+    return ", ".join([*flags, column.interpreter.compiler or "unknown compiler"])
+
+
+def builds_line(run: Run) -> str | None:
+    """Which comparisons with the baseline mix builds: Debian's 3.14 against pyenv's 3.12 is a comparison of two
+    builds (flags, compiler, distributor patches) as much as of two versions, and the reader should know which."""
+    cpythons = [column for column in run.compared_columns() if column.interpreter.implementation == "cpython"]
+    builds: dict[str, list[str]] = {}
+    for column in cpythons:
+        builds.setdefault(build_of(column), []).append(column.id)
+    if len(builds) < 2 or run.baseline_column is None:
+        return None
+    base = build_of(run.baseline_column)
+    mixed = [column.id for column in cpythons if build_of(column) != base]
+    listed = "; ".join(f"`{build}`: {', '.join(ids)}" for build, ids in builds.items())
+    return (
+        f"- **Builds**: the CPython columns come from {len(builds)} builds ({listed}). Against the baseline "
+        f"{run.baseline}, the figures of {', '.join(mixed)} compare two builds (flags, compiler, distributor) as well "
+        "as two versions; a JIT column against its own build and a free-threaded build against its twin compare one "
+        "build."
+    )
+
+
 def summary_lines(run: Run) -> list[str]:
     """What the verdict adds after its answers per kind of code: the overall ranking, what threads bought, how noisy
     the run was."""
@@ -221,6 +248,9 @@ def summary_lines(run: Run) -> list[str]:
     if ranking:
         lines.append(ranking)
     lines += [_threads_line(run, *found) for found in thread_scaling(estimator)]
+    builds = builds_line(run)
+    if builds:
+        lines.append(builds)
     spread = noise(run)
     noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
     if noisy:
