@@ -40,7 +40,9 @@ HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE, PACKAGING)
 REPORT_REQUIREMENTS = (*HARNESS_REQUIREMENTS, MATPLOTLIB)
 # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the CI
 # workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
-TEST_REQUIREMENTS = (*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0")
+# pyperformance: the test that runs each standard-suite adapter once in the test session's own interpreter.
+TEST_REQUIREMENTS = (*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0",
+                     "pyperformance==1.14.0")
 # The fault tests kill the orchestrator at every point they know when this is set, at a few otherwise.
 ALL_KILL_POINTS = "INTERPMATRIX_ALL_KILL_POINTS"
 PROBE = str(Path(__file__).parent / "interpmatrix" / "probe.py")

@@ -2,8 +2,8 @@
 
 Each claim is tested by the ratio of two cells of ``registry.WORKLOADS`` on every interpreter; each question names a
 workload and the variants a reader could choose between for one kind of code; each published figure is the one a
-reader already knows, with its source, for the report to hold its own figure against. ``tests/test_registry.py``
-checks that every cell named here exists.
+reader already knows, with its source, for the report to hold its own figure against (``PUBLISHED_FIGURES``).
+``tests/test_registry.py`` checks that every cell named here exists.
 """
 
 from __future__ import annotations
@@ -210,5 +210,43 @@ QUESTIONS: tuple[Question, ...] = (
     Question("Numeric arrays", "numeric", ("pure", "numpy", "numexpr"), size=1_000_000),
 )
 
-# CPython's documentation ("Python support for free threading"): the single-threaded cost of a free-threaded build.
-PUBLISHED_FREE_THREADING_COST = {"3.13": "about 40 % (pyperformance)", "3.14": "about 5-10 %"}
+# What a published figure compares (PublishedFigure.comparison), each as a ratio of times over a suite of benchmarks.
+PYPY = "PyPy against CPython 3.11"  # CPython 3.11's time ÷ PyPy's: PyPy's speed-up
+JIT = "CPython's JIT against the same CPython without it"  # time without ÷ time with: the JIT's speed-up
+FREE_THREADING = "a free-threaded build against its GIL twin"  # free-threaded time ÷ the twin's: the cost
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """A figure readers already know for pyperformance or a suite like it, with its source: the range ``low`` to
+    ``high`` of the ratio of times its ``comparison`` names, for CPython ``minor`` (None: whatever the version). A
+    figure given as one number ("about 40 %") has ``low == high``."""
+
+    comparison: str
+    minor: str | None
+    low: float
+    high: float
+    # As the source puts it, and the source: its name, then its address.
+    text: str
+    source: str
+
+
+# Held against the matrix's geometric means over the standard suite (sections/standard_suite.py).
+PUBLISHED_FIGURES: tuple[PublishedFigure, ...] = (
+    PublishedFigure(PYPY, None, 3.0, 4.3, "about 3-4.3× faster than CPython 3.11",
+                    "speed.pypy.org, https://speed.pypy.org/"),
+    # "10 % slower" read as 10 % more time.
+    PublishedFigure(JIT, "3.14", 1 / 1.10, 1.20, "from 10 % slower to 20 % faster, depending on workload",
+                    "What's New in Python 3.14, "
+                    "https://docs.python.org/3/whatsnew/3.14.html#whatsnew314-jit-compiler"),
+    PublishedFigure(FREE_THREADING, "3.13", 1.40, 1.40, "about 40 % (pyperformance)",
+                    "Python experimental support for free threading (3.13), "
+                    "https://docs.python.org/3.13/howto/free-threading-python.html"),
+    PublishedFigure(FREE_THREADING, "3.14", 1.05, 1.10, "about 5-10 %",
+                    "What's New in Python 3.14 (PEP 779), https://docs.python.org/3/whatsnew/3.14.html"),
+)
+
+# The single-threaded cost of a free-threaded build, per minor, as published: the free-threading section's words.
+PUBLISHED_FREE_THREADING_COST = {
+    figure.minor: figure.text for figure in PUBLISHED_FIGURES if figure.comparison == FREE_THREADING
+}

@@ -48,7 +48,9 @@ class Workload:
     seeds: tuple[str, ...]
     size_label: str
     sizes: tuple[int, ...]
-    # The pure-Python variant every other variant must agree with before it is timed.
+    # The pure-Python variant every other variant must agree with before it is timed, and the cell that stands for
+    # the workload where the report shows one (the speed-up chart). A script may check its variants against an
+    # ``expected`` answer instead: the standard suite's benchmarks compute different things.
     reference: str
     variants: tuple[Variant, ...]
     script: Path
@@ -58,6 +60,10 @@ class Workload:
     source: str | None = None
     # Options the script needs before pyperf's (the user's file, for workloads/_external.py).
     script_args: tuple[str, ...] = ()
+    # Whether its cells enter the run's overall geometric mean (stats.geometric_means). The standard suite keeps its
+    # own (sections/standard_suite.py): the two answer different questions, and a suite that does not install on
+    # Python 3.9 would drop PyPy 3.9 below the share of cells the overall ranking needs.
+    overall_mean: bool = True
 
     def cells(self) -> list[Cell]:
         return [
@@ -75,7 +81,8 @@ class Workload:
         raise KeyError(name)
 
 
-_CELL_NAME = re.compile(r"^(?P<workload>[\w-]+)/(?P<variant>[a-z_]+)(?:-(?P<workers>\d+))?@(?P<size>\d+)$")
+# A variant's name may hold digits (pyperformance's regex_v8): a worker count is the part after a "-".
+_CELL_NAME = re.compile(r"^(?P<workload>[\w-]+)/(?P<variant>[a-z][a-z0-9_]*)(?:-(?P<workers>\d+))?@(?P<size>\d+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -112,6 +119,10 @@ class Cell:
 
 WORKER_COUNTS = (1, 2, 4)
 
+# pyperformance's benchmarks, beside the seeds' workloads: the report holds them against published figures
+# (sections/standard_suite.py).
+STANDARD_SUITE = "Standard suite"
+
 # The report's sections, in this order: what each group of workloads tests.
 GROUPS = (
     "Pure-Python CPU",
@@ -121,6 +132,7 @@ GROUPS = (
     "Memory",
     "Numeric",
     "Start-up",
+    STANDARD_SUITE,
 )
 
 
@@ -146,6 +158,28 @@ def memory_of(variant: str, workers: tuple[int, ...] = (), sizes: tuple[int, ...
 IO_CLIENTS = (1, 4, 16, 64)
 # gc_cycles' trees per call (workloads/gc_cycles.py DEFAULT_TREES).
 GC_TREES = 10
+
+# pyperformance's benchmarks the suite runs (workloads/pyperformance_suite.py ADAPTERS), each with what it measures;
+# all pure-Python bytecode but json_dumps and regex_v8, which spend their time in CPython's C modules (_json, _sre).
+PYPERFORMANCE_BENCHMARKS = (
+    Variant("chaos", "chaosgame-like fractals: floats, objects, a seeded random walk", pure_python=True),
+    Variant("deltablue", "the DeltaBlue one-way constraint solver (chain and projection tests, n = 100)",
+            pure_python=True),
+    Variant("fannkuch", "the Benchmarks Game's fannkuch-redux at n = 9: list permutations and slices",
+            pure_python=True),
+    Variant("float", "100,000 points: float arithmetic, attribute access, allocation", pure_python=True),
+    Variant("generators", "iterating a 100,000-node binary tree through recursive generators", pure_python=True),
+    Variant("go", "a 9x9 Go engine playing with Monte Carlo tree search", pure_python=True),
+    Variant("hexiom", "a solver of the Hexiom board game, level 25", pure_python=True),
+    Variant("json_dumps", "`json.dumps` of pyperformance's four cases (C encoder on CPython)"),
+    Variant("nbody", "the Benchmarks Game's n-body simulation, 20,000 steps", pure_python=True),
+    Variant("nqueens", "all solutions of 8 queens, brute force over permutations", pure_python=True),
+    Variant("raytrace", "a 100x100 ray tracer: objects, method calls, floats", pure_python=True),
+    Variant("regex_v8", "V8's regular-expression benchmark, ported (the `re` engine in C on CPython)"),
+    Variant("richards", "the Richards operating-system simulation: classes, attributes, calls", pure_python=True),
+    Variant("spectral_norm", "the Benchmarks Game's spectral norm, n = 130", pure_python=True),
+    Variant("unpack_sequence", "tuple and list unpacking, 400 unpackings per loop", pure_python=True),
+)
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
@@ -342,6 +376,26 @@ WORKLOADS: tuple[Workload, ...] = (
         ),
         script=WORKLOADS_DIR / "startup.py",
         requirements=("numpy",),
+    ),
+    Workload(
+        name="pyperformance",
+        group=STANDARD_SUITE,
+        claim=(
+            "The published figures readers know hold here: PyPy about 3-4.3x CPython 3.11 (speed.pypy.org), "
+            "CPython 3.14's JIT from 10 % slower to 20 % faster, free-threading's single-thread cost about 40 % "
+            "on 3.13 and 5-10 % on 3.14 (What's New); each benchmark is pyperformance's own code, one iteration "
+            "at its default size"
+        ),
+        seeds=("none: the standard suite readers hold interpreters against",),
+        size_label="iterations",
+        sizes=(1,),
+        # No answer is compared across benchmarks (the script's ``expected``): this cell stands for the suite in
+        # the speed-up chart, as the best known of them.
+        reference="richards",
+        variants=PYPERFORMANCE_BENCHMARKS,
+        script=WORKLOADS_DIR / "pyperformance_suite.py",
+        requirements=("pyperformance==1.14.0",),
+        overall_mean=False,
     ),
 )
 

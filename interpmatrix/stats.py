@@ -88,7 +88,8 @@ def geometric_means(estimator: Estimator, columns: Sequence[Column] | None = Non
     if baseline is None:
         return None
     workloads = {w.name: w for w in run.workloads}
-    eligible = [c for c in run.cells if interpreter_dependent(workloads[c.workload], c) and baseline.benchmark(c)]
+    eligible = [c for c in run.cells if workloads[c.workload].overall_mean
+                and interpreter_dependent(workloads[c.workload], c) and baseline.benchmark(c)]
     columns = list(run.columns if columns is None else columns)
     ran = {column.id: {c for c in eligible if column.benchmark(c) is not None} for column in columns}
     most = max((len(found) for found in ran.values()), default=0)
@@ -105,8 +106,8 @@ def geometric_means(estimator: Estimator, columns: Sequence[Column] | None = Non
 
 def time_cell_count(run: Run) -> int:
     """How many of the run's cells measure time (memory cells are no speed: they stay out of the means)."""
-    metrics = {(w.name, v.name): v.metric for w in run.workloads for v in w.variants}
-    return sum(1 for cell in run.cells if metrics[cell.workload, cell.variant] == "time")
+    metrics = {(w.name, v.name): v.metric for w in run.workloads if w.overall_mean for v in w.variants}
+    return sum(1 for cell in run.cells if metrics.get((cell.workload, cell.variant)) == "time")
 
 
 def noise(run: Run) -> list[tuple[float, Column, Cell]]:

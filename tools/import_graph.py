@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
     ("output: assemble and write", ("report", "plots", "compare", "merge")),
-    ("measuring and entry points", ("invocation", "measure", "private_roots", "provision", "cli", "__main__", "__init__")),
+    ("measuring and entry points", ("invocation", "measure", "private_roots", "cpython_build", "provision", "cli", "__main__", "__init__")),
 )
 
 

@@ -116,6 +116,17 @@ def installed_version(requirement: str) -> str | None:
         return None
 
 
+# pip options for one requirement. pyperformance 1.14 declares Python 3.10+ for its runner, but its benchmark files
+# run on 3.9 (checked on CPython 3.9 and PyPy 3.9) and import nothing but pyperf, which every venv has: the suite
+# takes only the files, so neither the Python requirement nor the runner's dependencies apply.
+PIP_OPTIONS = {"pyperformance": ("--no-deps", "--ignore-requires-python")}
+
+
+def pip_options(requirement: str) -> tuple[str, ...]:
+    project = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    return PIP_OPTIONS.get(project.group(0).lower() if project else "", ())
+
+
 def install(directory: str, names: Iterable[str]) -> None:
     manifest = read_manifest(directory)
     for name in names:
@@ -123,7 +134,8 @@ def install(directory: str, names: Iterable[str]) -> None:
             continue
         # --prefer-binary: the newest release with a wheel for this interpreter (what users get), not a newer sdist
         # that would build for ten minutes (numpy for 3.13t) or fail.
-        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--prefer-binary", name]
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--prefer-binary",
+                   *pip_options(name), name]
         print("installing %s: %s" % (name, " ".join(command)), flush=True)
         process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         log = os.path.join(directory, "pip-%s.log" % name)
