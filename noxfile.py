@@ -53,9 +53,11 @@ INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
 @nox.session(python=False)
 def provision(session: nox.Session) -> None:
     """Get PyPy, a free-threaded CPython with its same-source GIL twin, and CPython 3.14/3.15 from Debian sid where
-    missing (-- --only pypy), and what every venv needs from the system (interpmatrix/debian_packages.py)."""
+    missing (-- --only pypy; -- --cpython-source PATH builds a free-threaded pair from your tarball), and what every
+    venv needs from the system (interpmatrix/debian_packages.py)."""
     args = cli.provision_parser().parse_args(session.posargs)
-    failed = [outcome for outcome in provisioning.provision(args.only, echo=session.log) if not outcome.ok]
+    outcomes = provisioning.provision(args.only, echo=session.log, cpython_source=args.cpython_source)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
     if failed:
         session.error("; ".join(f"{outcome.family} not provisioned: {outcome.error}" for outcome in failed))
 

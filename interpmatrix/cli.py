@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import budget, discovery, external, lock, selection
+from . import budget, cpython_build, discovery, external, lock, selection
 from . import provision as provisioning
 from .discovery import Interpreter
 from .markdown import table
@@ -183,11 +183,11 @@ def workloads_parser() -> argparse.ArgumentParser:
 
 
 def provision_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nox -s provision --", allow_abbrev=False,
-        description="Get PyPy and a free-threaded CPython with its same-source GIL twin, where missing.",
-    )
+    parser = argparse.ArgumentParser(prog="nox -s provision --", allow_abbrev=False, description=(
+        "Get PyPy, CPython from Debian sid and a free-threaded CPython with its same-source GIL twin, where missing."))
     parser.add_argument("--only", choices=FAMILIES, action="append", help="provision only this family (repeatable)")
+    parser.add_argument("--cpython-source", type=cpython_build.source_tarball, metavar="PATH",
+                        help="build a free-threaded CPython and its GIL twin from this source tarball (3.13 or newer)")
     return parser
 
 

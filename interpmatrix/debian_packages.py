@@ -1,8 +1,8 @@
 """The Debian packages a run needs from the system, each with the reason it is needed, and what dpkg says is
 installed: data and a query, no installing (``provision`` installs what is missing, as root).
 
-The reasons of the pypy and toolchain entries were checked on Debian 12 by running without the package's files
-(hidden by an overlay in a private mount namespace).
+The reasons of the toolchain entries and of PyPy's compiler were checked on Debian 12 by running without the
+package's files (hidden by an overlay in a private mount namespace).
 """
 
 from __future__ import annotations
@@ -21,20 +21,16 @@ class DebianPackage:
     beside: str | None = None  # needed only where this package is installed, or is being installed with it
 
 
-# Debian 12's PyPy, installed only when no PyPy is found.
-DEBIAN_PYPY = DebianPackage("pypy3", "PyPy 7.3.11 (Python 3.9); it runs only from /usr, hence system-wide")
 TOOLCHAIN = "toolchain"
 # What each step needs from Debian; plans, commands and messages are derived from these.
 DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
-    # The interpreter when no PyPy is found, and what a PyPy's venv needs beside it, checked for a PyPy found too (an
-    # older provisioning installed pypy3 without its headers).
+    # Debian's PyPy comes as a private root, with its headers (pypy3-dev) and venv wheels: no pypy3 package is
+    # installed into the system any more. Its root is smoke-tested before the toolchain is provisioned.
     "pypy": (
-        DEBIAN_PYPY,
-        DebianPackage("pypy3-dev", "PyPy's headers: pyperf's psutil has no PyPy wheel and compiles against them "
-                      "(without them pip fails on Python.h and no PyPy cell runs); the cffi binding too", "pypy3"),
-        DebianPackage("pypy3-venv", "the wheels `pypy3 -m venv` installs pip from (nox's venvs are virtualenv's; "
-                      "tests/test_bindings.py's are not)", "pypy3"),
-        DebianPackage("build-essential", "a C compiler for psutil's build (without it no PyPy cell runs)"),
+        DebianPackage("patchelf", "writes the PyPy root's own loader and library folder into its binary: without it "
+                      "no PyPy 3.9 root"),
+        DebianPackage("build-essential", "a C compiler for psutil's build, which pyperf needs and has no PyPy wheel "
+                      "(without it the root's smoke test, and every PyPy cell, fails)"),
     ),
     # Whatever the families: every interpreter's venv compiles the bindings (bindings/build.py).
     TOOLCHAIN: (

@@ -1,14 +1,17 @@
-"""Newer interpreters from Debian unstable's binary packages (CPython 3.14 and 3.15, PyPy 8.0.1 for Python 3.11),
-each unpacked into a private root in the cache.
+"""Interpreters from Debian's binary packages, each unpacked into a private root in the cache: CPython 3.14 and 3.15
+and PyPy 8.0.1 (Python 3.11) from Debian unstable, and the PyPy of the machine's own release (Debian 12: 7.3.11,
+Python 3.9).
 
 Debian 12's glibc (2.36) is older than the one sid's packages are built against (2.38 and newer), so they do not run
-as they are; nothing is installed into the system instead. The interpreter's packages are unpacked together with
-sid's ``libc6`` and the libraries they need (the dependency closure, in ``apt-cache depends``'s words, less what a
-running interpreter never reads: ``NOT_NEEDED``) into one folder. patchelf then writes into the binary the path of
-that folder's own loader (its ELF interpreter) and of its library folder (DT_RPATH), so that venvs, pyperf workers
-and ``subprocess`` start it like any other python, without a wrapper. DT_RPATH and not DT_RUNPATH: RUNPATH serves
-only the binary's direct dependencies, RPATH also the libraries its extension modules load (``_ssl``'s libssl), so
-none of the host's older libraries is mixed into the root.
+as they are; nothing is installed into the system instead. The machine's own PyPy would run from /usr, but only
+there, installed system-wide, and pyperf needs its headers too (pypy3-dev): one way for every root is simpler, and
+leaves the system as it was. The interpreter's packages are unpacked together with the suite's ``libc6`` and the
+libraries they need (the dependency closure, in ``apt-cache depends``'s words, less what a running interpreter never
+reads: ``NOT_NEEDED``) into one folder. patchelf then writes into the binary the path of that folder's own loader
+(its ELF interpreter) and of its library folders (DT_RPATH), so that venvs, pyperf workers and ``subprocess`` start
+it like any other python, without a wrapper. DT_RPATH and not DT_RUNPATH: RUNPATH serves only the binary's direct
+dependencies, RPATH also the libraries its extension modules load (``_ssl``'s libssl), so none of the host's older
+libraries is mixed into the root.
 
 In the cache:
 
@@ -18,8 +21,8 @@ In the cache:
 - ``interpreters/<key>/``: what discovery finds, a ``bin/`` symlink into the root and the marker. It is made under a
   hidden name and renamed into place only after the smoke test passed: discovery never sees a half-made root.
 
-``<key>`` carries the interpreter package's version and a hash of every package's version: a warm provision
-compares keys and is done.
+``<key>`` carries the interpreter package's version, its suite and a hash of every package's version: a warm
+provision compares keys and is done.
 """
 
 from __future__ import annotations
@@ -39,12 +42,14 @@ from pathlib import Path
 from .discovery import MARKER, read_marker
 from .proc import run_with_timeout
 
-FAMILY = "debian-sid"
+FAMILY = "debian-sid"  # the provisioning family of sid's roots (``--only debian-sid``)
 SUITE = "sid"
 # Bumped when the way a root is patched changes: the key then changes, and every root is made again.
 LAYOUT = 2
-LIBRARY_DIR = "usr/lib/x86_64-linux-gnu"
-LOADER = f"{LIBRARY_DIR}/ld-linux-x86-64.so.2"
+# sid's packages keep their libraries in /usr/lib (merged /usr); bookworm's still split them with /lib, where its
+# loader is. A root's binary gets the folders its tree has, in this order, and the loader of the first that has one.
+LIBRARY_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")
+LOADER = "ld-linux-x86-64.so.2"
 # A venv must install from PyPI; pyperf is what every bench venv installs first (its psutil has abi3 wheels).
 SMOKE_PACKAGE = "pyperf"
 SMOKE_TIMEOUT = 300.0
@@ -56,11 +61,18 @@ class RootError(RuntimeError):
 
 @dataclass(frozen=True)
 class RootSpec:
-    """One interpreter from sid: the packages asked for (their dependencies follow) and its binary in the root."""
+    """One interpreter from a Debian suite: the packages asked for (their dependencies follow) and its binary in
+    the root."""
 
     id: str  # the id discovery gives it
     packages: tuple[str, ...]  # the first names the interpreter: its version is the root's version
     executable: str  # relative to the root
+    suite: str = SUITE
+
+    @property
+    def family(self) -> str:
+        """What its marker says it is: ``debian-sid``, ``debian-bookworm``."""
+        return f"debian-{self.suite}"
 
 
 def _cpython(minor: str) -> RootSpec:
@@ -70,13 +82,19 @@ def _cpython(minor: str) -> RootSpec:
                     f"usr/bin/python{minor}")
 
 
+# pypy3-venv: `-m venv`'s wheels; pypy3-dev: the headers pyperf's psutil (no PyPy wheel) and the bindings compile
+# against.
+PYPY_PACKAGES = ("pypy3", "pypy3-venv", "pypy3-dev")
 SID_ROOTS: tuple[RootSpec, ...] = (
     _cpython("3.14"),
     _cpython("3.15"),
-    # PyPy 8.0.1 for Python 3.11. pypy3-venv: `-m venv`'s wheels; pypy3-dev: the headers pyperf's psutil (no PyPy
-    # wheel) and the bindings compile against.
-    RootSpec("pypy3.11", ("pypy3", "pypy3-venv", "pypy3-dev"), "usr/bin/pypy3.11"),
+    RootSpec("pypy3.11", PYPY_PACKAGES, "usr/bin/pypy3.11"),  # PyPy 8.0.1
 )
+# The PyPy of the machine's own Debian release, by the release's name (``provision.system_suites``). Its version and
+# so its binary's name are the release's: a release not listed here gets no root (provisioning says so).
+SYSTEM_ROOTS: dict[str, tuple[RootSpec, ...]] = {
+    "bookworm": (RootSpec("pypy3.9", PYPY_PACKAGES, "usr/bin/pypy3.9", "bookworm"),),  # PyPy 7.3.11
+}
 
 # Dependencies a running interpreter never reads, each with why; what they depend on is then not followed either.
 NOT_NEEDED: tuple[tuple[str, str], ...] = (
@@ -164,11 +182,12 @@ def parse_print_uris(text: str) -> list[Deb]:
 
 
 def root_key(spec: RootSpec, debs: Iterable[Deb]) -> str:
-    """``python3.14-3.14.10-1-sid-<hash>``: the interpreter's version, and a hash of all versions and the layout."""
+    """``python3.14-3.14.10-1-sid-<hash>``: the interpreter's version and suite, and a hash of all versions and the
+    layout."""
     versions = {deb.name: deb.version for deb in debs}
     digest = hashlib.sha256(json.dumps([LAYOUT, sorted(versions.items())]).encode()).hexdigest()[:8]
     head = spec.packages[0]
-    return f"{head}-{versions[head].replace(':', '_')}-{SUITE}-{digest}"
+    return f"{head}-{versions[head].replace(':', '_')}-{spec.suite}-{digest}"
 
 
 # --- making a root ------------------------------------------------------------------------------------------------
@@ -178,12 +197,18 @@ def patch_root(tree: Path, root: Path, spec: RootSpec) -> None:
     """Make the binary in ``tree`` start from ``root`` (where the tree will be), and its venvs and headers find the
     root's files, not /usr's."""
     binary = tree / spec.executable
-    subprocess.run(["patchelf", "--set-interpreter", str(root / LOADER), "--force-rpath",
-                    "--set-rpath", str(root / LIBRARY_DIR), str(binary)], check=True, capture_output=True, text=True)
+    folders = [folder for folder in LIBRARY_DIRS if (tree / folder).is_dir()]
+    loader = next((f"{folder}/{LOADER}" for folder in folders if (tree / folder / LOADER).exists()), None)
+    if loader is None:
+        raise RootError(f"no {LOADER} in {' or '.join(LIBRARY_DIRS)}: is libc6 among the packages?")
+    subprocess.run(["patchelf", "--set-interpreter", str(root / loader), "--force-rpath", "--set-rpath",
+                    ":".join(str(root / folder) for folder in folders), str(binary)],
+                   check=True, capture_output=True, text=True)
     lib = binary.parent.parent / "lib" / binary.name
-    # ensurepip takes pip's wheel from WHEEL_PKG_DIR, an absolute /usr path: the host's (bookworm's) pip otherwise.
-    for data in lib.glob("_sysconfigdata_*.py"):
-        if not data.is_symlink():
+    # ensurepip takes pip's wheel from an absolute /usr path: the host's pip otherwise, or none on a machine without
+    # python3-pip-whl. CPython reads it from sysconfig's WHEEL_PKG_DIR; PyPy 3.9's ensurepip has it written in.
+    for data in [*lib.glob("_sysconfigdata_*.py"), lib / "ensurepip" / "__init__.py"]:
+        if data.is_file() and not data.is_symlink():
             data.write_text(data.read_text().replace("'/usr/share/python-wheels", f"'{root}/usr/share/python-wheels"))
     # Debian's pyconfig.h includes the multiarch one as <x86_64-linux-gnu/...>, found only under /usr/include; a
     # path relative to this header keeps a build's -I of the root's include folder enough.
@@ -246,7 +271,7 @@ def published(cache: Path, spec: RootSpec) -> list[Path]:
     entries = []
     for marker in sorted((cache / "interpreters").glob(f"*/{MARKER}")):
         info = read_marker(marker.parent)
-        if info and info.get("family") == FAMILY and info.get("id") == spec.id:
+        if info and info.get("family") == spec.family and info.get("id") == spec.id:
             entries.append(marker.parent)
     return sorted(entries, key=lambda entry: read_marker(entry).get("made", ""))
 
@@ -293,8 +318,8 @@ def make_root(cache: Path, spec: RootSpec, debs: Sequence[Deb], apt_options: Seq
         (hidden_entry / "bin" / Path(spec.executable).name).symlink_to(root / spec.executable)
         versions = {deb.name: deb.version for deb in debs}
         marker = json.dumps({
-            "family": FAMILY, "id": spec.id, "build": f"Debian {SUITE} {versions[spec.packages[0]]}",
-            "source": f"Debian {SUITE} binary packages", "packages": versions, "root": str(root),
+            "family": spec.family, "id": spec.id, "build": f"Debian {spec.suite} {versions[spec.packages[0]]}",
+            "source": f"Debian {spec.suite} binary packages", "packages": versions, "root": str(root),
             "executable": str(root / spec.executable), "smoke": facts,
             "seconds": round(time.monotonic() - started, 1), "made": datetime.now(timezone.utc).isoformat(),
         }, indent=2) + "\n"
@@ -360,7 +385,7 @@ def resolve(spec: RootSpec, apt_options: Sequence[str]) -> list[Deb]:
     debs = parse_print_uris(apt_answer(["apt-get", *apt_options, "download", "--print-uris", *names]))
     missing = sorted(set(names) - {deb.name for deb in debs})
     if missing:
-        raise RootError(f"{SUITE} lists no package file for {', '.join(missing)}")
+        raise RootError(f"{spec.suite} lists no package file for {', '.join(missing)}")
     return debs
 
 
@@ -376,8 +401,8 @@ def provide(cache: Path, apt_options: Sequence[str] | None, lists_error: str | N
             if lists_error is not None or apt_options is None:
                 entries = published(cache, spec)
                 if not entries:
-                    raise RootError(f"no cached root, and the {SUITE} lists are unavailable: {lists_error}")
-                done.append((spec, entries[-1], f"used: {entries[-1].name} (cached; {SUITE} lists unavailable)"))
+                    raise RootError(f"no cached root, and the {spec.suite} lists are unavailable: {lists_error}")
+                done.append((spec, entries[-1], f"used: {entries[-1].name} (cached; {spec.suite} lists unavailable)"))
                 continue
             entry = make_root(cache, spec, resolve(spec, apt_options), apt_options, run, echo, download_timeout)
             done.append((spec, entry, f"used: {entry.name}"))

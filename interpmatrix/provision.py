@@ -1,43 +1,49 @@
-"""Get the interpreters the matrix compares when the machine lacks them: PyPy, and a free-threaded CPython with its twin.
+"""Get the interpreters the matrix compares when the machine lacks them: PyPy, CPython 3.14 and 3.15 from Debian sid,
+and a free-threaded CPython with its same-source GIL twin (``cpython_build``).
 
-The twin is a GIL-enabled build of the same source with the same configure flags: comparing a free-threaded build
-with an unrelated CPython of the same minor (Debian's, pyenv's) measures their builds as much as free-threading.
+On Debian-like x86_64 machines the PyPy and Debian CPython columns are Debian's binary packages, each unpacked into a
+private root in the cache (``private_roots``): PyPy from the machine's own release (Debian 12: 7.3.11 for Python 3.9),
+CPython 3.14 and 3.15 and PyPy 8.0.1 from sid. Nothing is installed into the system for them; their packages come
+through a private apt configuration that leaves the system's untouched. Elsewhere PyPy is one already present
+(discovery) or uv's. A free-threaded CPython comes from, in order: a build already made, uv, the CPython tarball
+from python.org, Debian's source package, or a tarball the user gives (``--cpython-source``). Each source has a
+short time-out so an unreachable one costs seconds. Everything lands in the per-user cache
+(``discovery.cache_dir()``), keyed by version, and is reused by later runs. A finished install carries a marker
+file (``MARKER``); discovery only trusts provisioned folders that have one.
 
-Sources are tried in order, each with a short time-out so an unreachable one costs seconds: what is already present
-(discovery), uv, the CPython tarball from python.org, Debian's packages (PyPy from the distribution; the CPython source
-package, fetched through a private apt configuration that leaves the system's untouched). Everything lands in the
-per-user cache (``discovery.cache_dir()``), keyed by version and flags, and is reused by later runs. A finished
-install carries a marker file (``MARKER``); discovery only trusts provisioned folders that have one. CPython 3.14 and
-3.15 come from Debian sid's binary packages, each unpacked into a private root (``private_roots``).
-
-What the interpreters' venvs need from the system comes too, on Debian (``debian_packages``): PyPy's headers and a C
-compiler (pyperf's psutil has no PyPy wheel and compiles), Debian CPython's headers (the bindings compile against
-them). Only what ``dpkg -s`` says is missing is installed, as root; without root the apt-get command is printed.
+What the interpreters' venvs need from the system comes too, on Debian (``debian_packages``): a C compiler (pyperf's
+psutil has no PyPy wheel and compiles), Debian CPython's headers (the bindings compile against them), patchelf for
+the roots. Only what ``dpkg -s`` says is missing is installed, as root; without root the apt-get command is printed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import re
 import shutil
-import subprocess
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from packaging.version import Version
 
 from . import discovery, private_roots
+from .cpython_build import (
+    CPYTHON_MINORS,
+    NETWORK_TIMEOUT,
+    Log,
+    ProvisionError,
+    Source,
+    build_cpython,
+    fetch_python_org,
+    minor_of,
+    provisioned_twins,
+    run_logged,
+)
 from .debian_packages import (
     DEBIAN_PACKAGES,
-    DEBIAN_PYPY,
     TOOLCHAIN,
     DebianPackage,
     debian_packages_installed,
@@ -45,26 +51,13 @@ from .debian_packages import (
     needed_packages,
 )
 from .markdown import duration
-from .proc import run_with_timeout
 
 MARKER = discovery.MARKER
 FAMILIES = ("pypy", "free-threaded", private_roots.FAMILY)
-# Plain builds: no PGO/LTO keeps a pair of builds near 10 minutes on 2 cores. Both twins get exactly these flags.
-CPYTHON_CONFIGURE_FLAGS: tuple[str, ...] = ()
-FREE_THREADED_FLAG = "--disable-gil"
-# Newest first: the first one whose source can be had is built.
-CPYTHON_MINORS = ("3.15", "3.14", "3.13")
 DEBIAN_SOURCE_SUITE = "trixie"
-PYTHON_ORG_FTP = "https://www.python.org/ftp/python/"
-NETWORK_TIMEOUT = 5.0
 DOWNLOAD_TIMEOUT = 300.0
-HEARTBEAT = 30.0
-
-Log = Callable[[str], None]
-
-
-class ProvisionError(RuntimeError):
-    """A source could not deliver; the message says why and what to try."""
+# The minors a reader chooses among today: a free-threaded build of neither is said so in the report.
+NEWEST_MINORS = CPYTHON_MINORS[:2]
 
 
 @dataclass
@@ -76,6 +69,8 @@ class Outcome:
     provided: list[str] = field(default_factory=list)  # folders or executables now present
     error: str | None = None
     seconds: float = 0.0
+    # What the report should say although nothing failed: "no free-threaded 3.14/3.15: ...".
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,106 +79,58 @@ class Outcome:
     def to_dict(self) -> dict[str, object]:
         """What run.json keeps, so the report can say why a family has no column."""
         return {"family": self.family, "tried": [list(t) for t in self.tried], "provided": self.provided,
-                "error": self.error, "seconds": round(self.seconds, 1)}
+                "error": self.error, "seconds": round(self.seconds, 1), "notes": self.notes}
 
 
-def cache_key(version: str, flags: Sequence[str]) -> str:
-    """Folder names carry the version and a hash of the flags shared by both twins."""
-    digest = hashlib.sha256(json.dumps([version, list(flags)]).encode()).hexdigest()[:8]
-    return f"{version}-{digest}"
+# --- this machine's apt sources, and a private apt configuration in the cache --------------------------------------
 
 
-def install_dirs(cache: Path, version: str, flags: Sequence[str] = CPYTHON_CONFIGURE_FLAGS) -> tuple[Path, Path]:
-    """(free-threaded prefix, twin prefix) for one source version."""
-    key = cache_key(version, flags)
-    return cache / "interpreters" / f"cpython-{key}-ft", cache / "interpreters" / f"cpython-{key}-gil"
-
-
-# --- running commands -----------------------------------------------------------------------------------------
-
-
-def run_logged(command: Sequence[str], log_file: Path, stage: str, echo: Log, cwd: Path | None = None,
-               timeout: float | None = None, env: Mapping[str, str] | None = None) -> None:
-    """Run one stage with its output appended to ``log_file``, printing its elapsed time as it goes."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    echo(f"  {stage}: {' '.join(command)}")
-    with log_file.open("a") as log:
-        log.write(f"\n$ {' '.join(command)}\n")
-        log.flush()
-        # HEARTBEAT is read here, not bound at import: the tests shorten it.
-        result = run_with_timeout(command, timeout, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  progress=lambda elapsed: echo(f"  {stage}: {duration(elapsed)} so far"),
-                                  progress_every=HEARTBEAT)
-    if result.timed_out:
-        raise ProvisionError(f"{stage} took longer than {timeout:g} s")
-    if result.returncode != 0:
-        tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-        raise ProvisionError(f"{stage} failed (exit {result.returncode}); last lines of {log_file}:\n{tail}")
-    echo(f"  {stage}: done in {duration(time.monotonic() - started)}")
-
-
-# --- sources of a free-threaded CPython source tree -------------------------------------------------------------
-
-
-def newest_python_org_release(index_html: str, minors: Sequence[str] = CPYTHON_MINORS) -> str | None:
-    """The newest final release of the wanted minors listed in python.org's FTP index."""
-    folders = set(re.findall(r'href="(\d+\.\d+\.\d+)/"', index_html))
-    wanted = [text for text in folders if ".".join(map(str, Version(text).release[:2])) in minors]
-    # The folder's own name, not Version's normalised text: it goes into the download URL.
-    return max(wanted, key=Version, default=None)
-
-
-def fetch_python_org(cache: Path, echo: Log) -> tuple[str, Path]:
-    """(version, tarball) from python.org, or ProvisionError fast when it cannot be reached."""
-    try:
-        with urllib.request.urlopen(PYTHON_ORG_FTP, timeout=NETWORK_TIMEOUT) as response:
-            index = response.read().decode(errors="replace")
-    except (urllib.error.URLError, OSError) as error:
-        raise ProvisionError(f"{PYTHON_ORG_FTP} unreachable within {NETWORK_TIMEOUT:g} s ({error})") from None
-    version = newest_python_org_release(index)
-    if version is None:
-        raise ProvisionError(f"no {'/'.join(CPYTHON_MINORS)} release listed at {PYTHON_ORG_FTP}")
-    tarball = cache / "src" / f"Python-{version}.tar.xz"
-    if not tarball.exists():
-        url = f"{PYTHON_ORG_FTP}{version}/Python-{version}.tar.xz"
-        echo(f"  downloading {url}")
-        tarball.parent.mkdir(parents=True, exist_ok=True)
-        partial = tarball.with_suffix(".partial")
-        try:
-            with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT) as response, partial.open("wb") as out:
-                shutil.copyfileobj(response, out)
-        except (urllib.error.URLError, OSError) as error:
-            raise ProvisionError(f"download of {url} failed: {error}") from None
-        partial.rename(tarball)
-    return version, tarball
-
-
-def debian_source_uris(sources_dir: Path = Path("/etc/apt")) -> list[str]:
-    """The Debian mirror URIs this machine's apt already uses (one-line and deb822 formats)."""
-    uris: list[str] = []
-    files = [sources_dir / "sources.list", *sorted((sources_dir / "sources.list.d").glob("*"))]
-    for path in files:
+def apt_sources(sources_dir: Path = Path("/etc/apt")) -> list[tuple[str, str, str]]:
+    """(type, URI, suite) of every source this machine's apt uses, in its files' order (one-line and deb822 formats)."""
+    found: list[tuple[str, str, str]] = []
+    for path in [sources_dir / "sources.list", *sorted((sources_dir / "sources.list.d").glob("*"))]:
         try:
             text = path.read_text()
         except OSError:
             continue
-        uris += re.findall(r"^URIs:\s*(\S+)", text, flags=re.MULTILINE)
-        uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, flags=re.MULTILINE)
-    debian = [uri for uri in dict.fromkeys(uris) if uri.rstrip("/").endswith("/debian")]
-    return debian
+        for stanza in re.split(r"\n\s*\n", text):  # deb822: blank-line separated, each field on its line
+            fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", stanza, flags=re.MULTILINE))
+            if fields.get("Enabled", "yes").strip().lower() == "no":
+                continue
+            found += [(kind, uri, suite) for kind in fields.get("Types", "").split()
+                      for uri in fields.get("URIs", "").split() for suite in fields.get("Suites", "").split()]
+        found += re.findall(r"^(deb|deb-src)\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", text, flags=re.MULTILINE)
+    return list(dict.fromkeys(found))
 
 
-def private_apt_options(cache: Path, uri: str, suite: str = DEBIAN_SOURCE_SUITE, kind: str = "deb-src") -> list[str]:
+def debian_source_uris(sources_dir: Path = Path("/etc/apt")) -> list[str]:
+    """The Debian mirror URIs this machine's apt already uses."""
+    uris = dict.fromkeys(uri for _, uri, _ in apt_sources(sources_dir))
+    return [uri for uri in uris if uri.rstrip("/").endswith("/debian")]
+
+
+def system_suites(sources_dir: Path = Path("/etc/apt")) -> list[tuple[str, str]]:
+    """(URI, suite) of the binary lists of Debian's own archive this machine's release uses, its release first:
+    bookworm, then bookworm-updates and bookworm-security (the versions ``apt-get install`` would take)."""
+    debian = [(uri, suite) for kind, uri, suite in apt_sources(sources_dir)
+              if kind == "deb" and uri.rstrip("/").endswith(("/debian", "/debian-security"))]
+    release = next((suite for uri, suite in debian if "-" not in suite and uri.rstrip("/").endswith("/debian")), None)
+    ordered = sorted((pair for pair in debian if pair[1].split("-")[0] == release), key=lambda pair: pair[1] != release)
+    return ordered
+
+
+def private_apt_options(cache: Path, uri: str, suite: str = DEBIAN_SOURCE_SUITE, kind: str = "deb-src",
+                        also: Sequence[tuple[str, str]] = ()) -> list[str]:
     """apt options that keep its lists and downloads in our cache, leaving the system's configuration as it is.
 
-    ``kind`` "deb" lists binary packages. Each other kind or suite has a folder of its own: one ``update`` would
-    otherwise drop the other's lists."""
+    ``kind`` "deb" lists binary packages; ``also`` adds (URI, suite) lines of that kind (a release's updates). Each
+    other kind or suite has a folder of its own: one ``update`` would otherwise drop the other's lists."""
     apt = cache / ("apt" if (kind, suite) == ("deb-src", DEBIAN_SOURCE_SUITE) else f"apt-{kind}-{suite}")
     (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
     (apt / "archives" / "partial").mkdir(parents=True, exist_ok=True)
     sources = apt / "sources.list"
-    sources.write_text(f"{kind} {uri} {suite} main\n")
+    sources.write_text("".join(f"{kind} {line_uri} {line_suite} main\n"
+                               for line_uri, line_suite in [(uri, suite), *also]))
     return [
         f"-o=Dir::Etc::sourcelist={sources}",
         "-o=Dir::Etc::sourceparts=-",
@@ -239,7 +186,7 @@ def install_debian_packages(cache: Path, packages: Sequence[DebianPackage], echo
     """
     if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
         return "skipped: not a Debian-like system (no dpkg or apt-get)"
-    # The packages some are needed beside are asked about too: pypy3-dev is needed only where pypy3 is installed.
+    # The packages some are needed beside are asked about too: python3-dev is needed only where python3 is installed.
     asked = [package.name for package in packages] + [package.beside for package in packages if package.beside]
     installed = debian_packages_installed(list(dict.fromkeys(asked)))
     missing = missing_packages(packages, installed)
@@ -261,13 +208,6 @@ def install_debian_packages(cache: Path, packages: Sequence[DebianPackage], echo
     return f"installed: {', '.join(names)}"
 
 
-# --- building -----------------------------------------------------------------------------------------------------
-
-
-# What a usable build must import: pip needs ssl and zlib; the faults and bindings need ctypes.
-REQUIRED_MODULES = ("ssl", "zlib", "ctypes", "sqlite3")
-
-
 def ensure_build_deps(cache: Path, echo: Log) -> None:
     """Install Debian's build dependencies of CPython where some are missing (ProvisionError without root)."""
     try:
@@ -275,83 +215,6 @@ def ensure_build_deps(cache: Path, echo: Log) -> None:
     except ProvisionError as error:
         raise ProvisionError(f"CPython's build dependencies are missing; {error}") from None
     echo(f"  build dependencies: {done}")
-
-
-def verify_build(prefix: Path, free_threaded: bool) -> str:
-    """The built interpreter's path, once it runs, imports what pip needs and has the GIL state it should."""
-    python = next((p for p in sorted((prefix / "bin").glob("python3.*")) if p.name[-1].isdigit() or p.name.endswith("t")),
-                  None)
-    if python is None:
-        raise ProvisionError(f"no python3.x executable in {prefix / 'bin'}")
-    code = (f"import sys, {', '.join(REQUIRED_MODULES)}; "
-            "print(getattr(sys, '_is_gil_enabled', lambda: True)())")
-    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ProvisionError(f"{python} does not work: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
-    gil = result.stdout.strip() == "True"
-    if gil == free_threaded:
-        raise ProvisionError(f"{python} has the GIL {'on' if gil else 'off'}, but was built to have it "
-                             f"{'off' if free_threaded else 'on'}")
-    return str(python)
-
-
-def build_cpython(cache: Path, version: str, tarball: Path, source: str, echo: Log,
-                  flags: Sequence[str] = CPYTHON_CONFIGURE_FLAGS) -> list[Path]:
-    """Build the free-threaded interpreter and its GIL twin from one tarball, with the same flags."""
-    ft_prefix, twin_prefix = install_dirs(cache, version, flags)
-    built = []
-    for prefix, extra, other in ((ft_prefix, [FREE_THREADED_FLAG], twin_prefix), (twin_prefix, [], ft_prefix)):
-        if discovery.read_marker(prefix):
-            echo(f"  {prefix.name}: cached")
-            built.append(prefix)
-            continue
-        configure = [f"--prefix={prefix}", *flags, *extra]
-        tree = cache / "build" / prefix.name
-        log_file = cache / "logs" / f"{prefix.name}.log"
-        shutil.rmtree(tree, ignore_errors=True)
-        shutil.rmtree(prefix, ignore_errors=True)
-        tree.mkdir(parents=True)
-        log_file.unlink(missing_ok=True)
-        echo(f"building CPython {version}{'t' if extra else ''} ({prefix.name}); log: {log_file}")
-        started = time.monotonic()
-        try:
-            run_logged(["tar", "-xf", str(tarball), "-C", str(tree), "--strip-components=1"], log_file, "unpack", echo)
-            ensure_build_deps(cache, echo)
-            run_logged(["./configure", *configure], log_file, "configure", echo, cwd=tree)
-            run_logged(["make", f"-j{os.cpu_count() or 1}"], log_file, "make", echo, cwd=tree)
-            run_logged(["make", "install"], log_file, "install", echo, cwd=tree)
-            executable = verify_build(prefix, free_threaded=bool(extra))
-        except ProvisionError as error:
-            shutil.rmtree(prefix, ignore_errors=True)
-            raise ProvisionError(
-                f"{error}\nretry with: cd {tree} && ./configure {' '.join(configure)} && make && make install"
-            ) from None
-        seconds = time.monotonic() - started
-        (prefix / MARKER).write_text(json.dumps({
-            "family": "free-threaded" if extra else "twin",
-            "version": version,
-            "configure": configure,
-            "flags": list(flags),
-            "twin": other.name,
-            "executable": executable,
-            "source": source,
-            "build_seconds": round(seconds, 1),
-            "built": datetime.now(timezone.utc).isoformat(),
-        }, indent=2) + "\n")
-        shutil.rmtree(tree, ignore_errors=True)  # a build tree is ~400 MB; the log stays
-        echo(f"  {prefix.name}: built in {duration(seconds)}")
-        built.append(prefix)
-    return built
-
-
-def provisioned_twins(cache: Path) -> list[Path]:
-    """Finished free-threaded builds of ours whose twin is finished too."""
-    found = []
-    for marker in sorted((cache / "interpreters").glob(f"*/{MARKER}")):
-        info = discovery.read_marker(marker.parent)
-        if info and info.get("family") == "free-threaded" and discovery.read_marker(cache / "interpreters" / info["twin"]):
-            found.append(marker.parent)
-    return found
 
 
 # --- the families -------------------------------------------------------------------------------------------------
@@ -374,14 +237,40 @@ def _install_with_uv(cache: Path, outcome: Outcome, echo: Log, *requests: str) -
     return True
 
 
-def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+def _build(cache: Path, outcome: Outcome, echo: Log, version: str, tarball: Path, source: str) -> None:
+    """``build_cpython``, its build dependencies installed first, noting in ``outcome`` what it gave or why not."""
+    try:
+        built = build_cpython(cache, version, tarball, source, echo, prepare=lambda: ensure_build_deps(cache, echo))
+    except ProvisionError as error:
+        outcome.error = f"build of CPython {version} failed: {error}"
+        return
+    outcome.provided = list(dict.fromkeys([*outcome.provided, *map(str, built)]))
+
+
+def free_threaded_minors(cache: Path, interpreters: Sequence[discovery.Interpreter]) -> set[str]:
+    """The minors of which a free-threaded build is here: one of ours with its twin, or one discovery found (uv's)."""
+    ours = {minor_of(discovery.read_marker(prefix)["version"]) for prefix in provisioned_twins(cache)}
+    return ours | {i.minor for i in interpreters if i.free_threaded}
+
+
+def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log,
+                            source: Source | None = None) -> Outcome:
+    """A free-threaded CPython and its twin: from ``source`` when given; else the builds already made, and the
+    sources tried while none of them is of a minor in NEWEST_MINORS (a few seconds when all are unreachable; once
+    one is built, a newer patch release is not fetched on its own)."""
     outcome = Outcome("free-threaded")
+    if source is not None:
+        outcome.tried.append(("--cpython-source", f"used: CPython {source.version} source, {source.tarball}"))
+        _build(cache, outcome, echo, source.version, source.tarball, f"--cpython-source: {source.tarball}")
+        return outcome
     twins = provisioned_twins(cache)
     if twins:
         outcome.tried.append(("present", f"used: {', '.join(p.name for p in twins)} (cached, with twins)"))
         outcome.provided = [str(p) for p in twins]
-        return outcome
-    outcome.tried.append(("present", "skipped: no free-threaded build with a same-source GIL twin"))
+        if set(NEWEST_MINORS) & free_threaded_minors(cache, interpreters):
+            return outcome
+    else:
+        outcome.tried.append(("present", "skipped: no free-threaded build with a same-source GIL twin"))
     # uv's free-threaded and GIL builds of one version come from one build system with the same flags: twins.
     if _install_with_uv(cache, outcome, echo, f"{CPYTHON_MINORS[1]}t", CPYTHON_MINORS[1]):
         return outcome
@@ -392,13 +281,15 @@ def provision_free_threaded(cache: Path, interpreters: Sequence[discovery.Interp
             outcome.tried.append((name, f"skipped: {error}"))
             continue
         outcome.tried.append((name, f"used: CPython {version} source, {tarball.name}"))
-        try:
-            outcome.provided = [str(p) for p in build_cpython(cache, version, tarball, f"{name}: {tarball.name}", echo)]
-        except ProvisionError as error:
-            outcome.error = f"build of CPython {version} failed: {error}"
-        return outcome
-    outcome.error = "no source of a free-threaded CPython could be reached: " + "; ".join(
-        f"{source}: {what}" for source, what in outcome.tried)
+        _build(cache, outcome, echo, version, tarball, f"{name}: {tarball.name}")
+        break
+    missing = sorted(set(NEWEST_MINORS) - free_threaded_minors(cache, interpreters), key=Version)
+    if missing:
+        outcome.notes.append(f"no free-threaded {'/'.join(missing)}: no source reachable (uv, python.org, Debian); "
+                             "`nox -s provision -- --cpython-source PATH` builds one")
+    if not outcome.provided and outcome.error is None:
+        outcome.error = "no source of a free-threaded CPython could be reached: " + "; ".join(
+            f"{name}: {what}" for name, what in outcome.tried)
     return outcome
 
 
@@ -413,27 +304,62 @@ def _bring_debian_packages(cache: Path, outcome: Outcome, echo: Log, packages: S
     return None
 
 
+def _roots_cannot_be_made() -> str | None:
+    """Why no private root can be made here, or None."""
+    if platform.machine() != "x86_64" or not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        return "needs apt-get and dpkg-deb, on x86_64"
+    return None
+
+
+def _debian_roots(cache: Path, outcome: Outcome, echo: Log, specs: Sequence[private_roots.RootSpec],
+                  sources: Sequence[tuple[str, str]]) -> None:
+    """Private roots of ``specs`` from the binary packages of ``sources`` ((URI, suite), the suite's own first),
+    with the Debian packages of ``outcome``'s family (patchelf) first; each root's outcome is noted in ``outcome``."""
+    suite = specs[0].suite
+    error = _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES[outcome.family])
+    options = None
+    if sources and not error:
+        options = private_apt_options(cache, sources[0][0], suite, "deb", sources[1:])
+    lists_error = error or (None if sources else "no Debian mirror in /etc/apt")
+    if options is not None:
+        try:
+            run_logged(["apt-get", *options, "update"], cache / "logs" / f"apt-{suite}.log",
+                       f"apt-get update ({suite} lists)", echo, timeout=180)
+        except ProvisionError as failed:
+            lists_error = str(failed).splitlines()[0]
+    for spec, entry, what in private_roots.provide(cache, options, lists_error, run_logged, echo, DOWNLOAD_TIMEOUT,
+                                                   (ProvisionError, private_roots.RootError), specs):
+        outcome.tried.append((spec.id, what))
+        outcome.provided += [str(entry)] if entry else []
+    failed = [f"{source} {what}" for source, what in outcome.tried if what.startswith("failed")]
+    outcome.error = "; ".join(failed) or None
+
+
 def provision_pypy(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    """Debian's PyPy of this machine's own release in a private root (Debian 12: 7.3.11, Python 3.9), whatever PyPy
+    is already present: then every Debian machine measures the same PyPy, with its headers. Elsewhere a PyPy
+    already present, or uv's."""
     outcome = Outcome("pypy")
+    suites = system_suites()
+    release = suites[0][1] if suites else "?"
+    specs = private_roots.SYSTEM_ROOTS.get(release, ())
+    others = [i for i in interpreters if i.implementation == "pypy" and i.supported and i.origin != "provisioned"]
+    why_not = _roots_cannot_be_made() or (None if specs else f"no PyPy root is known for Debian {release} "
+                                          "(SYSTEM_ROOTS in interpmatrix/private_roots.py)")
+    if why_not is None:
+        if others:
+            found = ", ".join(f"{i.id} ({i.executable})" for i in others)
+            outcome.tried.append(("present", f"not used: {found}; a private root is made anyway, the same on "
+                                  "every machine"))
+        _debian_roots(cache, outcome, echo, specs, suites)
+        return outcome
+    outcome.tried.append((f"Debian {release}", f"skipped: {why_not}"))
+    # The C compiler pyperf's psutil builds with comes with the toolchain, provisioned after every family.
     present = [i for i in interpreters if i.implementation == "pypy" and i.supported]
     if present:
         outcome.tried.append(("present", f"used: {', '.join(f'{i.id} ({i.executable})' for i in present)}"))
-    else:
-        outcome.tried.append(("present", "skipped: no PyPy found"))
-        if not _install_with_uv(cache, outcome, echo, "pypy"):
-            # Debian's pypy3 runs only from /usr: it is installed system-wide, with what its venv needs, at once.
-            if shutil.which("apt-get") is None:
-                outcome.tried.append(("Debian packages", "skipped: apt-get is not available"))
-            elif _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES["pypy"]) is None:
-                return outcome
-            outcome.error = "no source of PyPy worked: " + "; ".join(
-                f"{source}: {what}" for source, what in outcome.tried)
-            return outcome
-    # The PyPy found (or uv's) may still lack what its venv needs: Debian's pypy3 without pypy3-dev, as an older
-    # provisioning installed it, or no compiler. pip then cannot install pyperf, and the whole column fails.
-    error = _bring_debian_packages(cache, outcome, echo, [p for p in DEBIAN_PACKAGES["pypy"] if p != DEBIAN_PYPY])
-    if error:
-        outcome.error = f"PyPy lacks Debian packages: {error}"
+    elif not _install_with_uv(cache, outcome, echo, "pypy"):
+        outcome.error = "no source of PyPy worked: " + "; ".join(f"{source}: {what}" for source, what in outcome.tried)
     return outcome
 
 
@@ -447,27 +373,14 @@ def provision_toolchain(cache: Path, interpreters: Sequence[discovery.Interprete
 
 
 def provision_debian_sid(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
-    """CPython 3.14, 3.15 and PyPy 3.11 from Debian unstable's binary packages, each in a private root (private_roots)."""
+    """CPython 3.14, 3.15 and PyPy 3.11 from Debian unstable's binary packages, each in a private root."""
     outcome = Outcome(private_roots.FAMILY)
-    if platform.machine() != "x86_64" or not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
-        outcome.tried.append(("Debian sid", "skipped: needs apt-get and dpkg-deb, on x86_64"))
+    why_not = _roots_cannot_be_made()
+    if why_not:
+        outcome.tried.append(("Debian sid", f"skipped: {why_not}"))
         return outcome
-    error = _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES[private_roots.FAMILY])
     uris = debian_source_uris()
-    options = private_apt_options(cache, uris[0], private_roots.SUITE, "deb") if uris and not error else None
-    lists_error = error or (None if uris else "no Debian mirror in /etc/apt")
-    if options is not None:
-        try:
-            run_logged(["apt-get", *options, "update"], cache / "logs" / "apt-sid.log", f"apt-get update "
-                       f"({private_roots.SUITE} lists)", echo, timeout=180)
-        except ProvisionError as failed:
-            lists_error = str(failed).splitlines()[0]
-    for spec, entry, what in private_roots.provide(cache, options, lists_error, run_logged, echo, DOWNLOAD_TIMEOUT,
-                                                   (ProvisionError, private_roots.RootError)):
-        outcome.tried.append((spec.id, what))
-        outcome.provided += [str(entry)] if entry else []
-    failed = [f"{source} {what}" for source, what in outcome.tried if what.startswith("failed")]
-    outcome.error = "; ".join(failed) or None
+    _debian_roots(cache, outcome, echo, private_roots.SID_ROOTS, [(uris[0], private_roots.SUITE)] if uris else [])
     return outcome
 
 
@@ -475,10 +388,12 @@ PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded,
              private_roots.FAMILY: provision_debian_sid, TOOLCHAIN: provision_toolchain}
 
 
-def provision(only: Sequence[str] | None = None, echo: Log = print,
-              environ: Mapping[str, str] | None = None) -> list[Outcome]:
-    """Provision what is missing of each family (or only the families named), then the toolchain they all need."""
-    families = list(only or FAMILIES)
+def provision(only: Sequence[str] | None = None, echo: Log = print, environ: Mapping[str, str] | None = None,
+              cpython_source: Source | None = None) -> list[Outcome]:
+    """Provision what is missing of each family (or only the families named), then the toolchain they all need.
+    ``cpython_source`` (``cpython_build.source_tarball``'s answer) is what the free-threaded builds are made of."""
+    # A tarball given is a build asked for, whatever --only says.
+    families = list(dict.fromkeys([*(only or FAMILIES), *(["free-threaded"] if cpython_source else [])]))
     unknown = [name for name in families if name not in FAMILIES]
     if unknown:
         raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; valid: {', '.join(FAMILIES)}")
@@ -488,10 +403,13 @@ def provision(only: Sequence[str] | None = None, echo: Log = print,
     for family in [*families, TOOLCHAIN]:
         started = time.monotonic()
         echo(f"provisioning {family} (cache: {cache})")
-        outcome = PROVIDERS[family](cache, interpreters, echo)
+        extra = {"source": cpython_source} if family == "free-threaded" and cpython_source else {}
+        outcome = PROVIDERS[family](cache, interpreters, echo, **extra)
         outcome.seconds = time.monotonic() - started
         for source, what in outcome.tried:
             echo(f"  {source}: {what}")
+        for note in outcome.notes:
+            echo(f"  note: {note}")
         echo(f"{family}: {'ready' if outcome.ok else 'NOT provisioned: ' + (outcome.error or '')}"
              f" ({duration(outcome.seconds)})")
         outcomes.append(outcome)

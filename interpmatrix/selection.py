@@ -55,6 +55,15 @@ def past_end_of_life(minor: str, today: datetime.date) -> str | None:
     return "before " + END_OF_LIFE[oldest] if _minor_key(minor) < _minor_key(oldest) else None
 
 
+def _not_newest(interp: Interpreter, best: Interpreter | None, what: str) -> str:
+    if best is None:
+        return f"not the newest {what}"
+    if freshness(best)[:2] == freshness(interp)[:2]:
+        # The same release found twice (a provisioned root and the system's package): the more specific origin wins.
+        return f"the same {what} as {best.id} ({best.origin}), found as well in {interp.origin}"
+    return f"an older {what} than {best.id}"
+
+
 def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = None) -> dict[str, Choice]:
     """Each interpreter's id -> whether the default selection takes it, and why."""
     today = today or datetime.date.today()
@@ -78,7 +87,7 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
         if interp.implementation == "pypy":
             if best is interp:
                 return Choice(True, f"the newest PyPy for Python {interp.minor}")
-            return Choice(False, f"an older PyPy for Python {interp.minor} than {best.id if best else '?'}")
+            return Choice(False, _not_newest(interp, best, f"PyPy for Python {interp.minor}"))
         if interp.implementation != "cpython":
             return Choice(False, f"{interp.implementation} is not among the default families (name its id)")
         ended = past_end_of_life(interp.minor, today)
@@ -86,7 +95,7 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
             return Choice(False, f"Python {interp.minor} is past its end of life ({ended})")
         if best is interp:
             return Choice(True, f"the newest {interp.minor}")
-        return Choice(False, f"an older {interp.minor} than {best.id if best else '?'}")
+        return Choice(False, _not_newest(interp, best, interp.minor))
 
     result: dict[str, Choice] = {}
     for interp in interpreters:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
+import tarfile
 from pathlib import Path
 
 import pytest
 import test_faults_lock as faults  # a real second writer, and the measuring process
 
-from interpmatrix import cli, lock
+from interpmatrix import cli, lock, provision
 from interpmatrix.discovery import assign_ids
 from interpmatrix.provision import Outcome
 from interpmatrix.registry import WORKLOADS, workload_names
@@ -110,6 +112,22 @@ def test_abbreviated_options_are_refused(tmp_path: Path, found, argv: list[str])
 def test_other_parsers_refuse_abbreviations_too(parser, argv: list[str], refusal: type[BaseException]) -> None:
     with pytest.raises(refusal):
         parser().parse_args(argv)
+
+
+def test_provision_checks_the_cpython_source_before_anything_runs(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.provision_parser().parse_args(["--cpython-source", str(tmp_path / "Python-3.14.2.tar.xz")])
+    assert ("argument --cpython-source: " + str(tmp_path / "Python-3.14.2.tar.xz") + ": no such file; give the path "
+            "of a CPython source tarball of 3.13 or newer") in capsys.readouterr().err
+    tarball = tmp_path / "Python-3.14.2.tar.xz"
+    with tarfile.open(tarball, "w:xz") as archive:
+        header = b'#define PY_VERSION "3.14.2"\n'
+        info = tarfile.TarInfo("Python-3.14.2/Include/patchlevel.h")
+        info.size = len(header)
+        archive.addfile(info, io.BytesIO(header))
+    args = cli.provision_parser().parse_args(["--cpython-source", str(tarball), "--only", "free-threaded"])
+    assert args.cpython_source == provision.Source("3.14.2", tarball) and args.only == ["free-threaded"]
+    assert cli.provision_parser().parse_args([]).cpython_source is None
 
 
 def test_main_refuses_abbreviations(tmp_path: Path) -> None:

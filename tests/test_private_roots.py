@@ -1,9 +1,10 @@
 """Private roots from Debian sid's binary packages: the dependency closure and cache keys on recorded apt answers, and
 the making of a root with the commands recorded instead of run (no network), down to what discovery can find.
 
-tests/fixtures/apt/ holds apt's real answers on the project machine (2026-12-02) for CPython 3.14:
-``apt-cache depends --recurse ...`` and ``apt-get download --print-uris`` of the closure. The last test (marked
-``provision``) makes a real root in a fresh cache and runs a venv and a pyperf worker in it.
+tests/fixtures/apt/ holds apt's real answers on the project machine for CPython 3.14 from sid (2026-12-02) and for
+PyPy from Debian 12's own lists (bookworm with its updates and security suites, 2026-12-03): ``apt-cache depends
+--recurse ...`` and ``apt-get download --print-uris`` of the closure. The tests marked ``provision`` make real roots
+in a fresh cache and run a venv and a pyperf worker in them.
 """
 
 from __future__ import annotations
@@ -86,6 +87,56 @@ def test_the_cache_key_is_the_interpreters_version_and_every_packages() -> None:
     assert private_roots.root_key(SPEC, newer_libc).startswith("python3.14-3.14.10-1-sid-")
 
 
+BOOKWORM_SPEC = private_roots.SYSTEM_ROOTS["bookworm"][0]
+BOOKWORM_DEPENDS = (FIXTURES / "bookworm-pypy3-depends.txt").read_text()
+BOOKWORM_DEBS = private_roots.parse_print_uris((FIXTURES / "bookworm-pypy3-print-uris.txt").read_text())
+BOOKWORM_CLOSURE = {
+    "pypy3", "pypy3-venv", "pypy3-dev", "pypy3-lib", "libbz2-1.0", "libc6", "libexpat1", "libffi8", "libgcc-s1",
+    "libgdbm6", "liblzma5", "libncursesw6", "libsqlite3-0", "libssl3", "libtinfo6", "zlib1g", "python3-pip-whl",
+    "python3-setuptools-whl",
+}  # fmt: skip
+
+
+def test_debian_12s_pypy_root_on_its_recorded_answers() -> None:
+    assert (BOOKWORM_SPEC.id, BOOKWORM_SPEC.suite) == ("pypy3.9", "bookworm")
+    assert BOOKWORM_SPEC.executable == "usr/bin/pypy3.9"
+    names = private_roots.dependency_closure(BOOKWORM_SPEC.packages, BOOKWORM_DEPENDS)
+    assert set(names) == BOOKWORM_CLOSURE and len(names) == len(BOOKWORM_CLOSURE)
+    assert {deb.name for deb in BOOKWORM_DEBS} == BOOKWORM_CLOSURE
+    by_name = {deb.name: deb for deb in BOOKWORM_DEBS}
+    # The version the system's apt-get would install, and libssl3 from bookworm-security, not bookworm's older one.
+    assert by_name["pypy3"].version == "7.3.11+dfsg-2+deb12u3" and by_name["libc6"].version == "2.36-9+deb12u14"
+    assert by_name["libssl3"].version == "3.0.22-1~deb12u2"
+
+
+def test_the_suite_is_part_of_the_key_and_of_what_the_marker_says() -> None:
+    key = private_roots.root_key(BOOKWORM_SPEC, BOOKWORM_DEBS)
+    assert key.startswith("pypy3-7.3.11+dfsg-2+deb12u3-bookworm-")
+    assert private_roots.root_key(private_roots.SID_ROOTS[2], BOOKWORM_DEBS) != key  # same files, another suite
+    assert BOOKWORM_SPEC.family == "debian-bookworm" and SPEC.family == "debian-sid"
+    newer = [Deb(d.name, "3.0.23-1~deb12u2", d.filename, d.sha256) if d.name == "libssl3" else d for d in BOOKWORM_DEBS]
+    assert private_roots.root_key(BOOKWORM_SPEC, newer) != key  # a security fix is a new root
+
+
+def test_the_systems_debian_suites_are_read_from_apt(tmp_path: Path) -> None:
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text("# deb http://old.example/debian buster main\n"
+                                           "deb-src http://deb.example/debian bookworm main\n")
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\n# a comment\nURIs: http://deb.example/debian\nSuites: bookworm bookworm-updates\n"
+        "Components: main\n\n"
+        "Types: deb\nURIs: http://deb.example/debian-security\nSuites: bookworm-security\nComponents: main\n\n"
+        "Types: deb\nURIs: http://deb.example/debian\nSuites: bookworm-backports\nEnabled: no\n"
+    )
+    (tmp_path / "sources.list.d" / "vendor.list").write_text("deb https://vendor.example/apt bookworm main\n")
+    assert provision.system_suites(tmp_path) == [
+        ("http://deb.example/debian", "bookworm"), ("http://deb.example/debian", "bookworm-updates"),
+        ("http://deb.example/debian-security", "bookworm-security"),
+    ]  # fmt: skip
+    assert provision.debian_source_uris(tmp_path) == ["http://deb.example/debian"]
+    assert provision.system_suites(tmp_path / "nothing") == []
+
+
 def test_binary_lists_live_beside_the_source_lists(tmp_path: Path) -> None:
     provision.private_apt_options(tmp_path, "http://deb.example/debian")
     options = provision.private_apt_options(tmp_path, "http://deb.example/debian", "sid", "deb")
@@ -103,9 +154,10 @@ class FakeApt:
     """Stands for provision.run_logged: ``apt-get download`` writes empty package files, ``dpkg-deb -x`` of the
     interpreter's package a python that is this test's own, so the root's binary really runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, spec: private_roots.RootSpec = SPEC, debs: list[Deb] = DEBS) -> None:
         self.commands: list[list[str]] = []
-        self.debs = list(DEBS)  # the files it can download
+        self.spec = spec
+        self.debs = list(debs)  # the files it can download
 
     def __call__(self, command, log_file, stage, echo, cwd=None, timeout=None, env=None) -> None:
         self.commands.append(list(command))
@@ -113,8 +165,8 @@ class FakeApt:
             for request in command[command.index("download") + 1:]:
                 name, version = request.split("=", 1)
                 (Path(cwd) / next(d.filename for d in self.debs if (d.name, d.version) == (name, version))).write_bytes(b"")
-        elif command[0] == "dpkg-deb" and Path(command[2]).name.startswith(f"{SPEC.packages[0]}_"):
-            binary = Path(command[3]) / SPEC.executable
+        elif command[0] == "dpkg-deb" and Path(command[2]).name.startswith(f"{self.spec.packages[0]}_"):
+            binary = Path(command[3]) / self.spec.executable
             binary.parent.mkdir(parents=True)
             binary.symlink_to(sys.executable)
 
@@ -182,6 +234,57 @@ def test_a_newer_root_retires_the_older_one(tmp_path: Path, fake_apt: FakeApt) -
     assert _discoverable(tmp_path) == [newer / "bin" / "python3.14"]
 
 
+def test_debian_12s_pypy_root_is_published_beside_sids(tmp_path: Path, fake_apt: FakeApt) -> None:
+    sid_pypy = private_roots.SID_ROOTS[2]
+    fake_apt.spec = BOOKWORM_SPEC
+    fake_apt.debs = BOOKWORM_DEBS
+    entry = private_roots.make_root(tmp_path, BOOKWORM_SPEC, BOOKWORM_DEBS, ["-qq"], fake_apt, lambda line: None, 60,
+                                    smoke=lambda python, work: {"version": "3.9.16"})
+    marker = discovery.read_marker(entry)
+    assert (marker["family"], marker["id"]) == ("debian-bookworm", "pypy3.9")
+    assert marker["build"] == "Debian bookworm 7.3.11+dfsg-2+deb12u3"  # the interpreters table's build flags
+    assert _discoverable(tmp_path) == [entry / "bin" / "pypy3.9"]
+    assert private_roots.published(tmp_path, BOOKWORM_SPEC) == [entry]
+    assert private_roots.published(tmp_path, sid_pypy) == []  # neither retires the other
+
+
+def _tree(tmp_path: Path, library_dirs: tuple[str, ...], loader_in: str | None) -> Path:
+    tree = tmp_path / "tree"
+    for folder in library_dirs:
+        (tree / folder).mkdir(parents=True)
+    if loader_in:
+        (tree / loader_in / private_roots.LOADER).write_bytes(b"")
+    ensurepip = tree / "usr" / "lib" / "pypy3.9" / "ensurepip" / "__init__.py"
+    ensurepip.parent.mkdir(parents=True)
+    ensurepip.write_text("wheel_names = glob.glob('/usr/share/python-wheels/pip-*[.-]py3-*.whl')\n")
+    return tree
+
+
+def test_a_root_with_bookworms_split_lib_gets_both_folders_and_its_loader(tmp_path: Path, monkeypatch) -> None:
+    patchelf: list[list[str]] = []
+    monkeypatch.setattr(private_roots.subprocess, "run", lambda command, **kwargs: patchelf.append(command))
+    tree = _tree(tmp_path, private_roots.LIBRARY_DIRS, "lib/x86_64-linux-gnu")  # bookworm: not merged /usr
+    root = tmp_path / "root"
+    private_roots.patch_root(tree, root, BOOKWORM_SPEC)
+    assert patchelf == [["patchelf", "--set-interpreter", f"{root}/lib/x86_64-linux-gnu/{private_roots.LOADER}",
+                         "--force-rpath", "--set-rpath", f"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu",
+                         str(tree / "usr/bin/pypy3.9")]]
+    # PyPy 3.9's ensurepip names the wheels' folder itself: the root's, not the host's (absent on a fresh machine).
+    ensurepip = (tree / "usr" / "lib" / "pypy3.9" / "ensurepip" / "__init__.py").read_text()
+    assert f"glob.glob('{root}/usr/share/python-wheels/pip-" in ensurepip
+    # sid's merged /usr: one folder, as before.
+    patchelf.clear()
+    sid_tree = _tree(tmp_path / "sid", private_roots.LIBRARY_DIRS[:1], private_roots.LIBRARY_DIRS[0])
+    private_roots.patch_root(sid_tree, root, SPEC)
+    assert patchelf[0][2:6] == [f"{root}/usr/lib/x86_64-linux-gnu/{private_roots.LOADER}", "--force-rpath",
+                                "--set-rpath", f"{root}/usr/lib/x86_64-linux-gnu"]
+
+
+def test_a_root_without_a_loader_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RootError, match="no ld-linux-x86-64.so.2 in usr/lib/x86_64-linux-gnu or lib/x86_64-linux-gnu"):
+        private_roots.patch_root(_tree(tmp_path, private_roots.LIBRARY_DIRS, None), tmp_path / "root", BOOKWORM_SPEC)
+
+
 def test_packages_already_downloaded_are_not_fetched_again(tmp_path: Path, fake_apt: FakeApt) -> None:
     store = tmp_path / "debs"
     store.mkdir()
@@ -222,21 +325,31 @@ def test_a_failing_interpreter_is_left_out_with_its_reason(tmp_path: Path, monke
 
 
 @pytest.mark.provision
-def test_a_private_root_runs_a_venv_and_a_pyperf_worker(tmp_path: Path) -> None:
-    if shutil.which("apt-get") is None or shutil.which("patchelf") is None or not provision.debian_source_uris():
+@pytest.mark.parametrize(("spec", "build"), [(SPEC, "JIT"), (BOOKWORM_SPEC, "Debian bookworm 7.3.11")],
+                         ids=["sid-cpython-3.14", "bookworm-pypy3.9"])
+def test_a_private_root_runs_a_venv_and_a_pyperf_worker(tmp_path: Path, spec: private_roots.RootSpec,
+                                                        build: str) -> None:
+    suites = provision.system_suites() if spec.suite != private_roots.SUITE else [
+        (uri, private_roots.SUITE) for uri in provision.debian_source_uris()[:1]]
+    if shutil.which("apt-get") is None or shutil.which("patchelf") is None or not suites:
         pytest.skip("needs apt-get, patchelf and a Debian mirror")
+    if spec.suite != private_roots.SUITE and suites[0][1] != spec.suite:
+        pytest.skip(f"a {spec.suite} root is made on {spec.suite} only (this machine: {suites[0][1]})")
     cache = tmp_path / "cache"
-    options = provision.private_apt_options(cache, provision.debian_source_uris()[0], private_roots.SUITE, "deb")
+    options = provision.private_apt_options(cache, suites[0][0], spec.suite, "deb", suites[1:])
     provision.run_logged(["apt-get", *options, "update"], cache / "logs" / "apt.log", "update", lambda line: None)
     (result,) = private_roots.provide(cache, options, None, provision.run_logged, print, 600,
-                                      (provision.ProvisionError, RootError), specs=[SPEC])
+                                      (provision.ProvisionError, RootError), specs=[spec])
     assert result[1] is not None, result[2]
     facts = discovery.read_marker(result[1])["smoke"]
     assert facts["jit_available"] is True
     assert facts["extension"] in ("built and loaded", "not tried: no C compiler")
-    (found,) = [i for i in discovery.discover({**os.environ, "INTERPMATRIX_CACHE": str(cache)})
-                if i.origin == "provisioned"]
-    assert found.id == "cpython-3.14" and "JIT" in found.build_flags
+    # By id: a JIT build is also found as its PYTHON_JIT variants, the same binary.
+    provisioned = {i.id: i for i in discovery.discover({**os.environ, "INTERPMATRIX_CACHE": str(cache)})
+                   if i.origin == "provisioned"}
+    # The root keeps the short id even beside the same PyPy installed in /usr (this machine's older provisioning).
+    found = provisioned[spec.id]
+    assert build in found.build_flags and found.executable.startswith(str(cache))
     venv = tmp_path / "venv"
     subprocess.run([found.executable, "-m", "venv", venv], check=True)
     python = venv / "bin" / "python"

@@ -416,8 +416,14 @@ def test_not_provisioned_families_are_reported(tmp_path):
     copy = tmp_path / "run-small"
     shutil.copytree(RUN.path, copy)
     run_dir = RunDir(copy)
-    run_dir.update_run(provisioning=[{"family": "pypy", "error": "no source of PyPy worked: uv: skipped"}])
-    assert "- not provisioned: pypy: no source of PyPy worked: uv: skipped" in render(run_dir)
+    note = ("no free-threaded 3.14/3.15: no source reachable (uv, python.org, Debian); "
+            "`nox -s provision -- --cpython-source PATH` builds one")
+    run_dir.update_run(provisioning=[{"family": "pypy", "error": "no source of PyPy worked: uv: skipped"},
+                                     {"family": "free-threaded", "error": None, "notes": [note]}])
+    text = render(run_dir)
+    assert "- not provisioned: pypy: no source of PyPy worked: uv: skipped" in text
+    # What provisioning noted although it did not fail, in one line of the interpreters section.
+    assert f"- {note}" in text.split("## Interpreters", 1)[1].split("\n## ", 1)[0]
 
 
 def test_a_named_report_is_written_with_its_charts_and_no_latest(tmp_path):

@@ -171,3 +171,16 @@ def test_discovery_on_this_machine_probes_the_switches():
     for jit in jits:
         answer = discovery.probe(Path(jit.executable), env={"PYTHON_JIT": "1", "PATH": "/usr/bin:/bin"})
         assert answer is not None and answer["jit"] == "enabled"
+
+
+def test_the_same_release_found_twice_is_taken_once(found):
+    """Debian 12's PyPy in a private root and the same package installed in /usr: the root keeps the short id."""
+    answers = [(d["probe"], d["origin"]) for d in _read("probes")]
+    system = next(answer for answer, origin in answers if answer["implementation"] == "pypy" and origin == "system")
+    root = {**system, "realpath": "/cache/interpreters/pypy3-7.3.11/bin/pypy3.9"}
+    named = by_id(assign_ids([*answers, (root, "provisioned")]))
+    assert named["pypy3.9"].origin == "provisioned"
+    why = choices(list(named.values()), TODAY)
+    assert why["pypy3.9"].selected
+    assert why["pypy3.9-7.3.11-system"].why == (
+        "the same PyPy for Python 3.9 as pypy3.9 (provisioned), found as well in system")

@@ -48,12 +48,14 @@ def planned_on(run: Run) -> datetime.date | None:
 
 
 def provisioning_lines(run: Run) -> list[str]:
-    """What `nox -s provision` could not get before this run, and why: the reason a family has no column."""
-    return [
+    """What `nox -s provision` could not get before this run, and why: the reason a family has no column; and what
+    it noted on the way (no free-threaded 3.14/3.15 where no source of one is reachable)."""
+    missing = [
         f"- not provisioned: {record['family']}: {record['error']}"
         for record in run.info.provisioning
         if record.get("error")
     ]
+    return missing + [f"- {note}" for record in run.info.provisioning for note in record.get("notes") or []]
 
 
 def render(run: Run, charts: Charts) -> str:
@@ -80,7 +82,11 @@ def render(run: Run, charts: Charts) -> str:
     lines = ["## Interpreters", "", table(headers, rows)]
     in_run = {column.id for column in run.columns}
     discovered = [Interpreter.from_dict(record) for record in run.info.discovered]
-    why = choices(discovered, planned_on(run))
+    # Each machine of a merged run chose among what it found.
+    machines: dict[str | None, list[Interpreter]] = {}
+    for interpreter in discovered:
+        machines.setdefault(run.machine(interpreter.id), []).append(interpreter)
+    why = {iid: choice for found in machines.values() for iid, choice in choices(found, planned_on(run)).items()}
     left_out: dict[str, list[str]] = {}
     for interpreter in discovered:
         if interpreter.id not in in_run:
