@@ -87,7 +87,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile(
         name="default",
         description="1 round x 1 process x 3 values, then interleaved extra rounds for the cells of undecided "
-        "decisions until 10 minutes of measuring",
+        "decisions until 20 minutes of measuring",
         rounds=1,
         processes_per_round=1,
         values=3,
@@ -95,7 +95,9 @@ PROFILES: tuple[Profile, ...] = (
         jit_warmups=4,
         min_time=0.02,
         cell_timeout=120,
-        budget=600,
+        # Ten interpreters (3.11-3.15, two JIT columns, a free-threaded pair, two PyPys) times 94 cells take about 11
+        # minutes for the first pass on a 2-core machine: the second half is for the decisions still open.
+        budget=1200,
     ),
     Profile(
         name="rigorous",

@@ -370,7 +370,7 @@ def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:
 
 
 def test_profiles_have_budgets_and_old_settings_still_load() -> None:
-    assert [find_profile(name).budget for name in ("quick", "default", "rigorous")] == [180, 600, None]
+    assert [find_profile(name).budget for name in ("quick", "default", "rigorous")] == [180, 1200, None]
     old = json.loads((Path(__file__).parent / "fixtures" / "run-small" / "run.json").read_text())["profile_settings"]
     assert "budget" not in old
     assert profile_from("quick", old).budget is None
