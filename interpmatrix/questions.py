@@ -250,3 +250,50 @@ PUBLISHED_FIGURES: tuple[PublishedFigure, ...] = (
 PUBLISHED_FREE_THREADING_COST = {
     figure.minor: figure.text for figure in PUBLISHED_FIGURES if figure.comparison == FREE_THREADING
 }
+
+
+@dataclass(frozen=True)
+class SeedSystem:
+    """A system a seed names, and how a run measures it: as the columns of an implementation (``implementation``,
+    for CPython only those of ``minors`` when given), or as the cells of a variant (``variant``, a cell name against
+    its workload's ``reference`` cell on the same interpreter); else ``cannot`` says why no machine of this kind can
+    run it. The report's "Systems the seeds name" table has one row per system: a figure or a reason, never blank."""
+
+    name: str
+    seeds: tuple[str, ...]
+    implementation: str | None = None
+    minors: tuple[str, ...] = ()
+    variant: str | None = None
+    # The cell ``variant`` is held against; None: its workload's reference at the same size.
+    against: str | None = None
+    cannot: str = ""
+
+
+SEED_SYSTEMS: tuple[SeedSystem, ...] = (
+    SeedSystem("CPython 2.7 (the seeds' CPython)", ("000",), implementation="cpython", minors=("2.7",)),
+    SeedSystem("CPython 3 (today's)", ("000", "001", "002", "003", "004"), implementation="cpython",
+               minors=("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15", "3.16")),
+    SeedSystem("PyPy", ("000", "004"), implementation="pypy"),
+    SeedSystem("Jython", ("003",), implementation="jython"),
+    SeedSystem("IronPython", ("003",), cannot="on no registry reachable here (PyPI, Debian, npm): its releases are "
+               ".NET builds on GitHub only"),
+    SeedSystem("PyPy STM", ("003",), cannot="an abandoned PyPy branch (last build 2017, Python 2.7 only): no package "
+               "anywhere"),
+    SeedSystem("Grumpy", ("004",), cannot="Python 2.7 to Go, abandoned by Google in 2017: no package anywhere"),
+    SeedSystem("Cython", ("000", "002"), variant="primes/cython@500"),
+    SeedSystem("Pyrex", ("000", "002"), cannot="superseded by Cython, which compiles Pyrex code: see Cython"),
+    SeedSystem("Shed Skin", ("000", "002"), variant="primes/shedskin@500"),
+    SeedSystem("C extensions releasing the GIL", ("000", "001", "002", "003"), variant="primes/cffi_threads-2@500",
+               against="primes/cffi_threads-1@500"),
+    SeedSystem("SciPy Weave", ("001",), cannot="removed from SciPy in 0.19 (2017), Python 2 only"),
+    SeedSystem("multiprocessing / fork()", ("001", "002", "003", "004"), variant="countdown/processes-2@2000000"),
+    SeedSystem("NumPy + numexpr", ("003",), variant="numeric/numexpr-2@1000000"),
+    SeedSystem("PyCUDA", ("003",), cannot="needs an NVIDIA GPU with CUDA; this machine has none"),
+    SeedSystem("ParallelPython", ("003",), variant="pools/pp_local-2@3"),
+)
+
+# Seed 000's own table: Beazley's measure2.py count loop, five runs each, as the seed printed them (seconds).
+SEED_000_TIMINGS = {
+    "CPython 2.7.1": (1.06774401665, 1.45412397385, 1.51485204697, 1.54693889618, 1.60109114647),
+    "PyPy 1.7.0": (0.0683999061584, 0.0483210086823, 0.0388588905334, 0.0440690517426, 0.0695300102234),
+}
