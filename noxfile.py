@@ -20,7 +20,7 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from interpmatrix import cli, discovery, external, lock  # noqa: E402
+from interpmatrix import cli, discovery, external, lock, selftimed  # noqa: E402
 from interpmatrix import provision as provisioning  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
@@ -52,9 +52,9 @@ INSTALL_PACKAGES = str(Path(__file__).parent / "workloads" / "_packages.py")
 
 @nox.session(python=False)
 def provision(session: nox.Session) -> None:
-    """Get PyPy, a free-threaded CPython with its same-source GIL twin, and CPython 3.14/3.15 from Debian sid where
-    missing (-- --only pypy; -- --cpython-source PATH builds a free-threaded pair from your tarball), and what every
-    venv needs from the system (interpmatrix/debian_packages.py)."""
+    """Get PyPy, a free-threaded CPython with its same-source GIL twin, CPython 3.14/3.15 from Debian sid, and the
+    seeds' runtimes without pyperf (Jython, MicroPython, Pyodide) where missing (-- --only pypy; -- --cpython-source
+    PATH builds a free-threaded pair from your tarball), and what every venv needs from the system."""
     args = cli.provision_parser().parse_args(session.posargs)
     outcomes = provisioning.provision(args.only, echo=session.log, cpython_source=args.cpython_source)
     failed = [outcome for outcome in outcomes if not outcome.ok]
@@ -82,6 +82,11 @@ def matrix(session: nox.Session) -> None:
     # A column that only switches something in its binary's environment (a JIT) shares that binary's venv, and so
     # its bench session.
     venvs = list(dict.fromkeys(interpreter.variant_of or interpreter.id for interpreter in plan.interpreters))
+    # A self-timed column (CPython 2.7, Jython, MicroPython, Pyodide) has no venv and no bench session: pyperf does
+    # not install there, and the self-timing runner needs the interpreter alone. Its record is written here.
+    for venv in [venv for venv in venvs if BY_ID[venv].self_timed]:
+        selftimed.record_runtime(plan.run_dir, BY_ID[venv])
+    venvs = [venv for venv in venvs if not BY_ID[venv].self_timed]
     # nox creates a session's venv before the session's code runs: two noxes creating one venv at once break it. So
     # each bench session's venv is held from here until its session ends; sorted, so that two matrices that share
     # venvs wait for each other in turn instead of each holding what the other waits for.

@@ -8,7 +8,9 @@ then the binding is built into DIR:
 - ``cython``: ``cy_kernels.pyx`` cythonized and compiled into ``DIR/cy_kernels.<ext>``;
 - ``cffi``: ``cffi_build.py``'s API-mode module compiled into ``DIR/_cffi_kernels.<ext>`` (PyPy ships its own cffi,
   which is not reinstalled);
-- ``c``: the C reference executable ``DIR/c_reference``, ``cc -O2``.
+- ``c``: the C reference executable ``DIR/c_reference``, ``cc -O2``;
+- ``shedskin``: ``ss_kernels.py`` (the pure kernels) translated to C++ by Shed Skin and compiled into
+  ``DIR/ss_kernels.<ext>`` (it needs g++ and the Boehm GC's headers, Debian's ``libgc-dev``).
 
 ``DIR/bindings.json`` says which bindings were built and why the others were not (one line from pip's, Cython's or
 the compiler's own error); ``DIR/<binding>.log`` holds each build's full output. A failed binding never fails the
@@ -39,10 +41,12 @@ DIGEST = "sources.digest"
 CYTHON = "cython==3.3.1"
 CFFI = "cffi==2.0.0"
 SETUPTOOLS = "setuptools==80.9.0"
+SHEDSKIN = "shedskin==0.9.14"
 
 CYTHON_MODULE = "cy_kernels"
 CFFI_MODULE = "_cffi_kernels"
 C_REFERENCE = "c_reference"
+SHEDSKIN_MODULE = "ss_kernels"
 
 PIP_TIMEOUT = 600.0
 STEP_TIMEOUT = 600.0
@@ -81,21 +85,52 @@ def step_cffi(out):
     shutil.copy2(built, str(out / os.path.basename(built)))
 
 
-STEPS = {"cython": step_cython, "cffi": step_cffi}
+def step_shedskin(out):
+    import sysconfig
+
+    build = out / "build" / "shedskin"
+    if build.exists():
+        shutil.rmtree(str(build))
+    build.mkdir(parents=True)
+    # Shed Skin writes its C++ and the module beside the source: a copy keeps them out of bindings/.
+    shutil.copy2(str(HERE / (SHEDSKIN_MODULE + ".py")), str(build))
+    # --nobounds, --nowrap: no index checks, as in the Cython twin's C array (the kernels never index out of range
+    # or from the end); the docs call -b "very common".
+    command = [sys.executable, "-m", "shedskin", "translate", "--extmod", "--compile", "--nobounds", "--nowrap",
+               SHEDSKIN_MODULE + ".py"]
+    print("$ " + " ".join(command), flush=True)
+    translated = subprocess.run(command, cwd=str(build))
+    if translated.returncode != 0:
+        # Shed Skin's own error above is the reason (one_line_reason), not a CalledProcessError's traceback.
+        sys.exit(translated.returncode)
+    # Shed Skin names the module plain ss_kernels.so; it is given this interpreter's own suffix, like the others.
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    shutil.copy2(str(build / (SHEDSKIN_MODULE + ".so")), str(out / (SHEDSKIN_MODULE + suffix)))
+
+
+STEPS = {"cython": step_cython, "cffi": step_cffi, "shedskin": step_shedskin}
 
 
 # --- the orchestration, in the interpreter under test ---
 
 
-# A C compiler's error (file.c:12:5: error: ...) and Cython's (file.pyx:12:5: message).
-POSITIONED_ERRORS = (re.compile(r":\d+:(\d+:)? (fatal )?error: "), re.compile(r"\.pyx:\d+:\d+: "))
+# A C compiler's error (file.c:12:5: error: ...), Cython's (file.pyx:12:5: message), Shed Skin's (*ERROR* file.py:12:
+# message) and the linker's (/usr/bin/ld: cannot find -lpython3.13: ..., Shed Skin on a free-threaded build).
+POSITIONED_ERRORS = (
+    re.compile(r":\d+:(\d+:)? (fatal )?error: "),
+    re.compile(r"\.pyx:\d+:\d+: "),
+    re.compile(r"^\*ERROR\* "),
+    re.compile(r"^(\S*/)?ld(\.\w+)?: (?!warning)"),
+)
+# A terminal's colour and cursor codes, which Shed Skin writes even into a log.
+TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # A Python exception's last line, e.g. the RuntimeError cffi's setup.py raises on 3.13t.
 EXCEPTION = re.compile(r"^(\w+\.)*\w+(Error|Exception): (?P<message>.+)$")
 
 
 def one_line_reason(log_text):
     """The most telling line of a failed tool's output, for bindings.json."""
-    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    lines = [line for line in (TERMINAL_CODES.sub("", line).strip() for line in log_text.splitlines()) if line]
     for pattern in POSITIONED_ERRORS:
         # The first error is the cause; later ones tend to follow from it.
         first = next((line for line in lines if pattern.search(line)), None)
@@ -146,9 +181,11 @@ def run_step(log, out, name):
 
 
 def import_check(log, out, module, version_of):
-    """Import the built module in a fresh process, and return the version of the package that built it."""
+    """Import the built module in a fresh process, and return the version of the package that built it (its
+    ``__version__``, or its distribution's where it has none: Shed Skin)."""
     imports = "import %s; import %s as tool" % (module, version_of)
-    code = "import sys; sys.path.insert(0, sys.argv[1]); %s; print(tool.__version__)" % imports
+    version = "getattr(tool, '__version__', None) or importlib.metadata.version(%r)" % version_of
+    code = "import importlib.metadata, sys; sys.path.insert(0, sys.argv[1]); %s; print(%s)" % (imports, version)
     output = run_logged(log, [sys.executable, "-B", "-c", code, str(out)], STEP_TIMEOUT, "import " + module)
     return output.strip().splitlines()[-1]
 
@@ -182,7 +219,13 @@ def build_c(out, log):
     return {"executable": C_REFERENCE, "compiler": version}
 
 
-BINDINGS = {"cython": build_cython, "cffi": build_cffi, "c": build_c}
+def build_shedskin(out, log):
+    pip_install(log, [SHEDSKIN])
+    run_step(log, out, "shedskin")
+    return {"module": SHEDSKIN_MODULE, "version": import_check(log, out, SHEDSKIN_MODULE, "shedskin")}
+
+
+BINDINGS = {"cython": build_cython, "cffi": build_cffi, "c": build_c, "shedskin": build_shedskin}
 
 
 def sources_digest():
@@ -229,7 +272,7 @@ def build_all(out):
         log.write("\n%s: %s (%.1f s)\n" % (name, outcome, time.monotonic() - started))
         log.close()
         manifest[name] = record
-        print("%-6s %s" % (name, "ok" if record["ok"] else "unavailable: " + record["reason"]))
+        print("%-8s %s" % (name, "ok" if record["ok"] else "unavailable: " + record["reason"]))
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     stamp.write_text(digest)  # last: an interrupted build is never taken for a finished one
     return manifest

@@ -19,6 +19,9 @@ class DebianPackage:
     name: str
     why: str
     beside: str | None = None  # needed only where this package is installed, or is being installed with it
+    # Needed only where this command is not on PATH: Node.js from nodesource brings its own npm, and installing
+    # Debian's npm beside it would conflict (interpmatrix/runtime_provision.py asks).
+    command: str | None = None
 
 
 TOOLCHAIN = "toolchain"
@@ -34,7 +37,12 @@ DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
     ),
     # Whatever the families: every interpreter's venv compiles the bindings (bindings/build.py).
     TOOLCHAIN: (
-        DebianPackage("build-essential", "a C compiler: without it the cython, cffi and c variants are unavailable "
+        DebianPackage("build-essential", "a C compiler, and g++ for Shed Skin: without it the cython, cffi, shedskin "
+                      "and c variants are unavailable on every interpreter"),
+        DebianPackage("libgc-dev", "the Boehm garbage collector (gc/gc_cpp.h, -lgc -lgctba) Shed Skin's C++ runs on: "
+                      "without it the shedskin variants are unavailable on every interpreter"),
+        DebianPackage("libpcre2-dev", "PCRE2's headers, which Shed Skin's runtime includes in every module (builtin.cpp "
+                      "includes re.hpp), regular expressions or not: without it the shedskin variants are unavailable "
                       "on every interpreter"),
         DebianPackage("python3-dev", "Debian CPython's headers: without them its cython and cffi variants are "
                       "unavailable", "python3"),
@@ -45,6 +53,25 @@ DEBIAN_PACKAGES: dict[str, tuple[DebianPackage, ...]] = {
     "debian-sid": (
         DebianPackage("patchelf", "writes a private root's own loader and library folder into its python, which "
                       "cannot start on this glibc otherwise: without it no CPython 3.14, 3.15 or PyPy 3.11"),
+    ),
+    # The runtimes the seeds name that cannot run pyperf (interpmatrix/runtime_provision.py): what each runs on or
+    # builds with. The interpreters themselves go into the cache; these are general-purpose hosts, from the
+    # machine's own release like its other programs: a JRE or Node.js in a private root would need its own libc
+    # and certificates for no gain in what is measured.
+    "jython": (
+        DebianPackage("openjdk-17-jre-headless", "the JVM Jython runs on (Debian 12's jython is built for Java 17): "
+                      "without it no Jython column", command="java"),
+    ),
+    "micropython": (
+        DebianPackage("build-essential", "the compiler and make its unix port is built with, and dpkg-source "
+                      "(dpkg-dev), which unpacks Debian's source and applies its patches: without them no MicroPython "
+                      "column"),
+    ),
+    # The WebAssembly runtimes: Pyodide, and MicroPython's WebAssembly build where its source cannot be had.
+    "node": (
+        DebianPackage("nodejs", "Node.js, which runs Pyodide's WebAssembly CPython: without it no Pyodide column",
+                      command="node"),
+        DebianPackage("npm", "installs the pyodide npm package into the cache", command="npm"),
     ),
     # CPython's build dependencies: without these headers it still builds, but lacks the module named.
     "free-threaded": (

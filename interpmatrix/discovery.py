@@ -4,6 +4,8 @@
 version fails when run ("command not found"), and the builds it hides are still in pyenv's versions folder. So
 discovery looks in PATH, pyenv's and uv's folders and this project's own cache, then runs ``probe.py`` inside every
 candidate: a candidate that does not answer is dropped, and what it answers (not its file name) says what it is.
+Runtimes no probe runs in (Jython, MicroPython, Pyodide) are found by the marker their provisioning wrote
+(``interpmatrix.runtimes``); they, and Pythons older than 3.9, are self-timed (``Interpreter.self_timed``).
 
 What a run keeps of them is recorded here too: the machine's facts when it is planned (``host_facts``), and what each
 interpreter says about itself from inside the venv its bench session built (``record_venv``).
@@ -26,6 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from .proc import run_with_timeout
 from .results import RunDir
+from .runtimes import find_runtimes
 
 log = logging.getLogger(__name__)
 # Dropped candidates are expected (every inactive pyenv shim fails) and nox logs DEBUG: say why only on request,
@@ -38,6 +41,10 @@ PROBE_SCRIPT = Path(__file__).resolve().with_name("probe.py")
 # Written last by a finished provisioned build (interpmatrix.provision): a folder without it is incomplete.
 MARKER = "interpmatrix-provisioned.json"
 MIN_SUPPORTED = (3, 9)  # the workloads use 3.9 syntax
+# Older Pythons are timed by the self-timing runner (workloads/_selftimed.py) where its syntax runs: 2.7 and 3.4-3.8.
+# pyperf cannot run there (its releases for them are years older, and the workload scripts need 3.9), but a runtime
+# the seeds measured (CPython 2.7.1, seed 000) should still have its figures, and 3.6-3.8 cost nothing more.
+SELF_TIMED_RANGES = (((2, 7), (2, 8)), ((3, 4), MIN_SUPPORTED))
 # Best first: when one binary is found several ways, the most specific origin names it.
 ORIGINS = ("provisioned", "pyenv", "uv", "system", "path")
 SYSTEM_DIRS = {"/usr/bin", "/bin", "/usr/local/bin"}
@@ -77,6 +84,10 @@ class Interpreter:
     env: tuple[tuple[str, str], ...] = ()
     # The id of the interpreter whose binary (and so venv) this one shares, for one that differs only by ``env``.
     variant_of: str = ""
+    # Timed by interpmatrix's self-timing runner, not pyperf: a Python older than MIN_SUPPORTED, or a runtime found
+    # by its marker (interpmatrix.runtimes: Jython, MicroPython, Pyodide). ``threads``: whether it can start threads.
+    self_timed: bool = False
+    threads: bool = True
 
     @property
     def minor(self) -> str:
@@ -89,7 +100,13 @@ class Interpreter:
 
     @property
     def supported(self) -> bool:
-        return self.version_tuple[:2] >= MIN_SUPPORTED
+        """Whether pyperf and the workload scripts run here (a venv with pyperf is built for it)."""
+        return self.version_tuple[:2] >= MIN_SUPPORTED and not self.self_timed
+
+    @property
+    def measurable(self) -> bool:
+        """Whether it gets a column at all: through pyperf, or through the self-timing runner."""
+        return self.supported or self.self_timed
 
     @property
     def is_jit(self) -> bool:
@@ -223,8 +240,15 @@ def interpreter_from_probe(answer: dict, origin: str, id: str) -> Interpreter:
     """One probe answer as an Interpreter; ``executable`` is the real binary the answer reports."""
     record = {f.name: answer.get(f.name) for f in fields(Interpreter)}
     record.update(id=id, origin=origin, executable=answer.get("realpath") or answer["executable"],
-                  prefix=answer.get("prefix") or "", twin="", build="", env=(), variant_of="")
+                  prefix=answer.get("prefix") or "", twin="", build="", env=(), variant_of="",
+                  self_timed=is_self_timed(answer["version"]), threads=True)
     return Interpreter.from_dict(record)
+
+
+def is_self_timed(version: str) -> bool:
+    """Whether a probed Python of this language version is timed by the self-timing runner (SELF_TIMED_RANGES)."""
+    release = (*_parse_version(version).release, 0)[:2]
+    return any(low <= release < high for low, high in SELF_TIMED_RANGES)
 
 
 def read_marker(prefix: str | Path) -> dict | None:
@@ -331,10 +355,12 @@ def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
     # The active version's shim and the binary it runs report one binary: one interpreter.
     working = [(answer, origin) for answer, (_, origin) in zip(answers, found) if answer is not None]
     base_env = dict(os.environ if environ is None else environ)
-    return env_variants(
+    probed = env_variants(
         link_twins(assign_ids(_best_origin(working, lambda answer: _identity(answer["realpath"])))),
         lambda interp, env: probe(Path(interp.executable), env={**base_env, **env}),
     )
+    # Runtimes no probe runs in (Jython, MicroPython, Pyodide) describe themselves in their provisioning's marker.
+    return probed + [Interpreter.from_dict(record) for record in find_runtimes(cache_dir(environ) / "interpreters")]
 
 
 def host_facts() -> dict[str, object]:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from .runtimes import DISPLAY_NAMES
+
 if TYPE_CHECKING:  # types only: this module reads their fields and never builds one
     import pyperf
 
@@ -181,6 +183,8 @@ def requirement_version(requirements: Sequence[str], name: str) -> str:
 def version_text(interpreter: Interpreter) -> str:
     if interpreter.implementation == "pypy":
         return f"{interpreter.version} (PyPy {interpreter.implementation_version})"
+    if interpreter.implementation in DISPLAY_NAMES:  # a runtime found by its marker: the language, then its own
+        return f"{interpreter.version} ({DISPLAY_NAMES[interpreter.implementation]} {interpreter.implementation_version})"
     return interpreter.version
 
 

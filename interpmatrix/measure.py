@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 
 import pyperf
 
-from . import budget, external, model
+from . import budget, external, model, selftimed
 from .budget import Ledger, Pair
 from .discovery import Interpreter
 from .invocation import Step, Venv, run_step
@@ -58,6 +58,12 @@ def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv
             continue
         run_dir.record_failure(interpreter_id, "*", failure)
     return venvs
+
+
+def run_any_step(run_dir: RunDir, step: Step, profile: Profile) -> dict[str, CellFailure | None]:
+    """One step through pyperf, or through the self-timing runner on a runtime without pyperf (``selftimed``): both
+    columns take their turns in the same rounds."""
+    return (selftimed.run_step if step.venv.interpreter.self_timed else run_step)(run_dir, step, profile)
 
 
 def rounds_by_cell(run_dir: RunDir, venvs: Sequence[Venv]) -> dict[Pair, set[int]]:
@@ -282,13 +288,13 @@ def measure(
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
     open_cells: Callable[[RunDir], Mapping[Pair, int]] | None = None,
-    run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_step,
+    run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_any_step,
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json: the profile's rounds, then extra rounds of the
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one step (default: ``run_step``, through pyperf).
+    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one step (default: ``run_any_step``: pyperf, or the self-timing runner).
     Tests give their own."""
     started = clock()
     info = run_dir.read_info()

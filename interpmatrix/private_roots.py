@@ -148,16 +148,18 @@ def parse_depends(text: str) -> dict[str, list[str]]:
             for name, found in groups.items()}
 
 
-def dependency_closure(packages: Sequence[str], depends: str) -> list[str]:
-    """``packages`` and what they need, transitively, less ``NOT_NEEDED``, from ``apt-cache depends --recurse``'s
-    answer ``depends`` (which also follows what is left out here: one query instead of one per level)."""
+def dependency_closure(packages: Sequence[str], depends: str,
+                       leave_out: Callable[[str], str | None] = not_needed) -> list[str]:
+    """``packages`` and what they need, transitively, less what ``leave_out`` gives a reason for (``NOT_NEEDED``),
+    from ``apt-cache depends --recurse``'s answer ``depends`` (which also follows what is left out here: one query
+    instead of one per level)."""
     graph = parse_depends(depends)
     seen: list[str] = []
     level = list(dict.fromkeys(packages))
     while level:
         seen += level
         following = [dep for name in level for dep in graph.get(name, [])]
-        level = [dep for dep in dict.fromkeys(following) if dep not in seen and not_needed(dep) is None]
+        level = [dep for dep in dict.fromkeys(following) if dep not in seen and leave_out(dep) is None]
     return seen
 
 
@@ -279,6 +281,24 @@ def published(cache: Path, spec: RootSpec) -> list[Path]:
 Run = Callable[..., None]  # provision.run_logged's signature: (command, log_file, stage, echo, cwd=, timeout=)
 
 
+def download(cache: Path, debs: Sequence[Deb], apt_options: Sequence[str], run: Run, echo: Callable[[str], None],
+             log_file: Path, download_timeout: float) -> Path:
+    """The folder of package files (``debs/``) once it holds all of ``debs``: each is downloaded once, into a
+    partial folder first, so an interrupted download is never taken for a package."""
+    store = cache / "debs"
+    store.mkdir(parents=True, exist_ok=True)
+    missing = [deb for deb in debs if not (store / deb.filename).exists()]
+    if missing:
+        partial = store / "partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        run(["apt-get", *apt_options, "download", *[f"{deb.name}={deb.version}" for deb in missing]], log_file,
+            f"apt-get download ({len(missing)} packages)", echo, cwd=partial, timeout=download_timeout)
+        for deb in missing:
+            (partial / deb.filename).rename(store / deb.filename)
+    return store
+
+
 def make_root(cache: Path, spec: RootSpec, debs: Sequence[Deb], apt_options: Sequence[str], run: Run,
               echo: Callable[[str], None], download_timeout: float,
               smoke: Callable[[Path, Path], dict] = smoke_test) -> Path:
@@ -291,17 +311,7 @@ def make_root(cache: Path, spec: RootSpec, debs: Sequence[Deb], apt_options: Seq
         return entry
     started = time.monotonic()
     log_file = cache / "logs" / f"{key}.log"
-    store = cache / "debs"
-    store.mkdir(parents=True, exist_ok=True)
-    missing = [deb for deb in debs if not (store / deb.filename).exists()]
-    if missing:
-        partial = store / "partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir()
-        run(["apt-get", *apt_options, "download", *[f"{deb.name}={deb.version}" for deb in missing]], log_file,
-            f"apt-get download ({len(missing)} packages)", echo, cwd=partial, timeout=download_timeout)
-        for deb in missing:
-            (partial / deb.filename).rename(store / deb.filename)
+    store = download(cache, debs, apt_options, run, echo, log_file, download_timeout)
     hidden_root = root.with_name(f".{key}.partial")
     hidden_entry = entry.with_name(f".{key}.partial")
     for stale in (hidden_root, root, hidden_entry, entry):
@@ -379,9 +389,11 @@ RECURSE = ("--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "-
            "--no-enhances")
 
 
-def resolve(spec: RootSpec, apt_options: Sequence[str]) -> list[Deb]:
+def resolve(spec: RootSpec, apt_options: Sequence[str], leave_out: Callable[[str], str | None] = not_needed
+            ) -> list[Deb]:
     """The package files of ``spec``'s root, as the private lists have them now."""
-    names = dependency_closure(spec.packages, apt_answer(["apt-cache", *apt_options, "depends", *RECURSE, *spec.packages]))
+    names = dependency_closure(spec.packages, apt_answer(["apt-cache", *apt_options, "depends", *RECURSE, *spec.packages]),
+                               leave_out)
     debs = parse_print_uris(apt_answer(["apt-get", *apt_options, "download", "--print-uris", *names]))
     missing = sorted(set(names) - {deb.name for deb in debs})
     if missing:

@@ -9,7 +9,8 @@ through a private apt configuration that leaves the system's untouched. Elsewher
 from python.org, Debian's source package, or a tarball the user gives (``--cpython-source``). Each source has a
 short time-out so an unreachable one costs seconds. Everything lands in the per-user cache
 (``discovery.cache_dir()``), keyed by version, and is reused by later runs. A finished install carries a marker
-file (``MARKER``); discovery only trusts provisioned folders that have one.
+file (``MARKER``); discovery only trusts provisioned folders that have one. The runtimes that cannot run pyperf
+(Jython, MicroPython, Pyodide: ``--only runtimes``) are made by ``runtime_provision``, with a marker of their own.
 
 What the interpreters' venvs need from the system comes too, on Debian (``debian_packages``): a C compiler (pyperf's
 psutil has no PyPy wheel and compiles), Debian CPython's headers (the bindings compile against them), patchelf for
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from . import discovery, private_roots
+from . import discovery, private_roots, runtime_provision
 from .cpython_build import (
     CPYTHON_MINORS,
     NETWORK_TIMEOUT,
@@ -53,7 +54,7 @@ from .debian_packages import (
 from .markdown import duration
 
 MARKER = discovery.MARKER
-FAMILIES = ("pypy", "free-threaded", private_roots.FAMILY)
+FAMILIES = ("pypy", "free-threaded", private_roots.FAMILY, runtime_provision.FAMILY)
 DEBIAN_SOURCE_SUITE = "trixie"
 DOWNLOAD_TIMEOUT = 300.0
 # The minors a reader chooses among today: a free-threaded build of neither is said so in the report.
@@ -311,22 +312,32 @@ def _roots_cannot_be_made() -> str | None:
     return None
 
 
+def fresh_lists(cache: Path, echo: Log, sources: Sequence[tuple[str, str]], suite: str, kind: str = "deb") -> list[str]:
+    """apt options of a private configuration listing ``sources`` ((URI, suite), ``suite``'s own first), its lists
+    updated; ProvisionError saying why not."""
+    if not sources:
+        raise ProvisionError("no Debian mirror in /etc/apt")
+    options = private_apt_options(cache, sources[0][0], suite, kind, sources[1:])
+    name, what = (suite, f"{suite} lists") if kind == "deb" else (f"{kind}-{suite}", f"{suite} {kind} lists")
+    try:
+        run_logged(["apt-get", *options, "update"], cache / "logs" / f"apt-{name}.log", f"apt-get update ({what})",
+                   echo, timeout=180)
+    except ProvisionError as failed:
+        raise ProvisionError(str(failed).splitlines()[0]) from None
+    return options
+
+
 def _debian_roots(cache: Path, outcome: Outcome, echo: Log, specs: Sequence[private_roots.RootSpec],
                   sources: Sequence[tuple[str, str]]) -> None:
     """Private roots of ``specs`` from the binary packages of ``sources`` ((URI, suite), the suite's own first),
     with the Debian packages of ``outcome``'s family (patchelf) first; each root's outcome is noted in ``outcome``."""
-    suite = specs[0].suite
     error = _bring_debian_packages(cache, outcome, echo, DEBIAN_PACKAGES[outcome.family])
-    options = None
-    if sources and not error:
-        options = private_apt_options(cache, sources[0][0], suite, "deb", sources[1:])
-    lists_error = error or (None if sources else "no Debian mirror in /etc/apt")
-    if options is not None:
+    options, lists_error = None, error
+    if not error:
         try:
-            run_logged(["apt-get", *options, "update"], cache / "logs" / f"apt-{suite}.log",
-                       f"apt-get update ({suite} lists)", echo, timeout=180)
+            options = fresh_lists(cache, echo, sources, specs[0].suite)
         except ProvisionError as failed:
-            lists_error = str(failed).splitlines()[0]
+            lists_error = str(failed)
     for spec, entry, what in private_roots.provide(cache, options, lists_error, run_logged, echo, DOWNLOAD_TIMEOUT,
                                                    (ProvisionError, private_roots.RootError), specs):
         outcome.tried.append((spec.id, what))
@@ -384,8 +395,35 @@ def provision_debian_sid(cache: Path, interpreters: Sequence[discovery.Interpret
     return outcome
 
 
+def provision_runtimes(cache: Path, interpreters: Sequence[discovery.Interpreter], echo: Log) -> Outcome:
+    """Jython, MicroPython and Pyodide (``runtime_provision``), each in a folder of its own: one that cannot be made
+    is left out with the reason, the others still come."""
+    outcome = Outcome(runtime_provision.FAMILY)
+    suites = system_suites() if _roots_cannot_be_made() is None else []
+    uris = debian_source_uris() if suites else []
+
+    def lists(kind: str, suite: str) -> list[str]:
+        # The release's binary lists with its updates and security suites, as for its PyPy; sid's sources alone.
+        sources = [pair for pair in suites if pair[1].split("-")[0] == suite] if kind == "deb" else [
+            (uri, suite) for uri in uris[:1]]
+        try:
+            return fresh_lists(cache, echo, sources, suite, kind)
+        except ProvisionError as failed:
+            raise runtime_provision.ProvisionLists(f"the {suite} {kind} lists are unavailable: {failed}") from None
+
+    access = runtime_provision.Access(lists, suites[0][1] if suites else None,
+                                      lambda packages, name: install_debian_packages(cache, packages, echo, name))
+    for implementation, entry, what in runtime_provision.provide(cache, access, echo):
+        outcome.tried.append((implementation, what))
+        outcome.provided += [str(entry)] if entry else []
+    failed = [f"{source} {what}" for source, what in outcome.tried if what.startswith("failed")]
+    outcome.error = "; ".join(failed) or None
+    return outcome
+
+
 PROVIDERS = {"pypy": provision_pypy, "free-threaded": provision_free_threaded,
-             private_roots.FAMILY: provision_debian_sid, TOOLCHAIN: provision_toolchain}
+             private_roots.FAMILY: provision_debian_sid, runtime_provision.FAMILY: provision_runtimes,
+             TOOLCHAIN: provision_toolchain}
 
 
 def provision(only: Sequence[str] | None = None, echo: Log = print, environ: Mapping[str, str] | None = None,

@@ -28,7 +28,8 @@ class Variant:
     workers: tuple[int, ...] = ()
     # The workload's sizes this variant is measured at; empty for all of them.
     sizes: tuple[int, ...] = ()
-    # The compiled binding the variant needs ("cython", "cffi", "c"; "compiled": the best one there), if any.
+    # The compiled binding the variant needs ("cython", "cffi", "shedskin", "c"; "compiled": the best one there), if
+    # any.
     binding: str | None = None
     # "time" (seconds per call) or "memory": the peak private memory of the worker process while the kernel runs
     # (pyperf --track-memory), in bytes.
@@ -64,6 +65,12 @@ class Workload:
     # own (sections/standard_suite.py): the two answer different questions, and a suite that does not install on
     # Python 3.9 would drop PyPy 3.9 below the share of cells the overall ranking needs.
     overall_mean: bool = True
+    # The variants a runtime without pyperf runs through the self-timing runner (workloads/_selftimed.py), each a
+    # kernel of workloads/_portable.py ("<workload>/<variant>"); one with workers only where the runtime has threads.
+    self_timed: tuple[str, ...] = ()
+    # The script's function that makes a size's input (``text(mb)``), for a self-timed kernel that takes one: it
+    # cannot be made there (the text's random draws differ between runtimes), so it is handed over as a file.
+    self_timed_input: str | None = None
 
     def cells(self) -> list[Cell]:
         return [
@@ -141,6 +148,11 @@ COMPILED_VARIANTS = (
     Variant("cython", "Cython with C types (bindings/cy_kernels.pyx)", binding="cython"),
     Variant("cffi", "the C kernel called through cffi in API mode (bindings/cffi_build.py)", binding="cffi"),
     Variant(
+        "shedskin",
+        "the pure kernel, unchanged, compiled to C++ by Shed Skin (bindings/ss_kernels.py)",
+        binding="shedskin",
+    ),
+    Variant(
         "compiled",
         "the best binding here: Cython, but cffi on PyPy (Cython goes through cpyext there) or without Cython",
         binding="compiled",
@@ -201,10 +213,12 @@ WORKLOADS: tuple[Workload, ...] = (
                 "the same n split over a fork ProcessPoolExecutor, pool start-up included",
                 WORKER_COUNTS,
             ),
-            *COMPILED_VARIANTS,
+            # No Shed Skin: g++ removes a loop without effect, which countdown's is (workloads/countdown.py).
+            *(variant for variant in COMPILED_VARIANTS if variant.name != "shedskin"),
             memory_of("serial"),
         ),
         script=WORKLOADS_DIR / "countdown.py",
+        self_timed=("serial", "threads"),
     ),
     Workload(
         name="primes",
@@ -236,6 +250,7 @@ WORKLOADS: tuple[Workload, ...] = (
             memory_of("pure", sizes=(500,)),
         ),
         script=WORKLOADS_DIR / "primes.py",
+        self_timed=("pure",),
     ),
     Workload(
         name="word_count",
@@ -252,6 +267,8 @@ WORKLOADS: tuple[Workload, ...] = (
             memory_of("chars"),
         ),
         script=WORKLOADS_DIR / "word_count.py",
+        self_timed=("chars",),
+        self_timed_input="text",
     ),
     Workload(
         name="pools",
@@ -260,7 +277,7 @@ WORKLOADS: tuple[Workload, ...] = (
             "concurrent.futures: a ThreadPoolExecutor does not speed up CPU-bound work under the GIL, "
             "a ProcessPoolExecutor does"
         ),
-        seeds=("002 Velocidade (concurrent.futures)",),
+        seeds=("002 Velocidade (concurrent.futures)", "003 GIL (ParallelPython)"),
         size_label="scale",
         sizes=(3,),
         reference="serial",
@@ -272,9 +289,24 @@ WORKLOADS: tuple[Workload, ...] = (
                 "the same calls on a fork ProcessPoolExecutor, started and shut down in the timed call",
                 WORKER_COUNTS,
             ),
+            Variant(
+                "pp_local",
+                "the same calls as ParallelPython jobs on a local pp.Server, started and destroyed in the timed call",
+                # Two workers say what pp costs against the process pool; each worker is a fresh interpreter, and the
+                # first pass cannot afford more of them on every column.
+                (2,),
+            ),
+            Variant(
+                "pp_server",
+                "the same jobs sent over TCP to a ppserver on 127.0.0.1 (a secret, loopback only) that the timed call "
+                "starts and stops: spreading work over machines, in miniature",
+                (2,),
+            ),
             memory_of("serial"),
         ),
         script=WORKLOADS_DIR / "pools.py",
+        # ParallelPython for the pp variants (workloads/pools.py PP): Python 3.10+.
+        requirements=("pp==1.7.0",),
     ),
     Workload(
         name="spawn_costs",

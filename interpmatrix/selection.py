@@ -2,7 +2,9 @@
 
 The rule, as the README states it: the newest patch of every CPython minor still supported by its core developers
 (``END_OF_LIFE``), each with its JIT column where the build has a JIT; every free-threaded build with its same-source
-GIL twin; and the newest PyPy for each Python version. Older patches, minors past their end of life and the GIL
+GIL twin; the newest PyPy for each Python version; and the systems the seeds name that pyperf cannot run on, timed by
+the self-timing runner (interpmatrix.selftimed): the newest CPython 2.7 and every Jython, MicroPython and Pyodide
+found by its marker (interpmatrix.runtimes). Older patches, minors past their end of life and the GIL
 forced back on in a free-threaded build run when named (``--interpreters cpython-3.10``) or with
 ``--interpreters all``. The baseline is then the newest GIL CPython without a JIT (``model.choose_baseline``).
 
@@ -31,6 +33,18 @@ END_OF_LIFE = {
     "3.15": "2031-10",
 }
 _MIN_TEXT = "%d.%d" % MIN_SUPPORTED
+_TOO_OLD = f"too old: pyperf's workloads need Python {_MIN_TEXT}+, the self-timing runner 2.7 or 3.4+"
+
+# Why the default selection takes each runtime found by its marker (interpmatrix.runtimes), though pyperf cannot run
+# there: each stands for a system the seeds or issue 16 name, and its figures come from the self-timing runner.
+RUNTIME_REASONS = {
+    "jython": "seed 003 names Jython: Python on the JVM, without a GIL",
+    "micropython": "Python for small devices (seed 002 timed an embedded ARM board)",
+    "pyodide": "CPython compiled to WebAssembly, under Node.js",
+}
+SELF_TIMED_NOTE = "timed by interpmatrix's self-timing runner (no pyperf there)"
+# The Python 2 the seeds measured (seed 000: CPython 2.7.1 against PyPy 1.7), kept as the "then" of then and now.
+SEED_CPYTHON = "2.7"
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,10 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
     twins_of = {i.twin: i.id for i in interpreters if i.free_threaded and i.twin and not i.variant_of}
 
     def base_choice(interp: Interpreter) -> Choice:
+        if interp.self_timed:
+            return self_timed_choice(interp)
         if not interp.supported:
+            # A run planned before self-timing kept no ``self_timed`` for its 2.7: its reports keep their words.
             return Choice(False, f"too old: the workloads need Python {_MIN_TEXT}+")
         if interp.implementation == "cpython" and interp.free_threaded:
             return Choice(True, "a free-threaded build")
@@ -96,6 +113,19 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
         if best is interp:
             return Choice(True, f"the newest {interp.minor}")
         return Choice(False, _not_newest(interp, best, interp.minor))
+
+    def self_timed_choice(interp: Interpreter) -> Choice:
+        if interp.implementation in RUNTIME_REASONS:
+            return Choice(True, f"{RUNTIME_REASONS[interp.implementation]}; {SELF_TIMED_NOTE}")
+        same = [i for i in interpreters if i.self_timed and (i.implementation, i.minor) == (interp.implementation,
+                                                                                          interp.minor)]
+        if interp.implementation == "cpython" and interp.minor == SEED_CPYTHON:
+            best = max(same, key=freshness)
+            if best is interp:
+                return Choice(True, f"the newest CPython {SEED_CPYTHON}, which seed 000 measured; {SELF_TIMED_NOTE}")
+            return Choice(False, _not_newest(interp, best, interp.minor))
+        ended = past_end_of_life(interp.minor, today) or "its end"
+        return Choice(False, f"Python {interp.minor} is past its end of life ({ended}); it would be {SELF_TIMED_NOTE}")
 
     result: dict[str, Choice] = {}
     for interp in interpreters:
@@ -129,18 +159,17 @@ def select(interpreters: Iterable[Interpreter], spec: str | None) -> list[Interp
     if not spec or not spec.strip():
         return default_selection(interpreters)
     if spec.strip() == "all":
-        return [i for i in interpreters if i.supported]
+        return [i for i in interpreters if i.measurable]
     by_id = {i.id: i for i in interpreters}
     wanted = {part.strip() for part in spec.split(",") if part.strip()}
     unknown = sorted(wanted - by_id.keys())
     if unknown:
-        valid = ", ".join(i.id for i in interpreters if i.supported) or "(none found)"
+        valid = ", ".join(i.id for i in interpreters if i.measurable) or "(none found)"
         raise ValueError(f"unknown interpreter id(s): {', '.join(unknown)}. Valid ids: {valid}, or 'all' "
                          "(`nox -s interpreters` lists them with their builds)")
-    too_old = [ident for ident in sorted(wanted) if not by_id[ident].supported]
+    too_old = [ident for ident in sorted(wanted) if not by_id[ident].measurable]
     if too_old:
-        raise ValueError(f"{', '.join(too_old)}: too old, the workloads need Python "
-                         f"{_MIN_TEXT}+; choose another id (`nox -s interpreters`)")
+        raise ValueError(f"{', '.join(too_old)}: {_TOO_OLD}; choose another id (`nox -s interpreters`)")
     return [i for i in interpreters if i.id in wanted]
 
 

@@ -110,7 +110,10 @@ def answer(estimator: Estimator, question: Question) -> Answer:
     run = estimator.run
     workload = next(w for w in run.workloads if w.name == question.workload)
     cells = candidates(workload, question)
-    columns = run.compared_columns()
+    # A self-timed runtime (CPython 2.7, Jython, MicroPython, Pyodide) runs only the portable kernels: a recommendation
+    # for a kind of code is among the interpreters that run it whole. Its figures are in the tables and the seeds'
+    # systems.
+    columns = [column for column in run.compared_columns() if not column.interpreter.self_timed]
     # Ranked by the figure the intervals are about (the mean of the processes' logs), not pyperf's mean of every value:
     # the two can disagree on a noisy cell, and then "the runner-up's time ÷ the fastest's" would fall below 1.
     measured = [

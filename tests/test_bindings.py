@@ -30,9 +30,10 @@ pytestmark = pytest.mark.bindings
 
 BINDINGS_SRC = REPO_ROOT / "bindings"
 BUILD = BINDINGS_SRC / "build.py"
-SOURCES = {"build.py", "c_reference.c", "cffi_build.py", "cy_kernels.pyx", "kernels.c", "kernels.h"}
+SOURCES = {"build.py", "c_reference.c", "cffi_build.py", "cy_kernels.pyx", "kernels.c", "kernels.h", "ss_kernels.py"}
 # One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
-INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of]
+# The pyperf columns: a self-timed one (CPython 2.7) runs the portable kernels only (tests/test_selftimed.py).
+INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of and i.supported]
 SEED = 20261121
 
 # Run inside the interpreter under test: every variant that uses a binding against the pure reference of its workload.
@@ -120,7 +121,7 @@ def test_build_records_every_binding_and_writes_nothing_into_the_sources(builds,
     build = builds(interpreter)
     assert build.result.returncode == 0, build.result.stdout + build.result.stderr
     manifest = build.manifest
-    assert set(manifest) == {"cython", "cffi", "c"}
+    assert set(manifest) == {"cython", "cffi", "c", "shedskin"}
     for record in manifest.values():
         assert (build.out / record["log"]).is_file()
         if record["ok"]:
@@ -208,6 +209,7 @@ def write_bindings(directory: Path, **records: dict) -> Path:
 
 CYTHON_FAILED = {"ok": False, "reason": "the cython build failed: cy_kernels.c:1:1: error: something"}
 CFFI_FAILED = {"ok": False, "reason": "pip install cffi failed: CFFI does not support the free-threaded build"}
+SHEDSKIN_FAILED = {"ok": False, "reason": "pip install shedskin==0.9.14 failed: ERROR: No matching distribution found"}
 
 
 def test_compiled_falls_back_to_cffi_when_cython_is_missing(bindings_module, tmp_path) -> None:
@@ -223,6 +225,14 @@ def test_compiled_prefers_the_interpreters_best_binding(bindings_module, tmp_pat
     assert bindings_module.choose_compiled(str(directory)) == bindings_module.compiled_order()[0]
     best_first = ("cffi", "cython") if sys.implementation.name == "pypy" else ("cython", "cffi")
     assert bindings_module.compiled_order() == best_first
+
+
+def test_compiled_never_takes_shedskin(bindings_module, tmp_path) -> None:
+    """Shed Skin has its own row: `compiled` stays Cython or cffi even where only Shed Skin built."""
+    directory = write_bindings(tmp_path, cython=CYTHON_FAILED, cffi=CFFI_FAILED, shedskin={"ok": True})
+    assert "shedskin" not in bindings_module.compiled_order()
+    with pytest.raises(bindings_module.BindingUnavailable, match="neither Cython nor cffi is available"):
+        bindings_module.choose_compiled(str(directory))
 
 
 def test_compiled_is_unavailable_when_both_are_and_says_both_reasons(bindings_module, tmp_path) -> None:
@@ -244,6 +254,7 @@ def test_no_bindings_folder_says_how_to_get_one(bindings_module, tmp_path) -> No
     [
         ("cython", {"cython": CYTHON_FAILED}, CYTHON_FAILED["reason"]),
         ("cffi_threads", {"cffi": CFFI_FAILED}, CFFI_FAILED["reason"]),
+        ("shedskin", {"shedskin": SHEDSKIN_FAILED}, SHEDSKIN_FAILED["reason"]),
         ("compiled", {"cython": CYTHON_FAILED, "cffi": CFFI_FAILED}, "neither Cython nor cffi is available"),
         ("c", {"c": {"ok": False, "reason": "cc failed: no compiler"}}, "cc failed: no compiler"),
         ("cython", None, "no bindings were built for this interpreter: run through `nox -s matrix`"),

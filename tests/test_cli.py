@@ -38,7 +38,6 @@ def plan(tmp_path: Path, found, *argv: str) -> cli.Plan:
         (["--workloads", "countdown,nope"], "unknown workload 'nope'; valid workloads: countdown, primes"),
         (["--profile", "slow"], "unknown profile 'slow'; valid profiles: quick, default, rigorous"),
         (["--interpreters", "cpython-4.0"], "cpython-3.11"),
-        (["--interpreters", "cpython-2.7"], "3.9"),
         (["--interpreters", "cpython-3.11", "--baseline", "pypy3.9"], "baseline 'pypy3.9' is not among"),
     ],
 )

@@ -63,6 +63,8 @@ def test_ids_of_this_machine(found):
     assert ids["cpython-3.13t"].free_threaded and not ids["cpython-3.13t"].gil_enabled
     assert ids["cpython-3.13"].version == "3.13.0"
     assert not ids["cpython-2.7"].supported and not ids["cpython-3.8"].supported
+    # Too old for pyperf, not for the self-timing runner.
+    assert ids["cpython-2.7"].self_timed and ids["cpython-3.8"].self_timed and not ids["cpython-3.9"].self_timed
     assert ids["cpython-3.9"].supported
     assert len(ids) == len(found)
 

@@ -91,9 +91,11 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
     # The only cells allowed to fail here are bindings or packages that cannot exist on an interpreter, with the
     # reason; the pure-Python reference of each workload runs everywhere.
     for iid in expected:
+        self_timed = run_dir.read_interpreter(iid)["interpreter"].get("self_timed")
         for name, failure in run_dir.read_failures(iid).items():
             assert failure.kind == "unavailable" and failure.reason, (iid, name, failure)
-            assert "/pure@" not in name
+            # A self-timed column (CPython 2.7) runs only the portable kernels: numeric's pure is not one.
+            assert "/pure@" not in name or (self_timed and failure.reason.startswith("not supported there"))
 
 
 def test_the_report_states_its_budget_and_decides_by_intervals(matrix_run) -> None:
@@ -121,6 +123,8 @@ def test_the_report_states_its_budget_and_decides_by_intervals(matrix_run) -> No
 def test_packages_are_installed_per_interpreter_or_say_why(matrix_run) -> None:
     run_dir, _, _ = matrix_run
     for iid in run_dir.read_run()["interpreters"]:
+        if run_dir.read_interpreter(iid)["interpreter"].get("self_timed"):
+            continue  # no venv, no packages: the self-timing runner needs the interpreter alone
         packages = run_dir.read_interpreter(iid)["packages"]
         assert set(packages) == {"numpy", "numexpr"}
         failures = run_dir.read_failures(iid)

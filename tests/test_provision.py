@@ -375,8 +375,9 @@ def test_the_plan_installs_what_is_missing_and_needed_here() -> None:
         "build-essential"]
     # Debian CPython's headers only where Debian's python3 is installed.
     assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["toolchain"], {"python3"})) == [
-        "build-essential", "python3-dev", "python3-venv"]
-    assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["toolchain"], set())) == ["build-essential"]
+        "build-essential", "libgc-dev", "libpcre2-dev", "python3-dev", "python3-venv"]
+    assert _names(debian_packages.missing_packages(debian_packages.DEBIAN_PACKAGES["toolchain"], set())) == [
+        "build-essential", "libgc-dev", "libpcre2-dev"]
     for group in debian_packages.DEBIAN_PACKAGES.values():
         assert debian_packages.missing_packages(group, everything) == []
     # Every package says why it is needed.
@@ -470,13 +471,14 @@ def test_a_fresh_machine_gets_pypy_with_no_pypy_package(tmp_path, monkeypatch, d
 
 
 def test_everything_present_installs_nothing(tmp_path, monkeypatch, dpkg_database, apt_commands, bookworm) -> None:
-    dpkg_database("patchelf", "build-essential", "python3", "python3-dev", "python3-venv")
+    dpkg_database("patchelf", "build-essential", "libgc-dev", "libpcre2-dev", "python3", "python3-dev", "python3-venv")
     as_user(monkeypatch, 0)
     pypy = provision.provision_pypy(tmp_path, [], echo=lambda line: None)
     toolchain = provision.provision_toolchain(tmp_path, [], echo=lambda line: None)
     assert [command for command in apt_commands if "install" in command] == []
     assert pypy.ok and ("Debian packages", "present: patchelf, build-essential") in pypy.tried
-    assert toolchain.ok and toolchain.tried == [("Debian packages", "present: build-essential, python3-dev, python3-venv")]
+    assert toolchain.ok and toolchain.tried == [
+        ("Debian packages", "present: build-essential, libgc-dev, libpcre2-dev, python3-dev, python3-venv")]
 
 
 @needs_dpkg
@@ -503,7 +505,8 @@ def test_without_root_the_command_lists_exactly_the_missing_packages(
     assert not pypy.ok and "run `sudo apt-get install -y patchelf build-essential` (patchelf: writes the PyPy root" in (
         pypy.error or "")
     assert "pypy3.9 failed: no cached root, and the bookworm lists are unavailable: needs root" in (pypy.error or "")
-    assert not toolchain.ok and "run `sudo apt-get install -y build-essential python3-dev python3-venv` (build-essential: " in (
+    assert not toolchain.ok and ("run `sudo apt-get install -y build-essential libgc-dev libpcre2-dev python3-dev "
+                                 "python3-venv` (build-essential: ") in (
         toolchain.error or "")
 
 

@@ -100,9 +100,19 @@ def test_memory_cells_measure_a_time_cell_of_the_same_workload() -> None:
                 assert cell.name.replace("_memory", "", 1) in names, cell.name
 
 
+def test_pools_installs_the_pp_its_variants_need() -> None:
+    """The bench session installs the registry's requirements; the pp variants check the script's pin."""
+    pools = importlib.import_module("pools")
+    workload = find_workload("pools")
+    assert pools.PP in workload.requirements
+    for name in ("pp_local", "pp_server"):
+        assert pools.VARIANTS[name].requirements == (pools.PP,) and workload.variant(name).workers == (2,)
+
+
 def test_compiled_primes_only_at_the_seeds_size() -> None:
     names = [cell.name for cell in find_workload("primes").cells()]
     assert "primes/pure@1000" in names and "primes/cython@500" in names and "primes/cython@1000" not in names
+    assert "primes/shedskin@500" in names and "primes/shedskin@1000" not in names
     assert [n for n in names if "threads" in n] == [
         *(f"primes/cython_threads-{n}@500" for n in (1, 2, 4)),
         *(f"primes/cffi_threads-{n}@500" for n in (1, 2, 4)),

@@ -86,8 +86,9 @@ def test_variants_survive_the_run_json_round_trip(found):
 
 
 def test_default_selection_follows_the_readme_rule(found):
+    # CPython 2.7 is seed 000's CPython: the self-timing runner times it.
     assert ids(default_selection(found, TODAY)) == [
-        "cpython-3.11", "cpython-3.12", "cpython-3.13", "cpython-3.13t", "cpython-3.14", "cpython-3.14-jit",
+        "cpython-2.7", "cpython-3.11", "cpython-3.12", "cpython-3.13", "cpython-3.13t", "cpython-3.14", "cpython-3.14-jit",
         "cpython-3.15", "cpython-3.15-jit", "pypy3.9", "pypy3.11",
     ]
     # Before 3.10's end of life (October 2026) it was still taken.
@@ -98,12 +99,15 @@ def test_default_selection_follows_the_readme_rule(found):
 def test_every_interpreter_left_out_has_its_reason(found):
     why = choices(found, TODAY)
     assert why["cpython-3.10"].why == "Python 3.10 is past its end of life (2026-10)"
-    assert why["cpython-2.7"].why == "too old: the workloads need Python 3.9+"
+    assert why["cpython-2.7"].why == (
+        "the newest CPython 2.7, which seed 000 measured; timed by interpmatrix's self-timing runner (no pyperf there)")
+    assert why["cpython-3.8"].why == ("Python 3.8 is past its end of life (before 2025-10); it would be timed by "
+                                      "interpmatrix's self-timing runner (no pyperf there)")
     assert why["cpython-3.11.2"].why == "an older 3.11 than cpython-3.11"
     assert why["cpython-3.13t-gil"].why == "cpython-3.13t with the GIL forced on: only when named"
     assert why["cpython-3.14-jit"].why == "the JIT column of cpython-3.14"
     assert why["pypy3.9"].why == "the newest PyPy for Python 3.9"
-    assert not any(choice.selected for i, choice in why.items() if not by_id(found)[i].supported)
+    assert not any(choice.selected for i, choice in why.items() if not by_id(found)[i].measurable)
 
 
 def test_end_of_life_months():
@@ -131,8 +135,9 @@ def test_a_jit_column_follows_its_build(found):
 def test_select_default_all_and_named(found):
     assert select(found, None) == default_selection(found)
     everything = select(found, "all")
-    assert ids(everything) == [i.id for i in found if i.supported]
-    assert "cpython-3.13t-gil" in ids(everything) and "cpython-2.7" not in ids(everything)
+    # Every interpreter found, the self-timed ones (older than 3.9) too.
+    assert ids(everything) == [i.id for i in found if i.supported or i.self_timed]
+    assert "cpython-3.13t-gil" in ids(everything) and "cpython-2.7" in ids(everything)
     assert ids(select(found, " pypy3.9, cpython-3.14-jit,cpython-3.13t-gil ")) == [
         "cpython-3.13t-gil", "cpython-3.14-jit", "pypy3.9"]
 
@@ -142,8 +147,10 @@ def test_select_refuses_unknown_and_too_old(found):
         select(found, "cpython-3.12,cpython-3.99")
     assert "cpython-3.99" in str(error.value) and "cpython-3.14-jit" in str(error.value)
     assert "nox -s interpreters" in str(error.value)
-    with pytest.raises(ValueError, match=r"3\.9\+"):
-        select(found, "cpython-3.11,cpython-2.7")
+    ancient = replace(by_id(found)["cpython-3.6"], id="cpython-3.3", version="3.3.7", self_timed=False)
+    with pytest.raises(ValueError, match=r"3\.9\+, the self-timing runner 2\.7 or 3\.4\+"):
+        select([*found, ancient], "cpython-3.11,cpython-3.3")
+    assert ids(select(found, "cpython-3.11,cpython-2.7")) == ["cpython-2.7", "cpython-3.11"]
 
 
 def test_table_says_why(found):

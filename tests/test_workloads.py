@@ -19,7 +19,8 @@ from interpmatrix import discovery, selection
 from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR
 
 # One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
-INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of]
+# The pyperf columns: a self-timed one (CPython 2.7) runs the portable kernels only (tests/test_selftimed.py).
+INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of and i.supported]
 
 # Run inside the interpreter under test: every variant without a binding, at the module's SMALL_SIZES and every
 # worker count the registry measures it at, against the reference (or the module's ``expected``).

@@ -4,11 +4,11 @@ Runs inside the interpreter under test (Python 3.9 syntax, no pyperf needed). ``
 built modules, the C reference executable and ``bindings.json``, which says which bindings were built and why the
 others were not. The harness sets ``BINDINGS_DIR`` from its ``--bindings`` option before it resolves a variant.
 
-A variant that needs a binding says so with ``@uses(name)``: ``cython``, ``cffi``, ``c`` (the C reference
-executable) or ``compiled`` (the best compiled binding for this interpreter, see ``compiled``). A binding that is
-not there raises ``BindingUnavailable`` with the reason recorded at build time; it is never replaced by another
-under the same variant name (``compiled`` is the one variant whose meaning is "whichever", and the harness records
-which one it took).
+A variant that needs a binding says so with ``@uses(name)``: ``cython``, ``cffi``, ``shedskin`` (the pure kernels
+compiled to C++ by Shed Skin), ``c`` (the C reference executable) or ``compiled`` (the best compiled binding for this
+interpreter, see ``compiled``). A binding that is not there raises ``BindingUnavailable`` with the reason recorded at
+build time; it is never replaced by another under the same variant name (``compiled`` is the one variant whose
+meaning is "whichever", and the harness records which one it took).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 CYTHON = "cython"
 CFFI = "cffi"
+SHEDSKIN = "shedskin"
 C = "c"
 COMPILED = "compiled"
 
@@ -72,7 +73,7 @@ def built(directory: str | None, name: str) -> dict[str, Any]:
 
 
 def load(directory: str | None, name: str) -> ModuleType:
-    """The imported module of binding ``name`` (``cython`` or ``cffi``) built in ``directory``."""
+    """The imported module of binding ``name`` (``cython``, ``cffi`` or ``shedskin``) built in ``directory``."""
     record = built(directory, name)
     directory = os.path.abspath(directory)
     if directory not in sys.path:
@@ -96,6 +97,11 @@ def compiled_order() -> tuple[str, str]:
 
     Cython first; but on PyPy a Cython extension runs through cpyext, PyPy's slow emulation of CPython's C API, while
     cffi is PyPy's native way to call C (its JIT knows it), so there cffi comes first.
+
+    Never Shed Skin: its module is a whole restricted program translated to C++, not a kernel written for C, and its
+    calls copy every argument and result between Python's objects and its own (a list element by element), so it
+    answers another question ("what does Shed Skin make of the pure kernel?", its own row). Taking it here would
+    also make ``compiled`` mean Shed Skin on a machine where it builds and Cython elsewhere.
     """
     return (CFFI, CYTHON) if platform.python_implementation() == "PyPy" else (CYTHON, CFFI)
 

@@ -35,21 +35,23 @@ import traceback
 import _bindings
 import _packages
 
+# split() and in_threads() are the workloads' helpers; they live with the kernels that runtimes without pyperf run
+# too (workloads/_selftimed.py), in the syntax all of them read.
+from _portable import in_threads, split  # noqa: F401  (re-exported to the workload scripts)
+
 # Names for the type hints only. TYPE_CHECKING is true for type checkers alone: at run time, in every interpreter under
 # test, this module imports nothing more for them (not even typing), and the annotations stay unevaluated strings.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from typing import Any, TypeVar
+    from typing import Any
 
     import pyperf
 
     # ``kernel(size, workers) -> answer``; the harness also reads the attributes a kernel may carry (``binding``,
     # ``packages``, ``requirements``, ``prepare``, ``time_func``, ``command``, ``metric``) with getattr.
     Kernel = Callable[[int, int], Any]
-    Arg = TypeVar("Arg")
-    Result = TypeVar("Result")
 
 # pyperf is imported by main() only: the kernels import this module too, and tests run them in interpreters that have
 # no pyperf installed.
@@ -77,27 +79,6 @@ def gil_enabled() -> bool:
     """The GIL state now, as this interpreter reports it (free-threaded builds can turn it back on at import)."""
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     return True if is_gil_enabled is None else bool(is_gil_enabled())
-
-
-def split(total: int, parts: int) -> list[int]:
-    """``total`` as ``parts`` integers that differ by at most one and sum to ``total``."""
-    base, extra = divmod(total, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
-def in_threads(function: Callable[[Arg], Result], args: Sequence[Arg]) -> list[Result]:
-    """``[function(arg) for arg in args]``, one thread per arg, all started then all joined."""
-    results: list[Any] = [None] * len(args)
-
-    def work(index: int) -> None:
-        results[index] = function(args[index])
-
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(len(args))]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return results
 
 
 def _time_kernel(loops: int, kernel: Kernel, size: int, workers: int) -> float:

@@ -18,15 +18,20 @@ Variants (all do the same total work, ``n`` decrements; ``DEFAULT_N`` is the mat
   kind of start-up (3.14 changed the Linux default to forkserver).
 - ``cython``, ``cffi``: the same loop with a C-typed ``n``, from ``bindings/`` (Cython's holds the GIL; every cffi
   call releases it).
+- No ``shedskin``: compiled by Shed Skin, the pure loop has no barrier (below) and g++ removes it (the module's
+  ``countdown`` compiles to ``return n > 0 ? 0 : n``), so a cell would time one call, not a loop. ``primes``, whose
+  loop has an effect, answers seed 000's "Shedskin?".
 - ``compiled``: the best compiled binding for this interpreter: Cython, but cffi on PyPy (where Cython goes through
-  the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata.
+  the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata. Never Shed
+  Skin (``_bindings.compiled_order`` says why).
 - ``c``: the C reference, ``bindings/c_reference`` timing ``kernels.c``'s countdown by itself, no Python at all.
 
 GIL-releasing kernels called from threads are measured on ``primes`` (``cython_threads``, ``cffi_threads``): at this
 size the C countdown takes about 1.6 ms, too little to show scaling past the cost of starting threads.
 
 The compiled loops keep an empty ``asm volatile`` barrier in their body: without it the C compiler removes a loop
-that has no effect, and they would measure nothing.
+that has no effect, and they would measure nothing. Shed Skin's source is the pure kernel, where no barrier can be
+written, and its loop is removed.
 
 The answer checked before timing: the parts sum to ``n`` and every countdown ends at 0.
 """
@@ -36,33 +41,18 @@ from concurrent.futures import ProcessPoolExecutor
 
 import _bindings
 from _bindings import CFFI, COMPILED, CYTHON, uses
-from _harness import in_threads, main, peak_memory, split
+from _harness import main, peak_memory, split
+
+# The kernel and the two variants a runtime without pyperf runs too (workloads/_selftimed.py): one copy, in 2.7 syntax.
+from _portable import countdown
+from _portable import countdown_answer as _answer
+from _portable import countdown_serial as serial
+from _portable import countdown_threads as threads
 
 DEFAULT_N = 2000000
 
 # The sizes tests/test_workloads.py checks every variant at, in every interpreter.
 SMALL_SIZES = (0, 1, 7, 100001)
-
-
-def countdown(n):
-    """Beazley's measure2.py kernel, unchanged."""
-    while n > 0:
-        n -= 1
-    return n
-
-
-def _answer(chunks, leftovers):
-    # The same answer shape for every variant: total work done, and what each countdown left (all zeros).
-    return (sum(chunks), sum(leftovers))
-
-
-def serial(n, workers):
-    return _answer([n], [countdown(n)])
-
-
-def threads(n, workers):
-    chunks = split(n, workers)
-    return _answer(chunks, in_threads(countdown, chunks))
 
 
 def processes(n, workers):

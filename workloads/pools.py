@@ -16,6 +16,18 @@ Variants (all check the same list of numbers; the answer is ``[(n, is_prime), ..
 - ``processes``: the same on a ``ProcessPoolExecutor(max_workers=workers)`` with the fork start method, created and
   shut down inside the timed call: starting the pool is part of what the seed's rule costs. Fork is fixed so every
   interpreter pays the same kind of start-up (3.14 changed the Linux default to forkserver), as in countdown.py.
+- ``pp_local``: the same calls as ParallelPython jobs (seed 003 names it) on a local ``pp.Server`` of ``workers``
+  worker processes, started and destroyed inside the timed call like the process pool. pp ships ``is_prime`` by its
+  source and starts each worker as a fresh interpreter (``python -m pp._worker``), where the pool forks.
+- ``pp_server``: seed 003's "spread work over machines", in miniature: the timed call starts a ``ppserver`` with
+  ``workers`` workers listening on 127.0.0.1 only, at a port the system picks, with a random secret; a pp.Server
+  without local workers sends it every job over TCP; then the call stops the server (its own SIGTERM handling
+  destroys its workers) and waits for it, so nothing is left behind: no process, no listening socket
+  (``tests/test_pp.py`` checks). Against ``pp_local`` at the same ``workers`` it shows what the network hop and the
+  server's start cost.
+
+pp (``PP``, Python 3.10+) is installed per interpreter by the ``bench`` session (the registry's requirements,
+``workloads/_packages.py``); where pip cannot install it, the pp cells say why in pip's words.
 
 Sizes: the size is ``scale``, and the numbers checked are the seed's list scaled down by ``10**scale``. The seed's list
 as it stands (scale 0) takes about 3.2 s per serial pass on CPython 3.12 here: four primes near 1.1e14 (about 5.3
@@ -42,11 +54,18 @@ in each pyperf worker process a warm-up (every profile runs at least one), so no
 The answer checked before timing: the list of ``(n, is_prime(n))`` pairs, in the list's order, for every variant.
 """
 
+import contextlib
 import math
 import multiprocessing
+import os
+import re
+import secrets
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from _harness import main, peak_memory
+from _packages import needs
 
 DEFAULT_SCALE = 3
 
@@ -131,10 +150,109 @@ def processes(scale, workers):
         return list(pool.map(is_prime, checked))
 
 
+# ParallelPython, pinned as the registry's requirement: the release these variants were written against.
+PP = "pp==1.7.0"
+# Where the pp server listens: loopback only, so the "other machine" is this one and no other can reach it.
+LOOPBACK = "127.0.0.1"
+# Seconds the server gets to exit after SIGTERM before it is killed.
+STOP_TIMEOUT = 10.0
+
+
+def _uses_pp(kernel):
+    """Mark a variant as needing pp, installed per interpreter; its cell says pip's reason where it could not be."""
+    kernel.requirements = (PP,)
+    return needs("pp")(kernel)
+
+
+def _pp_server(**options):
+    """A ``pp.Server(**options)``, this process's environment left as it was.
+
+    pp.Server puts the current folder and sys.path into ``os.environ["PYTHONPATH"]`` for the workers it starts; left
+    there, it would reach every process this one starts later (pyperf's workers, the next cells'). The constructor
+    starts its local workers itself (they import only pp), so restoring the variable afterwards takes nothing from
+    them."""
+    import pp
+
+    saved = os.environ.get("PYTHONPATH")
+    try:
+        return pp.Server(**options)
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def _on_pp(server, checked):
+    """``is_prime`` of each of ``checked`` as a pp job of ``server``, which is destroyed afterwards (its workers killed
+    and its connections closed). A job that raised answers None: the answer check sees it."""
+    try:
+        jobs = [server.submit(is_prime, (n,)) for n in checked]
+        return [job() for job in jobs]
+    finally:
+        server.destroy()
+
+
+def _listening_port(server):
+    """The port a starting ppserver says it listens on ("Listening on 127.0.0.1:PORT with N worker(s) (pid P)"), or
+    RuntimeError with its last line when it exits first."""
+    said = []
+    for line in server.stdout:
+        match = re.match(r"Listening on [^ ]+:(\d+) ", line)
+        if match:
+            return int(match.group(1))
+        if line.strip():
+            said.append(line.strip())
+    raise RuntimeError("ppserver exited (status %s) before listening: %s" % (server.wait(), (said or ["no output"])[-1]))
+
+
+def _stop(server):
+    """Stop a ppserver and wait for it. SIGTERM makes it leave its accept loop and destroy its workers (killed and
+    waited for); one that has not exited in STOP_TIMEOUT is killed, and its workers end at their pipes' end."""
+    if server.poll() is None:
+        server.terminate()
+    try:
+        server.communicate(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+
+
+@contextlib.contextmanager
+def loopback_ppserver(workers):
+    """A ppserver of ``workers`` workers on LOOPBACK for the block, at a port the system picks; yields its
+    ``host:port`` and secret, and stops it when the block ends, however it ends."""
+    secret = secrets.token_hex(16)
+    # The secret goes through the environment (pp reads PP_SECRET), not the command line, which /proc shows to all.
+    environment = dict(os.environ, PP_SECRET=secret)
+    command = [sys.executable, "-m", "pp.cli", "-i", LOOPBACK, "-p", "0", "-w", str(workers)]
+    server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=environment, universal_newlines=True)
+    try:
+        yield "%s:%d" % (LOOPBACK, _listening_port(server)), secret
+    finally:
+        _stop(server)
+
+
+@_uses_pp
+def pp_local(scale, workers):
+    checked = numbers(scale)
+    return _on_pp(_pp_server(ncpus=workers), checked)
+
+
+@_uses_pp
+def pp_server(scale, workers):
+    checked = numbers(scale)
+    with loopback_ppserver(workers) as (address, secret):
+        return _on_pp(_pp_server(ncpus=0, ppservers=(address,), secret=secret), checked)
+
+
 VARIANTS = {
     "serial": serial,
     "threads": threads,
     "processes": processes,
+    "pp_local": pp_local,
+    "pp_server": pp_server,
     "serial_memory": peak_memory(serial),
 }
 

@@ -13,8 +13,11 @@ Variants (the compiled kernels are in ``bindings/``, built per interpreter by ``
 - ``pure``: the seed's function, with ``p = [0] * 1000`` standing in for Python 2's ``range(1000)`` list.
 - ``cython``: the seed's typed Cython ``primes`` (``cdef int n, k, i``, ``cdef int p[1000]``), unchanged.
 - ``cffi``: the same algorithm in C (``kernels.c``), called through cffi in API mode.
+- ``shedskin``: the pure function itself, unchanged (``bindings/ss_kernels.py``), compiled to C++ by Shed Skin
+  (seed 002: "Shedskin?"): no C types written by hand; the list it returns is converted to Python's on each call.
 - ``compiled``: the best compiled binding for this interpreter: Cython, but cffi on PyPy (where Cython goes through
-  the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata.
+  the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata. Never Shed
+  Skin (``_bindings.compiled_order`` says why).
 - ``c``: the C reference, ``bindings/c_reference`` timing ``kernels.c``'s primes by itself, no Python at all.
 - ``cython_threads``, ``cffi_threads``: ``THREADED_CALLS`` calls of ``primes(kmax)``, split evenly over ``workers``
   threads, each call running its loop with the GIL released (Cython's ``with nogil:``, any cffi call). The total
@@ -25,8 +28,11 @@ and a threaded variant answers that list only if each of its calls did.
 """
 
 import _bindings
-from _bindings import CFFI, COMPILED, CYTHON, uses
+from _bindings import CFFI, COMPILED, CYTHON, SHEDSKIN, uses
 from _harness import in_threads, main, peak_memory, split
+
+# The seed's kernel, which a runtime without pyperf runs too (workloads/_selftimed.py): one copy, in 2.7 syntax.
+from _portable import primes
 
 DEFAULT_KMAX = 500
 
@@ -36,26 +42,6 @@ SMALL_SIZES = (0, 1, 7, 100)
 # The work of one threaded-variant call, whatever the worker count: divisible by 1, 2 and 4 workers, and long enough
 # (about 11 ms of C at kmax=500) that starting the threads (about 0.1 ms each) does not hide their scaling.
 THREADED_CALLS = 32
-
-
-def primes(kmax):
-    """Calculation of prime numbers in standard Python syntax (the seed's code)."""
-    p = [0] * 1000
-    result = []
-    if kmax > 1000:
-        kmax = 1000
-    k = 0
-    n = 2
-    while k < kmax:
-        i = 0
-        while i < k and n % p[i] != 0:
-            i = i + 1
-        if i == k:
-            p[k] = n
-            k = k + 1
-            result.append(n)
-        n = n + 1
-    return result
 
 
 def cffi_primes(kmax):
@@ -78,6 +64,11 @@ def cython(kmax, workers):
 @uses(CFFI)
 def cffi(kmax, workers):
     return cffi_primes(kmax)
+
+
+@uses(SHEDSKIN)
+def shedskin(kmax, workers):
+    return _bindings.module(SHEDSKIN).primes(kmax)
 
 
 SINGLE = {CYTHON: cython, CFFI: cffi}
@@ -118,6 +109,7 @@ VARIANTS = {
     "pure": pure,
     "cython": cython,
     "cffi": cffi,
+    "shedskin": shedskin,
     "compiled": compiled,
     "c": c,
     "cython_threads": cython_threads,

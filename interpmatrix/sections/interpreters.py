@@ -39,6 +39,13 @@ def jit_at_run_time(column: Column) -> str:
     return f"{column.interpreter.jit}; workers: {'on' if True in states else 'off'}"
 
 
+def timer_text(column: Column) -> str:
+    """The clock the runner read in a self-timed column's processes (pyperf's ``timer`` metadata)."""
+    timers = sorted({str(run.get_metadata().get("timer")) for benchmark in column.benchmarks.values()
+                     for run in benchmark.get_runs() if run.values} - {"None"})
+    return "clock: " + ", ".join(timers) if timers else "no cell measured"
+
+
 def planned_on(run: Run) -> datetime.date | None:
     """The day the run was planned: what "still supported" is judged by, so a rebuilt report says the same."""
     try:
@@ -80,6 +87,11 @@ def render(run: Run, charts: Charts) -> str:
         for column in run.columns
     ]
     lines = ["## Interpreters", "", table(headers, rows)]
+    self_timed = [column for column in run.columns if column.interpreter.self_timed]
+    if self_timed:
+        lines += ["", "Timed by interpmatrix's self-timing runner, not pyperf (pyperf does not run there; "
+                  "`workloads/_selftimed.py` times the portable kernels in the same rounds, processes and values): "
+                  + ", ".join(f"{column.id} ({timer_text(column)})" for column in self_timed) + "."]
     in_run = {column.id for column in run.columns}
     discovered = [Interpreter.from_dict(record) for record in run.info.discovered]
     # Each machine of a merged run chose among what it found.

@@ -81,7 +81,9 @@ def variant_figure(run: Run, estimator: Estimator, system: SeedSystem) -> str:
     against = Cell.parse(system.against) if system.against else Cell(cell.workload, workload.reference, None, cell.size)
     ran = [column for column in run.compared_columns() if column.benchmark(cell) is not None]
     if not ran:
-        reasons = {_why_no_figure(column, cell, run.complete) for column in run.compared_columns()}
+        # Not the self-timed runtimes' "not supported there": their kernels are the portable few, on purpose.
+        reasons = {_why_no_figure(column, cell, run.complete) for column in run.compared_columns()
+                   if not column.interpreter.self_timed}
         return f"{NOT_RUN} `{cell.name}` ran nowhere: {md('; '.join(sorted(reasons)))}"
     column = run.baseline_column if run.baseline_column in ran else ran[0]
     ratio = estimator.ratio((column, against), (column, cell))

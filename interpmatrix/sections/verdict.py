@@ -272,6 +272,12 @@ def render(run: Run, charts: Charts) -> str:
         "Each workload name links to its table.",
         "",
     ]
+    self_timed = [column.id for column in run.columns if column.interpreter.self_timed]
+    if self_timed:
+        lines[-2] += (
+            f" Not candidates: {', '.join(self_timed)}, timed by interpmatrix's own runner on the few portable "
+            "kernels they can run (see [Systems the seeds name](#systems-the-seeds-name))."
+        )
     if run.machines and run.baseline is not None:
         lines[-2] += (
             f" This run merges several machines: the answers are for **{run.machine(run.baseline)}**, the baseline's "

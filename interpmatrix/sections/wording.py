@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +60,9 @@ def not_run_text(outcome: Outcome, complete: bool) -> str:
 def packages_text(packages: Mapping[str, Mapping[str, Any]]) -> str:
     """The workloads' packages in one venv: their versions, or "not installable"."""
     parts = []
-    for name, package in sorted(packages.items()):
+    for requirement, package in sorted(packages.items()):
+        # A pinned requirement ("pp==1.7.0") is named by its project: the version installed follows it.
+        name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
         parts.append(f"{name} {package.get('version') or '?'}" if package.get("ok") else f"{name}: not installable")
     return ", ".join(parts) or NOT_RUN
 
