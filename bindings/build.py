@@ -9,7 +9,8 @@ then the binding is built into DIR:
 - ``cffi``: ``cffi_build.py``'s API-mode module compiled into ``DIR/_cffi_kernels.<ext>`` (PyPy ships its own cffi,
   which is not reinstalled);
 - ``c``: the C reference executable ``DIR/c_reference``, ``cc -O2``;
-- ``shedskin``: ``ss_kernels.py`` (the pure kernels) translated to C++ by Shed Skin and compiled into
+- ``shedskin``: the pure primes kernel of ``workloads/_portable.py`` (the one copy every pure variant runs), written
+  into a module of its own (``shedskin_source``), translated to C++ by Shed Skin and compiled into
   ``DIR/ss_kernels.<ext>`` (it needs g++ and the Boehm GC's headers, Debian's ``libgc-dev``).
 
 ``DIR/bindings.json`` says which bindings were built and why the others were not (one line from pip's, Cython's or
@@ -33,6 +34,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The pure kernels, shared with the workloads and the self-timing runner: Shed Skin compiles one of them as it is.
+PORTABLE = HERE.parent / "workloads" / "_portable.py"
 MANIFEST = "bindings.json"
 # What the folder was built from (sources and interpreter), so an unchanged build is reused.
 DIGEST = "sources.digest"
@@ -85,6 +88,18 @@ def step_cffi(out):
     shutil.copy2(built, str(out / os.path.basename(built)))
 
 
+def shedskin_source():
+    """The module Shed Skin compiles: ``_portable.primes`` exactly as the workloads run it, and a call with ints
+    under ``__main__``, from which Shed Skin infers the argument types (it compiles the whole module it is given, so
+    not ``_portable`` itself, whose threading helpers are no restricted Python)."""
+    import inspect
+
+    sys.path.insert(0, str(PORTABLE.parent))
+    import _portable
+
+    return inspect.getsource(_portable.primes) + '\n\nif __name__ == "__main__":\n    primes(10)\n'
+
+
 def step_shedskin(out):
     import sysconfig
 
@@ -92,8 +107,8 @@ def step_shedskin(out):
     if build.exists():
         shutil.rmtree(str(build))
     build.mkdir(parents=True)
-    # Shed Skin writes its C++ and the module beside the source: a copy keeps them out of bindings/.
-    shutil.copy2(str(HERE / (SHEDSKIN_MODULE + ".py")), str(build))
+    # Shed Skin writes its C++ and the module beside the source: the build folder keeps them out of the sources.
+    (build / (SHEDSKIN_MODULE + ".py")).write_text(shedskin_source())
     # --nobounds, --nowrap: no index checks, as in the Cython twin's C array (the kernels never index out of range
     # or from the end); the docs call -b "very common".
     command = [sys.executable, "-m", "shedskin", "translate", "--extmod", "--compile", "--nobounds", "--nowrap",
@@ -231,7 +246,7 @@ BINDINGS = {"cython": build_cython, "cffi": build_cffi, "c": build_c, "shedskin"
 def sources_digest():
     """A hash of everything a build depends on: the binding sources and this interpreter."""
     digest = hashlib.sha256(sys.version.encode() + sys.executable.encode())
-    for path in sorted(HERE.iterdir()):
+    for path in [*sorted(HERE.iterdir()), PORTABLE]:
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

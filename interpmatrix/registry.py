@@ -149,7 +149,7 @@ COMPILED_VARIANTS = (
     Variant("cffi", "the C kernel called through cffi in API mode (bindings/cffi_build.py)", binding="cffi"),
     Variant(
         "shedskin",
-        "the pure kernel, unchanged, compiled to C++ by Shed Skin (bindings/ss_kernels.py)",
+        "the pure kernel, unchanged, compiled to C++ by Shed Skin (workloads/_portable.py's primes)",
         binding="shedskin",
     ),
     Variant(

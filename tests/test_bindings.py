@@ -12,6 +12,8 @@ them.
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import json
 import subprocess
 import sys
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.bindings
 
 BINDINGS_SRC = REPO_ROOT / "bindings"
 BUILD = BINDINGS_SRC / "build.py"
-SOURCES = {"build.py", "c_reference.c", "cffi_build.py", "cy_kernels.pyx", "kernels.c", "kernels.h", "ss_kernels.py"}
+SOURCES = {"build.py", "c_reference.c", "cffi_build.py", "cy_kernels.pyx", "kernels.c", "kernels.h"}
 # One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
 # The pyperf columns: a self-timed one (CPython 2.7) runs the portable kernels only (tests/test_selftimed.py).
 INTERPRETERS = [i for i in selection.default_selection(discovery.discover()) if not i.variant_of and i.supported]
@@ -281,3 +283,19 @@ def parsed_events(stderr: str) -> list[dict]:
 
 def events(stderr: str) -> list[tuple[str, str]]:
     return [(event["event"], event["cell"]) for event in parsed_events(stderr)]
+
+
+def test_shedskin_compiles_the_portable_primes_itself(tmp_path) -> None:
+    """One copy of the kernel: the module Shed Skin is given is _portable.primes' own source, and it runs as Python."""
+    spec = importlib.util.spec_from_file_location("bindings_build", BUILD)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    source = build.shedskin_source()
+    sys.path.insert(0, str(WORKLOADS_DIR))
+    import _portable
+
+    assert source.startswith(inspect.getsource(_portable.primes))
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(source, "ss_kernels.py", "exec"), namespace)
+    # The first ten primes, written out here: the module computes them itself.
+    assert namespace["primes"](10) == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]

@@ -13,7 +13,7 @@ Variants (the compiled kernels are in ``bindings/``, built per interpreter by ``
 - ``pure``: the seed's function, with ``p = [0] * 1000`` standing in for Python 2's ``range(1000)`` list.
 - ``cython``: the seed's typed Cython ``primes`` (``cdef int n, k, i``, ``cdef int p[1000]``), unchanged.
 - ``cffi``: the same algorithm in C (``kernels.c``), called through cffi in API mode.
-- ``shedskin``: the pure function itself, unchanged (``bindings/ss_kernels.py``), compiled to C++ by Shed Skin
+- ``shedskin``: the pure function itself, unchanged (``_portable.primes``), compiled to C++ by Shed Skin
   (seed 002: "Shedskin?"): no C types written by hand; the list it returns is converted to Python's on each call.
 - ``compiled``: the best compiled binding for this interpreter: Cython, but cffi on PyPy (where Cython goes through
   the slow cpyext layer) or where Cython is unavailable; the binding it took is in the run's metadata. Never Shed
