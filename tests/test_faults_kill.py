@@ -111,7 +111,14 @@ def start(run_dir: RunDir, die_at: tuple[str, str, int] | None = None) -> subpro
     else:
         call, pattern, nth = die_at
         command = [sys.executable, "-c", DIE_AT, call, pattern, str(nth), "measure", str(run_dir.path)]
-    return subprocess.Popen(command, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As a terminal starts it: a suite started in the background (`cmd &`) hands its children SIGINT ignored, and a
+    # Python started so never sees Ctrl-C.
+    return subprocess.Popen(command, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # noqa: PLW1509  (no thread runs here)
+
+
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(process: subprocess.Popen[str], instant: Callable[[], bool]) -> None:

@@ -139,8 +139,10 @@ def test_ctrl_c_during_a_stage_leaves_none_of_its_processes(tmp_path: Path) -> N
     # The terminal's Ctrl-C reaches only its foreground group: the waiting process, never the build, which runs in a
     # session of its own. The waiting process must take the build's whole group with it.
     log = tmp_path / "log"
+    # SIGINT as a terminal leaves it: a suite started in the background (`cmd &`) hands its children SIGINT ignored.
     waiting = subprocess.Popen([sys.executable, "-c", WAITS_ON_A_BUILD, str(log)], cwd=REPO, env=ENV,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     build: list[str] = []
     try:
         deadline = time.monotonic() + 30
