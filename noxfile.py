@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -37,11 +38,16 @@ PACKAGING = "packaging==26.4"
 # The report's plots; pinned so the same run gives the same images (3.11 needs Python 3.11+, as nox's here).
 MATPLOTLIB = "matplotlib==3.11.2"
 HARNESS_REQUIREMENTS = (*cli.BENCH_REQUIREMENTS, TABULATE, PACKAGING)
+# `nox -s packages` makes a venv per package and interpreter: uv makes one in a tenth of a second and installs from
+# its cache in milliseconds; virtualenv (with pip) is the fallback where uv cannot be installed.
+UV = "uv==0.13.9"
+PACKAGES_REQUIREMENTS = (TABULATE, PACKAGING, "virtualenv==21.15.11")
 REPORT_REQUIREMENTS = (*HARNESS_REQUIREMENTS, MATPLOTLIB)
 # markdown: the test that renders reports to HTML as a code-hosting site would; PyYAML and check-jsonschema: the CI
 # workflow's tests (its options against the CLI, its shape against GitHub's schema, offline).
-# pyperformance: the test that runs each standard-suite adapter once in the test session's own interpreter.
-TEST_REQUIREMENTS = (*REPORT_REQUIREMENTS, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0",
+# pyperformance: the test that runs each standard-suite adapter once in the test session's own interpreter. uv: the
+# package-compatibility tests make their venvs with it, as `nox -s packages` does.
+TEST_REQUIREMENTS = (*REPORT_REQUIREMENTS, UV, "pytest", "nox", "markdown==3.11.3", "pyyaml", "check-jsonschema==0.39.0",
                      "pyperformance==1.14.0")
 # The fault tests kill the orchestrator at every point they know when this is set, at a few otherwise.
 ALL_KILL_POINTS = "INTERPMATRIX_ALL_KILL_POINTS"
@@ -65,7 +71,7 @@ def provision(session: nox.Session) -> None:
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
     """Run the workloads on every selected interpreter and write reports/latest.md (options: -- --help)."""
-    posargs = cli.absolute_workload_files(session.posargs, session.invoked_from)
+    posargs = external.absolute_paths(session.posargs, session.invoked_from)
     try:
         start = cli.start_matrix(cli.parse_matrix_args(posargs), posargs, INTERPRETERS, echo=session.log)
     except (cli.UsageError, lock.Busy) as error:
@@ -95,6 +101,8 @@ def matrix(session: nox.Session) -> None:
     for venv in venvs:
         session.notify(f"bench({venv})", posargs=[str(plan.run_dir.path)])
     session.notify("measure", posargs=[str(plan.run_dir.path)])
+    # The run's own requirements are tried, and the default list's answers taken from the cache, for the report.
+    session.notify("packages", posargs=["--run", str(plan.run_dir.path)])
     session.notify("report", posargs=[str(plan.run_dir.path)])
 
 
@@ -193,6 +201,21 @@ def report(session: nox.Session) -> None:
     """Write reports/<run-id>.md and reports/latest.md, with plots, from results/<run-id> (default: the latest run)."""
     _install(session, *REPORT_REQUIREMENTS)
     session.run("python", "-m", "interpmatrix", "report", *session.posargs)
+
+
+@nox.session
+def packages(session: nox.Session) -> None:
+    """Will my packages install and work on each interpreter? -- [PACKAGE ...] [-r FILE] (default: 20 widely used
+    packages with compiled parts); prints the table and writes reports/packages.md."""
+    _install(session, *PACKAGES_REQUIREMENTS)
+    try:
+        _install(session, UV)
+    except CommandFailed:
+        session.warn("uv could not be installed: virtualenv and pip make the venvs instead (slower)")
+    posargs = external.absolute_paths(session.posargs, session.invoked_from)
+    # A local package folder named as a requirement ("./mypkg"), relative to where nox was started.
+    posargs = [str(Path(session.invoked_from) / arg) if arg.startswith(("./", "../")) else arg for arg in posargs]
+    session.run("python", "-m", "interpmatrix", "packages", *posargs)
 
 
 @nox.session

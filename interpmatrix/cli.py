@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import budget, cpython_build, discovery, external, lock, selection
+from . import budget, cpython_build, discovery, external, lock, packages_cli, selection
 from . import provision as provisioning
+from .compat import wanted
 from .discovery import Interpreter
 from .markdown import table
 from .profiles import PROFILES, find_profile, profile_names
@@ -38,7 +39,7 @@ DEFAULT_PROFILE = "default"
 # Names the file in which a nox that provisioned hands what provisioning did to the nox it restarts.
 HANDOVER_OPTION = "--handover"
 # The options that shape a run: a resumed run keeps the ones it was planned with.
-RUN_OPTIONS = ("interpreters", "workloads", "workload_file", "profile", "baseline", "timeout", "budget")
+RUN_OPTIONS = ("interpreters", "workloads", "workload_file", "requirements", "profile", "baseline", "timeout", "budget")
 
 
 class UsageError(ValueError):
@@ -98,6 +99,9 @@ def matrix_parser() -> argparse.ArgumentParser:
         help="your own workload, a Python file following the protocol in README.md (repeatable); with it, only the "
         "workloads named by --workloads run besides your files",
     )
+    parser.add_argument("--requirements", type=Path, metavar="FILE",
+                        help="your packages, one requirement per line: tried on every interpreter of the run and "
+                        "shown in the report and its verdict (`nox -s packages` tries them alone)")
     # No default here: --resume must tell a profile the user gave from none (see parse_matrix_args).
     parser.add_argument("--profile", help=f"one of {', '.join(profile_names())}; default: {DEFAULT_PROFILE}")
     parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
@@ -249,6 +253,8 @@ def plan_matrix(
             raise UsageError("nothing to run: " + "; ".join(error["error"] for error in file_errors))
         found = list(interpreters) if interpreters is not None else discovery.discover()
         selected = selection.select(found, args.interpreters)
+        # A line that is not a requirement is named in the report; the others are still tried.
+        requirements, requirement_errors = wanted.read_requirements(args.requirements) if args.requirements else ([], [])
     except ValueError as error:
         raise UsageError(str(error)) from None
     if not selected:
@@ -282,6 +288,8 @@ def plan_matrix(
             "workload_files": [found.to_dict() for found in files],
             # Files that cannot run, and why: the report says so, the rest of the run goes on.
             "workload_file_errors": file_errors,
+            "requirements": [asdict(item) for item in requirements],
+            "requirement_errors": requirement_errors,
             "interpreters": [interpreter.id for interpreter in selected],
             "baseline": args.baseline,
             "cell_timeout": args.timeout,
@@ -376,21 +384,6 @@ def start_matrix(
     return MatrixStart(plan=plan)
 
 
-def absolute_workload_files(argv: Sequence[str], invoked_from: str) -> list[str]:
-    """``argv`` with each --workload-file made absolute against the folder nox was started from (nox itself runs
-    sessions from the noxfile's folder)."""
-    absolute, expect_path = [], False
-    for arg in argv:
-        if expect_path:
-            arg, expect_path = str(Path(invoked_from) / Path(arg).expanduser()), False
-        elif arg == "--workload-file":
-            expect_path = True
-        elif arg.startswith("--workload-file="):
-            arg = "--workload-file=" + str(Path(invoked_from) / Path(arg.split("=", 1)[1]).expanduser())
-        absolute.append(arg)
-    return absolute
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m interpmatrix", allow_abbrev=False)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -414,6 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machines", nargs="+", metavar="NAME=FOLDER",
         help="a machine's name and its run folder (results/<run-id>); a bare FOLDER is named after itself",
     )
+    packages_cmd = commands.add_parser("packages", help="will my packages work on each interpreter? (packages --help)",
+                                       allow_abbrev=False, description="Install and import packages per interpreter.")
+    packages_cli.add_arguments(packages_cmd)
     measure_cmd = commands.add_parser("measure", help="run (or resume) the cells of a planned run", allow_abbrev=False)
     measure_cmd.add_argument("run_dir", type=Path)
     report_cmd = commands.add_parser("report", help="write the markdown report of a run", allow_abbrev=False)
@@ -455,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             merged = merge_runs(parse_machines(args.machines), args.out)
             print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
+        elif args.command == "packages":
+            packages_cli.try_packages(args)
         elif args.command == "measure":
             # Absolute: the workload scripts run in a folder of their own and are handed paths inside the run.
             run_dir = RunDir(args.run_dir.resolve())

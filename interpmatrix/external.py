@@ -364,3 +364,23 @@ def workload_requirements(info: RunInfo) -> list[str]:
     for workload in workloads_of_run(info):
         found += [name for name in workload.requirements if name not in found]
     return found
+
+
+# The matrix's options that name a user's file, which nox would otherwise read against the noxfile's folder.
+PATH_OPTIONS = ("--workload-file", "--requirements", "-r")
+
+
+def absolute_paths(argv: Sequence[str], invoked_from: str) -> list[str]:
+    """``argv`` with the file of each --workload-file and --requirements made absolute against the folder nox was
+    started from (nox itself runs sessions from the noxfile's folder)."""
+    absolute, expect_path = [], False
+    for arg in argv:
+        option = next((name for name in PATH_OPTIONS if arg.startswith(name + "=")), None)
+        if expect_path:
+            arg, expect_path = str(Path(invoked_from) / Path(arg).expanduser()), False
+        elif arg in PATH_OPTIONS:
+            expect_path = True
+        elif option is not None:
+            arg = f"{option}=" + str(Path(invoked_from) / Path(arg.split("=", 1)[1]).expanduser())
+        absolute.append(arg)
+    return absolute

@@ -18,6 +18,7 @@ from typing import Any, Union
 import pyperf
 
 from . import external
+from .compat.tried import PACKAGES_FILE, Tried
 from .discovery import Interpreter
 from .profiles import Profile, profile_from
 from .registry import WORKLOADS, Cell, Workload
@@ -132,6 +133,8 @@ class Run:
     # Benchmark name -> interpreters whose result file holds it, for names that are no cell of the selected
     # workloads (the registry changed since the run).
     unknown_benchmarks: dict[str, list[str]]
+    # What installing and importing packages found on the run's interpreters (its packages.json), if it was tried.
+    packages: Tried | None = None
 
     @property
     def run_id(self) -> str:
@@ -296,4 +299,5 @@ def load_run(run_dir: RunDir, baseline: str | None = None, workloads: Sequence[W
     chosen, reason = choose_baseline(columns, baseline, info.baseline)
     # A profile since renamed: the method section falls back on what the files say.
     profile = machine_profile(info.profile, info.profile_settings)
-    return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown)
+    packages = Tried.read(run_dir.path / PACKAGES_FILE)
+    return Run(run_dir, info, selected, columns, chosen, reason, profile, unknown, packages)

@@ -247,6 +247,9 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, str, dic
         path.write_text(USER_FILES[name])
     out = tmp_path_factory.mktemp("e2e-user")
     args = [arg for path in [*files.values(), own / "e2e_missing.py"] for arg in ("--workload-file", str(path))]
+    requirements = own / "requirements.txt"
+    requirements.write_text("six\nnot a requirement!!\n")
+    args += ["--requirements", str(requirements)]
     result = nox("-s", "matrix", "--", *args, "--profile", "quick",
                  "--results-dir", str(out / "results"), "--reports-dir", str(out / "reports"))  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -308,6 +311,23 @@ def test_a_requirement_that_cannot_install_says_why_and_the_rest_run(user_run) -
             else:
                 assert text.startswith("— unavailable: "), (iid, row[0], text)
                 assert run_dir.read_failures(iid)[f"e2e_numexpr/{row[0]}@1"].reason == record["reason"]
+
+
+def test_the_users_requirements_are_tried_and_shown_with_the_verdict(user_run) -> None:
+    """--requirements and the files' REQUIREMENTS (numpy, numexpr) are tried on every column with a pip; the report
+    shows them and the verdict says what they cost where it points."""
+    run_dir, report, _ = user_run
+    section = report.split("## Will my packages work?", 1)[1].split("\n## ", 1)[0]
+    assert "requirements.txt line 2: 'not a requirement!!' is not a requirement" in section
+    header, *rows = table_rows(section, "**Your requirements**")
+    pip_columns = [iid for iid in run_dir.read_info().interpreters
+                   if not self_timed(run_dir, iid) and not run_dir.read_interpreter(iid)["interpreter"].get("variant_of")]
+    assert header[1:] == pip_columns
+    assert [row[0].split(" (")[0] for row in rows[:-1]] == ["six", "numpy", "numexpr"]
+    for row in rows[:-1]:
+        assert all(cell.startswith(("✓", "✗", "⏱")) for cell in row[1:]), row
+    verdict = report.split("## Which interpreter should I use?", 1)[1].split("\n## ", 1)[0]
+    assert "Your packages: " in verdict and "**Packages** (your requirements" in verdict
 
 
 def test_bad_files_are_reported_and_run_nothing(user_run) -> None:

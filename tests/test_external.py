@@ -202,7 +202,7 @@ def test_a_resumed_run_refuses_an_edited_file(tmp_path: Path, found) -> None:  #
 
 def test_relative_paths_are_taken_from_where_nox_was_started() -> None:
     argv = ["--workload-file", "mine.py", "--workload-file=/abs/b.py", "--workloads", "primes"]
-    assert cli.absolute_workload_files(argv, "/home/me/project") == [
+    assert external.absolute_paths(argv, "/home/me/project") == [
         "--workload-file", "/home/me/project/mine.py", "--workload-file=/abs/b.py", "--workloads", "primes",
     ]  # fmt: skip
 

@@ -30,7 +30,7 @@ from ..model import Column, Run, binding_used
 from ..registry import Cell, Workload
 from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, thread_scaling
 from ..verdicts import Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
-from . import Charts
+from . import Charts, packages
 from .wording import gil_word, payoff_text
 
 
@@ -251,6 +251,9 @@ def summary_lines(run: Run) -> list[str]:
     builds = builds_line(run)
     if builds:
         lines.append(builds)
+    on_packages = packages.summary_line(run)
+    if on_packages:
+        lines.append(on_packages)
     spread = noise(run)
     noisy = sum(1 for rsd, _, _ in spread if rsd > NOISY_RSD)
     if noisy:
@@ -284,7 +287,12 @@ def render(run: Run, charts: Charts) -> str:
             "machine; `nox -s report -- <run> --baseline <id>@<machine>` answers for another."
         )
     estimator = Estimator(run)
-    lines += [sentence(run, answer(estimator, question)) for question in run_questions(run)]
+    for question in run_questions(run):
+        found = answer(estimator, question)
+        line = sentence(run, found)
+        # What the user's own requirements cost on the interpreter named (--requirements; the packages section).
+        cost = packages.verdict_costs(run, found.best[0].id) if found.best is not None else None
+        lines.append(f"{line} Your packages: {cost}." if cost else line)
     if "speedup" in charts:
         lines += ["", charts["speedup"]]
     summary = summary_lines(run)
