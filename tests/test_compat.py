@@ -265,3 +265,12 @@ def test_the_probe_runs_on_this_interpreter_and_reads_a_distributions_names() ->
     assert answer["version"] == __import__("importlib.metadata").metadata.version("pytest")
     assert "pytest" in answer["imports"] and answer["errors"] == []
     assert answer["python_modules"] > 0 and answer["extensions"] == []
+
+
+def test_a_package_the_interpreter_ships_is_shown_as_bundled() -> None:
+    """PyPy's own cffi imports before any cffi installed into the venv: nothing is loaded from site-packages."""
+    notes: list = []
+    bundled = result("pypy3.9", "cffi", implementation="pypy", version="1.15.1", python_modules=0)
+    assert section.cell_text(bundled, notes) == "✓ bundled 1.15.1" and notes == []
+    installed = result("pypy3.9", "cffi", implementation="pypy", version="2.0.0", cffi_modules=("_cffi_backend",))
+    assert section.cell_text(installed, notes) == "✓ wheel cffi"

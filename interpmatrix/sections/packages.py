@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # `nox -s packages` renders this section without pyperf, whic
     from . import Charts
 
 LEGEND = (
-    "✓ wheel: installed from a wheel; ✓ built (s): built from source, in that many seconds; ✗: not installable, "
+    "✓ wheel: installed from a wheel; ✓ built (s): built from source, in that many seconds; ✓ bundled: the "
+    "interpreter's own copy is what imports (PyPy ships cffi), whatever was installed; ✗: not installable, "
     "or installed but its import fails (the reason is under the table); ⏱: stopped at the time limit; "
     "**GIL on**: importing it turned a free-threaded build's GIL back on (CPython warns, and threads stop running in "
     "parallel); cpyext: C extensions run through PyPy's emulation of CPython's C API, slower than cffi or pure "
@@ -53,7 +54,10 @@ def cell_text(result: PackageResult | None, notes: list[Note]) -> str:
         return noted("✗", result.reason)
     if not result.imported:
         return noted("✗ import", result.import_errors[0] if result.import_errors else "its import fails")
-    if result.install == WHEEL:
+    if result.kind == "the interpreter's own":
+        # What imports is the interpreter's own copy (PyPy ships cffi): whatever was installed is shadowed.
+        text = f"✓ bundled {result.version or ''}".rstrip()
+    elif result.install == WHEEL:
         text = "✓ wheel"
     elif result.build_cached:
         text = "✓ built (cached build)"
