@@ -113,7 +113,7 @@ def try_packages(args: argparse.Namespace, interpreters: Sequence[Interpreter] |
     if args.run is not None:
         # The default list as `nox -s packages` last tried it: a matrix run installs only what it was asked for.
         results += trying.check(targets, [w for w in wanted.DEFAULT_PACKAGES if w not in user], cache=cache,
-                                installer=installer, cached_only=True, echo=echo)
+                                installer=installer, cached_only=True, echo=lambda line: None)
     tried = Tried(tuple(results), tuple(t.id for t in targets), tuple(shared), tuple(errors), offline,
                   installer_line.removeprefix("installer: "), args.timeout,
                   datetime.now(timezone.utc).isoformat(timespec="seconds"))
