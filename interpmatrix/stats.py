@@ -122,19 +122,23 @@ def noise(run: Run) -> list[tuple[float, Column, Cell]]:
     return sorted(found, key=lambda item: (-item[0], item[2].name, item[1].id))
 
 
-def cell_counts(run: Run) -> tuple[int, int, int]:
-    """Cells (interpreter × cell) measured, failed, and not run yet."""
-    measured = failed = missing = 0
+def cell_counts(run: Run) -> tuple[int, int, int, int]:
+    """Cells (interpreter × cell) measured, failed, unavailable there, and not run yet. Unavailable is no failure of
+    the run: the interpreter cannot have that cell (a self-timed runtime without pyperf, a package that does not
+    install there), and the tables say why."""
+    measured = failed = unavailable = missing = 0
     for column in run.columns:
         for cell in run.cells:
             outcome = column.outcome(cell)
             if isinstance(outcome, pyperf.Benchmark):
                 measured += 1
+            elif isinstance(outcome, CellFailure) and outcome.kind == "unavailable":
+                unavailable += 1
             elif isinstance(outcome, CellFailure):
                 failed += 1
             else:
                 missing += 1
-    return measured, failed, missing
+    return measured, failed, unavailable, missing
 
 
 def steps_left(run: Run, columns: Sequence[Column] | None = None, profile_rounds: int | None = None) -> int:

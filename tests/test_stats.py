@@ -146,8 +146,13 @@ def test_fastest_and_cell_counts() -> None:
     run = make_run(toy_columns())
     assert stats.fastest(Estimator(run), SERIAL).id == "other"
     assert stats.fastest(Estimator(run), FAST).id == "base"  # the other one failed
-    # 2 columns x 6 cells: 11 measured, 1 failed, none missing.
-    assert stats.cell_counts(run) == (11, 1, 0)
+    # 2 columns x 6 cells: 11 measured, 1 failed (a crash), none unavailable, none missing.
+    assert stats.cell_counts(run) == (11, 1, 0, 0)
+    # A cell the interpreter cannot have (a self-timed runtime's, a missing package's) is no failure of the run.
+    base, other = toy_columns()
+    kept = {name: value for name, value in base.benchmarks.items() if name != FAST.name}
+    lacking = Column(base.interpreter, kept, {FAST.name: CellFailure("unavailable", "not supported there")})
+    assert stats.cell_counts(make_run([lacking, other])) == (10, 1, 1, 0)
 
 
 def test_thread_scaling_and_scaling_pairs() -> None:

@@ -142,11 +142,14 @@ def render(run: Run, charts: Charts) -> str:
         lines.append(f"- **Baseline:** {run.baseline} ({run.baseline_reason})")
     else:
         lines.append(f"- **Baseline:** none ({run.baseline_reason})")
-    measured, failed, missing = cell_counts(run)
-    cells = f"- **Cells:** {measured} of {measured + failed + missing} ran, {failed} failed"
+    measured, failed, unavailable, missing = cell_counts(run)
+    cells = f"- **Cells:** {measured} of {measured + failed + unavailable + missing} ran, {failed} failed"
+    if unavailable:
+        cells += f", {unavailable} unavailable there (not supported by the interpreter, or a package it lacks)"
     if missing:
         cells += f", {missing} {'not in this run' if run.complete else 'not run yet'}"
-    lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if failed or missing else ""))
+    shown = failed or unavailable or missing
+    lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if shown else ""))
     for extra in (budget_line(run), decisions_line(run)):
         if extra:
             lines.append(extra)
