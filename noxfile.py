@@ -29,6 +29,9 @@ nox.options.sessions = ["matrix"]
 # Re-running the matrix should not rebuild every venv. nox does not notice a venv made by another interpreter
 # under the same session name, nor one whose build failed: each session checks that itself (_building_venv).
 nox.options.reuse_venv = "yes"
+# uv makes a venv and installs into it in a fraction of virtualenv's and pip's time (measured in the README); nox uses
+# it where it finds it (`pip install 'nox[uv]'`, or uv on PATH), virtualenv otherwise.
+nox.options.default_venv_backend = "uv|virtualenv"
 
 INTERPRETERS = discovery.discover()
 BY_ID = {interpreter.id: interpreter for interpreter in INTERPRETERS}
@@ -125,6 +128,12 @@ def _building_venv(
     return lock.building_venv(location, _venv_lock(session, session.name), python, rebuild, echo=session.log)
 
 
+def _pip_for_scripts(session: nox.Session) -> tuple[str, ...]:
+    """pip, for a venv of uv's, which has none: the scripts that run inside a venv (bindings/build.py,
+    workloads/_packages.py) install with the venv's own pip, the one tool every interpreter under test has."""
+    return ("pip",) if session.venv_backend == "uv" else ()
+
+
 def _install(session: nox.Session, *requirements: str) -> None:
     """``session.install`` into a venv that is whole, one nox at a time."""
     with _building_venv(session) as build:
@@ -141,7 +150,7 @@ def bench(session: nox.Session) -> None:
     venv_python = str(Path(session.bin) / "python")
     if not session.posargs:
         with _building_venv(session, interpreter.executable) as build:
-            session.install(*cli.BENCH_REQUIREMENTS)
+            session.install(*_pip_for_scripts(session), *cli.BENCH_REQUIREMENTS)
             session.run("python", PROBE)
             build.finished(cli.BENCH_REQUIREMENTS)
         return
@@ -156,7 +165,7 @@ def bench(session: nox.Session) -> None:
     # Held from the first install to the probe: two runs' bench sessions would build into the same venv.
     with _building_venv(session, interpreter.executable) as build:
         try:
-            session.install(*cli.BENCH_REQUIREMENTS)
+            session.install(*_pip_for_scripts(session), *cli.BENCH_REQUIREMENTS)
         except nox.command.CommandFailed as failure:
             reason = f"pip install {' '.join(cli.BENCH_REQUIREMENTS)} failed: {failure.reason}"
             # Unmarked, the venv is rebuilt by the next session that uses it.
@@ -260,6 +269,8 @@ def workloads(session: nox.Session) -> None:
         # a time limit.
         packages_dir = str(Path(session.virtualenv.location) / "interpmatrix-bindings")
         if found.requirements:
+            if _pip_for_scripts(session):
+                _install(session, *_pip_for_scripts(session))
             session.run("python", INSTALL_PACKAGES, "--out", packages_dir, *found.requirements)
         failed = external.run_check(found, str(Path(session.bin) / "python"), packages_dir, args.timeout)
         if failed:

@@ -216,7 +216,7 @@ def pip_targets(interpreters: Iterable[Interpreter]) -> tuple[list[Interpreter],
         if interpreter.variant_of:
             skipped.append((interpreter.id, f"the same binary and packages as {interpreter.variant_of}"))
         elif interpreter.self_timed or not interpreter.supported:
-            skipped.append((interpreter.id, "no pip there (a self-timed runtime)"))
+            skipped.append((interpreter.id, "self-timed, without pip"))
         else:
             targets.append(interpreter)
     return targets, skipped
