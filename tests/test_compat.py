@@ -239,10 +239,12 @@ def test_the_table_marks_each_answer_and_groups_a_shared_reason() -> None:
 def test_what_the_users_packages_cost_on_one_interpreter() -> None:
     tried_ = document()
     assert section.costs(tried_, "cpython-3.13t", user=True) == [
-        "1 of your 2 packages cannot be used there (ujson)", "1 of 2 turns the GIL back on (lxml)"]
+        "1 of your 2 packages does not install or import there (ujson)", "1 of 2 turns the GIL back on (lxml)"]
     assert section.costs(tried_, "pypy3.11", user=True) == [
-        "1 of your 2 packages cannot be used there (ujson)", "1 of 2 runs through cpyext (lxml)"]
+        "1 of your 2 packages does not install or import there (ujson)", "1 of 2 runs through cpyext (lxml)"]
     assert section.costs(tried_, "pypy3.11", user=False) == []
+    # A build stopped at the time limit is told apart from one that failed.
+    assert section.costs(tried_, "cpython-3.13t", user=False) == ["1 of 1 was still building at the time limit (pandas)"]
     # Not tried is no cost: nothing is known.
     untried = Tried((result(install=NOT_TRIED, source="requirements.txt line 1"),), ("cpython-3.13t",))
     assert section.costs(untried, "cpython-3.13t", user=True) == []

@@ -94,13 +94,18 @@ def costs(tried: Tried, interpreter: str, user: bool) -> list[str]:
                and r.install != NOT_TRIED]
     if not results:
         return []
-    broken = [r.name for r in results if not r.works]
+    broken = [r.name for r in results if not r.works and r.install != TIMEOUT]
+    stopped = [r.name for r in results if r.install == TIMEOUT]
     gil = [r.name for r in results if r.gil_reenabled]
     cpyext = [r.name for r in results if r.works and r.through_cpyext]
-    whose = "your" if user else "the widely used"
+    total = f"your {len(results)}" if user else f"the {len(results)} widely used"
     found = []
     if broken:
-        found.append(f"{len(broken)} of {whose} {len(results)} packages cannot be used there ({', '.join(broken)})")
+        verb = "does" if len(broken) == 1 else "do"
+        found.append(f"{len(broken)} of {total} packages {verb} not install or import there ({', '.join(broken)})")
+    if stopped:
+        found.append(f"{len(stopped)} of {len(results)} {'was' if len(stopped) == 1 else 'were'} still building at "
+                     f"the time limit ({', '.join(stopped)})")
     if gil:
         found.append(f"{len(gil)} of {len(results)} {'turns' if len(gil) == 1 else 'turn'} the GIL back on "
                      f"({', '.join(gil)})")
