@@ -280,12 +280,13 @@ def workloads(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, the fault tests in their short form and a small end-to-end matrix on the interpreters present."""
-    _install(session, *TEST_REQUIREMENTS)
+    # pip as well: tests/test_packages.py runs workloads/_packages.py, which installs with the venv's own pip.
+    _install(session, *_pip_for_scripts(session), *TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
 @nox.session
 def faults(session: nox.Session) -> None:
     """The fault-injection suite in full (pytest -m faults): kills at every point, hangs, corrupt files, bad input."""
-    _install(session, *TEST_REQUIREMENTS)
+    _install(session, *_pip_for_scripts(session), *TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", "-m", "faults", *session.posargs, env={ALL_KILL_POINTS: "1"})
