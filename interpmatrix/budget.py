@@ -34,6 +34,18 @@ STOP_REASONS = (NO_BUDGET, EVERY_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUN
 Pair = tuple[str, str]
 
 
+def time_limit(text: str) -> float:
+    """A time limit in seconds (argparse names the option in front of the message): 0, negative, nan and inf would
+    fail every try for good, or never stop one."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, e.g. 120 (got {text})")
+    return seconds
+
+
 def seconds_of_minutes(text: str) -> float:
     """``--budget MINUTES`` as seconds (argparse names the option in front of the message)."""
     try:

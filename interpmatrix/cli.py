@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shlex
 import signal
@@ -29,12 +28,10 @@ from .markdown import table
 from .profiles import PROFILES, find_profile, profile_names
 from .provision import FAMILIES, Outcome
 from .questions import CLAIMS
-from .registry import REPO_ROOT, WORKLOADS, select_workloads, workload_names
+from .registry import REPORTS_DIR, RESULTS_DIR, WORKLOADS, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
 
 BENCH_REQUIREMENTS = ("pyperf==2.10.0",)
-RESULTS_DIR = REPO_ROOT / "results"
-REPORTS_DIR = REPO_ROOT / "reports"
 DEFAULT_PROFILE = "default"
 # Names the file in which a nox that provisioned hands what provisioning did to the nox it restarts.
 HANDOVER_OPTION = "--handover"
@@ -48,18 +45,6 @@ class UsageError(ValueError):
 
 def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def _seconds(text: str) -> float:
-    """A time limit in seconds (argparse names the option in front of the message): 0, negative, nan and inf would
-    fail every cell for good, or never stop one."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, e.g. 120 (got {text})")
-    return seconds
 
 
 class _UsageParser(argparse.ArgumentParser):
@@ -107,7 +92,7 @@ def matrix_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", metavar="ID", help="interpreter the others are compared with")
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=budget.time_limit,
         metavar="SECONDS",
         help="kill a cell (one round of it) after this long (above 0) and report it as a timeout; "
         "default: the profile's",
@@ -180,7 +165,7 @@ def workloads_parser() -> argparse.ArgumentParser:
     )
     timeout = find_profile(DEFAULT_PROFILE).cell_timeout
     parser.add_argument(
-        "--timeout", type=_seconds, default=timeout, metavar="SECONDS",
+        "--timeout", type=budget.time_limit, default=timeout, metavar="SECONDS",
         help=f"stop the run of a checked file (import, setup(), one run()) after this long; default: {timeout:g}",
     )
     return parser

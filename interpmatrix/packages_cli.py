@@ -16,27 +16,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import discovery, selection
+from . import budget, discovery, selection
 from .compat import trying, wanted
 from .compat.tried import MAX_AGE_DAYS, PACKAGES_FILE, Cache, Tried
 from .discovery import Interpreter
-from .registry import REPO_ROOT
+from .registry import REPORTS_DIR, RESULTS_DIR
 from .results import RunDir, new_run_id
 from .sections.packages import render_tried
 
-RESULTS_DIR = REPO_ROOT / "results"
-REPORTS_DIR = REPO_ROOT / "reports"
 INSTALLERS = ("auto", "uv", "pip")
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: the time limit must be above 0 seconds")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -46,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="a requirements file, one requirement per line (repeatable)")
     parser.add_argument("--interpreters", metavar="IDS",
                         help="comma-separated ids from `nox -s interpreters`, or `all`; default: the matrix's")
-    parser.add_argument("--timeout", type=_positive_seconds, default=trying.DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=budget.time_limit, default=trying.DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"stop an install (a build from source) after this long; default: "
                              f"{trying.DEFAULT_TIMEOUT:.0f}")
     parser.add_argument("--installer", choices=INSTALLERS, default="auto",

@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where a run's raw results and its reports go unless told otherwise (--results-dir, --reports-dir).
+RESULTS_DIR = REPO_ROOT / "results"
+REPORTS_DIR = REPO_ROOT / "reports"
 WORKLOADS_DIR = REPO_ROOT / "workloads"
 
 
