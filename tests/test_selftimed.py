@@ -59,7 +59,7 @@ def test_the_runner_times_a_kernel_of_known_cost(python: str) -> None:
     assert out.ended and len(out.warmups) == 1 and len(out.values) == 2
     for value in out.warmups + out.values:
         # Three sleeps of 20 ms: 60 ms, and the runner adds next to nothing (a loaded machine, some ms). The timer may
-        # be another clock than the sleep's: MicroPython's ticks_us read 59.97 ms of its sleep_ms here.
+        # be another clock than the sleep's (MicroPython: ticks_us), so the bound allows a 1 % shortfall.
         assert 0.0594 <= value < 0.120
     assert out.facts["timer"] in ("time.perf_counter", "java.lang.System.nanoTime", "time.ticks_us", "time.time")
     assert re.match(r"^\d+\.\d+\.\d+$", out.facts["version"])
