@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .intervals import UNDECIDED, Estimator, Interval
+from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval
 from .model import Run
 from .questions import CLAIMS
 from .registry import Cell
 from .stats import claim_rows
 from .verdicts import answer, run_questions
 
-# A decision that would need more extra rounds than this is out of reach of any budget a matrix is given: the figure
-# sits (nearly) on its threshold, and the budget is better spent elsewhere.
+# A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
+# near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
 REACHABLE_ROUNDS = 20
 Key = tuple[str, str]  # (interpreter id, cell name)
 
@@ -37,18 +37,20 @@ class Decision:
     processes: int
 
     def rounds_to_decide(self) -> int | None:
-        """Roughly how many more processes per cell would narrow the interval enough to clear the threshold, if the
-        figure stays where it is (an interval narrows as 1/√processes); 0 when decided, None when no estimate can be
-        made (no interval yet, or the figure sits on the threshold)."""
+        """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
+        where it is (an interval narrows as 1/√processes): enough to clear the threshold, or to fit within the
+        equivalence band around it, whichever comes first; 0 when decided, None when no estimate can be made (no
+        interval yet)."""
         if self.decided:
             return 0
         if self.interval is None or not self.interval.known or self.processes < 1:
             return None
         half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
         distance = abs(math.log(self.interval.value) - math.log(self.threshold))
-        if distance <= 0:
-            return None
-        needed = self.processes * (half / distance) ** 2
+        # The half-width that decides: the distance to the threshold (holds or fails), or what is left of the band
+        # beyond that distance (at the threshold); never less than half the band, so every figure can be decided.
+        target = max(distance, math.log(EQUIVALENCE_FACTOR) - distance)
+        needed = self.processes * (half / target) ** 2
         return max(1, math.ceil(needed - self.processes))
 
     @property
@@ -99,7 +101,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 runner = reply.ranked[1]
                 keys = (best, (runner[0].id, runner[1].name))
             found.append(Decision(
-                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0, reply.decided, keys,
+                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0, reply.decided or reply.tied, keys,
                 _processes(estimator, keys),
             ))
         if reply.ratio_interval is not None and reply.baseline is not None:

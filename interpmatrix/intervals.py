@@ -26,8 +26,10 @@ is 0.455, that of a squared normal deviate (a method of moments like DerSimonian
 few real changes barely move it). A change's interval then adds τ² to its variance, on no more degrees of freedom than
 its own or than the group's cells less one.
 
-Decisions are three-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
-interval lies on the other side, and is *undecided* otherwise; a figure without an interval decides nothing.
+Decisions are four-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
+interval lies on the other side, sits *at the threshold* when the interval straddles it but lies wholly within
+``EQUIVALENCE_FACTOR`` of it (an equivalence test: the figure is the threshold, give or take 10 %), and is *undecided*
+otherwise; a figure without an interval decides nothing.
 """
 
 from __future__ import annotations
@@ -49,7 +51,13 @@ from .registry import Cell
 WARM_TOLERANCE = 0.10
 # The most degrees of freedom the pooled variance of a cell's siblings counts for against the cell's own.
 PRIOR_DF = 8
-HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
+# How close to its threshold a figure must surely be to count as the threshold itself. A seed's threshold is a round
+# number ("about 5x", "at least 1.5x"), and a figure that truly sits on it straddles it at any number of rounds: without
+# this band such a decision stays open however long it is measured. Two one-sided tests at the interval's level decide
+# it instead (Schuirmann's TOST, the equivalence test of bioequivalence trials); 10 % is the change asv's compare
+# treats as the smallest worth reporting (its --factor 1.1), and a 2-core shared machine's processes differ by 6 %.
+EQUIVALENCE_FACTOR = 1.10
+HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
 
 
 def steady_values(values: Sequence[float]) -> list[float]:
@@ -163,15 +171,27 @@ class Interval:
     def excludes(self, value: float) -> bool:
         return self.known and (self.low > value or self.high < value)
 
+    def within(self, value: float, factor: float = EQUIVALENCE_FACTOR) -> bool:
+        """The whole interval lies within ``factor`` of ``value`` either way: the ratio surely is ``value``, to within
+        that factor."""
+        return self.known and self.low >= value / factor and self.high <= value * factor
+
     def against(self, at_least: float | None = None, at_most: float | None = None) -> str:
-        """HOLDS, FAILS or UNDECIDED for "the ratio is at least ``at_least``" (or "at most ``at_most``")."""
+        """HOLDS, FAILS, AT_THRESHOLD or UNDECIDED for "the ratio is at least ``at_least``" (or "at most
+        ``at_most``"): holding or failing first, the threshold's band only for an interval that straddles it."""
         if not self.known:
             return UNDECIDED
         if at_least is not None:
-            return HOLDS if self.low >= at_least else FAILS if self.high < at_least else UNDECIDED
-        if at_most is None:
+            threshold = at_least
+            decided = HOLDS if self.low >= at_least else FAILS if self.high < at_least else None
+        elif at_most is not None:
+            threshold = at_most
+            decided = HOLDS if self.high <= at_most else FAILS if self.low > at_most else None
+        else:
             raise ValueError("a decision needs a threshold: at_least or at_most")
-        return HOLDS if self.high <= at_most else FAILS if self.low > at_most else UNDECIDED
+        if decided is not None:
+            return decided
+        return AT_THRESHOLD if self.within(threshold) else UNDECIDED
 
     def inverse(self) -> Interval:
         return Interval(1 / self.value, 1 / self.high if self.known else None, 1 / self.low if self.known else None)

@@ -85,6 +85,11 @@ def percent(fraction: float, signed: bool = False) -> str:
     return f"{fraction * 100:+.1f} %" if signed else f"{fraction * 100:.1f} %"
 
 
+def factor_percent(factor: float) -> str:
+    """``10 %`` for a factor of 1.10: how far either way a band around a figure reaches."""
+    return f"{round((factor - 1) * 100)} %"
+
+
 def bounds_text(interval: Interval) -> str:
     """``[1.41–1.64]``: a ratio's 95 % interval, or ``[no interval]`` when one process cannot give one."""
     if not interval.known:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyperf
 from pyperf._utils import geometric_mean
 
-from .intervals import FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from .intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from .model import Column, Run, is_memory, values_by_round
 from .questions import Claim
 from .registry import Cell, Workload
@@ -258,8 +258,9 @@ def scaling_ratio(estimator: Estimator, column: Column, pair: ScalingPair) -> In
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """A claim's measured ratio on one interpreter, with its interval, and the decision it allows: HOLDS, FAILS or
-    UNDECIDED (the interval straddles the threshold, or there is no interval)."""
+    """A claim's measured ratio on one interpreter, with its interval, and the decision it allows: HOLDS, FAILS,
+    AT_THRESHOLD (it straddles the threshold within the equivalence band) or UNDECIDED (it straddles it more widely,
+    or there is no interval)."""
 
     interval: Interval
     decision: str
@@ -285,13 +286,14 @@ class ClaimRow:
     jit: str | None
     results: dict[str, ClaimResult | None]
 
-    def verdict(self) -> tuple[list[str], list[str], list[str]]:
-        """(interpreters where the claim holds, where it fails, where it is undecided), in run order."""
-        found: dict[str, list[str]] = {HOLDS: [], FAILS: [], UNDECIDED: []}
+    def verdict(self) -> dict[str, list[str]]:
+        """The interpreters where the claim holds, fails, sits at its threshold or is undecided (each decision a key,
+        in that order, its interpreters in run order)."""
+        found: dict[str, list[str]] = {HOLDS: [], FAILS: [], AT_THRESHOLD: [], UNDECIDED: []}
         for interpreter_id, result in self.results.items():
             if result is not None:
                 found[result.decision].append(interpreter_id)
-        return found[HOLDS], found[FAILS], found[UNDECIDED]
+        return found
 
 
 def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:

@@ -3,7 +3,8 @@ beats the runner-up, how it compares with the baseline's reference, and what cho
 warm-up, memory).
 
 A winner is named only when the runner-up's time over the winner's has a 95 % interval above 1 (``intervals``);
-otherwise the answer is the group of candidates the fastest cannot be told apart from.
+otherwise the answer is the group of candidates the fastest cannot be told apart from: a tie when each of them surely
+runs within ``EQUIVALENCE_FACTOR`` of the fastest, else undecided.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class Answer:
     def decided(self) -> bool:
         """A winner: it beat the runner-up by more than noise (or had none)."""
         return self.best is not None and not self.ties
+
+    @property
+    def tied(self) -> bool:
+        """A decided tie: every candidate the fastest cannot be told apart from surely runs within
+        ``EQUIVALENCE_FACTOR`` of it, so that any of them serves as well."""
+        return self.best is not None and bool(self.ties) and all(
+            behind is not None and behind.within(1.0) for _, behind in self.ties
+        )
 
     @property
     def reference_benchmark(self) -> pyperf.Benchmark | None:

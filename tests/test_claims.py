@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from interpmatrix import model, report, stats
-from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from interpmatrix.sections import claims as claims_section
 from interpmatrix.questions import CLAIMS, Claim
 from interpmatrix.registry import Cell
@@ -78,6 +78,8 @@ def _row(**decisions: str) -> stats.ClaimRow:
         (_row(a=UNDECIDED), "undecided"),
         (_row(a=HOLDS, b=FAILS, c=HOLDS), "holds on a, c; fails on b"),
         (_row(a=UNDECIDED, b=FAILS, c=HOLDS), "holds on c; fails on b; undecided on a"),
+        (_row(a=AT_THRESHOLD, b=AT_THRESHOLD), "at the threshold"),
+        (_row(a=UNDECIDED, b=AT_THRESHOLD, c=HOLDS), "holds on c; at the threshold on b; undecided on a"),
         (_row(a=None, b=None), "not measured"),
         (_row(), "not measured"),
     ],
@@ -92,7 +94,7 @@ def test_the_report_states_each_claim_beside_its_figures(run: model.Run) -> None
     lines = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| claim")]
     rows = [row for claim in CLAIMS for row in _rows(run, claim)]
     assert len(lines) == len(rows)
-    marks = {HOLDS: "✓", FAILS: "✗", UNDECIDED: "undecided"}
+    marks = {HOLDS: "✓", FAILS: "✗", AT_THRESHOLD: "≈", UNDECIDED: "undecided"}
     for row, line in zip(rows, lines):
         cells = [cell.strip() for cell in line.strip("|").split(" | ")]
         assert cells[0].startswith(row.claim.statement)

@@ -165,7 +165,8 @@ def test_verdict_says_undecided_on_noise() -> None:
     assert line.startswith(
         "- **Toy threads** ([toy](#toy)): undecided between **other** with `threads ×1` ≈ base with `threads ×1` "
         f"{bounds(1.1, SIBLING_DF, SIBLING_DF)} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "
-        "them apart (more rounds, `--budget`, or what each costs may decide). "
+        "them apart, nor tell whether each runs within 10 % of the fastest (more rounds, `--budget`, or what each "
+        "costs may decide). "
     )
     assert f"The fastest of them, other with `threads ×1`, is 1.00× faster {bounds(1.0, SIBLING_DF, SIBLING_DF)} than " \
            "base with `serial`: an interval that includes 1×, not told apart from the baseline." in line

@@ -10,7 +10,7 @@ import pyperf
 import pytest
 
 from interpmatrix import stats, verdicts
-from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from interpmatrix.discovery import Interpreter
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import Claim, Question
@@ -221,7 +221,7 @@ def test_claim_rows_test_the_two_cells_on_each_interpreter() -> None:
     # base: serial 2.0 / fast 1.0 = 2.0, a point interval at 2.0 >= 1.5; other: its fast cell crashed.
     assert row.jit is None and row.results["other"] is None
     assert row.results["base"].ratio == pytest.approx(2.0) and row.results["base"].decision == HOLDS
-    assert row.verdict() == (["base"], [], [])
+    assert row.verdict() == {HOLDS: ["base"], FAILS: [], AT_THRESHOLD: [], UNDECIDED: []}
 
 
 def test_a_claim_against_the_jit_has_a_row_per_jit_by_name() -> None:
@@ -238,7 +238,7 @@ def test_a_claim_against_the_jit_has_a_row_per_jit_by_name() -> None:
     assert {iid: found.ratio for iid, found in rows[0].results.items()} == {"base": pytest.approx(20.0),
                                                                             "other": pytest.approx(5.0)}
     assert rows[1].results["base"].ratio == pytest.approx(10.0)
-    assert rows[0].verdict() == (["base"], ["other"], [])
+    assert rows[0].verdict() == {HOLDS: ["base"], FAILS: ["other"], AT_THRESHOLD: [], UNDECIDED: []}
 
 
 # The verdict's pieces ----------------------------------------------------------------------------------------------

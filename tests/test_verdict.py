@@ -155,11 +155,32 @@ def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
     assert text.startswith(
         "- **Pure-Python CPU loops** ([countdown](#countdown)): undecided between **cpython-3.13** with `serial` ≈ "
         f"cpython-3.12 with `serial` {bounds} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "
-        "them apart (more rounds, `--budget`, or what each costs may decide). "
+        "them apart, nor tell whether each runs within 10 % of the fastest (more rounds, `--budget`, or what each "
+        "costs may decide). "
     )
     assert f"The fastest of them, cpython-3.13 with `serial`, is 1.01× faster {bounds} than cpython-3.12 with " \
            "`serial`: an interval that includes 1×, not told apart from the baseline." in text
     assert "use **" not in text
+
+
+def test_a_difference_within_the_band_is_a_tie(tmp_path: Path) -> None:
+    # Processes 1 % apart in each cell, means 1 % apart: not told apart, and the whole interval lies within 10 % of 1
+    # either way: a tie, said as one.
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.01)},
+            "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.01)},
+        },
+    )
+    text = sentence(run_dir)
+    bounds = interval_text(0.100 / 0.099, apart=1.01)
+    assert text.startswith(
+        "- **Pure-Python CPU loops** ([countdown](#countdown)): a tie between **cpython-3.13** with `serial` ≈ "
+        f"cpython-3.12 with `serial` {bounds} (each one's time ÷ the fastest's, 95 % interval): each surely runs "
+        "within 10 % of the fastest, so any of them serves as well (what each costs may decide). "
+    )
+    assert "use **" not in text and "undecided" not in text
 
 
 def test_a_winner_needs_an_interval(tmp_path: Path) -> None:

@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-from ..intervals import FAILS, HOLDS, Estimator
-from ..markdown import NOT_RUN, md, ratio_text, table
+from ..intervals import AT_THRESHOLD, EQUIVALENCE_FACTOR, FAILS, HOLDS, UNDECIDED, Estimator
+from ..markdown import NOT_RUN, factor_percent, md, ratio_text, table
 from ..model import Run
 from ..questions import CLAIMS
 from ..stats import ClaimResult, ClaimRow, claim_rows
 from . import Charts
 
-MARKS = {HOLDS: "✓", FAILS: "✗"}
+MARKS = {HOLDS: "✓", FAILS: "✗", AT_THRESHOLD: "≈", UNDECIDED: "undecided"}
 
 
 def verdict_text(row: ClaimRow) -> str:
-    """"holds", "fails", "undecided", or who falls where, over the interpreters that measured it."""
-    holds, fails, undecided = row.verdict()
-    measured = len(holds) + len(fails) + len(undecided)
-    if not measured:
+    """"holds", "fails", "at the threshold", "undecided", or who falls where, over the interpreters that measured
+    it."""
+    found = {decision: ids for decision, ids in row.verdict().items() if ids}
+    if not found:
         return "not measured"
-    for found, word in ((holds, "holds"), (fails, "fails"), (undecided, "undecided")):
-        if len(found) == measured:
-            return word
-    parts = [f"{word} on {', '.join(found)}" for found, word in
-             ((holds, "holds"), (fails, "fails"), (undecided, "undecided")) if found]
-    return "; ".join(parts)
+    if len(found) == 1:
+        return next(iter(found))
+    return "; ".join(f"{decision} on {', '.join(ids)}" for decision, ids in found.items())
 
 
 def result_text(result: ClaimResult | None) -> str:
-    """``**1.66× [1.52–1.80]** ✓``, ``1.32× [1.20–1.45] ✗`` or ``1.45× [1.30–1.62] undecided``."""
+    """``**1.66× [1.52–1.80]** ✓``, ``1.32× [1.20–1.45] ✗``, ``1.47× [1.40–1.55] ≈`` or ``1.45× [1.20–1.82]
+    undecided``."""
     if result is None:
         return NOT_RUN
     text = ratio_text(result.interval)
     if result.decision == HOLDS:
         return f"**{text}** ✓"
-    return f"{text} {MARKS.get(result.decision, 'undecided')}"
+    return f"{text} {MARKS[result.decision]}"
 
 
 def render(run: Run, charts: Charts) -> str | None:
@@ -60,8 +58,10 @@ def render(run: Run, charts: Charts) -> str | None:
             "",
             "Each claim from the texts the workloads are built on (their seed numbers in brackets), tested by the "
             "ratio of two cells of this run on each interpreter, with its 95 % interval in brackets (see Method): ✓ "
-            "where the whole interval passes the test, ✗ where the whole interval fails it, *undecided* where the "
-            "interval straddles the threshold, so that noise could put the truth on either side. A claim against a "
+            "where the whole interval passes the test, ✗ where the whole interval fails it, ≈ (at the threshold) where "
+            f"it straddles the threshold but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way (the claim's number is "
+            "right, give or take that much: an equivalence test), *undecided* where it straddles the threshold more "
+            "widely, so that noise could put the truth on either side. A claim against a "
             "JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
             "interpreters that ran both cells.",
             "",

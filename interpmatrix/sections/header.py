@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import statistics
 
-from ..decisions import decisions
-from ..markdown import date_text, duration, percent, plural, requirement_version
+from ..decisions import REACHABLE_ROUNDS, decisions
+from ..intervals import EQUIVALENCE_FACTOR
+from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version
 from ..model import Run, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
@@ -96,22 +97,29 @@ def decisions_line(run: Run) -> str | None:
     line = (
         f"- **Decisions:** {len(made)} of {plural(len(found), 'decision', 'decisions')} made (each claim on each "
         "interpreter, each verdict's winner against its runner-up and against the baseline), each by a 95 % "
-        "interval that clears its threshold"
+        "interval that clears its threshold, or lies within "
+        f"{factor_percent(EQUIVALENCE_FACTOR)} of it either way (at the threshold; for a verdict, a tie)"
     )
     still_open = [d for d in found if not d.decided]
     if not still_open:
         return line
-    rounds = [d.rounds_to_decide() for d in still_open if d.reachable]
-    reachable = [r for r in rounds if r is not None]
+    estimates = [(d, d.rounds_to_decide()) for d in still_open]
+    reachable = [rounds for d, rounds in estimates if rounds is not None and d.reachable]
+    far = [rounds for d, rounds in estimates if rounds is not None and not d.reachable]
     line += f"; {len(still_open)} undecided"
     if reachable:
         line += (
             f": about {plural(max(reachable), 'more round', 'more rounds')} of their cells would decide "
             f"{len(reachable)} of them if their figures hold (`--budget`)"
         )
-    out_of_reach = len(still_open) - len(reachable)
-    if out_of_reach:
-        line += f"; {out_of_reach} sit too close to their threshold, or have no interval yet, to promise anything"
+    if far:
+        line += (
+            f"; {len(far)} would need more than {REACHABLE_ROUNDS} more rounds (up to about {max(far)}: noisy cells, "
+            "or figures near the edge of that band)"
+        )
+    unknown = len(still_open) - len(reachable) - len(far)
+    if unknown:
+        line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line
 
 

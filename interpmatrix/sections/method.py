@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..intervals import PRIOR_DF, WARM_TOLERANCE
-from ..markdown import plural, span, table
+from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, WARM_TOLERANCE
+from ..markdown import factor_percent, plural, span, table
 from ..model import Run
 from . import Charts
 from .wording import machine_profile_counts
@@ -70,7 +70,10 @@ INTERVALS = (
     "Satterthwaite's degrees of freedom. With two or three processes per cell a cell's own variance says little, so "
     "it is pooled with the variance of the same interpreter's other cells of the workload, counted as at most "
     f"{PRIOR_DF} degrees of freedom (an empirical-Bayes moderated variance, as limma's); a claim holds or fails only "
-    "when its whole interval lies on one side of its threshold, and is undecided otherwise."
+    "when its whole interval lies on one side of its threshold, sits at the threshold when its interval straddles "
+    f"it but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way (two one-sided tests, an equivalence "
+    "test: the claim's number is right, give or take that much), and is undecided otherwise. The verdict's candidates "
+    "that the fastest cannot be told apart from tie with it the same way, when each surely runs within that band."
 )
 
 

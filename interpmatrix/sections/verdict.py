@@ -13,9 +13,10 @@ answers: the overall ranking, what threads bought, and how noisy the run was.
 
 from __future__ import annotations
 
-from ..intervals import FAILS, HOLDS, Estimator, Interval
+from ..intervals import AT_THRESHOLD, EQUIVALENCE_FACTOR, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from ..markdown import (
     bounds_text,
+    factor_percent,
     first_sentence,
     percent,
     ratio_text,
@@ -127,13 +128,20 @@ def sentence(run: Run, found: Answer) -> str:
             return _with_costs(line, found, missing)
         if runner is not None:
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner[0].id} with `{runner[1].label}`)"
+    elif found.tied:
+        line = (
+            f"- {what}: a tie between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): each surely "
+            f"runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest, so any of them serves as well (what "
+            "each costs may decide)"
+        )
     else:
         # A tie without an interval (one worker process, no sibling to borrow a variance from) is untested, not noise.
         why = "the data cannot tell them apart" if all(b is not None and b.known for _, b in found.ties) else (
             "not told apart: one worker process and no sibling cell to borrow a variance from give no interval")
         line = (
-            f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why} "
-            "(more rounds, `--budget`, or what each costs may decide)"
+            f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why}, "
+            f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest (more rounds, "
+            "`--budget`, or what each costs may decide)"
         )
     subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:
@@ -192,7 +200,8 @@ def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, I
     decided = {iid: parallel(ratio) for iid, ratio in speedups.items()}
     ran_parallel = [iid for iid, found in decided.items() if found == HOLDS]
     took_turns = [iid for iid, found in decided.items() if found == FAILS]
-    undecided = [iid for iid in speedups if iid not in ran_parallel and iid not in took_turns]
+    at_bar = [iid for iid, found in decided.items() if found == AT_THRESHOLD]
+    undecided = [iid for iid, found in decided.items() if found == UNDECIDED]
     line = (
         f"- **Threads** ({workload.name}, {size_text(workload, size)}; speed-up of threads ×2 over threads ×1, 95 % "
         "interval): " + ", ".join(parts) + ". "
@@ -203,6 +212,9 @@ def _threads_line(run: Run, workload: Workload, size: int, speedups: dict[str, I
         verdicts.append(f"ran in parallel (the whole interval at {bar} or more) on {', '.join(ran_parallel)}")
     if took_turns:
         verdicts.append(f"took turns (the whole interval below {bar}) on {', '.join(took_turns)}")
+    if at_bar:
+        verdicts.append(f"sped up by about {bar} (the whole interval within {factor_percent(EQUIVALENCE_FACTOR)} of "
+                        f"it) on {', '.join(at_bar)}")
     if undecided:
         verdicts.append(f"undecided on {', '.join(undecided)}")
     line += "Threads " + "; ".join(verdicts) + "."
@@ -270,7 +282,9 @@ def render(run: Run, charts: Charts) -> str:
         "",
         "For each kind of code, the fastest interpreter and way of writing it among the cells of this run, named "
         "only when it beats the runner-up beyond the 95 % interval of their ratio (else the candidates that cannot "
-        "be told apart, each with its time ÷ the fastest's); its speed against the workload's reference on the "
+        "be told apart, each with its time ÷ the fastest's: a tie when each surely runs within "
+        f"{factor_percent(EQUIVALENCE_FACTOR)} of the fastest, else undecided); its speed against the workload's "
+        "reference on the "
         f"baseline ({run.baseline or 'none'}), with its interval; then what that choice costs on the same run. "
         "Each workload name links to its table.",
         "",
