@@ -149,6 +149,39 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path: Path) 
     assert len({run.get_loops() for run in benchmark.get_runs() if run.values}) == 1
 
 
+COUNTED = Workload(
+    name="counted",
+    group="test only",
+    claim="the answer check's call is the reference's answer and the calibration's first timing",
+    seeds=(),
+    size_label="n",
+    sizes=(7,),
+    reference="slow",
+    variants=tuple(Variant(name, f"{name} kernel") for name in ("slow", "other", "quick")),
+    script=Path(__file__).parent / "workloads" / "counted.py",
+)
+
+
+def test_a_slow_cell_costs_its_main_process_one_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("INTERPMATRIX_TEST_CALLS", str(calls))
+    run_dir = make_run(tmp_path, [COUNTED])
+    (column,) = prepared_venvs(run_dir, [HOST_ID])
+    assert all(found is None for found in run_step(run_dir, Step(1, COUNTED, COUNTED.cells(), column),
+                                                   find_profile("default")).values())
+    counted = calls.read_text().split()
+    # slow, the reference, checked first: one call is its answer, its check and its calibration (50 ms is past twice
+    # the 0.02 s min time: one loop). other: one call, its check against that answer, and its calibration too.
+    assert counted.count("slow") == 1 and counted.count("other") == 1
+    # quick (1 ms) is checked in one call, then calibrated by doubling from one loop: more calls.
+    assert counted.count("quick") > 2
+    suite = pyperf.BenchmarkSuite.load(str(run_dir.results_file(HOST_ID)))
+    assert {name: suite.get_benchmark(name).get_runs()[0].get_loops() for name in ("counted/slow@7", "counted/other@7")} \
+        == {"counted/slow@7": 1, "counted/other@7": 1}
+    # 4 loops of a 1 ms sleep stay under 20 ms unless a sleep takes 5 ms: at least 8 loops.
+    assert suite.get_benchmark("counted/quick@7").get_runs()[0].get_loops() >= 8
+
+
 def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [FAULTS])
     run_dir.write_interpreter("broken", {"venv_python": "/nowhere", "setup_error": "pip install pyperf failed"})
