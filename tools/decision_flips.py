@@ -1,0 +1,102 @@
+"""Two runs' decisions side by side: did any claim or verdict come out one way in one run and the other way in the
+other?
+
+    python3 tools/decision_flips.py results/<run-a> results/<run-b> [--all]
+
+For every decision both reports state (each claim on each interpreter, each verdict's answer), prints the count of
+those decided in both runs the same way, decided in both runs opposite ways (a claim that holds in one and fails in
+the other; two different winners; faster against the baseline in one, slower in the other), decided in one run only,
+and moved between neighbouring answers (holds in one, at the threshold in the other; a winner in one, a tie in the
+other). ``--all`` lists every decision with both runs' answers; otherwise only the opposite and moved ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator  # noqa: E402
+from interpmatrix.markdown import ratio_text  # noqa: E402
+from interpmatrix.model import Run, load_run  # noqa: E402
+from interpmatrix.questions import CLAIMS  # noqa: E402
+from interpmatrix.results import RunDir  # noqa: E402
+from interpmatrix.stats import claim_rows  # noqa: E402
+from interpmatrix.verdicts import answer, run_questions  # noqa: E402
+
+# Answers that contradict each other; any other pair of different decided answers is a move between neighbours.
+OPPOSITE = {frozenset((HOLDS, FAILS)), frozenset(("faster", "slower"))}
+
+
+def answers(run: Run) -> dict[str, tuple[str, str]]:
+    """subject -> (answer, its figure), for every decision of the report on ``run``; UNDECIDED where open."""
+    estimator = Estimator(run)
+    found: dict[str, tuple[str, str]] = {}
+    cells = {cell.name for cell in run.cells}
+    for claim in CLAIMS:
+        if claim.slow not in cells or claim.fast not in cells:
+            continue
+        for row in claim_rows(estimator, claim):
+            for interpreter_id, result in row.results.items():
+                if result is not None:
+                    against = f" against {row.jit}" if row.jit else ""
+                    found[f"claim: {claim.statement} on {interpreter_id}{against}"] = (
+                        result.decision, ratio_text(result.interval))
+    for question in run_questions(run):
+        reply = answer(estimator, question)
+        if reply.best is None:
+            continue
+        what = f"{question.kind} ({reply.workload.name})"
+        best = f"{reply.best[0].id} {reply.best[1].label}"
+        if reply.decided:
+            found[f"winner: {what}"] = (f"winner {best}", ratio_text(reply.margin) if reply.margin else "")
+        elif reply.tied:
+            group = sorted([best, *(f"{column.id} {cell.label}" for (column, cell), _ in reply.ties)])
+            found[f"winner: {what}"] = ("tie " + " = ".join(group), ratio_text(reply.margin))
+        else:
+            found[f"winner: {what}"] = (UNDECIDED, ratio_text(reply.margin) if reply.margin else "")
+        if reply.ratio_interval is not None:
+            interval = reply.ratio_interval
+            side = "faster" if interval.low > 1 else "slower" if interval.high < 1 else UNDECIDED
+            found[f"baseline: {what}: {best}"] = (side, ratio_text(interval))
+    return found
+
+
+def kind(first: str, second: str) -> str:
+    if UNDECIDED in (first, second):
+        return "same" if first == second else "decided in one run only"
+    if first == second:
+        return "same"
+    if frozenset((first, second)) in OPPOSITE or (first.startswith("winner ") and second.startswith("winner ")):
+        return "opposite"
+    return "moved"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    parser.add_argument("--all", action="store_true", help="list every decision, not only the opposite and moved")
+    args = parser.parse_args()
+    a, b = (answers(load_run(RunDir(path))) for path in (args.first, args.second))
+    counts: dict[str, int] = {}
+    decided = {name: sum(found[0] != UNDECIDED for found in side.values()) for name, side in (("a", a), ("b", b))}
+    for subject in sorted(set(a) & set(b)):
+        outcome = kind(a[subject][0], b[subject][0])
+        if outcome == "same" and a[subject][0] == UNDECIDED:
+            outcome = "undecided in both"
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if args.all or outcome in ("opposite", "moved"):
+            print(f"{outcome:>24}: {subject}\n{'':>26}{a[subject][0]} {a[subject][1]}  |  {b[subject][0]} {b[subject][1]}")
+    print(f"decisions in both reports: {len(set(a) & set(b))}; decided: {decided['a']} of {len(a)} in "
+          f"{args.first.name}, {decided['b']} of {len(b)} in {args.second.name}")
+    for outcome in ("same", "opposite", "moved", "decided in one run only", "undecided in both"):
+        print(f"  {outcome}: {counts.get(outcome, 0)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
