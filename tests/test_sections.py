@@ -245,6 +245,12 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
     assert "- **Decisions:** 0 of 2 decisions made" in text
     assert "; 2 undecided: about 17 more rounds of their cells would decide 2 of them if their figures hold " \
            "(`--budget`)" in text
+    # After 100 s of measuring whose extra rounds took 8 s for 4 cell rounds (2 s each): both decisions rest on the
+    # same 2 cells, 17 rounds each, 34 cell rounds, 68 s; a run of ceil(168 / 60) = 3 minutes would decide them.
+    timed = replace(run, columns=[run.columns[0], close],
+                    info=replace(run.info, measured_seconds=100.0, extra_rounds=[{"round": 2, "cells": 4, "seconds": 8.0}]))
+    assert "would decide 2 of them if their figures hold, roughly 1:08 more of measuring (a run with `--budget 3`)" \
+        in header.render(timed, {})
 
 
 FIXTURE_RUN = REPO / "tests" / "fixtures" / "run-claims"

@@ -3,9 +3,10 @@ are."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
-from ..decisions import REACHABLE_ROUNDS, decisions
+from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, decisions
 from ..intervals import EQUIVALENCE_FACTOR
 from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version
 from ..model import Run, machine_profile
@@ -88,6 +89,21 @@ def budget_line(run: Run) -> str | None:
     return line
 
 
+def seconds_to_decide(run: Run, open_decisions: list[Decision]) -> float | None:
+    """Roughly how long the extra rounds that would decide ``open_decisions`` take: each of their cells for the most
+    rounds one of its decisions needs, at the mean time of a cell round in this run's extra rounds (None: it had
+    none to time)."""
+    rounds = [entry for entry in run.info.extra_rounds if entry.get("cells")]
+    if not rounds:
+        return None
+    per_cell_round = sum(float(entry["seconds"]) for entry in rounds) / sum(int(entry["cells"]) for entry in rounds)
+    needed: dict[tuple[str, str], int] = {}
+    for decision in open_decisions:
+        for key in decision.cells:
+            needed[key] = max(needed.get(key, 0), decision.rounds_to_decide() or 1)
+    return sum(needed.values()) * per_cell_round
+
+
 def decisions_line(run: Run) -> str | None:
     """How many of the report's decisions the data made, and what the open ones would need."""
     found = decisions(run)
@@ -104,20 +120,32 @@ def decisions_line(run: Run) -> str | None:
     if not still_open:
         return line
     estimates = [(d, d.rounds_to_decide()) for d in still_open]
-    reachable = [rounds for d, rounds in estimates if rounds is not None and d.reachable]
+    near = [(d, rounds) for d, rounds in estimates if rounds is not None and rounds <= REACHABLE_ROUNDS]
+    few = [d for d, rounds in estimates if rounds is not None and rounds > REACHABLE_ROUNDS and d.reachable]
     far = [rounds for d, rounds in estimates if rounds is not None and not d.reachable]
     line += f"; {len(still_open)} undecided"
-    if reachable:
+    if near:
         line += (
-            f": about {plural(max(reachable), 'more round', 'more rounds')} of their cells would decide "
-            f"{len(reachable)} of them if their figures hold (`--budget`)"
+            f": about {plural(max(rounds for _, rounds in near), 'more round', 'more rounds')} of their cells would "
+            f"decide {len(near)} of them if their figures hold"
+        )
+        seconds = seconds_to_decide(run, [d for d, _ in near])
+        if seconds is not None and run.info.measured_seconds is not None:
+            minutes = math.ceil((run.info.measured_seconds + seconds) / 60)
+            line += f", roughly {duration(seconds)} more of measuring (a run with `--budget {minutes}`)"
+        else:
+            line += " (`--budget`)"
+    if few:
+        line += (
+            f"; {len(few)} rest on fewer than {OWN_PROCESSES} worker processes of a cell, too few to tell how many "
+            "rounds they need (a larger `--budget` gives them more)"
         )
     if far:
         line += (
             f"; {len(far)} would need more than {REACHABLE_ROUNDS} more rounds (up to about {max(far)}: noisy cells, "
             "or figures near the edge of that band)"
         )
-    unknown = len(still_open) - len(reachable) - len(far)
+    unknown = len(still_open) - len(near) - len(few) - len(far)
     if unknown:
         line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line
