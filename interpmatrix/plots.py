@@ -116,8 +116,9 @@ def _by_group(workloads: Iterable[Workload]) -> list[Workload]:
 
 
 def _label(workload: Workload, cell: Cell) -> str:
-    """The bar group's label: the cell's name outside its table, the workload on a line of its own."""
-    return cell_label(workload, cell).replace(" ", "\n", 1)
+    """The bar group's label: the cell's name outside its table, a line each for the workload, the variant and the
+    rest (its size, its workers): on one line, ``pure_memory n=1,000,000`` ran into the next group's label."""
+    return "\n".join(cell_label(workload, cell).split(" ", 2))
 
 
 @dataclass(frozen=True)

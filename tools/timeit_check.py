@@ -54,7 +54,10 @@ def main() -> None:
     args = parser.parse_args()
     run = load_run(RunDir(args.run_dir))
     estimator = Estimator(run)
-    columns = [c for c in run.columns if run.run_dir.read_interpreter(c.id) and c.benchmark(CELL) is not None]
+    # The columns measured through pyperf in a venv: a self-timed runtime (CPython 2.7, Jython, MicroPython, Pyodide)
+    # has neither a venv nor the Python 3 syntax of the snippet.
+    columns = [c for c in run.columns if not c.interpreter.self_timed and run.run_dir.read_interpreter(c.id)
+               and c.benchmark(CELL) is not None]
     timings: dict[str, list[float]] = {c.id: [] for c in columns}
     for round_number in range(args.rounds):
         shift = round_number % len(columns)
