@@ -4,10 +4,11 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
-A matrix is 79 cells per interpreter. Measured on the project's 2-core machine, a cell round costs 0.6 s on CPython
-and 1 s on PyPy (a default run on nine interpreters): a fresh worker process (start, imports, ``import pyperf``,
-pyperf's metadata: 0.15 s on CPython 3.12 and 0.28 s on PyPy for a 5 ms value), its warm-ups, 3 timed values of at
-least ``min_time`` each, the answer check and loop calibration by doubling (first round only). Fresh worker processes
+A matrix is 97 cells per interpreter. Measured on the project's 2-core machine, a cell round costs 0.5 s on CPython
+and 1 s on PyPy (a default run on fourteen interpreters): a fresh worker process (start and ``import pyperf``: 0.09 s
+on CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms and 140 ms), its warm-ups, 3 timed
+values of at least ``min_time`` each, and in the first round the answer check, whose one call also calibrates a kernel
+that lasts twice ``min_time`` (others double their loops). Half of a first pass is the kernels' own timed calls. Fresh worker processes
 are the independent units of the report's intervals, and the values inside one agree to about 2 % where processes
 differ by about 6 %: so a value lasts only 0.02 s, and the time goes to processes where decisions need them.
 
