@@ -1,8 +1,9 @@
 """Every decision the report states, in one list: the cells it rests on, whether the data decided it, and roughly
 how much more measuring would.
 
-The decisions are the seeds' claims on each interpreter (holds, fails or undecided), each verdict's winner against its
-runner-up, and each verdict's choice against the baseline's reference. The budget scheduler (``measure``) gives its
+The decisions are the seeds' claims on each interpreter (holds, fails, at the threshold or undecided), each verdict's
+winner against its runner-up (a winner, a tie or undecided), and each verdict's choice against the baseline's
+reference. The budget scheduler (``measure``) gives its
 extra rounds to the cells of the open ones; the report says which stayed open.
 """
 
@@ -109,8 +110,8 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 runner = reply.ranked[1]
                 keys = (best, (runner[0].id, runner[1].name))
             found.append(Decision(
-                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0, reply.decided or reply.tied, keys,
-                _processes(estimator, keys),
+                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0,
+                reply.decided or reply.tied, keys, _processes(estimator, keys),
             ))
         if reply.ratio_interval is not None and reply.baseline is not None:
             keys = (best, (reply.baseline.id, reply.reference.name))

@@ -8,9 +8,10 @@ A matrix is 97 cells per interpreter. Measured on the project's 2-core machine, 
 and 1 s on PyPy (a default run on fourteen interpreters): a fresh worker process (start and ``import pyperf``: 0.09 s
 on CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms and 140 ms), its warm-ups, 3 timed
 values of at least ``min_time`` each, and in the first round the answer check, whose one call also calibrates a kernel
-that lasts twice ``min_time`` (others double their loops). Half of a first pass is the kernels' own timed calls. Fresh worker processes
-are the independent units of the report's intervals, and the values inside one agree to about 2 % where processes
-differ by about 6 %: so a value lasts only 0.02 s, and the time goes to processes where decisions need them.
+that lasts twice ``min_time`` (others double their loops). Half of a first pass is the kernels' own timed calls.
+Fresh worker processes are the independent units of the report's intervals, and the values inside one agree to about
+2 % where processes differ by about 6 %: so a value lasts only 0.02 s, and the time goes to processes where decisions
+need them.
 
 The first pass gives every cell one process; the extra rounds of the budget then go to the cells the report's
 decisions rest on (43 of the 79: the claims' cells and the verdicts' candidates), which a second process gives their

@@ -59,9 +59,9 @@ def render(run: Run, charts: Charts) -> str | None:
             "Each claim from the texts the workloads are built on (their seed numbers in brackets), tested by the "
             "ratio of two cells of this run on each interpreter, with its 95 % interval in brackets (see Method): ✓ "
             "where the whole interval passes the test, ✗ where the whole interval fails it, ≈ (at the threshold) where "
-            f"it straddles the threshold but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way (the claim's number is "
-            "right, give or take that much: an equivalence test), *undecided* where it straddles the threshold more "
-            "widely, so that noise could put the truth on either side. A claim against a "
+            f"it straddles the threshold but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way "
+            "(the claim's number is right, give or take that much: an equivalence test), *undecided* where it "
+            "straddles the threshold more widely, so that noise could put the truth on either side. A claim against a "
             "JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
             "interpreters that ran both cells.",
             "",
