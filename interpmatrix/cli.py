@@ -99,8 +99,9 @@ def matrix_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--budget", type=budget.seconds_of_minutes, metavar="MINUTES",
-        help="minutes of measuring in all: after the profile's rounds, extra rounds go to the cells whose decisions "
-        "are still open while time is left; default: the profile's (`python -m interpmatrix profiles`)",
+        help="minutes of measuring in all, first pass included: after the profile's rounds, extra rounds go to the "
+        "cells whose decisions are still open while time is left; default: the profile's (`python -m interpmatrix "
+        "profiles`); with --resume, minutes more for the run resumed",
     )
     parser.add_argument(
         "--resume",
@@ -126,7 +127,10 @@ def parse_matrix_args(argv: Sequence[str]) -> argparse.Namespace:
     args = matrix_parser().parse_args(list(argv))
     if args.help:
         return args
-    given = [f"--{name.replace('_', '-')}" for name in RUN_OPTIONS if getattr(args, name) not in (None, [])]
+    # --budget is the one a resumed run takes: minutes more of measuring (a first pass the budget cut short).
+    given = [
+        f"--{name.replace('_', '-')}" for name in RUN_OPTIONS if name != "budget" and getattr(args, name) not in (None, [])
+    ]
     if args.resume and given:
         raise UsageError(
             f"--resume continues a run with the options it was started with: leave out {', '.join(given)}, "
@@ -223,6 +227,8 @@ def plan_matrix(
                 f"run {run_dir.run_id} used {', '.join(missing)}, which discovery no longer finds; "
                 "their cells stay as they are"
             )
+        if args.budget is not None:
+            run_dir.update_run(budget_seconds=(run.measured_seconds or 0.0) + args.budget)
         return Plan(run_dir, [found[iid] for iid in run.interpreters], Path(run.reports_dir or args.reports_dir))
 
     try:

@@ -10,14 +10,15 @@ extra rounds to the cells of the open ones; the report says which stayed open.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval
 from .model import Run
-from .questions import CLAIMS
-from .registry import Cell
+from .questions import CLAIMS, QUESTIONS
+from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import answer, run_questions
+from .verdicts import answer, reference_cell, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -120,6 +121,21 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 reply.ratio_interval.excludes(1.0), keys, _processes(estimator, keys),
             ))
     return found
+
+
+def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
+    """The cells a first pass too long for its budget measures first, tier by tier: each workload's reference cells
+    (every verdict compares with one, and the speed-up chart shows them: a first look covers every workload on every
+    interpreter), then the two cells of every claim. The other cells (the verdicts' other candidates, the sizes and
+    worker counts no decision rests on) come after them."""
+    names = {workload.name: workload for workload in workloads}
+    references = {reference_cell(workload).name for workload in workloads}
+    references |= {
+        reference_cell(names[question.workload], question).name for question in QUESTIONS if question.workload in names
+    }
+    cells = {cell.name for workload in workloads for cell in workload.cells()}
+    claimed = {name for claim in CLAIMS for name in (claim.slow, claim.fast) if name in cells}
+    return [references, claimed - references]
 
 
 def open_cells(run: Run) -> dict[Key, int]:

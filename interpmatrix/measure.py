@@ -82,29 +82,39 @@ def plan_steps(
     rounds: int,
     first: int = 1,
     only: Collection[Pair] | None = None,
+    tiers: Sequence[Collection[str]] = (),
 ) -> list[Step]:
-    """The steps still to do in rounds ``first`` to ``rounds``: round-major, then workload, then interpreter, each
-    with the cells the files say are not done in that round (and have not failed); only ``only``'s when given.
+    """The steps still to do in rounds ``first`` to ``rounds``: round-major, then tier, then workload, then
+    interpreter, each with the cells the files say are not done in that round (and have not failed); only ``only``'s
+    when given. ``tiers``: cell names measured before the others, each tier before the next (a cell in the first
+    tier that holds it); the cells of no tier come last.
 
     The interpreters take turns at going first: each round rotates their order by one. Within a workload's steps
     the place is a bias too (the first runs right after another workload, on a machine warming up or settling),
     so no column keeps the same one. The rotation follows the round number: a resumed run plans the same order."""
     done = rounds_by_cell(run_dir, venvs)
     failed = {venv.id: set(run_dir.read_failures(venv.id)) for venv in venvs}
+    tiered = [set(tier) for tier in tiers]
+
+    def tier_of(name: str) -> int:
+        return next((index for index, tier in enumerate(tiered) if name in tier), len(tiered))
+
     steps = []
     for round_number in range(first, rounds + 1):
         turn = (round_number - 1) % len(venvs) if venvs else 0
-        for workload in workloads:
-            for venv in [*venvs[turn:], *venvs[:turn]]:
-                cells = tuple(
-                    cell
-                    for cell in workload.cells()
-                    if cell.name not in failed[venv.id]
-                    and round_number not in done.get((venv.id, cell.name), ())
-                    and (only is None or (venv.id, cell.name) in only)
-                )
-                if cells:
-                    steps.append(Step(round_number, workload, cells, venv))
+        for tier in range(len(tiered) + 1):
+            for workload in workloads:
+                for venv in [*venvs[turn:], *venvs[:turn]]:
+                    cells = tuple(
+                        cell
+                        for cell in workload.cells()
+                        if tier_of(cell.name) == tier
+                        and cell.name not in failed[venv.id]
+                        and round_number not in done.get((venv.id, cell.name), ())
+                        and (only is None or (venv.id, cell.name) in only)
+                    )
+                    if cells:
+                        steps.append(Step(round_number, workload, cells, venv))
     return steps
 
 
@@ -188,6 +198,14 @@ def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir],
     return open_cells
 
 
+def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
+    """The cells a first pass too long for its budget measures first (``decisions.first_pass_tiers``)."""
+    # Imported when first asked, as in report_decisions: only a first pass longer than its budget needs it.
+    from . import decisions
+
+    return decisions.first_pass_tiers(workloads)
+
+
 @dataclass
 class Schedule:
     """The steps of one measure() call, run one by one, each accounted to the budget as soon as it is done."""
@@ -203,6 +221,8 @@ class Schedule:
     failed: set[Pair] = field(default_factory=set)
 
     def run_steps(self, steps: Sequence[Step], extra: bool) -> None:
+        """Run ``steps``; in the first pass (not ``extra``), a step whose estimated cost no longer fits in the budget
+        is left unmeasured (``Ledger.unreached``), so that measuring ends within it."""
         total = sum(len(step.cells) for step in steps)
         width = max((len(venv.id) for venv in self.venvs), default=0)
         clock, started, index = self.ledger.clock, self.ledger.clock(), 0
@@ -210,6 +230,12 @@ class Schedule:
             cells = tuple(cell for cell in step.cells if (step.venv.id, cell.name) not in self.failed)
             if not cells:
                 continue
+            if not extra and self.ledger.budget is not None:
+                cost = self.ledger.cell_round_seconds(step.venv.id) * len(cells)
+                if self.ledger.left() <= 0 or cost > self.ledger.left():
+                    self.ledger.unreached += len(cells)
+                    total -= len(cells)
+                    continue
             before = clock()
             outcomes = self.run(self.run_dir, replace(step, cells=cells), self.profile)
             failures = {name: failure for name, failure in outcomes.items() if failure is not None}
@@ -289,13 +315,15 @@ def measure(
     clock: Callable[[], float] = time.monotonic,
     open_cells: Callable[[RunDir], Mapping[Pair, int]] | None = None,
     run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_any_step,
+    tiers: Callable[[Sequence[Workload]], list[set[str]]] = first_pass_tiers,
 ) -> None:
     """Run (or resume) the run described by ``run_dir``'s run.json: the profile's rounds, then extra rounds of the
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one step (default: ``run_any_step``: pyperf, or the self-timing runner).
-    Tests give their own."""
+    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one
+    step (default: ``run_any_step``: pyperf, or the self-timing runner); ``tiers``, the cells a first pass that may
+    not fit the budget measures first (default: ``first_pass_tiers``). Tests give their own."""
     started = clock()
     info = run_dir.read_info()
     profile = profile_from(info.profile, info.profile_settings)
@@ -310,26 +338,46 @@ def measure(
     for workload_file in external.files_of_run(info):
         check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)
     steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds)
+    cell_rounds: dict[str, int] = {}
+    for step in steps:
+        cell_rounds[step.venv.id] = cell_rounds.get(step.venv.id, 0) + len(step.cells)
+    tiered = not ledger.fits(cell_rounds)
+    if tiered:
+        steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, tiers=tiers(run_workloads))
     run_dir.update_run(status="measuring", **ledger.to_run())
     echo(
         f"measuring {sum(len(step.cells) for step in steps)} cell rounds in {len(steps)} invocations: "
         f"{profile.rounds} rounds x {sum(len(w.cells()) for w in run_workloads)} cells x {len(venvs)} interpreters "
         f"({profile.name} profile)"
     )
-    if ledger.budget is not None:
+    if tiered:
+        echo(
+            f"a budget of {duration(ledger.budget)} ({duration(ledger.spent())} spent so far) may not last the "
+            "first pass: each workload's reference cells first, then the claims' cells, then the rest"
+        )
+    elif ledger.budget is not None:
         echo(
             f"then extra rounds of the cells still undecided, within a budget of {duration(ledger.budget)} "
             f"({duration(ledger.spent())} spent so far)"
         )
     schedule = Schedule(run_dir, profile, run_workloads, venvs, ledger, run, echo)
     schedule.run_steps(steps, extra=False)
-    if ledger.first_pass_seconds is None:
+    if ledger.first_pass_seconds is None or info.first_pass_unreached:
+        # Where the first pass ended: here, also when an earlier measure() left it for want of budget.
         ledger.first_pass_seconds = ledger.spent()
     run_dir.update_run(**ledger.to_run())
-    ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads))
+    if ledger.unreached:
+        ledger.stopped = budget.FIRST_PASS_CUT
+    else:
+        ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads))
     spent = duration(ledger.spent())
     of = f"none, {spent} measured" if ledger.budget is None else f"{spent} of {duration(ledger.budget)} spent"
     echo(f"budget: {of}; stopped because {ledger.stopped}")
+    if ledger.unreached:
+        echo(
+            f"{ledger.unreached} cell rounds of the first pass not measured: `nox -s matrix -- --resume "
+            f"{run_dir.run_id} --budget MINUTES` measures them in MINUTES more"
+        )
     finished = datetime.now(timezone.utc)
     started_at = datetime.fromisoformat(str(info.started))
     run_dir.update_run(

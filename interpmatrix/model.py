@@ -148,6 +148,18 @@ class Run:
     def cells(self) -> list[Cell]:
         return [cell for workload in self.workloads for cell in workload.cells()]
 
+    def why_no_result(self) -> tuple[str, str]:
+        """Why a cell of the run's workloads has neither values nor a failure, in a few words and in a sentence: the
+        run stopped before it, its budget ran out before it (a first pass cut short), or it is new since the run."""
+        if not self.complete:
+            return "not run yet", "the run stopped before this cell ran"
+        if self.info.first_pass_unreached:
+            return "not measured: budget spent", (
+                f"the budget ran out before its turn: `nox -s matrix -- --resume {self.run_id} --budget MINUTES` "
+                "measures it"
+            )
+        return "not in this run", "the run finished without this cell"
+
     def column(self, interpreter_id: str) -> Column:
         return next(column for column in self.columns if column.id == interpreter_id)
 

@@ -26,8 +26,9 @@ runs at steady speed (median 1.00-1.01× of the timed values), and a process who
 has them counted as warm-up by the report.
 
 A profile's ``rounds`` are the first pass, every cell on every interpreter. Its ``budget`` is the time measuring may
-take in all: after the first pass, extra rounds go to the cells whose decisions in the report are still open, while
-the budget lasts (``interpmatrix.budget``). ``rigorous`` has none: a figure meant for publishing should rest on the
+take in all, the first pass included (one that may not fit measures the cells the report's decisions rest on first):
+after the first pass, extra rounds go to the cells whose decisions in the report are still open, while the budget
+lasts (``interpmatrix.budget``). ``rigorous`` has none: a figure meant for publishing should rest on the
 same rounds in every cell, not on how early a decision happened to close, and its 10 rounds already give every cell
 20 processes; ``--budget`` still adds extra rounds to it for whoever wants them.
 """
@@ -75,8 +76,8 @@ class Profile:
 PROFILES: tuple[Profile, ...] = (
     Profile(
         name="quick",
-        description="a first look: 1 round x 1 process x 3 values, then extra rounds for undecided cells until 3 "
-        "minutes of measuring (a first pass of every workload outlasts them: fit for a few workloads)",
+        description="a first look: 1 round x 1 process x 3 values within 3 minutes of measuring: each workload's "
+        "reference cells first, then the claims' cells, then the rest while time lasts, then extra rounds",
         rounds=1,
         processes_per_round=1,
         values=3,

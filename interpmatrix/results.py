@@ -258,20 +258,18 @@ class RunInfo:
     # A merged run: machine name -> that machine's own run, in column order; empty for the run of one machine.
     machines: dict[str, MachineRun] = field(default_factory=dict)
     profiles_differ: bool = False
-    # The time budget (interpmatrix.budget, written by cli and measure). Seconds of measuring allowed, first pass
-    # included: --budget, else the profile's (None: no extra rounds).
+    # The time budget (``budget.Ledger.to_run`` says what each key holds): seconds allowed, first pass included
+    # (--budget, else the profile's; None: no extra rounds), measured so far across resumes, and when the first pass
+    # ended; each extra round; why measuring stopped (one of budget.STOP_REASONS); what a resumed run needs to go on
+    # with the same plan; the cell rounds of the first pass the budget did not reach.
     budget_seconds: float | None = None
-    # Seconds measured so far, across resumes; and when the first pass (the profile's rounds) ended.
     measured_seconds: float | None = None
     first_pass_seconds: float | None = None
-    # Each extra round: {"round": R, "cells": cell rounds planned, "seconds": measured in it}.
     extra_rounds: list[dict[str, Any]] = field(default_factory=list)
-    # Why measuring stopped: one of budget.STOP_REASONS; None while measuring.
     budget_stopped: str | None = None
-    # What a resumed run needs to go on with the same plan: the (interpreter id, cell name) pairs of the last extra
-    # round, and per interpreter the seconds its steps took and the cell rounds they measured (the cost estimate).
     extra_round_cells: list[tuple[str, str]] = field(default_factory=list)
     step_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    first_pass_unreached: int = 0
 
     @property
     def complete(self) -> bool:
@@ -309,6 +307,7 @@ class RunInfo:
             budget_stopped=data.get("budget_stopped"),
             extra_round_cells=[(iid, cell) for iid, cell in data.get("extra_round_cells") or []],
             step_seconds=dict(data.get("step_seconds") or {}),
+            first_pass_unreached=int(data.get("first_pass_unreached") or 0),
         )
 
 

@@ -21,6 +21,7 @@ import pytest
 
 import interpmatrix
 from interpmatrix import budget, cli, discovery, model
+from interpmatrix.sections import failures, header
 from interpmatrix.budget import Ledger
 from interpmatrix.invocation import Step, rounds_done
 from interpmatrix.measure import measure, plan_steps, prepared_venvs
@@ -232,13 +233,64 @@ def test_without_a_budget_the_first_pass_is_all(tmp_path: Path) -> None:
     assert lines[-1] == "budget: none, 0:42 measured; stopped because no budget"
 
 
-def test_a_first_pass_past_the_budget_asks_nothing(tmp_path: Path) -> None:
-    run_dir = make_run(tmp_path, budget_seconds=30)
+def test_a_first_pass_past_the_budget_stops_within_it_and_resume_finishes_it(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=16)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure_toy(run_dir, steps, never_asked, lines)
+    # The guess (0.7 s a cell round, 18 of them: 12.6 s) fits 16 s, so the plan is the usual one. Round 1: cp's 3
+    # cells (3 s; nothing measured yet, so no estimate), ft's (estimated at cp's 1 s a cell: 3 s of the 13 s left;
+    # took 6 s), pypy's (estimated at 1.5 s a cell, the mean so far: 4.5 s of the 7 s left; took 12 s). Nothing is
+    # left for round 2: 21 s measured (one step past the budget: its cost was a guess), 9 cell rounds left.
+    assert steps.log == [(1, "cp", [X, Y, Z]), (1, "ft", [X, Y, Z]), (1, "pypy", [X, Y, Z])]
+    info = run_dir.read_info()
+    assert (info.budget_stopped, info.first_pass_unreached, info.measured_seconds) == (
+        "the budget ran out before the first pass ended", 9, 21.0
+    )
+    assert info.complete
+    assert lines[-1] == (
+        "9 cell rounds of the first pass not measured: `nox -s matrix -- --resume run --budget MINUTES` measures "
+        "them in MINUTES more"
+    )
+    # The report says what the budget left, and how to measure it: 9 cell rounds at the 21 s / 9 cell rounds
+    # measured (2.33 s each) are 21 s, a minute's budget.
+    cut = model.load_run(run_dir, workloads=[TOY])
+    assert header.budget_line(cut) == (
+        "- **Budget:** 0:16 of measuring; spent 0:21: the first pass (every cell, the profile's rounds) ran out of it "
+        "after 0:21, with 9 cell rounds not measured (each workload's reference cells went first, then the claims' "
+        "cells): `nox -s matrix -- --resume run --budget 1` measures them (roughly 0:21); stopped: the budget ran out "
+        "before the first pass ended"
+    )
+    # --resume --budget 1 (cli adds the minute to the 21 s spent): round 2 in its rotated order, ft (6 s), pypy
+    # (12 s) and cp (3 s), fits; then nothing is open.
+    run_dir.update_run(budget_seconds=21.0 + 60)
+    resumed = FakeSteps(FakeClock(now=5.0))
+    measure_toy(run_dir, resumed, open_until({}))
+    assert resumed.log == [(2, "ft", [X, Y, Z]), (2, "pypy", [X, Y, Z]), (2, "cp", [X, Y, Z])]
+    info = run_dir.read_info()
+    assert (info.budget_stopped, info.first_pass_unreached, info.measured_seconds) == ("every decision made", 0, 42)
+    # The first pass ended in the resumed measure(), after 21 + 21 s.
+    assert info.first_pass_seconds == 42
+
+
+def test_a_first_pass_that_may_not_fit_measures_references_then_claims_first(tmp_path: Path) -> None:
+    toy_claims = replace(TOY, reference="y")
+    run_dir = make_run(tmp_path, budget_seconds=5)
     steps = FakeSteps(FakeClock())
-    measure_toy(run_dir, steps, never_asked)
-    # The first pass always runs whole: the budget only limits what comes after it.
-    assert len(steps.log) == 6
-    assert run_dir.read_info().budget_stopped == "budget spent"
+    tiers = [{"toy/y@10"}, {"toy/z@10"}]
+    measure(run_dir, workloads=[toy_claims], echo=lambda line: None, clock=steps.clock, open_cells=never_asked,
+            run=steps, tiers=lambda workloads: tiers)
+    # 18 cell rounds at the guessed 0.7 s (12.6 s) do not fit 5 s: round 1's y on cp (1 s), ft (2 s), then pypy's
+    # (4 s; cost unknown there, guessed from the others': 1.5 s, fits the 2 s left) takes the clock to 7 s; nothing
+    # fits after that.
+    assert steps.log == [(1, "cp", [Y]), (1, "ft", [Y]), (1, "pypy", [Y])]
+    assert run_dir.read_info().first_pass_unreached == 18 - 3
+    # x and z have no value anywhere: the report says why, in the words its tables use.
+    rows = failures.render(model.load_run(run_dir, workloads=[toy_claims]), {}).splitlines()[4:]
+    cells = [[part.strip(" |") for part in row.split(" | ")] for row in rows[2:]]
+    assert [cell[:3] for cell in cells] == [
+        [iid, f"`{name}`", "not measured: budget spent"] for iid in ("cp", "ft", "pypy") for name in (X, Z)
+    ]
+    assert cells[0][3] == "the budget ran out before its turn: `nox -s matrix -- --resume run --budget MINUTES` measures it"
 
 
 def test_the_profile_budget_applies_without_budget_seconds(tmp_path: Path) -> None:
@@ -465,9 +517,13 @@ def test_without_budget_the_profile_decides(tmp_path: Path, found) -> None:
     assert plan(tmp_path, found).run_dir.read_run()["budget_seconds"] is None
 
 
-def test_resume_keeps_the_budget_it_was_started_with(tmp_path: Path, found) -> None:
+def test_resume_keeps_the_budget_it_was_started_with_or_adds_minutes(tmp_path: Path, found) -> None:
     first = plan(tmp_path, found, "--budget", "5")
-    with pytest.raises(cli.UsageError, match="leave out --budget"):
-        plan(tmp_path, found, "--resume", "--budget", "10")
     assert plan(tmp_path, found, "--resume").run_dir == first.run_dir
     assert first.run_dir.read_run()["budget_seconds"] == 300
+    # A run that measured 280 s, given 10 minutes more: 280 + 600.
+    first.run_dir.update_run(measured_seconds=280.0)
+    assert plan(tmp_path, found, "--resume", "--budget", "10").run_dir == first.run_dir
+    assert first.run_dir.read_run()["budget_seconds"] == 880
+    with pytest.raises(cli.UsageError, match="leave out --profile"):
+        plan(tmp_path, found, "--resume", "--profile", "quick", "--budget", "10")

@@ -47,7 +47,8 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunDir, Path, 
         "-s", "matrix", "--",
         "--workloads", "primes,numeric",
         "--profile", "quick",
-        # Quick's own budget is 3 minutes; 1.5 keep the test short and still leave time for extra rounds.
+        # Quick's own budget is 3 minutes; 1.5 keep the test short: the first pass of two workloads on every
+        # interpreter does not fit, so the reference cells go first (test_a_resumed_run_measures_what_the_budget_left).
         "--budget", "1.5",
         "--results-dir", str(out / "results"),
         "--reports-dir", str(out / "reports"),
@@ -76,6 +77,22 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
     assert run_dir.read_run()["interpreters"] == expected
     report = (reports / "latest.md").read_text()
     assert (reports / f"{run_dir.run_id}.md").read_text() == report
+    assert_every_cell_measured_or_says_why(run_dir, report, expected)
+    # The budget did not last the first pass (no assertion on time: the count of what it left): the reference cells
+    # went first, so each workload's is measured wherever it can run.
+    assert run_dir.read_info().first_pass_unreached > 0
+    for workload in ("primes", "numeric"):
+        header, *rows = table_rows(report, f"### {workload}")
+        reference = rows[0]  # the reference variant at the first size: the first cell of the workload
+        assert reference[0].startswith(f"{find_workload(workload).reference} "), reference[0]
+        for iid, text in zip(header[1:], reference[1:]):
+            assert MEASURED.search(text) or text.startswith("— unavailable"), (iid, workload, text)
+
+
+def assert_every_cell_measured_or_says_why(run_dir: RunDir, report: str, expected: list[str]) -> None:
+    """Each workload table has a column per interpreter and a row per cell: a figure, or why there is none (a
+    failure, or the budget that ran out before the cell)."""
+    unreached = run_dir.read_info().first_pass_unreached
     for workload in ("primes", "numeric"):
         header, *rows = table_rows(report, f"### {workload}")
         assert header[1:] == expected
@@ -86,6 +103,8 @@ def test_every_default_interpreter_gets_a_column(matrix_run) -> None:
                 failures = run_dir.read_failures(iid)
                 if cell.name in failures or "*" in failures:
                     assert text.startswith("—"), (iid, cell.name, text)
+                elif unreached and text == "— not measured: budget spent":
+                    continue
                 else:
                     assert MEASURED.search(text), (iid, cell.name, text)
     # The only cells allowed to fail here are bindings or packages that cannot exist on an interpreter, with the
@@ -105,7 +124,8 @@ def test_the_report_states_its_budget_and_decides_by_intervals(matrix_run) -> No
     # The budget was kept (measuring only; the last round may run over by its estimate's error) and reported.
     assert info.budget_seconds == 90 and info.measured_seconds is not None
     assert info.budget_stopped in ("every decision made", "budget spent", "no time left for another round",
-                                   "the open decisions' cells failed or are not in this run")
+                                   "the open decisions' cells failed or are not in this run",
+                                   "the budget ran out before the first pass ended")
     assert "- **Budget:** 1:30 of measuring" in report and f"stopped: {info.budget_stopped}" in report
     assert re.search(r"- \*\*Decisions:\*\* \d+ of \d+ decisions made", report)
     # Every claim figure comes with its interval (or says it has none), and a claim is never ✗ without one.
@@ -366,3 +386,19 @@ def test_a_jit_column_ran_with_its_jit_on(matrix_run) -> None:
         assert table[iid]["environment"] == "PYTHON_JIT=1"
         assert table[found[iid].variant_of]["JIT"] == "built, disabled; workers: off"
 
+
+def test_a_resumed_run_measures_what_the_budget_left(matrix_run) -> None:
+    """Last in the file: it changes the run the tests above read. `--resume --budget` gives the run minutes more, and
+    the first pass ends: every cell has a figure or a failure with its reason."""
+    run_dir, reports, _ = matrix_run
+    left = run_dir.read_info().first_pass_unreached
+    result = nox(
+        "-s", "matrix", "--", "--resume", run_dir.run_id, "--budget", "6",
+        "--results-dir", str(run_dir.path.parent), "--reports-dir", str(reports),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    info = run_dir.read_info()
+    assert (left, info.first_pass_unreached, info.complete) == (left, 0, True)
+    report = (reports / "latest.md").read_text()
+    assert "not measured: budget spent" not in report
+    assert_every_cell_measured_or_says_why(run_dir, report, run_dir.read_run()["interpreters"])

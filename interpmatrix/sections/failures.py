@@ -19,11 +19,7 @@ def render(run: Run, charts: Charts) -> str:
         for cell in run.cells:
             if column.outcome(cell) is not None:
                 continue
-            if run.complete:
-                # A complete run measured every cell it planned: this one was added to the registry since.
-                rows.append([column.id, f"`{cell.name}`", "not in this run", "the run finished without this cell", ""])
-            else:
-                rows.append([column.id, f"`{cell.name}`", "not run yet", "the run stopped before this cell ran", ""])
+            rows.append([column.id, f"`{cell.name}`", *run.why_no_result(), ""])
     lines = ["## Cells that did not run", ""]
     if not rows:
         lines.append("Every cell ran on every interpreter.")

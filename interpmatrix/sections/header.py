@@ -75,7 +75,20 @@ def budget_line(run: Run) -> str | None:
         return None  # a run measured before budgets, or a merged run
     budget = f"{duration(info.budget_seconds)} of measuring" if info.budget_seconds else "none"
     line = f"- **Budget:** {budget}; spent {duration(info.measured_seconds)}"
-    if info.first_pass_seconds is not None:
+    if info.first_pass_unreached:
+        line += (
+            f": the first pass (every cell, the profile's rounds) ran out of it after {duration(info.first_pass_seconds)}"
+            f", with {plural(info.first_pass_unreached, 'cell round', 'cell rounds')} not measured (each workload's "
+            "reference cells went first, then the claims' cells)"
+        )
+        measured = sum(float(cost["cell_rounds"]) for cost in info.step_seconds.values())
+        if measured:
+            seconds = info.first_pass_unreached * sum(float(c["seconds"]) for c in info.step_seconds.values()) / measured
+            line += (
+                f": `nox -s matrix -- --resume {run.run_id} --budget {math.ceil(seconds / 60)}` measures them "
+                f"(roughly {duration(seconds)})"
+            )
+    elif info.first_pass_seconds is not None:
         line += f": the first pass (every cell, the profile's rounds) {duration(info.first_pass_seconds)}"
     if info.extra_rounds:
         cells = sum(int(r.get("cells", 0)) for r in info.extra_rounds)

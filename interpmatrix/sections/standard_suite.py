@@ -63,13 +63,13 @@ def agreement(interval: Interval | None, figure: PublishedFigure) -> str:
     return AGREES
 
 
-def _why_missing(column: Column, cell: Cell, complete: bool) -> str:
+def _why_missing(column: Column, cell: Cell, run: Run) -> str:
     outcome = column.outcome(cell)
     if isinstance(outcome, CellFailure):
         if outcome.kind == "unavailable":
             return f"unavailable: {md(first_sentence(outcome.reason))}"
         return outcome.kind
-    return "not in this run" if complete else "not run yet"
+    return run.why_no_result()[0]
 
 
 def missing_text(run: Run, column: Column, cells: list[Cell]) -> str:
@@ -77,7 +77,7 @@ def missing_text(run: Run, column: Column, cells: list[Cell]) -> str:
     missing = [cell for cell in cells if column.benchmark(cell) is None]
     reasons: dict[str, list[str]] = {}
     for cell in missing:
-        reasons.setdefault(_why_missing(column, cell, run.complete), []).append(cell.variant)
+        reasons.setdefault(_why_missing(column, cell, run), []).append(cell.variant)
     if len(missing) == len(cells) and len(reasons) == 1:
         return f"ran none of the {len(cells)} ({next(iter(reasons))})"
     return "did not run " + "; ".join(f"{', '.join(names)} ({why})" for why, names in reasons.items())

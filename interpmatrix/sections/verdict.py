@@ -39,7 +39,7 @@ def why_not_measured(kinds: list[str], run: Run) -> str:
     """Why an interpreter has no result for a question: its failure kinds, else that it did not get there."""
     if kinds:
         return " / ".join(kinds)
-    return "not in this run" if run.complete else "not run yet"
+    return run.why_no_result()[0]
 
 
 def unavailable(column: Column, workload: Workload) -> list[str]:

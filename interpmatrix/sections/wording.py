@@ -47,14 +47,14 @@ def machine_profile_counts(facts: MachineRun) -> str:
     )
 
 
-def not_run_text(outcome: Outcome, complete: bool) -> str:
-    """``— not run: crash``; a cell without a result or a failure was not reached yet, or is new since the run."""
+def not_run_text(outcome: Outcome, no_result: str) -> str:
+    """``— not run: crash``; for a cell without a result or a failure, ``no_result`` (``Run.why_no_result``)."""
     if isinstance(outcome, CellFailure):
         if outcome.kind == "unavailable":
             # Why a binding cannot exist here is the finding itself (e.g. cffi on 3.13t): say it in the cell.
             return f"{NOT_RUN} unavailable: {md(first_sentence(outcome.reason))}"
         return f"{NOT_RUN} not run: {outcome.kind}"
-    return f"{NOT_RUN} not in this run" if complete else f"{NOT_RUN} not run yet"
+    return f"{NOT_RUN} {no_result}"
 
 
 def packages_text(packages: Mapping[str, Mapping[str, Any]]) -> str:

@@ -58,7 +58,7 @@ def workload_table(run: Run, workload: Workload) -> str:
                 against = estimator.ratio((baseline, cell), (column, cell)) if baseline is not None else None
                 row.append(cell_text(outcome, against, column.id == run.baseline, column is winner))
             else:
-                row.append(not_run_text(outcome, run.complete))
+                row.append(not_run_text(outcome, run.why_no_result()[0]))
         rows.append(row)
     return table(["cell", *(column.id for column in run.columns)], rows)
 
