@@ -43,6 +43,9 @@ class Decision:
     cells: tuple[Key, ...]
     # The fewest worker processes among the decision's cells.
     processes: int
+    # What was decided, in a word or a name: a claim's holds, fails or at the threshold; "winner <interpreter>
+    # <cell>" or "tie <each of them> = ..." (sorted); faster or slower than the baseline; else undecided.
+    answer: str = UNDECIDED
 
     def rounds_to_decide(self) -> int | None:
         """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
@@ -97,7 +100,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 against = f" against {row.jit}" if row.jit else ""
                 found.append(Decision(
                     "claim", f"\"{claim.statement}\" on {interpreter_id}{against}", result.interval, threshold,
-                    result.decision != UNDECIDED, keys, _processes(estimator, keys),
+                    result.decision != UNDECIDED, keys, _processes(estimator, keys), result.decision,
                 ))
     for question in run_questions(run):
         reply = answer(estimator, question)
@@ -105,20 +108,29 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
             continue
         what = f"{question.kind} ({reply.workload.name})"
         best = (reply.best[0].id, reply.best[1].name)
+        best_text = f"{reply.best[0].id} {reply.best[1].label}"
         if reply.margin is not None:
             keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
             if len(keys) == 1:  # decided: the runner-up is the one it had to beat
                 runner = reply.ranked[1]
                 keys = (best, (runner[0].id, runner[1].name))
+            if reply.decided:
+                said = f"winner {best_text}"
+            elif reply.tied:
+                said = "tie " + " = ".join(sorted([best_text, *(f"{c.id} {cell.label}" for (c, cell), _ in reply.ties)]))
+            else:
+                said = UNDECIDED
             found.append(Decision(
                 "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0,
-                reply.decided or reply.tied, keys, _processes(estimator, keys),
+                reply.decided or reply.tied, keys, _processes(estimator, keys), said,
             ))
         if reply.ratio_interval is not None and reply.baseline is not None:
             keys = (best, (reply.baseline.id, reply.reference.name))
+            interval = reply.ratio_interval
+            side = "faster" if interval.low > 1 else "slower" if interval.high < 1 else UNDECIDED
             found.append(Decision(
-                "baseline", f"{what}: the fastest against {reply.baseline.id}", reply.ratio_interval, 1.0,
-                reply.ratio_interval.excludes(1.0), keys, _processes(estimator, keys),
+                "baseline", f"{what}: {best_text} against {reply.baseline.id}", interval, 1.0,
+                interval.excludes(1.0), keys, _processes(estimator, keys), side,
             ))
     return found
 

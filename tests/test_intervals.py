@@ -329,6 +329,20 @@ def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -
     assert decisions.open_cells(clear) == {}
 
 
+def test_each_decision_says_what_it_decided() -> None:
+    # What tools/decision_flips.py holds two runs' reports against: other about 2x faster than base (a winner, and
+    # faster than the baseline); 8 % apart in 10 % scatter (undecided both ways); a tie within the band.
+    clear = {d.kind: d.answer for d in decisions.decisions(_toy_run([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]]))}
+    assert clear == {"winner": "winner other serial", "baseline": "faster"}
+    near = {d.kind: d.answer for d in decisions.decisions(_toy_run([[1.8, 1.8], [2.0, 2.0], [1.7, 1.7]]))}
+    assert near == {"winner": "undecided", "baseline": "undecided"}
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [2.02, 2.02], [1.98, 1.98])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [1.98, 1.98], [2.0, 2.0], [1.96, 1.96])}, {})
+    tie = replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
+    (winner,) = [d for d in decisions.decisions(tie) if d.kind == "winner"]
+    assert winner.answer == "tie base serial = other serial"
+
+
 def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_itself() -> None:
     # base and other (both CPython, no JIT) ran serial in 2 processes: logs ln 2 +- 0.1 (variance 0.02) and
     # ln 1 +- 0.2 (variance 0.08). Each one's prior is the other's variance on 1 df, never its own.

@@ -19,50 +19,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator  # noqa: E402
+from interpmatrix.decisions import decisions  # noqa: E402
+from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED  # noqa: E402
 from interpmatrix.markdown import ratio_text  # noqa: E402
 from interpmatrix.model import Run, load_run  # noqa: E402
-from interpmatrix.questions import CLAIMS  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
-from interpmatrix.stats import claim_rows  # noqa: E402
-from interpmatrix.verdicts import answer, run_questions  # noqa: E402
 
 # Answers that contradict each other; any other pair of different decided answers is a move between neighbours.
 OPPOSITE = {frozenset((HOLDS, FAILS)), frozenset(("faster", "slower"))}
 
 
 def answers(run: Run) -> dict[str, tuple[str, str]]:
-    """subject -> (answer, its figure), for every decision of the report on ``run``; UNDECIDED where open."""
-    estimator = Estimator(run)
-    found: dict[str, tuple[str, str]] = {}
-    cells = {cell.name for cell in run.cells}
-    for claim in CLAIMS:
-        if claim.slow not in cells or claim.fast not in cells:
-            continue
-        for row in claim_rows(estimator, claim):
-            for interpreter_id, result in row.results.items():
-                if result is not None:
-                    against = f" against {row.jit}" if row.jit else ""
-                    found[f"claim: {claim.statement} on {interpreter_id}{against}"] = (
-                        result.decision, ratio_text(result.interval))
-    for question in run_questions(run):
-        reply = answer(estimator, question)
-        if reply.best is None:
-            continue
-        what = f"{question.kind} ({reply.workload.name})"
-        best = f"{reply.best[0].id} {reply.best[1].label}"
-        if reply.decided:
-            found[f"winner: {what}"] = (f"winner {best}", ratio_text(reply.margin) if reply.margin else "")
-        elif reply.tied:
-            group = sorted([best, *(f"{column.id} {cell.label}" for (column, cell), _ in reply.ties)])
-            found[f"winner: {what}"] = ("tie " + " = ".join(group), ratio_text(reply.margin))
-        else:
-            found[f"winner: {what}"] = (UNDECIDED, ratio_text(reply.margin) if reply.margin else "")
-        if reply.ratio_interval is not None:
-            interval = reply.ratio_interval
-            side = "faster" if interval.low > 1 else "slower" if interval.high < 1 else UNDECIDED
-            found[f"baseline: {what}: {best}"] = (side, ratio_text(interval))
-    return found
+    """subject -> (answer, its figure), for every decision of the report on ``run`` (``decisions.decisions``)."""
+    return {
+        f"{decision.kind}: {decision.subject}": (decision.answer, ratio_text(decision.interval) if decision.interval else "")
+        for decision in decisions(run)
+    }
 
 
 def kind(first: str, second: str) -> str:
