@@ -127,7 +127,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
         if reply.ratio_interval is not None and reply.baseline is not None:
             keys = (best, (reply.baseline.id, reply.reference.name))
             interval = reply.ratio_interval
-            side = "faster" if interval.low > 1 else "slower" if interval.high < 1 else UNDECIDED
+            side = UNDECIDED if not interval.excludes(1.0) else "faster" if interval.low > 1 else "slower"
             found.append(Decision(
                 "baseline", f"{what}: {best_text} against {reply.baseline.id}", interval, 1.0,
                 interval.excludes(1.0), keys, _processes(estimator, keys), side,

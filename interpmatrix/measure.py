@@ -251,6 +251,8 @@ class Schedule:
                 else:
                     outcome = _summary(suite.get(cell.name))
                 left = (clock() - started) / index * (total - index)
+                if self.ledger.budget is not None:  # what is left of the pass, or of the budget, whichever ends first
+                    left = min(left, max(self.ledger.left(), 0.0))
                 self.echo(
                     f"[{index}/{total}] r{step.round} {step.venv.id:<{width}}  {cell.name}  {outcome}"
                     f"  (~{duration(left)} left)"

@@ -336,6 +336,13 @@ def test_each_decision_says_what_it_decided() -> None:
     assert clear == {"winner": "winner other serial", "baseline": "faster"}
     near = {d.kind: d.answer for d in decisions.decisions(_toy_run([[1.8, 1.8], [2.0, 2.0], [1.7, 1.7]]))}
     assert near == {"winner": "undecided", "baseline": "undecided"}
+    # One process on each side, and no other cell to borrow a variance from: no interval at all, undecided.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [1.0, 1.0])}, {})
+    once = replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
+    assert {d.kind: (d.answer, d.interval.known) for d in decisions.decisions(once)} == {
+        "winner": ("undecided", False), "baseline": ("undecided", False)
+    }
     base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [2.02, 2.02], [1.98, 1.98])}, {})
     other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [1.98, 1.98], [2.0, 2.0], [1.96, 1.96])}, {})
     tie = replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])

@@ -196,7 +196,7 @@ def render(run: Run, charts: Charts) -> str:
     if unavailable:
         cells += f", {unavailable} unavailable there (not supported by the interpreter, or a package it lacks)"
     if missing:
-        cells += f", {missing} {'not in this run' if run.complete else 'not run yet'}"
+        cells += f", {missing} {run.why_no_result()[0]}"
     shown = failed or unavailable or missing
     lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if shown else ""))
     for extra in (budget_line(run), decisions_line(run)):
