@@ -60,6 +60,21 @@ def prepared_venvs(run_dir: RunDir, interpreter_ids: Sequence[str]) -> list[Venv
     return venvs
 
 
+def record_unsupported(run_dir: RunDir, workloads: Sequence[Workload], venvs: Sequence[Venv]) -> None:
+    """The cells a self-timed runtime's runner cannot run (``selftimed.unsupported``), recorded unavailable before
+    anything is planned: telling costs nothing, and a budget must not count them among the cells still to measure
+    (a quick run once left 83 of CPython 2.7's, nearly all of them unavailable, as "not measured")."""
+    for venv in venvs:
+        if not venv.interpreter.self_timed:
+            continue
+        failed = run_dir.read_failures(venv.id)
+        for workload in workloads:
+            for cell in workload.cells():
+                reason = None if cell.name in failed else selftimed.unsupported(workload, cell, venv.interpreter)
+                if reason is not None:
+                    run_dir.record_failure(venv.id, cell.name, CellFailure("unavailable", reason))
+
+
 def run_any_step(run_dir: RunDir, step: Step, profile: Profile) -> dict[str, CellFailure | None]:
     """One step through pyperf, or through the self-timing runner on a runtime without pyperf (``selftimed``): both
     columns take their turns in the same rounds."""
@@ -337,6 +352,7 @@ def measure(
     run_workloads = list(workloads) if workloads is not None else external.workloads_of_run(info)
     run_dir.recover(info.interpreters, echo)
     venvs = prepared_venvs(run_dir, info.interpreters)
+    record_unsupported(run_dir, run_workloads, venvs)
     for workload_file in external.files_of_run(info):
         check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)
     steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds)

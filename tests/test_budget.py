@@ -272,6 +272,24 @@ def test_a_first_pass_past_the_budget_stops_within_it_and_resume_finishes_it(tmp
     assert info.first_pass_seconds == 42
 
 
+def test_a_self_timed_runtimes_unsupported_cells_are_unavailable_before_anything_is_planned(tmp_path: Path) -> None:
+    # cp stands for a self-timed runtime whose runner has x alone (a portable kernel); y and z cost nothing to rule
+    # out, so neither the plan nor the budget counts them.
+    portable = replace(TOY, self_timed=("x",))
+    run_dir = make_run(tmp_path, budget_seconds=None, profile_budget=None)
+    record = run_dir.read_interpreter("cp")
+    run_dir.write_interpreter("cp", {**record, "interpreter": {**record["interpreter"], "self_timed": True}})
+    steps = FakeSteps(FakeClock())
+    measure(run_dir, workloads=[portable], echo=lambda line: None, clock=steps.clock, open_cells=never_asked,
+            run=steps)
+    assert [entry for entry in steps.log if entry[1] == "cp"] == [(1, "cp", [X]), (2, "cp", [X])]
+    failures = run_dir.read_failures("cp")
+    assert sorted(failures) == [Y, Z] and {failure.kind for failure in failures.values()} == {"unavailable"}
+    assert failures[Y].reason == (
+        "not supported there: cp is self-timed (no pyperf), and the runner has no portable y (it runs x)"
+    )
+
+
 def test_a_first_pass_that_may_not_fit_measures_references_then_claims_first(tmp_path: Path) -> None:
     toy_claims = replace(TOY, reference="y")
     run_dir = make_run(tmp_path, budget_seconds=5)
