@@ -117,7 +117,8 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
             if reply.decided:
                 said = f"winner {best_text}"
             elif reply.tied:
-                said = "tie " + " = ".join(sorted([best_text, *(f"{c.id} {cell.label}" for (c, cell), _ in reply.ties)]))
+                tied = [f"{column.id} {cell.label}" for (column, cell), _ in reply.ties]
+                said = "tie " + " = ".join(sorted([best_text, *tied]))
             else:
                 said = UNDECIDED
             found.append(Decision(
