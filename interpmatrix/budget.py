@@ -39,6 +39,11 @@ STOP_REASONS = (NO_BUDGET, EVERY_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUN
 # 653 s for 971 cell rounds on fourteen interpreters.
 FIRST_GUESS_CELL_ROUND_SECONDS = 0.7
 
+def resume_command(run_id: str, minutes: object = "MINUTES") -> str:
+    """The command that gives a run ``minutes`` more of measuring (the cells a budget left), as the report quotes it."""
+    return f"`nox -s matrix -- --resume {run_id} --budget {minutes}`"
+
+
 # (interpreter id, cell name): what an extra round measures.
 Pair = tuple[str, str]
 

@@ -393,8 +393,8 @@ def measure(
     echo(f"budget: {of}; stopped because {ledger.stopped}")
     if ledger.unreached:
         echo(
-            f"{ledger.unreached} cell rounds of the first pass not measured: `nox -s matrix -- --resume "
-            f"{run_dir.run_id} --budget MINUTES` measures them in MINUTES more"
+            f"{ledger.unreached} cell rounds of the first pass not measured: {budget.resume_command(run_dir.run_id)} "
+            "measures them in MINUTES more"
         )
     finished = datetime.now(timezone.utc)
     started_at = datetime.fromisoformat(str(info.started))

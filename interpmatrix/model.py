@@ -18,6 +18,7 @@ from typing import Any, Union
 import pyperf
 
 from . import external
+from .budget import resume_command
 from .compat.tried import PACKAGES_FILE, Tried
 from .discovery import Interpreter
 from .profiles import Profile, profile_from
@@ -155,8 +156,7 @@ class Run:
             return "not run yet", "the run stopped before this cell ran"
         if self.info.first_pass_unreached:
             return "not measured: budget spent", (
-                f"the budget ran out before its turn: `nox -s matrix -- --resume {self.run_id} --budget MINUTES` "
-                "measures it"
+                f"the budget ran out before its turn: {resume_command(self.run_id)} measures it"
             )
         return "not in this run", "the run finished without this cell"
 

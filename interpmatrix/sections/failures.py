@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..budget import resume_command
 from ..markdown import md, plural, table
 from ..model import ALL_CELLS, Run
 from . import Charts
@@ -32,7 +33,7 @@ def render(run: Run, charts: Charts) -> str:
         counts = ", ".join(f"{iid} {count}" for iid, count in left.items())
         lines.append(
             f"{plural(sum(left.values()), 'cell', 'cells')} not measured ({counts}): the budget ran out before their "
-            f"turn; `nox -s matrix -- --resume {run.run_id} --budget MINUTES` measures them."
+            f"turn; {resume_command(run.run_id)} measures them."
         )
     if rows:
         if left:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from ..budget import resume_command
 from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, decisions
 from ..intervals import EQUIVALENCE_FACTOR
 from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version
@@ -85,7 +86,7 @@ def budget_line(run: Run) -> str | None:
         if measured:
             seconds = info.first_pass_unreached * sum(float(c["seconds"]) for c in info.step_seconds.values()) / measured
             line += (
-                f": `nox -s matrix -- --resume {run.run_id} --budget {math.ceil(seconds / 60)}` measures them "
+                f": {resume_command(run.run_id, math.ceil(seconds / 60))} measures them "
                 f"(roughly {duration(seconds)})"
             )
     elif info.first_pass_seconds is not None:
