@@ -26,6 +26,18 @@ is 0.455, that of a squared normal deviate (a method of moments like DerSimonian
 few real changes barely move it). A change's interval then adds τ² to its variance, on no more degrees of freedom than
 its own or than the group's cells less one.
 
+A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
+1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
+process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
+and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as a covariate, the way a
+controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares slope of a process's
+log mean on its log probe, is fitted over every time cell's processes, each as a deviation from its own cell's
+averages (so that neither the cell nor the interpreter counts); a process's log mean is then moved by θ times its
+log probe's distance from its interpreter's median probe. Where the probe does not follow the processes' speed, θ is
+near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's expected value alone and takes the
+probe's share out of the between-process variance (1 - ρ², ρ the correlation the fit found). Times shown as such
+stay pyperf's means, as measured; every ratio and interval is of adjusted means.
+
 Decisions are four-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
 interval lies on the other side, sits *at the threshold* when the interval straddles it but lies wholly within
 ``EQUIVALENCE_FACTOR`` of it (an equivalence test: the figure is the threshold, give or take 10 %), and is *undecided*
@@ -37,13 +49,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyperf
 # pyperf's own table of Student's t quantiles (95 %, two-sided), which its is_significant uses: not in the public API.
 from pyperf._utils import tdist95conf_level
 
-from .model import Column, Run
+from .model import Column, Run, machine_probe
 from .registry import Cell
 
 # A leading timed value this much above the median of the values after it in its process is still warming up
@@ -82,11 +94,13 @@ def still_warming_at_end(values: Sequence[float]) -> bool:
 @dataclass(frozen=True)
 class Sample:
     """A cell's worker processes: the log of each one's steady mean; how many were still warming up when their timed
-    values began (their leading values were left out); and how many never settled (left out, where others did)."""
+    values began (their leading values were left out); how many never settled (left out, where others did); and the
+    log of each kept process's machine-state probe (None for a process that recorded none)."""
 
     logs: tuple[float, ...]
     still_warming: int = 0
     unsettled: int = 0
+    probes: tuple[float | None, ...] = ()
 
     @property
     def n(self) -> int:
@@ -100,11 +114,17 @@ class Sample:
     def variance(self) -> float | None:
         return statistics.variance(self.logs) if self.n >= 2 else None
 
+    @property
+    def probed(self) -> bool:
+        """Every process recorded a probe (and there are some)."""
+        return bool(self.probes) and None not in self.probes
+
 
 def sample(benchmark: pyperf.Benchmark) -> Sample | None:
-    """The cell's processes; None when no process recorded a positive value. Processes still warming up at their end
-    are left out when some process of the cell settled (a later round with more warm-ups): their values are warm-up."""
-    logs, warming = [], 0
+    """The cell's processes, as measured; None when no process recorded a positive value. Processes still warming up
+    at their end are left out when some process of the cell settled (a later round with more warm-ups): their values
+    are warm-up."""
+    logs, probes, warming = [], [], 0
     runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
     settled = [run for run in runs if not still_warming_at_end(run.values)]
     unsettled = len(runs) - len(settled) if settled else 0
@@ -115,7 +135,55 @@ def sample(benchmark: pyperf.Benchmark) -> Sample | None:
             return None
         warming += len(steady) < len(run.values)
         logs.append(math.log(mean))
-    return Sample(tuple(logs), warming, unsettled) if logs else None
+        probe = machine_probe(run)
+        probes.append(math.log(probe) if probe is not None and probe > 0 else None)
+    return Sample(tuple(logs), warming, unsettled, tuple(probes)) if logs else None
+
+
+# Fewer processes than this in cells of two or more give no slope worth fitting: the adjustment is left out.
+PROBE_FIT_PROCESSES = 20
+
+
+@dataclass(frozen=True)
+class ProbeFit:
+    """How a run's processes' speed followed their machine-state probe, within cells (see the module's docstring):
+    the slope θ used (never below 0), the correlation ρ, and the processes and cells the fit rests on."""
+
+    slope: float
+    correlation: float
+    processes: int
+    cells: int
+
+
+def probe_fit(samples: Iterable[Sample]) -> ProbeFit | None:
+    """The least-squares slope of the processes' log means on their log probes, each as a deviation from its own
+    cell's averages, over the cells with two processes or more that all recorded a probe; None with fewer than
+    ``PROBE_FIT_PROCESSES`` such processes or no spread in their probes."""
+    speed: list[float] = []
+    probe: list[float] = []
+    cells = 0
+    for found in samples:
+        if found.n < 2 or not found.probed:
+            continue
+        cells += 1
+        probe_mean = statistics.fmean(found.probes)
+        speed += [x - found.mean for x in found.logs]
+        probe += [p - probe_mean for p in found.probes]
+    sxx = sum(p * p for p in probe)
+    syy = sum(s * s for s in speed)
+    if len(speed) < PROBE_FIT_PROCESSES or not sxx or not syy:
+        return None
+    sxy = sum(s * p for s, p in zip(speed, probe))
+    return ProbeFit(max(0.0, sxy / sxx), sxy / math.sqrt(sxx * syy), len(speed), cells)
+
+
+def adjusted(found: Sample, slope: float, reference: float) -> Sample:
+    """``found`` with each probed process's log mean moved by ``slope`` times its log probe's distance from
+    ``reference`` (the log of its interpreter's median probe)."""
+    if not found.probes:
+        return found
+    logs = tuple(x if p is None else x - slope * (p - reference) for x, p in zip(found.logs, found.probes))
+    return replace(found, logs=logs)
 
 
 @dataclass(frozen=True)
@@ -325,14 +393,52 @@ class Estimator:
     Samples and priors are computed when first asked for."""
 
     run: Run
+    # False: every process counts as measured, the machine's state left in its scatter (tools/probe_effect.py compares).
+    probe_adjusted: bool = True
+    _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
+    _probe_references: dict[str, float | None] = field(default_factory=dict)
+    _probe_fit: list[ProbeFit | None] = field(default_factory=list)
+
+    def measured(self, column: Column, cell: Cell) -> Sample | None:
+        """The cell's processes as measured, before any adjustment."""
+        key = (column.id, cell.name)
+        if key not in self._measured:
+            benchmark = column.benchmark(cell)
+            self._measured[key] = sample(benchmark) if benchmark is not None else None
+        return self._measured[key]
+
+    def probe_fit(self) -> ProbeFit | None:
+        """The run's fit of speed on probe, over its time cells on every interpreter (see ``probe_fit``)."""
+        if not self._probe_fit:
+            time_cells = [cell for cell in self.run.cells if self._metric(cell) == "time"]
+            self._probe_fit.append(probe_fit(
+                found for column in self.run.columns for cell in time_cells
+                if (found := self.measured(column, cell)) is not None
+            ))
+        return self._probe_fit[0]
+
+    def probe_reference(self, column: Column) -> float | None:
+        """The log of the median machine-state probe of the column's worker processes; None without probes (an older
+        run, a runtime the harness does not run). An interpreter's own median, not the run's: its one call into zlib
+        may cost it a little more or less than another's, and what the adjustment corrects is how one process of it
+        ran against its others."""
+        if column.id not in self._probe_references:
+            probes = column.machine_probes()
+            self._probe_references[column.id] = math.log(statistics.median(probes)) if probes else None
+        return self._probe_references[column.id]
 
     def sample(self, column: Column, cell: Cell) -> Sample | None:
+        """The cell's processes as every interval takes them: adjusted by the probe, unless turned off or unfitted."""
         key = (column.id, cell.name)
         if key not in self._samples:
-            benchmark = column.benchmark(cell)
-            self._samples[key] = sample(benchmark) if benchmark is not None else None
+            found = self.measured(column, cell)
+            fit = self.probe_fit() if self.probe_adjusted else None
+            reference = self.probe_reference(column)
+            if found is not None and fit is not None and reference is not None:
+                found = adjusted(found, fit.slope, reference)
+            self._samples[key] = found
         return self._samples[key]
 
     def _metric(self, cell: Cell) -> str:

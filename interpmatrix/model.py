@@ -27,6 +27,7 @@ from .results import (
     BINDING_METADATA,
     GIL_METADATA,
     JIT_METADATA,
+    PROBE_METADATA,
     ROUND_METADATA,
     CellFailure,
     Host,
@@ -66,6 +67,13 @@ def values_by_round(benchmark: pyperf.Benchmark) -> dict[int, list[float]]:
     return rounds
 
 
+def machine_probe(run: pyperf.Run) -> float | None:
+    """The seconds the harness's machine-state probe took in the worker process of ``run``, if it recorded one (a
+    worker that times its kernel with its own clock does; see workloads/_harness.py)."""
+    probe = run.get_metadata().get(PROBE_METADATA)
+    return float(probe) if probe else None
+
+
 @dataclass(frozen=True)
 class Column:
     """One interpreter of the run: what it is, its measured cells, its failed ones, and its venv's packages."""
@@ -101,6 +109,11 @@ class Column:
         """CPython's JIT on or off (3.14+) -> how many of the column's cells had worker processes that recorded it:
         the proof that the column's PYTHON_JIT reached the processes that timed."""
         return self._recorded_states(JIT_METADATA)
+
+    def machine_probes(self) -> list[float]:
+        """The machine-state probe of every worker process of the column that recorded one."""
+        return [probe for benchmark in self.benchmarks.values() for run in benchmark.get_runs()
+                if run.values and (probe := machine_probe(run)) is not None]
 
     def _recorded_states(self, key: str) -> dict[bool, int]:
         states: dict[bool, int] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import pyperf
 import pytest
 from test_stats import FAST, MEMORY, SERIAL, WORKLOAD, bench, interpreter, make_run
 
@@ -19,12 +20,15 @@ from interpmatrix.intervals import (
     Estimator,
     Interval,
     Prior,
+    ProbeFit,
     Sample,
     Spread,
     between_run_scatter,
+    adjusted,
     between_runs,
     median_interval,
     pooled_prior,
+    probe_fit,
     ratio_interval,
     sample,
     spread,
@@ -34,6 +38,7 @@ from interpmatrix.intervals import (
 from interpmatrix.model import Column
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell
+from interpmatrix.results import PROBE_METADATA
 
 LN2 = math.log(2.0)
 
@@ -119,6 +124,85 @@ def test_process_level_correlation_widens_the_interval() -> None:
     # t(5) = 2.571: half width 0.1048. Two: variance 0.1823^2 / 2 = 0.01662, of the mean /2, t(1) = 12.706: 1.158.
     assert math.log(narrow.high / narrow.value) == pytest.approx(0.1048, abs=1e-3)
     assert math.log(wide.high / wide.value) == pytest.approx(1.158, abs=1e-3)
+
+
+def probed(cell: Cell, *processes: tuple[float, list[float]]):
+    """A cell whose worker processes each recorded a machine-state probe: (probe seconds, values) per process."""
+    return pyperf.Benchmark([
+        pyperf.Run(values, metadata={"name": cell.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
+                                     PROBE_METADATA: probe}, collect_metadata=False)
+        for probe, values in processes
+    ])
+
+
+def test_a_sample_keeps_each_processs_log_probe_beside_its_log_mean() -> None:
+    found = sample(probed(SERIAL, (0.002, [1.0, 1.0]), (0.004, [2.0, 2.0])))
+    assert found.logs == (pytest.approx(0.0), pytest.approx(LN2))
+    assert found.probes == (pytest.approx(math.log(0.002)), pytest.approx(math.log(0.004)))
+    assert found.probed
+    assert not sample(bench(SERIAL, [1.0], [2.0])).probed  # no probe recorded: an older run's files
+
+
+def pair(speed: float, probe: float) -> Sample:
+    """Two processes of a cell, their logs ±speed and their log probes ±probe around arbitrary centres."""
+    return Sample((3.0 - speed, 3.0 + speed), probes=(-6.0 - probe, -6.0 + probe))
+
+
+def test_the_probe_fit_is_the_within_cell_slope_of_speed_on_probe() -> None:
+    # Ten cells: deviations (speed, probe) = (∓0.1, ∓0.1) in five, (∓0.3, ∓0.1) in five. Slope: Σ sp / Σ p² =
+    # (10 x 0.01 + 10 x 0.03) / (20 x 0.01) = 2.0. Correlation: 0.4 / sqrt(0.2 x (10 x 0.01 + 10 x 0.09)) = 0.8944.
+    fit = probe_fit([pair(0.1, 0.1)] * 5 + [pair(0.3, 0.1)] * 5 + [Sample((1.0,), probes=(0.0,))])
+    assert fit == ProbeFit(pytest.approx(2.0), pytest.approx(0.8944, abs=1e-4), 20, 10)
+
+
+def test_a_probe_that_runs_against_the_speed_moves_nothing() -> None:
+    # Deviations (∓0.1, ±0.1): slope -1, never used below 0; the correlation says so.
+    fit = probe_fit([pair(0.1, -0.1)] * 10)
+    assert fit.slope == 0.0 and fit.correlation == pytest.approx(-1.0)
+
+
+def test_too_few_probed_processes_give_no_fit() -> None:
+    assert probe_fit([pair(0.1, 0.1)] * 9) is None  # 18 processes, under PROBE_FIT_PROCESSES = 20
+    unprobed = Sample((1.0, 2.0), probes=(None, None))
+    assert probe_fit([pair(0.1, 0.1)] * 9 + [unprobed] * 5) is None
+
+
+def test_adjusting_moves_each_probed_process_by_the_slope_times_its_probes_distance() -> None:
+    found = Sample((LN2, 0.0, 1.0), probes=(math.log(0.004), math.log(0.002), None))
+    # Reference ln 0.002, slope 0.5: ln 2 - 0.5 x ln 2; 0 - 0.5 x 0; no probe, no move.
+    moved = adjusted(found, 0.5, math.log(0.002))
+    assert moved.logs == (pytest.approx(LN2 / 2), pytest.approx(0.0), 1.0)
+
+
+def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_median_probe() -> None:
+    # "slow": 12 processes of SERIAL, alternately (probe 0.003 s, values 2.0) and (0.006 s, 4.0): within the cell
+    # speed and probe deviate by ±ln 2 / 2 together. "fast": 12 alike at (0.001, 1.0) and (0.002, 2.0). Slope 1,
+    # correlation 1. Medians: 0.0045 and 0.0015 (halfway between each column's two probes). Adjusted, every process of
+    # "slow" counts ln 2 - ln(0.003/0.0045) or ln 4 - ln(0.006/0.0045): both ln 3, and "fast" ln 1.5: a ratio of 2.0
+    # with no scatter left at all.
+    slow = Column(interpreter("slow"), {
+        SERIAL.name: probed(SERIAL, *[(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 6)}, {})
+    fast = Column(interpreter("fast"), {
+        SERIAL.name: probed(SERIAL, *[(0.001, [1.0, 1.0]), (0.002, [2.0, 2.0])] * 6)}, {})
+    run = make_run([slow, fast], baseline="slow")
+    estimator = Estimator(run)
+    fit = estimator.probe_fit()
+    assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
+    assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
+    assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
+    found = estimator.ratio((slow, SERIAL), (fast, SERIAL))
+    assert (found.value, found.low, found.high) == (pytest.approx(2.0), pytest.approx(2.0), pytest.approx(2.0))
+    # Turned off, each cell keeps its two speeds: the ratio is the same 2.0, its interval wide.
+    raw = Estimator(run, probe_adjusted=False).ratio((slow, SERIAL), (fast, SERIAL))
+    assert raw.value == pytest.approx(2.0) and raw.high / raw.low > 1.3
+
+
+def test_processes_without_a_probe_count_as_measured() -> None:
+    # An older run's files, or a runtime whose worker does not time itself: no probe, no fit, no change.
+    column = Column(interpreter("old"), {SERIAL.name: bench(SERIAL, *[[1.0, 1.0], [2.0, 2.0]] * 12)}, {})
+    estimator = Estimator(make_run([column], baseline="old"))
+    assert estimator.probe_reference(column) is None and estimator.probe_fit() is None
+    assert estimator.sample(column, SERIAL).logs[:2] == (pytest.approx(0.0), pytest.approx(LN2))
 
 
 def test_one_process_without_siblings_has_no_interval_and_decides_nothing() -> None:

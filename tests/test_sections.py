@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyperf
 from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
@@ -18,7 +19,7 @@ from interpmatrix.intervals import Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
-from interpmatrix.sections import claims, failures, geomean, header, scaling, verdict, workloads
+from interpmatrix.sections import claims, failures, geomean, header, method, scaling, verdict, workloads
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -277,3 +278,17 @@ def test_every_section_has_the_same_render_function() -> None:
     for section in report.SECTIONS:
         text = section.render(toy_run(), {})
         assert text is None or isinstance(text, str), section.__name__
+
+
+def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None:
+    # 24 processes alternately (probe 0.003 s, values 2.0) and (0.006 s, 4.0): speed follows the probe exactly,
+    # correlation 1 and slope 1 over 24 processes of one cell; all of the between-process variance goes.
+    runs = [pyperf.Run(values, metadata={"name": SERIAL.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
+                                         "interpmatrix_machine_probe": probe}, collect_metadata=False)
+            for probe, values in [(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 12]
+    probed = make_run([Column(interpreter("base"), {SERIAL.name: pyperf.Benchmark(runs)}, {})])
+    text = method.machine_state(probed)
+    assert "correlation 1.00 and slope θ = 1.00 (least squares over 24 processes of 1 cell," in text
+    assert "takes about 100.0 % of the between-process variance out" in text
+    unprobed = make_run([Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [4.0, 4.0])}, {})])
+    assert "no figure is adjusted" in method.machine_state(unprobed)

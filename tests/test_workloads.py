@@ -114,3 +114,26 @@ def test_cpython_311_is_timed_only_from_a_functions_eighth_call(tmp_path) -> Non
     (run,) = [run for run in pyperf.Benchmark.load(str(out)).get_runs() if run.values]
     specializes_late = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
     assert len(run.warmups) == (8 if specializes_late else 1)
+
+
+def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_cell_does_not(tmp_path) -> None:
+    """The probe is a pyperf hook found through the dist-info beside the harness (workloads/): it reaches pyperf's
+    worker processes of a cell timed by its own clock, and stays out of a memory cell's peak."""
+    out = tmp_path / "out.json"
+    result = subprocess.run(
+        [sys.executable, "countdown.py", "--cell", "countdown/serial@20000", "--cell", "countdown/serial_memory@20000",
+         "--processes", "2", "--values", "2", "--warmups", "1", "--loops", "1", "-q", "--append", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=WORKLOADS_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    probes = {}
+    for benchmark in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks():
+        probes[benchmark.get_name()] = [run.get_metadata().get("interpmatrix_machine_probe")
+                                        for run in benchmark.get_runs() if run.values]
+    timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
+    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on.
+    assert len(timed) == 2 and all(1e-6 < probe < 0.1 for probe in timed), timed
+    assert memory == [None, None]

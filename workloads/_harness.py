@@ -73,6 +73,19 @@ ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
 JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
+PROBE_METADATA = "interpmatrix_machine_probe"
+
+# The machine-state probe: zlib's crc32 over 1 MiB, timed in the worker process just before and just after each value
+# pyperf times (a pyperf hook: its entry point is workloads/interpmatrix_machine_probe-1.dist-info, found on the
+# workload script's folder, which heads sys.path). Its time depends on the machine (how busy the core's other
+# hardware thread is, what the other tenant does), not on the interpreter, whose only part is one call into zlib. On
+# the project's shared 2-core host the machine runs at one of two speeds about 1.7x apart, switching every second or
+# so: within cells of a default run, a probe timed once before the warm-ups followed the process's mean with a
+# correlation of 0.25 (188 processes), the probes around each value at 0.66 (128 processes; tools/probe_effect.py).
+# The recorded figure is the mean of the probes around the timed values (the warm-ups' hook records first, the
+# values' hook then replaces it).
+PROBE_HOOK = "interpmatrix_machine_probe"
+PROBE_SIZE = 1024 * 1024
 
 
 def gil_enabled() -> bool:
@@ -280,6 +293,58 @@ def _calibrate_loops(min_time: float, kernel: Kernel, size: int, workers: int, c
     return loops
 
 
+class MachineProbe:
+    """The pyperf hook (``--hook interpmatrix_machine_probe``) that times the machine-state probe around each value
+    of a worker process and records their mean as ``PROBE_METADATA``. pyperf makes one per phase (warm-ups, then
+    values) and enters it around every call of the time function, outside the time it measures."""
+
+    def __init__(self) -> None:
+        import zlib
+
+        self._crc32 = zlib.crc32
+        self._data = bytes(range(256)) * (PROBE_SIZE // 256)
+        self._crc32(self._data)  # the first pass over fresh memory pays for its pages
+        self._times: list[float] = []
+
+    def _probe(self) -> None:
+        import pyperf
+
+        started = pyperf.perf_counter()
+        self._crc32(self._data)
+        self._times.append(pyperf.perf_counter() - started)
+
+    def __enter__(self) -> None:
+        self._probe()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._probe()
+
+    def teardown(self, metadata: dict[str, Any]) -> None:
+        if self._times:
+            metadata[PROBE_METADATA] = sum(self._times) / len(self._times)
+        self._data = b""  # the warm-ups' hook hands over to the values' own
+
+
+def probe_hook_installed() -> bool:
+    """Whether pyperf's ``--hook`` can name the probe here: importlib.metadata finds its entry point (on the workload
+    script's folder) in group ``pyperf.hook``, the group pyperf's hooks come from."""
+    try:
+        from importlib.metadata import entry_points
+    except ImportError:
+        return False
+    found = entry_points()
+    group = found.select(group="pyperf.hook") if hasattr(found, "select") else found.get("pyperf.hook", ())
+    return any(entry.name == PROBE_HOOK for entry in group)
+
+
+def _times_itself(kernel: Kernel) -> bool:
+    """Whether this process's own clock times the kernel's work: not a command pyperf starts, not a C program that
+    reports its own time, not a peak of memory. The machine probe speaks for these only: another process's state is
+    its own."""
+    return (getattr(kernel, "command", None) is None and getattr(kernel, "time_func", None) is None
+            and getattr(kernel, "metric", "time") == "time")
+
+
 def _bench(
     runner: pyperf.Runner,
     args: argparse.Namespace,
@@ -418,6 +483,9 @@ def main(
     loops_given = args.loops
     references: dict[int, Any] = {}
     free_at_start = _descriptors_free()
+    # pyperf 2.7 and later run hooks; ours must also be found where the worker processes look (probe_hook_installed).
+    hooks_given = getattr(args, "hook", None)
+    probe = hasattr(args, "hook") and probe_hook_installed()
     for index, name in enumerate(args.cell):
         if index and not _descriptors_left_for(name, free_at_start):
             break
@@ -437,6 +505,8 @@ def main(
             continue
         args.current_cell = name
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
+        # pyperf hands --hook to the worker processes it spawns for the cell.
+        args.hook = [PROBE_HOOK] if probe and _times_itself(kernel) else hooks_given
         # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work. A memory
         # cell's value is the peak of its calls in a fresh process: one call, on every interpreter, so that the peaks
         # compare (a JIT's GC lets memory grow over many calls, and loop counts differ between interpreters).

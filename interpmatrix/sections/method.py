@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, WARM_TOLERANCE
-from ..markdown import factor_percent, plural, span, table
+from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, PROBE_FIT_PROCESSES, WARM_TOLERANCE, Estimator
+from ..markdown import factor_percent, percent, plural, span, table
 from ..model import Run
 from . import Charts
 from .wording import machine_profile_counts
@@ -77,11 +77,38 @@ INTERVALS = (
 )
 
 
+def machine_state(run: Run) -> str:
+    """How the run's machine-state probe was used: the fit it rests on, or why none was used."""
+    head = (
+        "**Machine state.** A shared machine runs some worker processes slower than others (a shared 2-core host "
+        "was seen running them at one of two speeds about 1.7× apart), which no count of values inside a process averages out. Around "
+        "each timed value, each worker process that times its kernel with its own clock times zlib's crc32 over 1 MiB "
+        "(a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and records their mean. "
+    )
+    fit = Estimator(run).probe_fit()
+    if fit is None:
+        return head + (
+            f"This run has fewer than {PROBE_FIT_PROCESSES} such processes in cells measured twice or more (or "
+            "predates the probe): no figure is adjusted."
+        )
+    moved = "is moved by" if fit.slope else "would be moved by"
+    return head + (
+        f"Within cells, a process's log mean followed its log probe with correlation {fit.correlation:.2f} and "
+        f"slope θ = {fit.slope:.2f} (least squares over {fit.processes} processes of "
+        f"{plural(fit.cells, 'cell', 'cells')}, each as a "
+        "deviation from its own cell's averages). Each process's log mean "
+        f"{moved} θ times its log probe's distance from its interpreter's median probe (a covariate adjustment, "
+        f"as CUPED's), which takes about {percent(fit.correlation ** 2 if fit.slope else 0.0)} "
+        "of the between-process variance out; ratios and intervals are of adjusted means, times as shown stay "
+        "pyperf's."
+    )
+
+
 def render(run: Run, charts: Charts) -> str:
     results = f"results/{run.run_id}"
     baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
     other = next((column.id for column in run.columns if column.id != baseline), baseline)
-    lines = ["## Method", "", *_how(run), INTERVALS, ""]
+    lines = ["## Method", "", *_how(run), INTERVALS, "", machine_state(run), ""]
     lines += ["What the result files hold, per cell:", "", _files_table(run)]
     lines += [
         "",

@@ -1,0 +1,65 @@
+"""What the machine-state probe did to one run: how closely it followed the processes' speed, and what adjusting by it
+changed in the spread between processes and in the decisions.
+
+    python3 tools/probe_effect.py results/<run>
+
+Prints the run's fit of a process's speed on its probe (``intervals.Estimator.probe_fit``: the correlation and the
+slope θ, within cells), then, over the time cells measured in two processes or more that all recorded a probe: the
+pooled between-process standard deviation (log scale) as measured and once adjusted, and how many cells have a
+slowest process more than 1.3x their fastest; then how many of the report's decisions are made with and without the
+adjustment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from interpmatrix.decisions import decisions  # noqa: E402
+from interpmatrix.intervals import Estimator  # noqa: E402
+from interpmatrix.model import load_run  # noqa: E402
+from interpmatrix.results import RunDir  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path)
+    args = parser.parse_args()
+    run = load_run(RunDir(args.run))
+    adjusted = Estimator(run)
+    raw = Estimator(run, probe_adjusted=False)
+    fit = adjusted.probe_fit()
+    if fit is None:
+        print("no fit: too few time cells with two processes or more that all recorded a probe")
+        return 1
+    print(f"fit over {fit.processes} processes of {fit.cells} cells: correlation {fit.correlation:.2f}, "
+          f"slope {fit.slope:.2f}")
+    squares = {"measured": 0.0, "adjusted": 0.0}
+    wide = {"measured": 0, "adjusted": 0}
+    df = 0
+    for column in run.columns:
+        for cell in run.cells:
+            found = raw.measured(column, cell)
+            if found is None or found.n < 2 or not found.probed:
+                continue
+            df += found.n - 1
+            for name, estimator in (("measured", raw), ("adjusted", adjusted)):
+                logs = estimator.sample(column, cell)
+                squares[name] += (logs.n - 1) * logs.variance
+                wide[name] += max(logs.logs) - min(logs.logs) > math.log(1.3)
+    for name in squares:
+        print(f"{name}: between-process standard deviation {math.sqrt(squares[name] / df):.3f} (log), "
+              f"{wide[name]} cells with processes more than 1.3x apart")
+    for name, estimator in (("measured", raw), ("adjusted", adjusted)):
+        made = decisions(run, estimator)
+        print(f"decisions made, {name}: {sum(d.decided for d in made)} of {len(made)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
