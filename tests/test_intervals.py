@@ -8,13 +8,15 @@ from dataclasses import replace
 
 import pyperf
 import pytest
-from test_stats import FAST, MEMORY, SERIAL, WORKLOAD, bench, interpreter, make_run
+from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.intervals import (
     AT_THRESHOLD,
     FAILS,
     HOLDS,
+    ONE_WORKER,
+    SEVERAL_WORKERS,
     UNDECIDED,
     BetweenRuns,
     Estimator,
@@ -29,6 +31,7 @@ from interpmatrix.intervals import (
     median_interval,
     pooled_prior,
     probe_fit,
+    probe_group,
     ratio_interval,
     sample,
     spread,
@@ -186,7 +189,8 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
         SERIAL.name: probed(SERIAL, *[(0.001, [1.0, 1.0]), (0.002, [2.0, 2.0])] * 6)}, {})
     run = make_run([slow, fast], baseline="slow")
     estimator = Estimator(run)
-    fit = estimator.probe_fit()
+    fit = estimator.probe_fit(ONE_WORKER)
+    assert estimator.probe_fit(SEVERAL_WORKERS) is None  # no cell on several workers
     assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
     assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
@@ -197,11 +201,29 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     assert raw.value == pytest.approx(2.0) and raw.high / raw.low > 1.3
 
 
+def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
+    # Both cells of "a": 24 processes each. On one worker (SERIAL) speed follows the probe fully: (0.003 s, 2.0) and
+    # (0.006 s, 4.0), slope 1. On two threads (THREADS2) it follows at half: (0.003, 2.0) and (0.006, 2.0 x sqrt 2),
+    # slope 0.5. Median probe 0.0045 in both. Adjusted, SERIAL's processes both count ln 2 - ln(2/3) = ln 3 and
+    # THREADS2's count ln 2 - 0.5 ln(2/3) and ln(2 sqrt 2) - 0.5 ln(4/3): both ln 2 + 0.5 ln 1.5 = ln(2 sqrt 1.5).
+    # One slope for both would have left scatter in each.
+    column = Column(interpreter("a"), {
+        SERIAL.name: probed(SERIAL, *[(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 12),
+        THREADS2.name: probed(THREADS2, *[(0.003, [2.0, 2.0]), (0.006, [2.0 * math.sqrt(2.0)] * 2)] * 12),
+    }, {})
+    estimator = Estimator(make_run([column], baseline="a"))
+    assert (probe_group(SERIAL), probe_group(THREADS2)) == (ONE_WORKER, SEVERAL_WORKERS)
+    assert estimator.probe_fit(ONE_WORKER).slope == pytest.approx(1.0)
+    assert estimator.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.5)
+    assert estimator.sample(column, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 24)
+    assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(2.0 * math.sqrt(1.5)))] * 24)
+
+
 def test_processes_without_a_probe_count_as_measured() -> None:
     # An older run's files, or a runtime whose worker does not time itself: no probe, no fit, no change.
     column = Column(interpreter("old"), {SERIAL.name: bench(SERIAL, *[[1.0, 1.0], [2.0, 2.0]] * 12)}, {})
     estimator = Estimator(make_run([column], baseline="old"))
-    assert estimator.probe_reference(column) is None and estimator.probe_fit() is None
+    assert estimator.probe_reference(column) is None and estimator.probe_fit(ONE_WORKER) is None
     assert estimator.sample(column, SERIAL).logs[:2] == (pytest.approx(0.0), pytest.approx(LN2))
 
 

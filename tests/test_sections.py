@@ -288,7 +288,8 @@ def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None
             for probe, values in [(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 12]
     probed = make_run([Column(interpreter("base"), {SERIAL.name: pyperf.Benchmark(runs)}, {})])
     text = method.machine_state(probed)
-    assert "correlation 1.00 and slope θ = 1.00 (least squares over 24 processes of 1 cell," in text
-    assert "takes about 100.0 % of the between-process variance out" in text
+    assert ("on cells run on one worker, correlation 1.00 and slope θ = 1.00 over 24 processes of 1 cell, about "
+            "100.0 % of their between-process variance") in text
+    assert "on cells run on several workers, too few processes to fit (not adjusted)" in text
     unprobed = make_run([Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [4.0, 4.0])}, {})])
     assert "no figure is adjusted" in method.machine_state(unprobed)

@@ -3,8 +3,8 @@ changed in the spread between processes and in the decisions.
 
     python3 tools/probe_effect.py results/<run>
 
-Prints the run's fit of a process's speed on its probe (``intervals.Estimator.probe_fit``: the correlation and the
-slope θ, within cells), then, over the time cells measured in two processes or more that all recorded a probe: the
+Prints the run's fits of a process's speed on its probe (``intervals.Estimator.probe_fit``: the correlation and the
+slope θ, within cells, for cells on one worker and on several), then, over the time cells measured in two processes or more that all recorded a probe: the
 pooled between-process standard deviation (log scale) as measured and once adjusted, and how many cells have a
 slowest process more than 1.3x their fastest; then how many of the report's decisions are made with and without the
 adjustment.
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from interpmatrix.decisions import decisions  # noqa: E402
-from interpmatrix.intervals import Estimator  # noqa: E402
+from interpmatrix.intervals import PROBE_GROUPS, Estimator  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
@@ -33,12 +33,13 @@ def main() -> int:
     run = load_run(RunDir(args.run))
     adjusted = Estimator(run)
     raw = Estimator(run, probe_adjusted=False)
-    fit = adjusted.probe_fit()
-    if fit is None:
+    fits = {group: adjusted.probe_fit(group) for group in PROBE_GROUPS}
+    if not any(fits.values()):
         print("no fit: too few time cells with two processes or more that all recorded a probe")
         return 1
-    print(f"fit over {fit.processes} processes of {fit.cells} cells: correlation {fit.correlation:.2f}, "
-          f"slope {fit.slope:.2f}")
+    for group, fit in fits.items():
+        print(f"cells on {group}: " + (f"fit over {fit.processes} processes of {fit.cells} cells, correlation "
+                                      f"{fit.correlation:.2f}, slope {fit.slope:.2f}" if fit else "no fit"))
     squares = {"measured": 0.0, "adjusted": 0.0}
     wide = {"measured": 0, "adjusted": 0}
     df = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, PROBE_FIT_PROCESSES, WARM_TOLERANCE, Estimator
+from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, PROBE_FIT_PROCESSES, PROBE_GROUPS, WARM_TOLERANCE, Estimator
 from ..markdown import factor_percent, percent, plural, span, table
 from ..model import Run
 from . import Charts
@@ -85,22 +85,30 @@ def machine_state(run: Run) -> str:
         "each timed value, each worker process that times its kernel with its own clock times zlib's crc32 over 1 MiB "
         "(a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and records their mean. "
     )
-    fit = Estimator(run).probe_fit()
-    if fit is None:
+    estimator = Estimator(run)
+    fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
+    if not any(fits.values()):
         return head + (
             f"This run has fewer than {PROBE_FIT_PROCESSES} such processes in cells measured twice or more (or "
             "predates the probe): no figure is adjusted."
         )
-    moved = "is moved by" if fit.slope else "would be moved by"
+    found = []
+    for group, fit in fits.items():
+        if fit is None:
+            found.append(f"on cells run on {group}, too few processes to fit (not adjusted)")
+            continue
+        found.append(
+            f"on cells run on {group}, correlation {fit.correlation:.2f} and slope θ = {fit.slope:.2f} over "
+            f"{fit.processes} processes of {plural(fit.cells, 'cell', 'cells')}, about "
+            f"{percent(fit.correlation ** 2 if fit.slope else 0.0)} of their between-process variance"
+        )
     return head + (
-        f"Within cells, a process's log mean followed its log probe with correlation {fit.correlation:.2f} and "
-        f"slope θ = {fit.slope:.2f} (least squares over {fit.processes} processes of "
-        f"{plural(fit.cells, 'cell', 'cells')}, each as a "
-        "deviation from its own cell's averages). Each process's log mean "
-        f"{moved} θ times its log probe's distance from its interpreter's median probe (a covariate adjustment, "
-        f"as CUPED's), which takes about {percent(fit.correlation ** 2 if fit.slope else 0.0)} "
-        "of the between-process variance out; ratios and intervals are of adjusted means, times as shown stay "
-        "pyperf's."
+        "Within cells, a process's log mean follows its log probe (least squares, each process as a deviation from "
+        "its own cell's averages; fitted apart for cells on one worker and on several, which also take the core the "
+        "probe does not see), and each process's log mean is moved by θ times its log probe's distance from its "
+        "interpreter's median probe: a covariate adjustment, as CUPED's, which takes the probe's share of the "
+        f"between-process variance out. In this run: {'; '.join(found)}. Ratios and intervals are of adjusted "
+        "means; times as shown stay pyperf's."
     )
 
 
