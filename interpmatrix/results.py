@@ -49,7 +49,7 @@ ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
 JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
-# Seconds of the harness's machine-state probe in a worker process (workloads/_harness.py machine_probe).
+# Seconds of the harness's machine-state probe in a worker process (workloads/_harness.py MachineProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"
 
 

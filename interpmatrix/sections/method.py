@@ -81,9 +81,10 @@ def machine_state(run: Run) -> str:
     """How the run's machine-state probe was used: the fit it rests on, or why none was used."""
     head = (
         "**Machine state.** A shared machine runs some worker processes slower than others (a shared 2-core host "
-        "was seen running them at one of two speeds about 1.7× apart), which no count of values inside a process averages out. Around "
-        "each timed value, each worker process that times its kernel with its own clock times zlib's crc32 over 1 MiB "
-        "(a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and records their mean. "
+        "was seen running them at one of two speeds about 1.7× apart), which no count of values inside a process "
+        "averages out. Around each timed value, each worker process that times its kernel with its own clock times "
+        "zlib's crc32 over 1 MiB (a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and "
+        "records their mean. "
     )
     estimator = Estimator(run)
     fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
