@@ -29,15 +29,15 @@ its own or than the group's cells less one.
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
 process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
-and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as a covariate, the way a
-controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares slope of a process's
-log mean on its log probe, is fitted over every time cell's processes, each as a deviation from its own cell's
-averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and once for those
-on several (``probe_group``: those also take the core the probe does not see); a process's log mean is then moved by θ times its
-log probe's distance from its interpreter's median probe. Where the probe does not follow the processes' speed, θ is
-near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's expected value alone and takes the
-probe's share out of the between-process variance (1 - ρ², ρ the correlation the fit found). Times shown as such
-stay pyperf's means, as measured; every ratio and interval is of adjusted means.
+and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as
+a covariate, the way a controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares
+slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
+its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
+once for those on several (``probe_group``: those also take the core the probe does not see); a process's log mean
+is then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does not
+follow the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's
+expected value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
+fit found). Times shown as such stay pyperf's means, as measured; every ratio and interval is of adjusted means.
 
 Decisions are four-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
 interval lies on the other side, sits *at the threshold* when the interval straddles it but lies wholly within

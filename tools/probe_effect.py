@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from interpmatrix.decisions import decisions  # noqa: E402
-from interpmatrix.intervals import PROBE_GROUPS, Estimator  # noqa: E402
+from interpmatrix.intervals import PROBE_GROUPS, Estimator, pooled_prior  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 
@@ -40,22 +40,13 @@ def main() -> int:
     for group, fit in fits.items():
         print(f"cells on {group}: " + (f"fit over {fit.processes} processes of {fit.cells} cells, correlation "
                                       f"{fit.correlation:.2f}, slope {fit.slope:.2f}" if fit else "no fit"))
-    squares = {"measured": 0.0, "adjusted": 0.0}
-    wide = {"measured": 0, "adjusted": 0}
-    df = 0
-    for column in run.columns:
-        for cell in run.cells:
-            found = raw.measured(column, cell)
-            if found is None or found.n < 2 or not found.probed:
-                continue
-            df += found.n - 1
-            for name, estimator in (("measured", raw), ("adjusted", adjusted)):
-                logs = estimator.sample(column, cell)
-                squares[name] += (logs.n - 1) * logs.variance
-                wide[name] += max(logs.logs) - min(logs.logs) > math.log(1.3)
-    for name in squares:
-        print(f"{name}: between-process standard deviation {math.sqrt(squares[name] / df):.3f} (log), "
-              f"{wide[name]} cells with processes more than 1.3x apart")
+    probed = [(column, cell) for column in run.columns for cell in run.cells
+              if (found := raw.measured(column, cell)) is not None and found.n >= 2 and found.probed]
+    for name, estimator in (("measured", raw), ("adjusted", adjusted)):
+        samples = [estimator.sample(column, cell) for column, cell in probed]
+        wide = sum(max(found.logs) - min(found.logs) > math.log(1.3) for found in samples)
+        print(f"{name}: between-process standard deviation {math.sqrt(pooled_prior(samples).variance):.3f} (log), "
+              f"{wide} cells with processes more than 1.3x apart")
     for name, estimator in (("measured", raw), ("adjusted", adjusted)):
         made = decisions(run, estimator)
         print(f"decisions made, {name}: {sum(d.decided for d in made)} of {len(made)}")
