@@ -2,7 +2,7 @@
 
 A cell's change is the difference of its two runs' log means (``intervals``: worker processes as the independent
 units, each run's variances moderated within that run). Its interval also holds the between-run variance
-(``intervals.between_runs``) of its group: the cells of its workload and metric on every interpreter of the
+(``between_runs.between_runs``) of its group: the cells of its workload and metric on every interpreter of the
 comparison. Between two runs of the same code the machine moved whole workloads (io_threads 10 % slower, countdown
 0.6 %) while the interpreters moved alike within a few percent, so a workload, not an interpreter, is what shares a
 whole run's luck; a workload with too few cells takes the component of all cells of its metric.
@@ -16,7 +16,8 @@ from typing import Optional
 
 import pyperf
 
-from .intervals import BetweenRuns, Estimator, Interval, Spread, between_runs, ratio_interval
+from .between_runs import BetweenRuns, between_runs, change_interval
+from .intervals import Estimator, Interval, Spread
 from .model import Run, is_memory
 from .registry import Cell, Workload
 from .stats import significance
@@ -47,7 +48,7 @@ class CellChange:
     def interval(self) -> Interval:
         """B's speed-up over A (below 1: slower) with its interval, within-run and between-run scatter both; for a
         memory cell, A's peak memory over B's."""
-        return ratio_interval(self.before_spread, self.after_spread, self.between)
+        return change_interval(self.before_spread, self.after_spread, self.between)
 
     @property
     def ratio(self) -> float:

@@ -13,18 +13,9 @@ cell that scatters more than its siblings keeps a wider interval, one measured o
 the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
 cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
 such sibling measured twice (the one PyPy of a run; a cell no decision rests on, which the first pass measures once)
-pools its own other cells of the workload instead, or else all its cells of the same metric. A ratio then gets Welch's interval on the difference of the two log means, with
-Satterthwaite's degrees of freedom and the t quantile pyperf's own test uses (``tdist95conf_level``).
-
-Two runs compared cell by cell also differ by what no process of either run sees: the machine's state during each
-run (the other tenant's load that hour), which moves whole workloads at once (between two runs of the same code,
-io_threads 10 % slower, countdown 0.6 %). That between-run variance of a cell's log ratio d is estimated from a group
-of the comparison's cells (``changes``: a workload's cells on every interpreter) as τ² = s² + σ²: s, the group's
-median d, is one draw of the whole run's shift, counted in full since two runs cannot tell it from the machine's; σ² is
-the cells' scatter around s beyond their within-run variances se², the σ² at which the median of (d − s)² / (se² + σ²)
-is 0.455, that of a squared normal deviate (a method of moments like DerSimonian and Laird's, on medians so that a
-few real changes barely move it). A change's interval then adds τ² to its variance, on no more degrees of freedom than
-its own or than the group's cells less one.
+pools its own other cells of the workload instead, or else all its cells of the same metric. A ratio then gets
+Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
+pyperf's own test uses (``tdist95conf_level``).
 
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
@@ -297,13 +288,9 @@ def log_interval(
     return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half))
 
 
-def ratio_interval(slow: Spread, fast: Spread, between: BetweenRuns | None = None) -> Interval:
-    """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval; for two runs of one
-    cell, ``between`` (``between_runs`` of its group) adds the between-run variance."""
-    parts = [(slow.variance, slow.df), (fast.variance, fast.df)]
-    if between is None:
-        return log_interval(slow.mean - fast.mean, parts)
-    return log_interval(slow.mean - fast.mean, parts, between.variance, between.df)
+def ratio_interval(slow: Spread, fast: Spread) -> Interval:
+    """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval."""
+    return log_interval(slow.mean - fast.mean, [(slow.variance, slow.df), (fast.variance, fast.df)])
 
 
 def mean_interval(pairs: Sequence[tuple[Spread, Spread]]) -> Interval | None:
@@ -315,85 +302,6 @@ def mean_interval(pairs: Sequence[tuple[Spread, Spread]]) -> Interval | None:
     mean = statistics.fmean(slow.mean - fast.mean for slow, fast in pairs)
     parts = [(s.variance / k**2, s.df) for pair in pairs for s in pair]
     return log_interval(mean, parts)
-
-
-# The median of a squared standard normal deviate (χ² on one degree of freedom), 0.4549: when the variances the
-# cells' changes are divided by are right, half of the changes lie within ±0.674 of them.
-MEDIAN_SQUARED_DEVIATE = statistics.NormalDist().inv_cdf(0.75) ** 2
-
-
-@dataclass(frozen=True)
-class BetweenRuns:
-    """What a group of cells measured in two runs carries beyond their processes' scatter: ``shift``, the median log
-    ratio of the group's cells (their common shift, with ``median_interval`` in ``shift_interval``);
-    ``scatter_variance``, their variance around it beyond their within-run variances (``between_run_scatter``); and
-    how many cells the two come from."""
-
-    shift: float
-    shift_interval: Interval
-    scatter_variance: float
-    cells: int
-
-    @property
-    def variance(self) -> float:
-        """τ² = shift² + scatter: the between-run variance of one cell's log ratio. The shift is one draw of what the
-        whole run did, so it counts in full: two runs cannot tell it from the machine's."""
-        return self.shift**2 + self.scatter_variance
-
-    @property
-    def df(self) -> int:
-        return self.cells - 1
-
-
-def _squared_deviate(change: float, variance: float) -> float:
-    if variance > 0:
-        return change**2 / variance
-    return math.inf if change else 0.0
-
-
-def between_run_scatter(changes: Sequence[tuple[float, float]], shift: float) -> float:
-    """σ², the variance of the log ratios d around ``shift`` beyond their within-run variances se² (``changes``: pairs
-    (d, se²)): 0 when half of the cells lie within ±0.674 se of the shift; else the σ² at which half lie within
-    ±0.674 √(se² + σ²), the median of (d − shift)² / (se² + σ²) being ``MEDIAN_SQUARED_DEVIATE``. A median, so that
-    real changes in fewer than half of the cells barely move it. With se² estimated on few degrees of freedom the true
-    median lies a little above 0.455 (0.49 at 10 df), so σ² errs high: the cautious side."""
-    if not changes:
-        return 0.0
-
-    def median_deviate(scatter: float) -> float:
-        return statistics.median(_squared_deviate(d - shift, variance + scatter) for d, variance in changes)
-
-    if median_deviate(0.0) <= MEDIAN_SQUARED_DEVIATE:
-        return 0.0
-    # Bisection: the median falls as σ² grows, and at max (d - shift)² / 0.455 no square exceeds 0.455 any more.
-    # Halving until low and high are neighbouring floats ends on the smallest σ² that passes, wherever it started.
-    low, high = 0.0, max((d - shift) ** 2 for d, _ in changes) / MEDIAN_SQUARED_DEVIATE
-    while low < (middle := (low + high) / 2) < high:
-        low, high = (middle, high) if median_deviate(middle) > MEDIAN_SQUARED_DEVIATE else (low, middle)
-    return high
-
-
-def median_interval(logs: Sequence[float]) -> Interval:
-    """exp of the median of ``logs`` with the distribution-free 95 % interval of a median (the sign test's): from the
-    order statistic ⌊(n − 1.96 √n) / 2⌋ to ⌈1 + (n + 1.96 √n) / 2⌉, counted from 1; none under 8 values."""
-    ordered = sorted(logs)
-    n = len(ordered)
-    value = math.exp(statistics.median(ordered))
-    low, high = math.floor((n - 1.96 * math.sqrt(n)) / 2), math.ceil(1 + (n + 1.96 * math.sqrt(n)) / 2)
-    if low < 1 or high > n:
-        return Interval(value, None, None)
-    return Interval(value, math.exp(ordered[low - 1]), math.exp(ordered[high - 1]))
-
-
-def between_runs(pairs: Sequence[tuple[Spread, Spread]]) -> BetweenRuns | None:
-    """The between-run component of a group of cells, each measured in two runs as (slow, fast) like
-    ``ratio_interval``'s; only cells with an interval count (a within-run variance is needed). None without any."""
-    changes = [(slow.mean - fast.mean, slow.variance + fast.variance) for slow, fast in pairs if slow.df and fast.df]
-    if not changes:
-        return None
-    logs = [d for d, _ in changes]
-    shift = statistics.median(logs)
-    return BetweenRuns(shift, median_interval(logs), between_run_scatter(changes, shift), len(changes))
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
+from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval, median_interval
 from interpmatrix.intervals import (
     AT_THRESHOLD,
     FAILS,
@@ -18,17 +19,13 @@ from interpmatrix.intervals import (
     ONE_WORKER,
     SEVERAL_WORKERS,
     UNDECIDED,
-    BetweenRuns,
     Estimator,
     Interval,
     Prior,
     ProbeFit,
     Sample,
     Spread,
-    between_run_scatter,
     adjusted,
-    between_runs,
-    median_interval,
     pooled_prior,
     probe_fit,
     probe_group,
@@ -260,7 +257,7 @@ def test_cells_that_agree_within_their_own_variance_carry_no_between_run_varianc
     found = between_runs(_changes([-0.1, -0.05, 0.0, 0.05, 0.1], 0.01))
     assert (found.shift, found.scatter_variance, found.variance, found.cells) == (0.0, 0.0, 0.0, 5)
     slow, fast = Spread(0.1, 0.005, 4, 3), Spread(0.0, 0.005, 4, 3)
-    assert ratio_interval(slow, fast, found) == ratio_interval(slow, fast)
+    assert change_interval(slow, fast, found) == ratio_interval(slow, fast)
 
 
 def test_the_scatter_is_the_one_at_which_half_the_cells_lie_within_0674_of_it() -> None:
@@ -302,11 +299,11 @@ def test_the_between_run_variance_widens_an_interval_without_adding_degrees_of_f
     # half width 0.5555149: 2 x exp(-+0.5555149) = 1.14755 .. 3.48568. From 100 cells: min(4, 99) = 4, t(4) = 2.776,
     # half width 0.3583801: 1.39761 .. 2.86202. Never more than the cell's own 4 df, however many cells.
     few = BetweenRuns(0.0, Interval(1.0, None, None), 0.01, 3)
-    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), few)
+    found = change_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), few)
     assert found.value == pytest.approx(2.0)
     assert (found.low, found.high) == (pytest.approx(1.14755, abs=1e-5), pytest.approx(3.48568, abs=1e-5))
     many = replace(few, cells=100)
-    found = ratio_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), many)
+    found = change_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), many)
     assert (found.low, found.high) == (pytest.approx(1.39761, abs=1e-5), pytest.approx(2.86202, abs=1e-5))
 
 

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "registry", "profiles", "budget", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external",
     )),
     ("model: a loaded run", ("model",)),
-    ("stats: numbers, intervals and decisions", ("intervals", "stats", "verdicts", "decisions", "changes")),
+    ("stats: numbers, intervals and decisions", ("intervals", "between_runs", "stats", "verdicts", "decisions", "changes")),
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
     ("output: assemble and write", ("report", "plots", "compare", "merge")),
