@@ -494,6 +494,31 @@ def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_from_its
     assert estimator.prior(other, SERIAL) is None
 
 
+def test_a_cell_on_several_workers_measured_once_borrows_no_variance_for_a_ratio() -> None:
+    # The opposite decision of two default runs came from such a cell: threads-2 measured in one process, whose
+    # second thread got the other core in one run and not in the other. Here base ran each cell in one process;
+    # other ran serial and threads-2 in two (logs +-0.1: variance 0.02 on 1 df), which base's cells could borrow.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0]), THREADS2.name: bench(THREADS2, [1.0])}, {})
+    other = Column(interpreter("other"), {
+        SERIAL.name: bench(SERIAL, [2 * math.exp(0.1)], [2 * math.exp(-0.1)]),
+        THREADS2.name: bench(THREADS2, [math.exp(0.1)], [math.exp(-0.1)]),
+    }, {})
+    estimator = Estimator(make_run([base, other]))
+    # serial runs on one worker: measured once, it borrows other's variance (0.02 on 1 df) and has an interval.
+    assert estimator.ratio((base, SERIAL), (other, SERIAL)).known
+    # threads-2 on base has one process and nothing of its own: 2.0 / 1.0 = 2, with no interval, so it decides
+    # nothing, and the budget's extra rounds give it a second process first (decisions.open_cells).
+    scaling = estimator.ratio((base, SERIAL), (base, THREADS2))
+    assert scaling.value == pytest.approx(2.0) and not scaling.known
+    assert not estimator.ratio((other, THREADS2), (base, THREADS2)).known
+    # Its prior is still there, for a geometric mean over many cells, where one cell's variance is a small part.
+    assert estimator.prior(base, THREADS2) == Prior(pytest.approx(0.02), 1)
+    assert estimator.geometric_mean([((base, SERIAL), (other, SERIAL)), ((base, THREADS2), (other, THREADS2))]).known
+    # A second process of base's own threads-2 (logs ln 1 +- 0.05) gives the ratio its interval.
+    base.benchmarks[THREADS2.name] = bench(THREADS2, [math.exp(0.05)], [math.exp(-0.05)])
+    assert Estimator(make_run([base, other])).ratio((base, SERIAL), (base, THREADS2)).known
+
+
 @pytest.mark.parametrize(
     ("values", "warming"),
     [
