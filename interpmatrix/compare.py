@@ -229,7 +229,7 @@ def between_text(changes: Changes) -> str:
         f"{plural(overall.cells, 'cell', 'cells')} with an interval, with a median's sign-test interval): a "
         "difference of the whole run, such as the machine's state makes (the other tenant's load that hour), which "
         "two runs cannot tell from a change of the code. So a change's interval also holds a between-run variance "
-        "τ², from its workload's cells on every interpreter (`interpmatrix/intervals.py`): the square of their "
+        "τ², from its workload's cells on every interpreter (`interpmatrix/between_runs.py`): the square of their "
         "median change (the shift, counted in full) plus their scatter around it beyond what their processes show "
         "(from the median cell, so that a few real changes barely move it). Over all time cells, between-run "
         f"scatter {deviation_text(overall.variance)}; each workload's below. A workload with fewer than "
