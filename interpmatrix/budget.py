@@ -78,19 +78,19 @@ def choose_round(
     rounds_done: Mapping[Pair, int],
     cost: Callable[[str], float],
     left: float,
-    rounds_needed: Mapping[Pair, int] | None = None,
+    cell_rounds_needed: Mapping[Pair, int] | None = None,
 ) -> list[Pair]:
     """The pairs the next extra round measures: all of ``open_pairs`` when their estimated cost (``cost`` of a cell
     round on that interpreter) fits in ``left`` seconds; else, in priority order, each pair whose cost still fits in
     what the pairs before it left (one that does not is passed over for cheaper ones after it). Empty: none fits.
 
     Priority: fewest rounds done first (the figure resting on the fewest values gains most from one more), then the
-    fewest rounds its nearest decision still needs (``rounds_needed``, ``decisions.open_cells``': a trimmed round
-    closes the most decisions it can), then the order given. measure gives plan order (workload, cell, interpreter),
+    fewest cell rounds its cheapest decision still needs (``cell_rounds_needed``, ``decisions.cells_to_measure``': a
+    trimmed round closes the most decisions it can), then the order given. measure gives plan order (workload, cell, interpreter),
     which keeps each cell's interpreters side by side, so that a trimmed round measures both sides of a comparison
     where it can.
     """
-    needed = rounds_needed or {}
+    needed = cell_rounds_needed or {}
     # Stable: ties keep the order given.
     ranked = sorted(open_pairs, key=lambda pair: (rounds_done.get(pair, 0), needed.get(pair, 0)))
     chosen: list[Pair] = []

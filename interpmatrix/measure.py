@@ -313,7 +313,7 @@ class Schedule:
             done = rounds_by_cell(self.run_dir, self.venvs)
             rounds = {pair: len(done.get(pair, ())) for pair in candidates}
             left = ledger.left()
-            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, rounds_needed=asked)
+            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, cell_rounds_needed=asked)
             if not chosen:
                 return budget.NO_TIME_FOR_A_ROUND
             ledger.begin_round((current or self.profile.rounds) + 1, chosen)
@@ -338,7 +338,7 @@ def measure(
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision, each with the rounds its nearest decision needs (default: ``report_decisions``); ``run`` measures one
+    decision, each with the cell rounds its cheapest decision needs (default: ``report_decisions``); ``run`` measures one
     step (default: ``run_any_step``: pyperf, or the self-timing runner); ``tiers``, the cells a first pass that may
     not fit the budget measures first (default: ``first_pass_tiers``). Tests give their own."""
     started = clock()

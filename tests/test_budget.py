@@ -421,12 +421,12 @@ def test_a_trimmed_round_goes_first_to_the_cells_nearest_a_decision() -> None:
     cost = {"cp": 1.0, "pypy": 1.0}.__getitem__
     pairs = [("cp", X), ("pypy", X), ("cp", Y)]
     rounds = dict.fromkeys(pairs, 1)
-    # cp y's decision needs about 1 more round, pypy x's 3, cp x's 12: with room for two, cp y and pypy x.
+    # cp y's decision needs about 1 more cell round, pypy x's 3, cp x's 12: with room for two, cp y and pypy x.
     needed = {("cp", X): 12, ("pypy", X): 3, ("cp", Y): 1}
-    assert budget.choose_round(pairs, rounds, cost, left=2, rounds_needed=needed) == [("cp", Y), ("pypy", X)]
+    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("cp", Y), ("pypy", X)]
     # Fewest rounds done still comes first: a pair measured once more already waits for the others.
     rounds[("cp", Y)] = 2
-    assert budget.choose_round(pairs, rounds, cost, left=2, rounds_needed=needed) == [("pypy", X), ("cp", X)]
+    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("pypy", X), ("cp", X)]
 
 
 def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:

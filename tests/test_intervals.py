@@ -415,9 +415,24 @@ def test_open_cells_are_those_of_undecided_decisions_within_reach() -> None:
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert not winner.decided and set(winner.cells) == {("base", SERIAL.name), ("other", SERIAL.name)}
     assert 1 <= winner.rounds_to_decide() <= decisions.REACHABLE_ROUNDS
-    # Each with the rounds its decision needs.
+    # Each with the cell rounds its decision needs: its rounds on each of its two cells.
     assert decisions.open_cells(run) == dict.fromkeys([("base", SERIAL.name), ("other", SERIAL.name)],
-                                                      winner.rounds_to_decide())
+                                                      2 * winner.rounds_to_decide())
+
+
+def test_the_cells_of_the_decisions_that_close_for_fewest_cell_rounds_come_first() -> None:
+    # Without an interval yet, a decision needs 1 more round of each of its cells: a claim on two cells costs 2 cell
+    # rounds, a verdict over five candidates 5. A cell both rest on takes the cheaper; a decided decision and one out
+    # of reach (156 more processes by the estimate above, with 3 already) give none.
+    claim = decisions.Decision("claim", "c", None, 1.5, False, (("cp", "x"), ("pypy", "x")), 1)
+    verdict = decisions.Decision("winner", "v", None, 1.0, False, tuple(("cp", f"v{i}") for i in range(4))
+                                 + (("pypy", "x"),), 1)
+    done = decisions.Decision("claim", "d", Interval(2.0, 1.8, 2.2), 1.5, True, (("cp", "done"),), 2, HOLDS)
+    far = decisions.Decision("claim", "f", Interval(1.5, 0.75, 3.0), 1.5, False, (("cp", "far"),), 3)
+    assert not far.reachable
+    assert decisions.cells_to_measure([claim, verdict, done, far]) == {
+        ("cp", "x"): 2, ("pypy", "x"): 2, ("cp", "v0"): 5, ("cp", "v1"): 5, ("cp", "v2"): 5, ("cp", "v3"): 5,
+    }
 
 
 def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -> None:
