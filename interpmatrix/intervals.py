@@ -19,10 +19,13 @@ pyperf's own test uses (``tdist95conf_level``).
 
 A cell on several workers (threads, processes or clients at once) borrows nothing for a ratio of its own: its
 processes' scatter depends on how the other tenant left it the two cores at that minute, which its siblings, measured
-at other minutes, do not share. Over ten pairs of five default runs here, 1 of 113 decisions that rested on such a
-cell measured once came out the opposite way in the other run, against none of 805 otherwise. So such a ratio gets
-its interval from a second process of the cell (the budget's extra rounds give it one first); a geometric mean over
-many cells still lets it borrow, where one cell's variance is a small part of the whole.
+at other minutes, do not share. Nor does any cell of a verdict's margin, the fastest of its candidates against each
+other: picked by its measured mean, a cell measured once that ran in a fast minute is picked for that luck (the
+winner's curse), which a borrowed variance does not know. Between pairs of default runs here, decisions made in both
+runs came out opposite ways 1 time in 918 (10 pairs) without these rules, on a cell on two threads measured once; 1
+in 2,110 (28 pairs) with the first alone, a verdict's winner measured once; 0 in 2,103 with both. Such a ratio gets
+its interval from a second process of each cell (the budget's extra rounds give it); a geometric mean over many cells
+still lets them borrow, where one cell's variance is a small part of the whole.
 
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
@@ -400,20 +403,22 @@ class Estimator:
             self._priors[key] = pooled_prior(found for found in siblings if found is not None)
         return self._priors[key]
 
-    def spread(self, column: Column, cell: Cell, alone: bool = False) -> Spread | None:
-        """The cell's log mean with its moderated variance. ``alone``: a figure rests on this cell by itself (a ratio
-        of two cells), where a cell on several workers measured in one process borrows no variance and has none."""
+    def spread(self, column: Column, cell: Cell, borrow: bool = True) -> Spread | None:
+        """The cell's log mean with its moderated variance; without ``borrow``, a cell measured in one process has no
+        variance at all."""
         found = self.sample(column, cell)
         if found is None:
             return None
-        if alone and found.n < 2 and probe_group(cell) == SEVERAL_WORKERS:
+        if not borrow and found.n < 2:
             return spread(found, None)
         return spread(found, self.prior(column, cell))
 
-    def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell]) -> Interval | None:
+    def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
         """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers needs two
-        processes of its own for an interval (see the module's docstring)."""
-        a, b = self.spread(*slow, alone=True), self.spread(*fast, alone=True)
+        processes of its own for an interval, and so does every cell when ``picked``: ``fast`` is the fastest of a
+        verdict's candidates (see the module's docstring)."""
+        a, b = (self.spread(column, cell, borrow=not picked and probe_group(cell) != SEVERAL_WORKERS)
+                for column, cell in (slow, fast))
         return ratio_interval(a, b) if a is not None and b is not None else None
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:

@@ -135,7 +135,7 @@ def answer(estimator: Estimator, question: Question) -> Answer:
     ties, margin = [], None
     if ranked:
         for choice in ranked[1:]:
-            behind = estimator.ratio(choice, ranked[0])
+            behind = estimator.ratio(choice, ranked[0], picked=True)
             margin = behind if margin is None else margin
             if behind is None or not behind.excludes(1.0):
                 ties.append((choice, behind))

@@ -350,6 +350,25 @@ def test_a_tie_within_the_band_is_a_decided_tie() -> None:
     assert not _two_candidates([[1.9, 1.9], [2.1, 2.1], [1.95, 1.95]]).tied
 
 
+def test_a_verdicts_winner_measured_once_borrows_no_variance() -> None:
+    # Picked as the fastest of its candidates by its measured mean, a cell measured once that ran in a fast minute
+    # wins for that luck, which a sibling's variance does not know. base and other ran serial once each, 2x apart;
+    # third ran it twice (logs +-0.01), which either could borrow for a plain ratio.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [1.0, 1.0])}, {})
+    third = Column(interpreter("third"), {SERIAL.name: bench(SERIAL, [3 * math.exp(0.01)], [3 * math.exp(-0.01)])}, {})
+    estimator = Estimator(make_run([base, other, third]))
+    assert estimator.ratio((base, SERIAL), (other, SERIAL)).known
+    assert not estimator.ratio((base, SERIAL), (other, SERIAL), picked=True).known
+    found = verdicts.answer(estimator, Question("Toy", "toy", ("serial",)))
+    assert found.best[0].id == "other" and not found.decided and not found.margin.known
+    # A second process of each gives the margin its own interval: 2x apart with 1 % scatter, a winner.
+    base.benchmarks[SERIAL.name] = bench(SERIAL, [2.0 * math.exp(0.01)], [2.0 * math.exp(-0.01)])
+    other.benchmarks[SERIAL.name] = bench(SERIAL, [math.exp(0.01)], [math.exp(-0.01)])
+    found = verdicts.answer(Estimator(make_run([base, other, third])), Question("Toy", "toy", ("serial",)))
+    assert found.decided and found.best[0].id == "other" and found.margin.low > 1
+
+
 def test_a_clear_winner_wins() -> None:
     found = _two_candidates([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]])
     assert found.best[0].id == "other" and found.decided
