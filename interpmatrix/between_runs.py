@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .intervals import Interval, Spread, log_interval
+from .intervals import Interval, Spread, log_interval, ratio_interval
 
 # The median of a squared standard normal deviate (χ² on one degree of freedom), 0.4549: when the variances the
 # cells' changes are divided by are right, half of the changes lie within ±0.674 of them.
@@ -102,7 +102,7 @@ def between_runs(pairs: Sequence[tuple[Spread, Spread]]) -> BetweenRuns | None:
 def change_interval(before: Spread, after: Spread, between: BetweenRuns | None) -> Interval:
     """``before`` ÷ ``after`` for one cell in two runs (``intervals.ratio_interval``), with the between-run variance
     of its group (``between_runs``) when there is one."""
-    parts = [(before.variance, before.df), (after.variance, after.df)]
     if between is None:
-        return log_interval(before.mean - after.mean, parts)
+        return ratio_interval(before, after)
+    parts = [(before.variance, before.df), (after.variance, after.df)]
     return log_interval(before.mean - after.mean, parts, between.variance, between.df)
