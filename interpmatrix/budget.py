@@ -23,7 +23,9 @@ from .results import RunInfo
 
 # Why measuring stopped (run.json's ``budget_stopped``).
 NO_BUDGET = "no budget"
-EVERY_DECISION_MADE = "every decision made"
+# The decisions still open (if any) would each need more rounds than any budget gives them
+# (``decisions.REACHABLE_ROUNDS``): saying "every decision made" then would contradict the report's own count.
+EVERY_REACHABLE_DECISION_MADE = "every decision within reach made"
 BUDGET_SPENT = "budget spent"
 NO_TIME_FOR_A_ROUND = "no time left for another round"
 # Decisions are open, but none of their cells can run again: failures are final (a hang would cost its time limit
@@ -32,7 +34,9 @@ NO_CELL_TO_MEASURE = "the open decisions' cells failed or are not in this run"
 # The budget ran out before every cell had its first value: no extra round (a cell without any value tells more than
 # a second one of another), and `--resume --budget` measures the rest.
 FIRST_PASS_CUT = "the budget ran out before the first pass ended"
-STOP_REASONS = (NO_BUDGET, EVERY_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUND, NO_CELL_TO_MEASURE, FIRST_PASS_CUT)
+STOP_REASONS = (
+    NO_BUDGET, EVERY_REACHABLE_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUND, NO_CELL_TO_MEASURE, FIRST_PASS_CUT
+)
 
 # What a cell round is taken to cost before any has been measured, to tell whether a first pass fits its budget (and
 # else to measure the cells the decisions rest on first): a default first pass on the project's 2-core machine took

@@ -306,7 +306,7 @@ class Schedule:
                 return budget.BUDGET_SPENT
             asked = open_cells(self.run_dir)
             if not asked:
-                return budget.EVERY_DECISION_MADE
+                return budget.EVERY_REACHABLE_DECISION_MADE
             candidates = self.measurable(asked)
             if not candidates:
                 return budget.NO_CELL_TO_MEASURE

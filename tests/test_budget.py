@@ -208,7 +208,7 @@ def test_every_decision_made_stops_the_extra_rounds(tmp_path: Path) -> None:
     # One extra round of ft y (2 s), then nothing is open.
     assert steps.extra() == [(3, "ft", [Y])]
     info = run_dir.read_info()
-    assert info.budget_stopped == "every decision made"
+    assert info.budget_stopped == "every decision within reach made"
     assert info.measured_seconds == FIRST_PASS + 2
     assert info.extra_rounds == [{"round": 3, "cells": 1, "seconds": 2.0}]
 
@@ -219,8 +219,10 @@ def test_nothing_open_after_the_first_pass_means_no_extra_round(tmp_path: Path) 
     measure_toy(run_dir, steps, open_until({}), lines)
     assert steps.extra() == []
     info = run_dir.read_info()
-    assert (info.budget_stopped, info.measured_seconds, info.extra_rounds) == ("every decision made", FIRST_PASS, [])
-    assert lines[-1] == "budget: 0:42 of 16:40 spent; stopped because every decision made"
+    assert (info.budget_stopped, info.measured_seconds, info.extra_rounds) == (
+        "every decision within reach made", FIRST_PASS, []
+    )
+    assert lines[-1] == "budget: 0:42 of 16:40 spent; stopped because every decision within reach made"
 
 
 def test_without_a_budget_the_first_pass_is_all(tmp_path: Path) -> None:
@@ -267,7 +269,9 @@ def test_a_first_pass_past_the_budget_stops_within_it_and_resume_finishes_it(tmp
     measure_toy(run_dir, resumed, open_until({}))
     assert resumed.log == [(2, "ft", [X, Y, Z]), (2, "pypy", [X, Y, Z]), (2, "cp", [X, Y, Z])]
     info = run_dir.read_info()
-    assert (info.budget_stopped, info.first_pass_unreached, info.measured_seconds) == ("every decision made", 0, 42)
+    assert (info.budget_stopped, info.first_pass_unreached, info.measured_seconds) == (
+        "every decision within reach made", 0, 42
+    )
     # The first pass ended in the resumed measure(), after 21 + 21 s.
     assert info.first_pass_seconds == 42
 
@@ -382,7 +386,7 @@ def test_by_default_the_reports_decisions_say_what_is_open(tmp_path: Path, monke
     assert [cell.name for cell in first.cells] == [X, Y, Z]
     assert set(model.values_by_round(first.column("ft").benchmarks[Y])) == {1, 2}
     assert set(model.values_by_round(second.column("ft").benchmarks[Y])) == {1, 2, 3}
-    assert run_dir.read_info().budget_stopped == "every decision made"
+    assert run_dir.read_info().budget_stopped == "every decision within reach made"
 
 
 def test_interpreters_take_turns_at_going_first(tmp_path: Path) -> None:
@@ -453,7 +457,7 @@ def test_run_info_reads_the_budget_keys() -> None:
             "measured_seconds": 290.5,
             "first_pass_seconds": 200.0,
             "extra_rounds": [{"round": 3, "cells": 4, "seconds": 90.5}],
-            "budget_stopped": "every decision made",
+            "budget_stopped": "every decision within reach made",
             "extra_round_cells": [["cp", X]],
         },
         "run",
@@ -494,7 +498,7 @@ def test_an_extra_round_through_pyperf_reuses_the_calibrated_loops(tmp_path: Pat
     assert rounds_done(benchmark) == {1, 2}
     assert len({run.get_loops() for run in benchmark.get_runs() if run.values}) == 1
     info = run_dir.read_info()
-    assert info.budget_stopped == "every decision made"
+    assert info.budget_stopped == "every decision within reach made"
     assert [entry["round"] for entry in info.extra_rounds] == [2]
 
 
