@@ -17,15 +17,17 @@ pools its own other cells of the workload instead, or else all its cells of the 
 Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
 pyperf's own test uses (``tdist95conf_level``).
 
-A cell on several workers (threads, processes or clients at once) borrows nothing for a ratio of its own: its
-processes' scatter depends on how the other tenant left it the two cores at that minute, which its siblings, measured
-at other minutes, do not share. Nor does any cell of a verdict's margin, the fastest of its candidates against each
-other: picked by its measured mean, a cell measured once that ran in a fast minute is picked for that luck (the
-winner's curse), which a borrowed variance does not know. Between pairs of default runs here, decisions made in both
-runs came out opposite ways 1 time in 918 (10 pairs) without these rules, on a cell on two threads measured once; 1
-in 2,110 (28 pairs) with the first alone, a verdict's winner measured once; 0 in 2,103 with both. Such a ratio gets
-its interval from a second process of each cell (the budget's extra rounds give it); a geometric mean over many cells
-still lets them borrow, where one cell's variance is a small part of the whole.
+A cell on several workers (threads, processes or clients at once) borrows nothing for a ratio of its own, however many
+processes it has: its processes' scatter depends on how the other tenant left it the two cores at that minute, which its
+siblings, measured at other minutes, do not share. Nor does a cell measured once in a verdict's margin, the fastest of
+its candidates against each other: picked by its measured mean, a cell that ran in a fast minute is picked for that luck
+(the winner's curse), which a borrowed variance does not know. Between pairs of default runs here, decisions made in
+both runs came out opposite ways 1 time in 918 (10 pairs) without these rules, on a cell on two threads measured once; 1
+in 2,110 (28 pairs) with the first for cells measured once, a verdict's winner measured once; 0 in 2,103 with both; then
+1 in 172 on a quieter host, numexpr on two threads measured in four processes whose second thread got the other core in
+two (a scatter of 24 % between them, moderated to 15 % by its siblings'). Such a ratio gets its interval from its own
+processes (the budget's extra rounds give it more); a geometric mean over many cells still lets them borrow, where one
+cell's variance is a small part of the whole.
 
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
@@ -404,22 +406,25 @@ class Estimator:
         return self._priors[key]
 
     def spread(self, column: Column, cell: Cell, borrow: bool = True) -> Spread | None:
-        """The cell's log mean with its moderated variance; without ``borrow``, a cell measured in one process has no
-        variance at all."""
+        """The cell's log mean with its moderated variance; without ``borrow``, with its own variance alone (none at
+        all when measured in one process)."""
         found = self.sample(column, cell)
         if found is None:
             return None
-        if not borrow and found.n < 2:
-            return spread(found, None)
-        return spread(found, self.prior(column, cell))
+        return spread(found, self.prior(column, cell) if borrow else None)
 
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
-        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers needs two
-        processes of its own for an interval, and so does every cell when ``picked``: ``fast`` is the fastest of a
-        verdict's candidates (see the module's docstring)."""
-        a, b = (self.spread(column, cell, borrow=not picked and probe_group(cell) != SEVERAL_WORKERS)
-                for column, cell in (slow, fast))
+        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers takes its own
+        variance only, and needs two processes for an interval; so does every cell measured once when ``picked``:
+        ``fast`` is the fastest of a verdict's candidates (see the module's docstring)."""
+        a, b = (self._ratio_spread(column, cell, picked) for column, cell in (slow, fast))
         return ratio_interval(a, b) if a is not None and b is not None else None
+
+    def _ratio_spread(self, column: Column, cell: Cell, picked: bool) -> Spread | None:
+        if probe_group(cell) == SEVERAL_WORKERS:
+            return self.spread(column, cell, borrow=False)
+        found = self.sample(column, cell)
+        return self.spread(column, cell, borrow=not (picked and found is not None and found.n < 2))
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
         spreads = [(self.spread(*slow), self.spread(*fast)) for slow, fast in pairs]

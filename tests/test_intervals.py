@@ -553,6 +553,25 @@ def test_a_cell_on_several_workers_measured_once_borrows_no_variance_for_a_ratio
     assert Estimator(make_run([base, other])).ratio((base, SERIAL), (base, THREADS2)).known
 
 
+def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_it_has() -> None:
+    # The opposite decision of two default runs on a quieter host: numexpr on two threads, four processes, whose
+    # second thread got the other core in some of them; its siblings on other interpreters, measured at other
+    # minutes, scattered less, and their variance narrowed its interval below the claim's threshold. Here base's
+    # threads-2 ran in three processes, logs 0 + (0.2, 0, -0.2): variance 0.04 on 2 df; other's in three, logs
+    # ln 2 + (0.01, 0, -0.01): variance 0.0001 on 2 df.
+    base = Column(interpreter("base"), {THREADS2.name: bench(THREADS2, [math.exp(0.2)], [1.0], [math.exp(-0.2)])}, {})
+    other = Column(interpreter("other"), {
+        THREADS2.name: bench(THREADS2, [2 * math.exp(0.01)], [2.0], [2 * math.exp(-0.01)]),
+    }, {})
+    found = Estimator(make_run([base, other])).ratio((other, THREADS2), (base, THREADS2))
+    # Each on its own: variances of the means 0.04 / 3 = 0.013333 and 0.0001 / 3 = 0.0000333; Satterthwaite
+    # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side); half width
+    # 4.303 x sqrt(0.0133667) = 0.49749: 2 x exp(-+0.49749) = [1.2161, 3.2892]. Borrowing each other's variance
+    # (0.02005 each, moderated, on 4 df) would have given [1.53, 2.61], and decided a threshold of 1.5.
+    assert found.value == pytest.approx(2.0)
+    assert (found.low, found.high) == (pytest.approx(1.2161, abs=1e-4), pytest.approx(3.2892, abs=1e-4))
+
+
 @pytest.mark.parametrize(
     ("values", "warming"),
     [

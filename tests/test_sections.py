@@ -60,6 +60,8 @@ def _bound(ratio: float) -> str:
 # 1 + 1 degrees of freedom. base's fast has no such sibling (it crashed on other): it falls back on base's other time
 # cells of the workload, serial and threads ×1 and ×2, 3 + 1.
 SIBLING_DF, BASE_FAST_DF = 2, 4
+# A cell on several workers (threads ×2) borrows nothing for a ratio: its own two processes, 1 degree of freedom.
+OWN_DF = 1
 
 
 def toy_run() -> Run:
@@ -135,10 +137,10 @@ def test_scaling_rows_are_worked_out_per_worker() -> None:
     assert row(text, "toy threads ×1") == ["toy threads ×1", "1.00× (100 %)", "1.00× (100 %)"]
     assert row(text, "toy threads ×2") == [
         "toy threads ×2",
-        f"0.50× {bounds(0.5, SIBLING_DF, SIBLING_DF)} (25 %)",
-        f"2.00× {bounds(2.0, SIBLING_DF, SIBLING_DF)} (100 %)",
+        f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF)} (25 %)",
+        f"2.00× {bounds(2.0, SIBLING_DF, OWN_DF)} (100 %)",
     ]
-    assert row(text, "toy threads ×2 vs serial")[2] == f"0.50× {bounds(0.5, SIBLING_DF, SIBLING_DF)} (25 %)"
+    assert row(text, "toy threads ×2 vs serial")[2] == f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF)} (25 %)"
 
 
 def test_verdict_names_the_fastest_with_its_test() -> None:
