@@ -49,9 +49,9 @@ class Decision:
 
     def rounds_to_decide(self) -> int | None:
         """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
-        where it is (an interval narrows as 1/√processes): enough to clear the threshold, or to fit within the
+        where it is (its processes' part narrows as 1/√processes): enough to clear the threshold, or to fit within the
         equivalence band around it, whichever comes first; 0 when decided, None when no estimate can be made (no
-        interval yet)."""
+        interval yet) or no number of processes would do (``beyond_rounds``)."""
         if self.decided:
             return 0
         if self.interval is None or not self.interval.known or self.processes < 1:
@@ -59,10 +59,27 @@ class Decision:
         half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
         distance = abs(math.log(self.interval.value) - math.log(self.threshold))
         # The half-width that decides: the distance to the threshold (holds or fails), or what is left of the band
-        # beyond that distance (at the threshold); never less than half the band, so every figure can be decided.
+        # beyond that distance (at the threshold); never less than half the band.
         target = max(distance, math.log(EQUIVALENCE_FACTOR) - distance)
-        needed = self.processes * (half / target) ** 2
+        # Only the processes' part narrows; the between-run part (the interval's floor) stays whatever is measured.
+        floor = self.interval.floor
+        if floor >= target:
+            return None
+        needed = self.processes * (half**2 - floor**2) / (target**2 - floor**2)
         return max(1, math.ceil(needed - self.processes))
+
+    @property
+    def beyond_rounds(self) -> bool:
+        """Undecided however long this run measures: the between-run variance alone keeps its interval across the
+        threshold (runs at other hours, compared with ``nox -s compare``, would tell). Only on ``OWN_PROCESSES`` or
+        more: with fewer, the t quantile that widens that floor still falls as processes are added."""
+        return (
+            not self.decided
+            and self.interval is not None
+            and self.interval.known
+            and self.processes >= OWN_PROCESSES
+            and self.rounds_to_decide() is None
+        )
 
     @property
     def reachable(self) -> bool:
@@ -71,7 +88,7 @@ class Decision:
         on one degree of freedom, so that the estimate of the rounds it needs says little."""
         rounds = self.rounds_to_decide()
         if rounds is None:
-            return self.interval is None or not self.interval.known
+            return not self.beyond_rounds and not self.decided
         return rounds <= REACHABLE_ROUNDS or self.processes < OWN_PROCESSES
 
 

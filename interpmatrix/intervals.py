@@ -29,6 +29,13 @@ two (a scatter of 24 % between them, moderated to 15 % by its siblings'). Such a
 processes (the budget's extra rounds give it more); a geometric mean over many cells still lets them borrow, where one
 cell's variance is a small part of the whole.
 
+A run's processes all sample one hour of a shared machine, and runs of the same code at other hours differed by more
+than their intervals allowed (12 % of the ratios of two cells on one worker outside ±1.96 standard errors, 19 % of
+those of a cell on several workers against one on one). So every ratio of two time cells carries a between-run
+variance recorded from such runs (``BETWEEN_RUN_SD``, estimated by tools/between_hours.py). It widens the interval
+without buying degrees of freedom (the processes' own still set Student's t), and at 1.96 standard deviations it is the
+interval's ``floor``, which no count of processes narrows. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``).
+
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
 process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
@@ -190,6 +197,16 @@ def probe_group(cell: Cell) -> str:
     return ONE_WORKER if (cell.workers or 1) == 1 else SEVERAL_WORKERS
 
 
+# How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter (its
+# between-run standard deviation τ on a log scale), by how many of its two cells run on several workers. Another
+# tenant's load differs from one hour to the next and a run's processes all sample one hour; whether it leaves the
+# second core free moves a cell on several workers most. Two such cells share that hour, as two cells on one worker
+# share the rest of it, and their ratio keeps less of it. Estimated by tools/between_hours.py over four default runs
+# on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes): 0.013 with none (587 changes), 0.047 with one
+# (373); with two (122), 0 by the estimate, the floor of none taken instead.
+BETWEEN_RUN_SD = (0.013, 0.047, 0.013)
+
+
 def adjusted(found: Sample, slope: float, reference: float) -> Sample:
     """``found`` with each probed process's log mean moved by ``slope`` times its log probe's distance from
     ``reference`` (the log of its interpreter's median probe)."""
@@ -238,11 +255,13 @@ def spread(found: Sample, prior: Prior | None) -> Spread:
 @dataclass(frozen=True)
 class Interval:
     """A ratio and its 95 % interval; ``low``/``high`` are None when nothing says how sure it is (one process, no
-    sibling to borrow a variance from)."""
+    sibling to borrow a variance from). ``floor``: the half-width on a log scale that its between-run variance alone
+    gives, which no number of processes narrows (0 without one)."""
 
     value: float
     low: float | None
     high: float | None
+    floor: float = 0.0
 
     @property
     def known(self) -> bool:
@@ -279,7 +298,7 @@ class Interval:
 
 def t_quantile(df: float) -> float:
     """Student's 95 % two-sided quantile at ``df`` degrees of freedom, rounded down (the cautious side)."""
-    return tdist95conf_level(max(1, math.floor(df)))
+    return tdist95conf_level(max(1, math.floor(min(df, 1e9))))
 
 
 def log_interval(
@@ -287,7 +306,9 @@ def log_interval(
 ) -> Interval:
     """exp of ``mean`` with the interval of a sum of independent variances ``parts`` (variance, df), Welch and
     Satterthwaite: df = (Σ v)² / Σ (v² / df). A between-run variance ``between`` widens it without buying degrees of
-    freedom: an estimate from ``between_df`` + 1 cells, it leaves df at the smaller of the parts' and ``between_df``."""
+    freedom: an estimate from ``between_df`` + 1 cells (infinite: ``BETWEEN_RUN_SD``'s, recorded from earlier runs),
+    it leaves df at the smaller of the parts' and ``between_df``. It does not narrow as processes are added: what it
+    gives at its own degrees of freedom is the interval's ``floor``."""
     variance = sum(v for v, _ in parts)
     if any(df <= 0 for _, df in parts) or not parts:
         return Interval(math.exp(mean), None, None)
@@ -297,23 +318,26 @@ def log_interval(
     if between > 0:
         df = min(df, between_df)
     half = t_quantile(df) * math.sqrt(variance + between)
-    return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half))
+    floor = t_quantile(between_df) * math.sqrt(between)
+    return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half), floor)
 
 
-def ratio_interval(slow: Spread, fast: Spread) -> Interval:
-    """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval."""
-    return log_interval(slow.mean - fast.mean, [(slow.variance, slow.df), (fast.variance, fast.df)])
+def ratio_interval(slow: Spread, fast: Spread, between: float = 0.0) -> Interval:
+    """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval, widened by the
+    recorded between-run variance of such a ratio (``Estimator.between_run_variance``) when given."""
+    return log_interval(slow.mean - fast.mean, [(slow.variance, slow.df), (fast.variance, fast.df)], between)
 
 
-def mean_interval(pairs: Sequence[tuple[Spread, Spread]]) -> Interval | None:
+def mean_interval(pairs: Sequence[tuple[Spread, Spread]], between: Sequence[float] = ()) -> Interval | None:
     """The geometric mean of the ratios slow ÷ fast of several pairs of cells, with its interval (the cells
-    independent of each other: each was measured in processes of its own)."""
+    independent of each other: each was measured in processes of its own), and each pair's recorded between-run
+    variance (``between``, in the pairs' order) when given."""
     if not pairs:
         return None
     k = len(pairs)
     mean = statistics.fmean(slow.mean - fast.mean for slow, fast in pairs)
     parts = [(s.variance / k**2, s.df) for pair in pairs for s in pair]
-    return log_interval(mean, parts)
+    return log_interval(mean, parts, sum(between) / k**2)
 
 
 @dataclass
@@ -324,6 +348,8 @@ class Estimator:
     run: Run
     # False: every process counts as measured, the machine's state left in its scatter (tools/probe_effect.py compares).
     probe_adjusted: bool = True
+    # False: a ratio's interval from its processes alone, without BETWEEN_RUN_SD (tools/between_hours.py estimates it).
+    between_runs: bool = True
     _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
@@ -416,16 +442,32 @@ class Estimator:
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
         """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers takes its own
         variance only, and needs two processes for an interval; so does every cell measured once when ``picked``:
-        ``fast`` is the fastest of a verdict's candidates (see the module's docstring)."""
-        a, b = (self._ratio_spread(column, cell, picked) for column, cell in (slow, fast))
-        return ratio_interval(a, b) if a is not None and b is not None else None
+        ``fast`` is the fastest of a verdict's candidates (see the module's docstring). A ratio of time cells adds
+        its between-run variance (``between_run_variance``)."""
+        a, b = (self.ratio_spread(column, cell, picked) for column, cell in (slow, fast))
+        if a is None or b is None:
+            return None
+        return ratio_interval(a, b, self.between_run_variance(slow[1], fast[1]))
 
-    def _ratio_spread(self, column: Column, cell: Cell, picked: bool) -> Spread | None:
+    def ratio_spread(self, column: Column, cell: Cell, picked: bool = False) -> Spread | None:
+        """The cell's spread as ``ratio`` takes it: its own variance alone on several workers, or measured once and
+        ``picked``; else the moderated one."""
         if probe_group(cell) == SEVERAL_WORKERS:
             return self.spread(column, cell, borrow=False)
         found = self.sample(column, cell)
         return self.spread(column, cell, borrow=not (picked and found is not None and found.n < 2))
 
+    def between_run_variance(self, slow: Cell, fast: Cell) -> float:
+        """τ² of the ratio of two time cells (``BETWEEN_RUN_SD``); 0 for memory (a peak of memory does not follow
+        the other tenant's load) or when turned off."""
+        if not self.between_runs or self._metric(slow) != "time" or self._metric(fast) != "time":
+            return 0.0
+        return BETWEEN_RUN_SD[sum(probe_group(cell) == SEVERAL_WORKERS for cell in (slow, fast))] ** 2
+
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
-        spreads = [(self.spread(*slow), self.spread(*fast)) for slow, fast in pairs]
-        return mean_interval([(a, b) for a, b in spreads if a is not None and b is not None])
+        found = [
+            ((a, b), self.between_run_variance(slow[1], fast[1]))
+            for slow, fast in pairs
+            if (a := self.spread(*slow)) is not None and (b := self.spread(*fast)) is not None
+        ]
+        return mean_interval([spreads for spreads, _ in found], [variance for _, variance in found])

@@ -191,8 +191,17 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
     assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
+    # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
+    # ratio of two cells on one worker leaves, 0.013 on the log scale, at the t of the processes' degrees of freedom
+    # (11 each, plus 8 borrowed from the other's same cell: 19 + 19 = 38, t = 2.042 in pyperf's table); without it,
+    # the point.
     found = estimator.ratio((slow, SERIAL), (fast, SERIAL))
-    assert (found.value, found.low, found.high) == (pytest.approx(2.0), pytest.approx(2.0), pytest.approx(2.0))
+    spread = 2.042 * 0.013
+    assert (found.value, found.low, found.high) == (
+        pytest.approx(2.0), pytest.approx(2.0 * math.exp(-spread)), pytest.approx(2.0 * math.exp(spread)),
+    )
+    alone = Estimator(run, between_runs=False).ratio((slow, SERIAL), (fast, SERIAL))
+    assert (alone.value, alone.low, alone.high) == (pytest.approx(2.0), pytest.approx(2.0), pytest.approx(2.0))
     # Turned off, each cell keeps its two speeds: the ratio is the same 2.0, its interval wide.
     raw = Estimator(run, probe_adjusted=False).ratio((slow, SERIAL), (fast, SERIAL))
     assert raw.value == pytest.approx(2.0) and raw.high / raw.low > 1.3
@@ -405,6 +414,31 @@ def test_a_cell_with_fewer_than_three_processes_is_always_worth_a_round() -> Non
     assert two.rounds_to_decide() == 104 and two.reachable
 
 
+
+def test_the_between_run_floor_is_left_out_of_what_more_rounds_narrow() -> None:
+    # 1.4 with a log half width ln 1.25 = 0.2231 of which 0.05 is the between-run floor, against the distance
+    # ln(1.5 / 1.4) = 0.0690: only 0.2231^2 - 0.05^2 = 0.04728 narrows, and the target leaves 0.0690^2 - 0.05^2 =
+    # 0.002260 for it: 3 x 0.04728 / 0.002260 = 62.8 processes, so 60 more (29 without the floor).
+    floored = Interval(1.4, 1.4 / 1.25, 1.4 * 1.25, floor=0.05)
+    assert decisions.Decision("claim", "x", floored, 1.5, False, (("a", "c"),), 3).rounds_to_decide() == 60
+
+
+def test_a_figure_nearer_its_threshold_than_the_between_run_floor_is_beyond_any_round() -> None:
+    # 1.52 against 1.5: a distance ln(1.52 / 1.5) = 0.01325, so it decides by the band (at the threshold) once the
+    # interval lies within ln 1.1 - 0.01325 = 0.08206 of it. A ratio of a cell on several workers and one on one keeps
+    # 1.96 x 0.047 = 0.0921 of between-run half width at any count of processes: no round of this run decides it.
+    interval = Interval(1.52, 1.52 / 1.2, 1.52 * 1.2, floor=1.96 * 0.047)
+    beyond = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 3)
+    assert beyond.rounds_to_decide() is None and beyond.beyond_rounds and not beyond.reachable
+    # On 2 processes its t still falls with a third, which may narrow the floor too: it stays open to the budget.
+    two = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 2)
+    assert two.rounds_to_decide() is None and not two.beyond_rounds and two.reachable
+    # The same figure 1.9 away from 1.5 (distance 0.236) is within reach: 3 x (ln 1.2^2 - 0.0921^2) / (0.236^2 -
+    # 0.0921^2) = 3 x 0.02476 / 0.04721 = 1.57 processes: 1 more.
+    far = decisions.Decision("claim", "x", Interval(1.9, 1.9 / 1.2, 1.9 * 1.2, floor=1.96 * 0.047), 1.5, False,
+                             (("a", "c"),), 3)
+    assert far.rounds_to_decide() == 1 and not far.beyond_rounds
+
 @pytest.mark.parametrize(
     ("interval", "at_least", "at_most", "decision"),
     [
@@ -565,11 +599,14 @@ def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_
     }, {})
     found = Estimator(make_run([base, other])).ratio((other, THREADS2), (base, THREADS2))
     # Each on its own: variances of the means 0.04 / 3 = 0.013333 and 0.0001 / 3 = 0.0000333; Satterthwaite
-    # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side); half width
-    # 4.303 x sqrt(0.0133667) = 0.49749: 2 x exp(-+0.49749) = [1.2161, 3.2892]. Borrowing each other's variance
-    # (0.02005 each, moderated, on 4 df) would have given [1.53, 2.61], and decided a threshold of 1.5.
+    # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side). The ratio of two
+    # cells on several workers adds the between-run variance recorded for such a ratio, 0.013^2 = 0.000169, without
+    # degrees of freedom: half width 4.303 x sqrt(0.0135357) = 0.50062, 2 x exp(-+0.50062) = [1.2123, 3.2995].
+    # Borrowing each other's variance (0.02005 each, moderated, on 4 df) would have given [1.53, 2.61], and decided a
+    # threshold of 1.5.
     assert found.value == pytest.approx(2.0)
-    assert (found.low, found.high) == (pytest.approx(1.2161, abs=1e-4), pytest.approx(3.2892, abs=1e-4))
+    assert (found.low, found.high) == (pytest.approx(1.2123, abs=1e-4), pytest.approx(3.2995, abs=1e-4))
+    assert found.floor == pytest.approx(1.96 * 0.013)
 
 
 @pytest.mark.parametrize(

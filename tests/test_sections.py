@@ -15,7 +15,7 @@ from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
-from interpmatrix.intervals import Estimator
+from interpmatrix.intervals import BETWEEN_RUN_SD, Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
@@ -36,16 +36,20 @@ def cell(which, mean: float, unit: str = "second"):
     return bench(which, [mean / math.sqrt(APART)] * 3, [mean * math.sqrt(APART)] * 3, unit=unit)
 
 
-def bounds(ratio: float, *dfs: int) -> str:
+def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bool = True) -> str:
     """``[1.68–2.38]``: the 95 % interval of a ratio of two such cells, or of a geometric mean of k such ratios, given
     the degrees of freedom of each of the 2k cells' variances.
 
     Each cell's mean has variance D² / 4, each ratio's log the sum of two, D² / 2; a mean of k ratios has
     variance 2k × (D² / 4) / k²; Satterthwaite's degrees of freedom: (Σ v)² / Σ (v² / df), with all the v equal:
-    (2k)² / Σ (1 / df).
+    (2k)² / Σ (1 / df). A ratio of time cells adds the between-run variance recorded for it (an input of the
+    statistics, not a result): BETWEEN_RUN_SD[s]², s the number of its two cells on several workers (``several``, one
+    per ratio), a mean of k ratios Σ τ² / k², and it buys no degrees of freedom.
     """
     k = len(dfs) // 2
-    variance = 2 * k * (D**2 / 4) / k**2
+    per_ratio = several if isinstance(several, tuple) else (several,) * k
+    between = sum(BETWEEN_RUN_SD[s] ** 2 for s in per_ratio) / k**2 if time else 0.0
+    variance = 2 * k * (D**2 / 4) / k**2 + between
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
     half = tdist95conf_level(math.floor(df)) * math.sqrt(variance)
     low, high = ratio * math.exp(-half), ratio * math.exp(half)
@@ -92,7 +96,7 @@ def test_workload_table_bolds_the_fastest_and_marks_noise_and_failures() -> None
         "2.00 sec ± 0.10 sec · baseline",
         f"**501 ms ± 26 ms · 4.00× faster {bounds(4.0, SIBLING_DF, SIBLING_DF)}**",
     ]
-    # 2.2 / 2.0 = 1.10, its interval [0.91–1.33] includes 1: n.s.
+    # 2.2 / 2.0 = 1.10, its interval [0.91–1.33] includes 1: n.s. (t(4) × √(D² / 2 + 0.013²) = 0.1906 on the log scale.)
     assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.91–1.33]"
     assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.91–1.33] (n.s.)**"
     assert row(text, "fast") == ["fast", "**1.00 sec ± 0.05 sec · baseline**", "— not run: crash"]
@@ -124,7 +128,8 @@ def test_geometric_mean_ranks_over_the_cells_every_ranked_interpreter_ran() -> N
     # stays the 3 cells other ran. sparse is of their family all the same: its serial is a sibling of base's and
     # other's, which borrow from two cells (1 + 2 degrees of freedom); the threads cells from one (1 + 1).
     mean = (4.0 * 1.1 * 4.4) ** (1 / 3)
-    assert row(text, "other") == ["other", f"2.69× faster {bounds(mean, 3, 3, *[SIBLING_DF] * 4)}"]
+    # threads x2 runs on two workers, against the baseline's threads x2: a ratio of two such cells.
+    assert row(text, "other") == ["other", f"2.69× faster {bounds(mean, 3, 3, *[SIBLING_DF] * 4, several=(0, 0, 2))}"]
     assert row(text, "base") == ["base", "baseline"]
     assert row(text, "sparse") == ["sparse", "— not ranked: ran 1 of the cells"]
     assert "the 3 time cells (of 5) that depend on the interpreter" in text
@@ -137,10 +142,10 @@ def test_scaling_rows_are_worked_out_per_worker() -> None:
     assert row(text, "toy threads ×1") == ["toy threads ×1", "1.00× (100 %)", "1.00× (100 %)"]
     assert row(text, "toy threads ×2") == [
         "toy threads ×2",
-        f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF)} (25 %)",
-        f"2.00× {bounds(2.0, SIBLING_DF, OWN_DF)} (100 %)",
+        f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF, several=1)} (25 %)",
+        f"2.00× {bounds(2.0, SIBLING_DF, OWN_DF, several=1)} (100 %)",
     ]
-    assert row(text, "toy threads ×2 vs serial")[2] == f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF)} (25 %)"
+    assert row(text, "toy threads ×2 vs serial")[2] == f"0.50× {bounds(0.5, SIBLING_DF, OWN_DF, several=1)} (25 %)"
 
 
 def test_verdict_names_the_fastest_with_its_test() -> None:
@@ -210,7 +215,7 @@ def test_a_claim_whose_whole_interval_clears_its_threshold_holds() -> None:
     line = claim_line(gc_run(300 * 2**20, 100 * 2**20, processes=2))
     # One interpreter, so no sibling of its family: each memory cell falls back on its column's other memory cell of
     # the workload (never itself), 1 degree of freedom: each on 1 + 1.
-    assert f"| **3.00× {bounds(3.0, 2, 2)}** ✓ |" in line
+    assert f"| **3.00× {bounds(3.0, 2, 2, time=False)}** ✓ |" in line
     assert line.rstrip(" |").endswith("| holds")
 
 
@@ -236,23 +241,27 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
     assert "- **Decisions:** 2 of 2 decisions made (each claim on each interpreter, each verdict's winner against " \
            "its runner-up and against the baseline), each by a 95 % interval that clears its threshold" in \
            header.render(run, {})
-    # other's serial at 1.88 s against base's 2.0 s: 1.064, with the interval's half-width on the log scale
-    # t(4) × log(1.1) / √2 = 0.187 (each serial borrows the other's variance: 2 degrees of freedom each, 4 for the
-    # ratio) against a distance of log(2.0 / 1.88) = 0.062 from 1: with n processes the half-width shrinks as 1/√n,
-    # so about 2 × (0.187 / 0.062)² = 18.3 processes, 17 more than the 2 there are (within REACHABLE_ROUNDS).
-    close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.88)},
+    # other's serial at 1.86 s against base's 2.0 s: 1.075, with the interval's half-width on the log scale
+    # t(4) × √(log(1.1)² / 2 + 0.013²) = 0.1906 (each serial borrows the other's variance: 2 degrees of freedom each,
+    # 4 for the ratio; 0.013, the between-run part of a ratio of two cells on one worker) against a distance of
+    # log(2.0 / 1.86) = 0.0726 from 1. With n processes the processes' part shrinks as 1/√n while the between-run part
+    # stays at 1.96 × 0.013 = 0.0255: 2 × (0.1906² - 0.0255²) / (0.0726² - 0.0255²) = 15.4 processes, 14 more than the
+    # 2 there are (within REACHABLE_ROUNDS).
+    close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.86)},
                    run.columns[1].failures)
     text = header.render(replace(run, columns=[run.columns[0], close]), {})
-    half = tdist95conf_level(4) * D / math.sqrt(2)
-    assert math.ceil(2 * (half / math.log(2.0 / 1.88)) ** 2 - 2) == 17
+    half = tdist95conf_level(4) * math.sqrt(D**2 / 2 + 0.013**2)
+    floor = 1.96 * 0.013
+    distance = math.log(2.0 / 1.86)
+    assert math.ceil(2 * (half**2 - floor**2) / (distance**2 - floor**2) - 2) == 14
     assert "- **Decisions:** 0 of 2 decisions made" in text
-    assert "; 2 undecided: about 17 more rounds of their cells would decide 2 of them if their figures hold " \
+    assert "; 2 undecided: about 14 more rounds of their cells would decide 2 of them if their figures hold " \
            "(`--budget`)" in text
     # After 100 s of measuring whose extra rounds took 8 s for 4 cell rounds (2 s each): both decisions rest on the
-    # same 2 cells, 17 rounds each, 34 cell rounds, 68 s; a run of ceil(168 / 60) = 3 minutes would decide them.
+    # same 2 cells, 14 rounds each, 28 cell rounds, 56 s; a run of ceil(156 / 60) = 3 minutes would decide them.
     timed = replace(run, columns=[run.columns[0], close],
                     info=replace(run.info, measured_seconds=100.0, extra_rounds=[{"round": 2, "cells": 4, "seconds": 8.0}]))
-    assert "would decide 2 of them if their figures hold, roughly 1:08 more of measuring (a run with `--budget 3`)" \
+    assert "would decide 2 of them if their figures hold, roughly 0:56 more of measuring (a run with `--budget 3`)" \
         in header.render(timed, {})
 
 
@@ -295,3 +304,28 @@ def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None
     assert "on cells run on several workers, too few processes to fit (not adjusted)" in text
     unprobed = make_run([Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [4.0, 4.0])}, {})])
     assert "no figure is adjusted" in method.machine_state(unprobed)
+
+
+def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
+    # countdown on one interpreter, three processes of each cell: serial at 1.52 s, processes x2 at 1.00 s, the logs
+    # of each cell's processes at ±0.01 around its mean. "fork()/multiprocessing sidesteps the GIL" asks for 1.5x:
+    # 1.52 is ln(1.52 / 1.5) = 0.0132 from it, so it decides once the interval lies within ln 1.1 - 0.0132 = 0.0821 of
+    # it (at the threshold). processes x2 runs on two workers and serial on one: their ratio carries the between-run
+    # scatter of such a ratio, 0.047, of which 1.96 x 0.047 = 0.0921 stays at any count of processes. No round of
+    # this run can decide it; the other decisions (the verdict's processes x2 against serial, 1.52 against 1) are made.
+    from dataclasses import replace
+
+    from interpmatrix.registry import Cell
+
+    workload = find_workload("countdown")
+    serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
+
+    def three(cell, mean: float):
+        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
+
+    column = Column(interpreter("base"), {serial.name: three(serial, 1.52), processes.name: three(processes, 1.0)}, {})
+    run = replace(make_run([column]), workloads=[workload])
+    text = header.render(run, {})
+    assert "; 1 lie closer to their threshold than runs of the same code at other hours differ (the between-run " \
+           "scatter of the Method section), which no round of this run narrows: runs at other hours would tell" in text
+    assert "1 undecided" in text

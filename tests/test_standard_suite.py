@@ -85,10 +85,11 @@ CPY_ALPHA, CPY_BETA, ALONE = 6, 5, 2
 
 
 def interval(ratio: float, *dfs: int) -> tuple[float, float]:
-    """The bounds test_sections.bounds prints, unrounded: k ratios of cells whose means each have variance D² / 4."""
+    """The bounds test_sections.bounds prints, unrounded: k ratios of cells whose means each have variance D² / 4,
+    each ratio (of two cells on one worker) with the between-run variance recorded for it, 0.013², for Σ τ² / k²."""
     k = len(dfs) // 2
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
-    half = tdist95conf_level(math.floor(df)) * math.sqrt(2 * k * (D**2 / 4) / k**2)
+    half = tdist95conf_level(math.floor(df)) * math.sqrt(2 * k * (D**2 / 4) / k**2 + k * 0.013**2 / k**2)
     return ratio * math.exp(-half), ratio * math.exp(half)
 
 
@@ -138,8 +139,9 @@ def test_a_jit_far_above_the_published_range_disagrees_beyond_its_interval() -> 
     interval = bounds(2.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE)
     assert found.startswith(f"- **cpython-3.14-jit** against **cpython-3.14**: 2.00× faster {interval}")
     # Its low bound is above the published 1.20 (a df of 16 / (1/6 + 1/5 + 1/2 + 1/2) = 11.7: t = 2.201, half-width
-    # 2.201 × log(1.1) / 2 = 0.105, so 2.0 × e^-0.105 = 1.80).
-    assert interval == "[1.80–2.22]"
+    # 2.201 × √(log(1.1)² / 4 + 0.013² / 2) = 0.107 with the between-run variance of two ratios, so
+    # 2.0 × e^-0.107 = 1.80).
+    assert interval == "[1.80–2.23]"
     assert found.endswith("It disagrees with the published figure beyond its interval.")
 
 

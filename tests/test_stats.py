@@ -127,8 +127,10 @@ def test_geometric_mean_ranks_every_interpreter_on_one_set_of_interpreter_depend
     assert ranking.cells == (SERIAL, THREADS1, THREADS2)
     assert ranking.means["base"].value == pytest.approx(1.0)
     assert ranking.means["other"].value == pytest.approx((64 / 9) ** (1 / 3))
-    # Identical processes: the interval is the point itself.
-    assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3))
+    # Identical processes: only the between-run variance recorded for each ratio is left, 0.013² for each of the three
+    # (two on one worker each; threads x2 on two workers each), 3 × 0.013² / 3² for their mean, at 1.96 (no processes'
+    # variance, so no degrees of freedom to lose): a half-width of 1.96 × 0.013 / √3 = 0.01471 on the log scale.
+    assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3) * math.exp(-1.96 * 0.013 / math.sqrt(3)))
     assert ranking.left_out == {}
     assert stats.time_cell_count(run) == 5
 

@@ -60,8 +60,10 @@ def interval_text(ratio: float, apart: float = APART) -> str:
     degree of freedom: still log(apart)² / 2, now on 2, and log(apart)² / 4 for the mean of its two processes. The
     ratio's variance is the sum of the two, log(apart)² / 2; Satterthwaite's degrees of freedom for two equal halves on
     2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
+    A ratio of two time cells on one worker adds the between-run variance recorded for it (an input of the
+    statistics: interpmatrix.intervals.BETWEEN_RUN_SD), 0.013², without degrees of freedom of its own.
     """
-    half = tdist95conf_level(4) * math.log(apart) / math.sqrt(2)
+    half = tdist95conf_level(4) * math.sqrt(math.log(apart) ** 2 / 2 + 0.013**2)
     return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
 
 
@@ -120,12 +122,12 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
         },
     )
     text = sentence(run_dir)
-    # 100 ms / 2 ms = 50: its interval [48.1–52.0] clears 1, against the runner-up, which is also the baseline's
+    # 100 ms / 2 ms = 50: its interval [47.4–52.7] clears 1, against the runner-up, which is also the baseline's
     # reference: one comparison, said once. PyPy and CPython have no sibling of their family and no other countdown
     # time cell, so each pools its own start-up cell (bare), whose processes lie as far apart: the same variance on
     # 1 more degree of freedom, as with a sibling.
     bounds = interval_text(50.0)
-    assert bounds == "[48.1–52.0]"
+    assert bounds == "[47.4–52.7]"
     assert text.startswith(
         f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
         "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "
@@ -151,7 +153,7 @@ def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
     )
     text = sentence(run_dir)
     bounds = interval_text(0.100 / 0.099, apart=1.1)
-    assert bounds == "[0.84–1.22]"
+    assert bounds == "[0.83–1.22]"
     assert text.startswith(
         "- **Pure-Python CPU loops** ([countdown](#countdown)): undecided between **cpython-3.13** with `serial` ≈ "
         f"cpython-3.12 with `serial` {bounds} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "

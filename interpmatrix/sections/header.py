@@ -137,6 +137,7 @@ def decisions_line(run: Run) -> str | None:
     near = [(d, rounds) for d, rounds in estimates if rounds is not None and rounds <= REACHABLE_ROUNDS]
     few = [d for d, rounds in estimates if rounds is not None and rounds > REACHABLE_ROUNDS and d.reachable]
     far = [rounds for d, rounds in estimates if rounds is not None and not d.reachable]
+    beyond = [d for d in still_open if d.beyond_rounds]
     line += f"; {len(still_open)} undecided"
     if near:
         line += (
@@ -159,7 +160,13 @@ def decisions_line(run: Run) -> str | None:
             f"; {len(far)} would need more than {REACHABLE_ROUNDS} more rounds (up to about {max(far)}: noisy cells, "
             "or figures near the edge of that band)"
         )
-    unknown = len(still_open) - len(near) - len(few) - len(far)
+    if beyond:
+        line += (
+            f"; {len(beyond)} lie closer to their threshold than runs of the same code at other hours differ (the "
+            "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
+            "would tell"
+        )
+    unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond)
     if unknown:
         line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line

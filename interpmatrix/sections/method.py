@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, PROBE_FIT_PROCESSES, PROBE_GROUPS, WARM_TOLERANCE, Estimator
+from ..intervals import (
+    BETWEEN_RUN_SD,
+    EQUIVALENCE_FACTOR,
+    PRIOR_DF,
+    PROBE_FIT_PROCESSES,
+    PROBE_GROUPS,
+    WARM_TOLERANCE,
+    Estimator,
+)
 from ..markdown import factor_percent, percent, plural, span, table
 from ..model import Run
 from . import Charts
@@ -74,7 +82,13 @@ INTERVALS = (
     "many processes it has: how its threads, processes or clients shared the two cores depends on the minute, so its "
     "ratios rest on its own processes' scatter, from a second process on; a verdict's candidates measured once wait "
     "for a second process too against the fastest, which is picked for its measured mean and would be picked for a "
-    "lucky process (the winner's curse). A claim holds or fails only "
+    "lucky process (the winner's curse). Every ratio of two time cells also carries the scatter that runs of the "
+    "same code at other hours showed beyond their intervals (another tenant's load differs by the hour, and one run's "
+    f"processes sample one hour), as a variance taken as known: ±{BETWEEN_RUN_SD[0] * 100:.1f} % (log standard "
+    "deviation) for a ratio of two cells on one worker or two on several, "
+    f"±{BETWEEN_RUN_SD[1] * 100:.1f} % for one on several workers against one on one (whether the second core was "
+    "free that hour), estimated by `tools/between_hours.py` from four default "
+    "runs on the project's 2-core machine; no round of a run narrows it. A claim holds or fails only "
     "when its whole interval lies on one side of its threshold, sits at the threshold when its interval straddles "
     f"it but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way (two one-sided tests, an equivalence "
     "test: the claim's number is right, give or take that much), and is undecided otherwise. The verdict's candidates "
