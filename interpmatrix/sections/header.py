@@ -162,7 +162,8 @@ def decisions_line(run: Run) -> str | None:
         )
     if beyond:
         line += (
-            f"; {len(beyond)} lie closer to their threshold than runs of the same code at other hours differ (the "
+            f"; {plural(len(beyond), 'lies closer to its threshold', 'lie closer to their threshold')} than runs of "
+            "the same code at other hours differ (the "
             "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
             "would tell"
         )
