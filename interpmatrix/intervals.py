@@ -203,6 +203,11 @@ def probe_group(cell: Cell) -> str:
     return ONE_WORKER if (cell.workers or 1) == 1 else SEVERAL_WORKERS
 
 
+def on_several_workers(*cells: Cell) -> int:
+    """How many of ``cells`` run on several workers: the index of a ratio's ``BETWEEN_RUN_SD``."""
+    return sum(probe_group(cell) == SEVERAL_WORKERS for cell in cells)
+
+
 # How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter (its
 # between-run standard deviation τ on a log scale), by how many of its two cells run on several workers. Another
 # tenant's load differs from one hour to the next and a run's processes all sample one hour; whether it leaves the
@@ -468,7 +473,7 @@ class Estimator:
         the other tenant's load) or when turned off."""
         if not self.between_runs or self._metric(slow) != "time" or self._metric(fast) != "time":
             return 0.0
-        return BETWEEN_RUN_SD[sum(probe_group(cell) == SEVERAL_WORKERS for cell in (slow, fast))] ** 2
+        return BETWEEN_RUN_SD[on_several_workers(slow, fast)] ** 2
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
         found = [

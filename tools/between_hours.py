@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from interpmatrix.between_runs import between_run_scatter  # noqa: E402
 from interpmatrix.decisions import decisions  # noqa: E402
-from interpmatrix.intervals import SEVERAL_WORKERS, Estimator, probe_group  # noqa: E402
+from interpmatrix.intervals import Estimator, on_several_workers  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.registry import Cell  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
@@ -49,7 +49,7 @@ def ratios(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], Ratio]:
         (slow, slow_cell), (fast, fast_cell) = spreads
         if slow is None or fast is None or not slow.df or not fast.df:
             continue
-        several = sum(probe_group(cell) == SEVERAL_WORKERS for cell in (slow_cell, fast_cell))
+        several = on_several_workers(slow_cell, fast_cell)
         found[(decision.kind, decision.cells)] = (slow.mean - fast.mean, slow.variance + fast.variance, several)
     return found
 
