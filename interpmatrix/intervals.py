@@ -42,18 +42,8 @@ would put it there 17 % of the time. Taken as known instead (infinite degrees of
 GUM's way with an uncertainty of type B), it left 22-24 %: a cell's variance on one degree of freedom is too unsure to
 be given more. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``).
 
-A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
-1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
-process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
-and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as
-a covariate, the way a controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares
-slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
-its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
-once for those on several (``probe_group``: those also take the core the probe does not see); a process's log mean
-is then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does not
-follow the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's
-expected value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
-fit found). Times shown as such stay pyperf's means, as measured; every ratio and interval is of adjusted means.
+A shared machine runs some processes slower than others: each process's log mean is adjusted by a machine-state
+probe it timed (``interpmatrix.samples`` says how) before any interval takes it.
 
 Decisions are four-valued: a claim *holds* when the whole interval clears its threshold, *fails* when the whole
 interval lies on the other side, sits *at the threshold* when the interval straddles it but lies wholly within
@@ -66,18 +56,26 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cached_property
 
-import pyperf
 # pyperf's own table of Student's t quantiles (95 %, two-sided), which its is_significant uses: not in the public API.
 from pyperf._utils import tdist95conf_level
 
-from .model import Column, Run, machine_probe
+from .harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
+from .model import Column, Run
 from .registry import Cell
+from .samples import (
+    SEVERAL_WORKERS,
+    ProbeFit,
+    Sample,
+    adjusted,
+    on_several_workers,
+    probe_fit,
+    probe_group,
+    sample,
+)
 
-# A leading timed value this much above the median of the values after it in its process is still warming up
-# (pyperf's warm-up calibration for JITs uses 10 % on the mean too, and needs 40 values to decide; a matrix has 3).
-WARM_TOLERANCE = 0.10
 # The most degrees of freedom the pooled variance of a cell's siblings counts for against the cell's own.
 PRIOR_DF = 8
 # How close to its threshold a figure must surely be to count as the threshold itself. A seed's threshold is a round
@@ -89,125 +87,6 @@ EQUIVALENCE_FACTOR = 1.10
 HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
 
 
-def steady_values(values: Sequence[float]) -> list[float]:
-    """A worker process's timed values without the leading ones that still ran slower than the rest: a cell is warm
-    from the first value that is not more than ``WARM_TOLERANCE`` above the median of the values after it (or from
-    its last two values)."""
-    kept = list(values)
-    # At least two values stay: dropping only ever removes high values, and down to one it would turn a noisy
-    # process's scatter into a bias towards fast.
-    while len(kept) >= 3 and kept[0] > statistics.median(kept[1:]) * (1 + WARM_TOLERANCE):
-        kept.pop(0)
-    return kept
-
-
-def still_warming_at_end(values: Sequence[float]) -> bool:
-    """A worker process whose last timed value still ran more than ``WARM_TOLERANCE`` below every value before it: it
-    was still speeding up when it stopped (CPython 3.11 quickens a function only after 8 calls), so its values are
-    warm-up, and the cell needs more warm-ups (``invocation.warmups_needed`` gives its next rounds more)."""
-    return len(values) >= 3 and values[-1] < min(values[:-1]) * (1 - WARM_TOLERANCE)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A cell's worker processes: the log of each one's steady mean; how many were still warming up when their timed
-    values began (their leading values were left out); how many never settled (left out, where others did); and the
-    log of each kept process's machine-state probe (None for a process that recorded none)."""
-
-    logs: tuple[float, ...]
-    still_warming: int = 0
-    unsettled: int = 0
-    probes: tuple[float | None, ...] = ()
-
-    @property
-    def n(self) -> int:
-        return len(self.logs)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.logs)
-
-    @property
-    def variance(self) -> float | None:
-        return statistics.variance(self.logs) if self.n >= 2 else None
-
-    @property
-    def probed(self) -> bool:
-        """Every process recorded a probe (and there are some)."""
-        return bool(self.probes) and None not in self.probes
-
-
-def sample(benchmark: pyperf.Benchmark) -> Sample | None:
-    """The cell's processes, as measured; None when no process recorded a positive value. Processes still warming up
-    at their end are left out when some process of the cell settled (a later round with more warm-ups): their values
-    are warm-up."""
-    logs, probes, warming = [], [], 0
-    runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
-    settled = [run for run in runs if not still_warming_at_end(run.values)]
-    unsettled = len(runs) - len(settled) if settled else 0
-    for run in settled or runs:
-        steady = steady_values(run.values)
-        mean = statistics.fmean(steady)
-        if mean <= 0:
-            return None
-        warming += len(steady) < len(run.values)
-        logs.append(math.log(mean))
-        probe = machine_probe(run)
-        probes.append(math.log(probe) if probe is not None and probe > 0 else None)
-    return Sample(tuple(logs), warming, unsettled, tuple(probes)) if logs else None
-
-
-# Fewer processes than this in cells of two or more give no slope worth fitting: the adjustment is left out.
-PROBE_FIT_PROCESSES = 20
-
-
-@dataclass(frozen=True)
-class ProbeFit:
-    """How a run's processes' speed followed their machine-state probe, within cells (see the module's docstring):
-    the slope θ used (never below 0), the correlation ρ, and the processes and cells the fit rests on."""
-
-    slope: float
-    correlation: float
-    processes: int
-    cells: int
-
-
-def probe_fit(samples: Iterable[Sample]) -> ProbeFit | None:
-    """The least-squares slope of the processes' log means on their log probes, each as a deviation from its own
-    cell's averages, over the cells with two processes or more that all recorded a probe; None with fewer than
-    ``PROBE_FIT_PROCESSES`` such processes or no spread in their probes."""
-    speed, probe, cells = [], [], 0
-    for found in samples:
-        if found.n < 2 or not found.probed:
-            continue
-        cells += 1
-        probe_mean = statistics.fmean(found.probes)
-        speed += [x - found.mean for x in found.logs]
-        probe += [p - probe_mean for p in found.probes]
-    sxx, syy = sum(p * p for p in probe), sum(s * s for s in speed)
-    if len(speed) < PROBE_FIT_PROCESSES or not sxx or not syy:
-        return None
-    sxy = sum(s * p for s, p in zip(speed, probe))
-    return ProbeFit(max(0.0, sxy / sxx), sxy / math.sqrt(sxx * syy), len(speed), cells)
-
-
-# The groups of cells that get a slope each. The probe runs on one core; a kernel on one worker runs there too, while
-# threads or processes on several workers also take the other core, whose state the probe does not see. Fitted apart
-# on three default runs here: one worker, correlation 0.72-0.85 and slope 0.68-0.86; several workers, 0.51-0.58 and
-# 0.37-0.45. One slope for both would under-correct the first and over-correct the second.
-ONE_WORKER, SEVERAL_WORKERS = "one worker", "several workers"
-PROBE_GROUPS = (ONE_WORKER, SEVERAL_WORKERS)
-
-
-def probe_group(cell: Cell) -> str:
-    return ONE_WORKER if (cell.workers or 1) == 1 else SEVERAL_WORKERS
-
-
-def on_several_workers(*cells: Cell) -> int:
-    """How many of ``cells`` run on several workers: the index of a ratio's ``BETWEEN_RUN_SD``."""
-    return sum(probe_group(cell) == SEVERAL_WORKERS for cell in cells)
-
-
 # How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter (its
 # between-run standard deviation τ on a log scale), by how many of its two cells run on several workers. Another
 # tenant's load differs from one hour to the next and a run's processes all sample one hour; whether it leaves the
@@ -216,14 +95,6 @@ def on_several_workers(*cells: Cell) -> int:
 # on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes): 0.013 with none (587 changes), 0.047 with one
 # (373); with two (122), 0 by the estimate, the floor of none taken instead.
 BETWEEN_RUN_SD = (0.013, 0.047, 0.013)
-
-
-def adjusted(found: Sample, slope: float, reference: float) -> Sample:
-    """``found`` with each probed process's log mean moved by ``slope`` times its log probe's distance from
-    ``reference`` (the log of its interpreter's median probe)."""
-    probes = found.probes or (None,) * found.n
-    logs = tuple(x if p is None else x - slope * (p - reference) for x, p in zip(found.logs, probes))
-    return replace(found, logs=logs)
 
 
 @dataclass(frozen=True)
@@ -361,19 +232,34 @@ class Estimator:
     probe_adjusted: bool = True
     # False: a ratio's interval from its processes alone, without BETWEEN_RUN_SD (tools/between_hours.py estimates it).
     between_runs: bool = True
+    # False: cells on several workers follow the one-core probe, as in runs before the pair probe (tools/probe_effect.py
+    # compares).
+    pair_probe: bool = True
     _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
-    _probe_references: dict[str, float | None] = field(default_factory=dict)
+    _probe_references: dict[tuple[str, str], float | None] = field(default_factory=dict)
     _probe_fits: dict[str, ProbeFit | None] = field(default_factory=dict)
 
     def measured(self, column: Column, cell: Cell) -> Sample | None:
-        """The cell's processes as measured, before any adjustment."""
+        """The cell's processes as measured, before any adjustment, with the probe of its group (``probe_key``)."""
         key = (column.id, cell.name)
         if key not in self._measured:
             benchmark = column.benchmark(cell)
-            self._measured[key] = sample(benchmark) if benchmark is not None else None
+            probe_key = self.probe_key(probe_group(cell))
+            self._measured[key] = sample(benchmark, probe_key) if benchmark is not None else None
         return self._measured[key]
+
+    def probe_key(self, group: str) -> str:
+        """Which machine-state probe the cells of ``group`` follow: on several workers, the pair probe where the run
+        recorded it (both cores at once, workloads/_harness.py MachinePairProbe); else the one-core probe."""
+        if group == SEVERAL_WORKERS and self.pair_probe and self._recorded_pair_probes:
+            return PAIR_PROBE_METADATA
+        return PROBE_METADATA
+
+    @cached_property
+    def _recorded_pair_probes(self) -> bool:
+        return any(column.machine_probes(PAIR_PROBE_METADATA) for column in self.run.columns)
 
     def probe_fit(self, group: str) -> ProbeFit | None:
         """The run's fit of speed on probe over its time cells of ``group`` (``probe_group``) on every interpreter
@@ -386,15 +272,16 @@ class Estimator:
             )
         return self._probe_fits[group]
 
-    def probe_reference(self, column: Column) -> float | None:
-        """The log of the median machine-state probe of the column's worker processes; None without probes (an older
-        run, a runtime the harness does not run). An interpreter's own median, not the run's: its one call into zlib
-        may cost it a little more or less than another's, and what the adjustment corrects is how one process of it
-        ran against its others."""
-        if column.id not in self._probe_references:
-            probes = column.machine_probes()
-            self._probe_references[column.id] = math.log(statistics.median(probes)) if probes else None
-        return self._probe_references[column.id]
+    def probe_reference(self, column: Column, group: str) -> float | None:
+        """The log of the median probe (the one ``group`` follows) of the column's worker processes; None without
+        probes (an older run, a runtime the harness does not run). An interpreter's own median, not the run's: its
+        one call into zlib (or its thread's start) may cost it a little more or less than another's, and what the
+        adjustment corrects is how one process of it ran against its others."""
+        key = (column.id, self.probe_key(group))
+        if key not in self._probe_references:
+            probes = column.machine_probes(key[1])
+            self._probe_references[key] = math.log(statistics.median(probes)) if probes else None
+        return self._probe_references[key]
 
     def sample(self, column: Column, cell: Cell) -> Sample | None:
         """The cell's processes as every interval takes them: adjusted by the probe, unless turned off or unfitted."""
@@ -402,7 +289,7 @@ class Estimator:
         if key not in self._samples:
             found = self.measured(column, cell)
             fit = self.probe_fit(probe_group(cell)) if self.probe_adjusted else None
-            reference = self.probe_reference(column)
+            reference = self.probe_reference(column, probe_group(cell))
             if found is not None and fit is not None and reference is not None:
                 found = adjusted(found, fit.slope, reference)
             self._samples[key] = found

@@ -34,12 +34,13 @@ from typing import IO
 import pyperf
 
 from .discovery import Interpreter
-from .intervals import still_warming_at_end
+from .harness_protocol import EVENT_PREFIX
 from .model import is_memory
 from .proc import CHUNK_BYTES, DRAIN_SECONDS, KEEP_CHARS, Tail, dies_with_this_process, watch_group
 from .profiles import Profile
 from .registry import Cell, Workload
-from .results import EVENT_PREFIX, CellFailure, RunDir, rounds_done
+from .results import CellFailure, RunDir, rounds_done
+from .samples import still_warming_at_end
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ MAX_WARMUPS = 32
 
 def warmups_needed(benchmark: pyperf.Benchmark | None) -> int | None:
     """More warm-ups for a cell whose latest processes were still warming up at their end
-    (``intervals.still_warming_at_end``): as many more as a process's timed values, so that the next round's timed
+    (``samples.still_warming_at_end``): as many more as a process's timed values, so that the next round's timed
     values begin where the last ones ended. The count a cell was raised to stays; None: the profile's are enough.
     Memory cells keep theirs (one call a value: their peak is the figure)."""
     if benchmark is None or is_memory(benchmark):

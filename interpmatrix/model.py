@@ -21,14 +21,10 @@ from . import external
 from .budget import resume_command
 from .compat.tried import PACKAGES_FILE, Tried
 from .discovery import Interpreter
+from .harness_protocol import BINDING_METADATA, GIL_METADATA, JIT_METADATA, PROBE_METADATA, ROUND_METADATA
 from .profiles import Profile, profile_from
 from .registry import WORKLOADS, Cell, Workload
 from .results import (
-    BINDING_METADATA,
-    GIL_METADATA,
-    JIT_METADATA,
-    PROBE_METADATA,
-    ROUND_METADATA,
     CellFailure,
     Host,
     LostResults,
@@ -67,10 +63,11 @@ def values_by_round(benchmark: pyperf.Benchmark) -> dict[int, list[float]]:
     return rounds
 
 
-def machine_probe(run: pyperf.Run) -> float | None:
+def machine_probe(run: pyperf.Run, key: str = PROBE_METADATA) -> float | None:
     """The seconds the harness's machine-state probe took in the worker process of ``run``, if it recorded one (a
-    worker that times its kernel with its own clock does; see workloads/_harness.py)."""
-    probe = run.get_metadata().get(PROBE_METADATA)
+    worker that times its kernel with its own clock does; see workloads/_harness.py); ``key`` names which probe
+    (``harness_protocol.PAIR_PROBE_METADATA``: the one on two threads, of a cell on several workers)."""
+    probe = run.get_metadata().get(key)
     return float(probe) if probe else None
 
 
@@ -110,10 +107,10 @@ class Column:
         the proof that the column's PYTHON_JIT reached the processes that timed."""
         return self._recorded_states(JIT_METADATA)
 
-    def machine_probes(self) -> list[float]:
-        """The machine-state probe of every worker process of the column that recorded one."""
+    def machine_probes(self, key: str = PROBE_METADATA) -> list[float]:
+        """The machine-state probe (``key``: which one) of every worker process of the column that recorded one."""
         return [probe for benchmark in self.benchmarks.values() for run in benchmark.get_runs()
-                if run.values and (probe := machine_probe(run)) is not None]
+                if run.values and (probe := machine_probe(run, key)) is not None]
 
     def _recorded_states(self, key: str) -> dict[bool, int]:
         states: dict[bool, int] = {}

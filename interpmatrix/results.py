@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .harness_protocol import ROUND_METADATA
+
 if TYPE_CHECKING:
     import pyperf
 
@@ -43,14 +45,6 @@ STEPS_DIR = "steps"
 LOGS_DIR = "logs"
 # What ``replace_atomically`` names its temporary files: hidden, and found again after a kill (``recover``).
 TEMPORARY_SUFFIX = ".tmp"
-# The prefix of the per-cell progress lines a workload script prints (workloads/_harness.py EVENT_PREFIX).
-EVENT_PREFIX = "interpmatrix-cell "
-ROUND_METADATA = "interpmatrix_round"
-GIL_METADATA = "interpmatrix_gil_enabled"
-JIT_METADATA = "interpmatrix_jit_enabled"
-BINDING_METADATA = "interpmatrix_binding"
-# Seconds of the harness's machine-state probe in a worker process (workloads/_harness.py MachineProbe).
-PROBE_METADATA = "interpmatrix_machine_probe"
 
 
 # A merged run's interpreter ids carry their machine: ``cpython-3.12@laptop`` (interpmatrix.merge writes them).

@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from .discovery import Interpreter
+from .harness_protocol import GIL_METADATA, ROUND_METADATA
 from .proc import run_with_timeout
 from .profiles import Profile
 from .registry import WORKLOADS_DIR, Cell, Workload
-from .results import GIL_METADATA, ROUND_METADATA, CellFailure, RunDir
+from .results import CellFailure, RunDir
 
 # nox's own Python imports this module (noxfile.py: record_runtime) and has no pyperf, which invocation imports: its
 # names are imported where they are used.

@@ -27,7 +27,8 @@ from interpmatrix.invocation import Step, rounds_done
 from interpmatrix.measure import measure, plan_steps, prepared_venvs
 from interpmatrix.profiles import Profile, find_profile, profile_from
 from interpmatrix.registry import Variant, Workload, find_workload
-from interpmatrix.results import ROUND_METADATA, CellFailure, RunDir, RunInfo
+from interpmatrix.harness_protocol import ROUND_METADATA
+from interpmatrix.results import CellFailure, RunDir, RunInfo
 
 TOY = Workload(
     name="toy",

@@ -16,29 +16,31 @@ from interpmatrix.intervals import (
     AT_THRESHOLD,
     FAILS,
     HOLDS,
-    ONE_WORKER,
-    SEVERAL_WORKERS,
     UNDECIDED,
     Estimator,
     Interval,
     Prior,
-    ProbeFit,
-    Sample,
     Spread,
-    adjusted,
     pooled_prior,
-    probe_fit,
-    probe_group,
     ratio_interval,
-    sample,
     spread,
-    steady_values,
-    still_warming_at_end,
 )
 from interpmatrix.model import Column
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell
-from interpmatrix.results import PROBE_METADATA
+from interpmatrix.samples import (
+    ONE_WORKER,
+    SEVERAL_WORKERS,
+    ProbeFit,
+    Sample,
+    adjusted,
+    probe_fit,
+    probe_group,
+    sample,
+    steady_values,
+    still_warming_at_end,
+)
+from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
 
 LN2 = math.log(2.0)
 
@@ -189,7 +191,7 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     fit = estimator.probe_fit(ONE_WORKER)
     assert estimator.probe_fit(SEVERAL_WORKERS) is None  # no cell on several workers
     assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
-    assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
+    assert estimator.probe_reference(slow, ONE_WORKER) == pytest.approx(math.log(0.0045))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
     # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
     # ratio of two cells on one worker leaves, 0.013 on the log scale, at the t of the processes' degrees of freedom
@@ -223,13 +225,50 @@ def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
     assert estimator.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.5)
     assert estimator.sample(column, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 24)
     assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(2.0 * math.sqrt(1.5)))] * 24)
+    # A run before the two-thread probe: its cells on several workers follow the one-core probe.
+    assert estimator.probe_key(SEVERAL_WORKERS) == PROBE_METADATA
+
+
+def pair_probed(cell: Cell, *processes: tuple[float, float, list[float]]):
+    """A cell on several workers whose processes each recorded both probes: (one-core seconds, two-thread seconds,
+    values) per process."""
+    return pyperf.Benchmark([
+        pyperf.Run(values, metadata={"name": cell.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
+                                     PROBE_METADATA: one, PAIR_PROBE_METADATA: two}, collect_metadata=False)
+        for one, two, values in processes
+    ])
+
+
+def test_cells_on_several_workers_follow_the_two_thread_probe_where_the_run_recorded_it() -> None:
+    # THREADS2 on "a": 24 processes, (two-thread probe 0.004 s, values 2.0) and (0.008 s, 4.0) in turn: the second
+    # core was busy in half of them. Within the cell speed and two-thread probe deviate by ±ln 2 / 2 together: slope
+    # 1, correlation 1. Median two-thread probe 0.006; adjusted, the processes count ln 2 - ln(0.004/0.006) and
+    # ln 4 - ln(0.008/0.006): both ln 3. The one-core probe took 0.003, 0.003, 0.006, 0.006 s in every four processes,
+    # which has nothing to do with their speed (2, 4, 2, 4): by it, slope 0.
+    column = Column(interpreter("a"), {
+        THREADS2.name: pair_probed(THREADS2, *[(0.003, 0.004, [2.0, 2.0]), (0.003, 0.008, [4.0, 4.0]),
+                                               (0.006, 0.004, [2.0, 2.0]), (0.006, 0.008, [4.0, 4.0])] * 6),
+    }, {})
+    run = make_run([column], baseline="a")
+    estimator = Estimator(run)
+    assert estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
+    assert estimator.probe_key(ONE_WORKER) == PROBE_METADATA
+    fit = estimator.probe_fit(SEVERAL_WORKERS)
+    assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 1)
+    assert estimator.probe_reference(column, SEVERAL_WORKERS) == pytest.approx(math.log(0.006))
+    assert estimator.probe_reference(column, ONE_WORKER) == pytest.approx(math.log(0.0045))
+    assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(3.0))] * 24)
+    # By the one-core probe, which did not see the busy core, nothing moves.
+    one_core = Estimator(run, pair_probe=False)
+    assert one_core.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.0, abs=1e-12)
+    assert one_core.sample(column, THREADS2).logs == (pytest.approx(LN2), pytest.approx(2 * LN2)) * 12
 
 
 def test_processes_without_a_probe_count_as_measured() -> None:
     # An older run's files, or a runtime whose worker does not time itself: no probe, no fit, no change.
     column = Column(interpreter("old"), {SERIAL.name: bench(SERIAL, *[[1.0, 1.0], [2.0, 2.0]] * 12)}, {})
     estimator = Estimator(make_run([column], baseline="old"))
-    assert estimator.probe_reference(column) is None and estimator.probe_fit(ONE_WORKER) is None
+    assert estimator.probe_reference(column, ONE_WORKER) is None and estimator.probe_fit(ONE_WORKER) is None
     assert estimator.sample(column, SERIAL).logs[:2] == (pytest.approx(0.0), pytest.approx(LN2))
 
 

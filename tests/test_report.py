@@ -18,7 +18,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import intervals, markdown, model, report, stats
+from interpmatrix import intervals, markdown, model, report, samples, stats
 from interpmatrix.intervals import Estimator
 from interpmatrix.sections import interpreters as interpreters_section
 from interpmatrix.sections import workloads as workloads_section
@@ -239,7 +239,7 @@ def test_one_process_without_siblings_is_not_tested_and_with_them_borrows_their_
     column = run.column("cpython-3.11")
     bench = column.benchmark(PRIMES)
     first = pyperf.Benchmark([next(r for r in bench.get_runs() if r.values)])  # one worker process of the two
-    alone, whole = intervals.sample(first), intervals.sample(bench)
+    alone, whole = samples.sample(first), samples.sample(bench)
     assert (alone.n, whole.n) == (1, 2)
     # Alone, one process has no variance: no interval, not tested.
     untested = intervals.ratio_interval(intervals.spread(whole, None), intervals.spread(alone, None))

@@ -306,6 +306,18 @@ def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None
     assert "no figure is adjusted" in method.machine_state(unprobed)
 
 
+def test_the_method_says_cells_on_several_workers_followed_the_two_thread_probe() -> None:
+    # THREADS2: 24 processes alternately (one-core probe 0.003 s, two-thread probe 0.004 s, values 2.0) and (0.003 s,
+    # 0.008 s, 4.0): the two-thread probe follows the speed exactly, correlation 1 and slope 1.
+    runs = [pyperf.Run(values, metadata={"name": THREADS2.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
+                                         "interpmatrix_machine_probe": one, "interpmatrix_machine_probe_pair": two},
+                       collect_metadata=False)
+            for one, two, values in [(0.003, 0.004, [2.0, 2.0]), (0.003, 0.008, [4.0, 4.0])] * 12]
+    probed = make_run([Column(interpreter("base"), {THREADS2.name: pyperf.Benchmark(runs)}, {})])
+    assert ("on cells run on several workers (by the two-thread probe), correlation 1.00 and slope θ = 1.00 over 24 "
+            "processes of 1 cell") in method.machine_state(probed)
+
+
 def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     # countdown on one interpreter, three processes of each cell: serial at 1.52 s, processes x2 at 1.00 s, the logs
     # of each cell's processes at ±0.01 around its mean. "fork()/multiprocessing sidesteps the GIL" asks for 1.5x:

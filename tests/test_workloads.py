@@ -117,12 +117,14 @@ def test_cpython_311_is_timed_only_from_a_functions_eighth_call(tmp_path) -> Non
 
 
 def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_cell_does_not(tmp_path) -> None:
-    """The probe is a pyperf hook found through the dist-info beside the harness (workloads/): it reaches pyperf's
-    worker processes of a cell timed by its own clock, and stays out of a memory cell's peak."""
+    """The probes are pyperf hooks found through the dist-info beside the harness (workloads/): the one-core probe
+    reaches pyperf's worker processes of a cell timed by its own clock, the two-thread probe those of a cell on
+    several workers too, and both stay out of a memory cell's peak."""
     out = tmp_path / "out.json"
     result = subprocess.run(
         [sys.executable, "countdown.py", "--cell", "countdown/serial@20000", "--cell", "countdown/serial_memory@20000",
-         "--processes", "2", "--values", "2", "--warmups", "1", "--loops", "1", "-q", "--append", str(out)],
+         "--cell", "countdown/threads-2@20000", "--processes", "2", "--values", "2", "--warmups", "1", "--loops", "1",
+         "-q", "--append", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,9 +133,15 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     assert result.returncode == 0, result.stderr
     probes = {}
     for benchmark in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks():
-        probes[benchmark.get_name()] = [run.get_metadata().get("interpmatrix_machine_probe")
-                                        for run in benchmark.get_runs() if run.values]
+        probes[benchmark.get_name()] = [
+            (run.get_metadata().get("interpmatrix_machine_probe"),
+             run.get_metadata().get("interpmatrix_machine_probe_pair"))
+            for run in benchmark.get_runs() if run.values
+        ]
     timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
-    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on.
-    assert len(timed) == 2 and all(1e-6 < probe < 0.1 for probe in timed), timed
-    assert memory == [None, None]
+    threads = probes["countdown/threads-2@20000"]
+    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; two of 4 MiB at
+    # once, about four times that or more, and under a second.
+    assert len(timed) == 2 and all(1e-6 < one < 0.1 and two is None for one, two in timed), timed
+    assert len(threads) == 2 and all(1e-6 < one < 0.1 and 1e-6 < two < 1.0 for one, two in threads), threads
+    assert memory == [(None, None), (None, None)]

@@ -25,10 +25,11 @@ sys.path.insert(0, str(REPO))
 
 from interpmatrix.between_runs import between_run_scatter  # noqa: E402
 from interpmatrix.decisions import decisions  # noqa: E402
-from interpmatrix.intervals import Estimator, on_several_workers  # noqa: E402
+from interpmatrix.intervals import Estimator  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.registry import Cell  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
+from interpmatrix.samples import on_several_workers  # noqa: E402
 
 Ratio = tuple[float, float, int]  # log ratio, its within-run variance, cells of it on several workers
 

@@ -86,6 +86,16 @@ PROBE_METADATA = "interpmatrix_machine_probe"
 # values' hook then replaces it).
 PROBE_HOOK = "interpmatrix_machine_probe"
 PROBE_SIZE = 1024 * 1024
+# The same probe on both cores at once, for a cell on several workers: crc32 over 4 MiB in this thread and in a second
+# one started for it (zlib's crc32 releases the GIL for buffers over 5 KiB), timed until both are done. A kernel on two
+# threads or processes also needs the second core, which the one-core probe cannot see: in the runs of 2026-12-03 a
+# cell on two threads ran 1.4-1.8x slower in every process while the other tenant held that core, and its probe said
+# nothing. Measured here with a busy loop pinned to the other core: two threads over 4 MiB took 1.17x one thread's
+# time with that core free and 2.04x with it busy (over 1 MiB, 1.15x against 1.38x: the scheduler lets a short burst
+# through). Recorded beside the one-core probe, as PAIR_PROBE_METADATA.
+PAIR_PROBE_HOOK = "interpmatrix_machine_probe_pair"
+PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
+PAIR_PROBE_SIZE = 4 * 1024 * 1024
 
 
 def gil_enabled() -> bool:
@@ -298,11 +308,14 @@ class MachineProbe:
     of a worker process and records their mean as ``PROBE_METADATA``. pyperf makes one per phase (warm-ups, then
     values) and enters it around every call of the time function, outside the time it measures."""
 
+    metadata = PROBE_METADATA
+    size = PROBE_SIZE
+
     def __init__(self) -> None:
         import zlib
 
         self._crc32 = zlib.crc32
-        self._data = bytes(range(256)) * (PROBE_SIZE // 256)
+        self._data = bytes(range(256)) * (self.size // 256)
         self._crc32(self._data)  # the first pass over fresh memory pays for its pages
         self._times: list[float] = []
 
@@ -321,8 +334,29 @@ class MachineProbe:
 
     def teardown(self, metadata: dict[str, Any]) -> None:
         if self._times:
-            metadata[PROBE_METADATA] = sum(self._times) / len(self._times)
+            metadata[self.metadata] = sum(self._times) / len(self._times)
         self._data = b""  # the warm-ups' hook hands over to the values' own
+
+
+class MachinePairProbe(MachineProbe):
+    """The hook ``--hook interpmatrix_machine_probe_pair``: the probe on two threads at once (``PAIR_PROBE_SIZE``),
+    recorded as ``PAIR_PROBE_METADATA``. The second thread lives only while a probe runs, so that no thread of the
+    probe's is left beside the kernel while pyperf times it."""
+
+    metadata = PAIR_PROBE_METADATA
+    size = PAIR_PROBE_SIZE
+
+    def _probe(self) -> None:
+        import threading
+
+        import pyperf
+
+        started = pyperf.perf_counter()
+        other = threading.Thread(target=self._crc32, args=(self._data,))
+        other.start()
+        self._crc32(self._data)
+        other.join()
+        self._times.append(pyperf.perf_counter() - started)
 
 
 def probe_hook_installed() -> bool:
@@ -334,7 +368,7 @@ def probe_hook_installed() -> bool:
         return False
     found = entry_points()
     group = found.select(group="pyperf.hook") if hasattr(found, "select") else found.get("pyperf.hook", ())
-    return any(entry.name == PROBE_HOOK for entry in group)
+    return {PROBE_HOOK, PAIR_PROBE_HOOK} <= {entry.name for entry in group}
 
 
 def _times_itself(kernel: Kernel) -> bool:
@@ -505,8 +539,12 @@ def main(
             continue
         args.current_cell = name
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
-        # pyperf hands --hook to the worker processes it spawns for the cell.
-        args.hook = [PROBE_HOOK] if probe and _times_itself(kernel) else hooks_given
+        # pyperf hands --hook to the worker processes it spawns for the cell; a cell on several workers also takes
+        # the second core, which only the pair probe sees.
+        if probe and _times_itself(kernel):
+            args.hook = [PROBE_HOOK, PAIR_PROBE_HOOK] if workers > 1 else [PROBE_HOOK]
+        else:
+            args.hook = hooks_given
         # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work. A memory
         # cell's value is the peak of its calls in a fresh process: one call, on every interpreter, so that the peaks
         # compare (a JIT's GC lets memory grow over many calls, and loop counts differ between interpreters).

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from ..intervals import (
-    BETWEEN_RUN_SD,
-    EQUIVALENCE_FACTOR,
-    PRIOR_DF,
-    PROBE_FIT_PROCESSES,
-    PROBE_GROUPS,
-    WARM_TOLERANCE,
-    Estimator,
-)
+from ..harness_protocol import PAIR_PROBE_METADATA
+from ..intervals import BETWEEN_RUN_SD, EQUIVALENCE_FACTOR, PRIOR_DF, Estimator
 from ..markdown import factor_percent, percent, plural, span, table
 from ..model import Run
+from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, SEVERAL_WORKERS, WARM_TOLERANCE
 from . import Charts
 from .wording import machine_profile_counts
 
@@ -104,10 +98,14 @@ def machine_state(run: Run) -> str:
         "was seen running them at one of two speeds about 1.7× apart), which no count of values inside a process "
         "averages out. Around each timed value, each worker process that times its kernel with its own clock times "
         "zlib's crc32 over 1 MiB (a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and "
-        "records their mean. "
+        "records their mean; a cell on several workers also times it over 4 MiB on two threads at once (zlib "
+        "releases the GIL), which sees whether the second core is free. "
     )
     estimator = Estimator(run)
     fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
+    by_pair = estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
+    which = {SEVERAL_WORKERS: " (by the two-thread probe)" if by_pair else " (by the one-core probe: the run "
+             "predates the two-thread one)"}
     if not any(fits.values()):
         return head + (
             f"This run has fewer than {PROBE_FIT_PROCESSES} such processes in cells measured twice or more (or "
@@ -119,15 +117,16 @@ def machine_state(run: Run) -> str:
             found.append(f"on cells run on {group}, too few processes to fit (not adjusted)")
             continue
         found.append(
-            f"on cells run on {group}, correlation {fit.correlation:.2f} and slope θ = {fit.slope:.2f} over "
+            f"on cells run on {group}{which.get(group, '')}, correlation {fit.correlation:.2f} and slope "
+            f"θ = {fit.slope:.2f} over "
             f"{fit.processes} processes of {plural(fit.cells, 'cell', 'cells')}, about "
             f"{percent(fit.correlation ** 2 if fit.slope else 0.0)} of their between-process variance"
         )
     return head + (
         "Within cells, a process's log mean follows its log probe (least squares, each process as a deviation from "
         "its own cell's averages; fitted apart for cells on one worker and on several, which also take the core the "
-        "probe does not see), and each process's log mean is moved by θ times its log probe's distance from its "
-        "interpreter's median probe: a covariate adjustment, as CUPED's, which takes the probe's share of the "
+        "one-core probe does not see), and each process's log mean is moved by θ times its log probe's distance from "
+        "its interpreter's median probe: a covariate adjustment, as CUPED's, which takes the probe's share of the "
         f"between-process variance out. In this run: {'; '.join(found)}. Ratios and intervals are of adjusted "
         "means; times as shown stay pyperf's."
     )

@@ -4,7 +4,8 @@ baseline."""
 from __future__ import annotations
 
 from ..markdown import NOT_RUN, table, times
-from ..intervals import WARM_TOLERANCE, Estimator
+from ..intervals import Estimator
+from ..samples import WARM_TOLERANCE
 from ..model import Run, is_memory
 from ..verdicts import answer, run_questions, warmup_ratio
 from . import Charts

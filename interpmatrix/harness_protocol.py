@@ -1,0 +1,16 @@
+"""What the workload harness (workloads/_harness.py) tells the orchestrator: the prefix of its per-cell progress
+lines, and the metadata keys it records on each worker process's run in pyperf's files. The harness never imports
+this package, so it spells each name too; tests/test_workloads.py runs it and reads them back by these."""
+
+from __future__ import annotations
+
+# The prefix of the per-cell progress lines a workload script prints (workloads/_harness.py EVENT_PREFIX).
+EVENT_PREFIX = "interpmatrix-cell "
+ROUND_METADATA = "interpmatrix_round"
+GIL_METADATA = "interpmatrix_gil_enabled"
+JIT_METADATA = "interpmatrix_jit_enabled"
+BINDING_METADATA = "interpmatrix_binding"
+# Seconds of the harness's machine-state probe in a worker process (MachineProbe), and of the same probe on two
+# threads at once, which a cell on several workers records too (MachinePairProbe).
+PROBE_METADATA = "interpmatrix_machine_probe"
+PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"

@@ -1,0 +1,162 @@
+"""A cell's worker processes, the independent units of every interval (``interpmatrix.intervals``): each one's steady
+mean on a log scale, its warm-up left out, and the machine-state probe it timed, by which its mean is adjusted.
+
+A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
+1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
+process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
+and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as
+a covariate, the way a controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares
+slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
+its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
+once for those on several (``probe_group``). Those also take the second core, which a probe on one core cannot see:
+they follow the same probe timed on two threads at once (MachinePairProbe), where the run recorded it. A process's
+log mean is then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does
+not follow the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's
+expected value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
+fit found). Times shown as such stay pyperf's means, as measured; every ratio and interval is of adjusted means.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import pyperf
+
+from .harness_protocol import PROBE_METADATA
+from .model import machine_probe
+from .registry import Cell
+
+# A leading timed value this much above the median of the values after it in its process is still warming up
+# (pyperf's warm-up calibration for JITs uses 10 % on the mean too, and needs 40 values to decide; a matrix has 3).
+WARM_TOLERANCE = 0.10
+
+
+def steady_values(values: Sequence[float]) -> list[float]:
+    """A worker process's timed values without the leading ones that still ran slower than the rest: a cell is warm
+    from the first value that is not more than ``WARM_TOLERANCE`` above the median of the values after it (or from
+    its last two values)."""
+    kept = list(values)
+    # At least two values stay: dropping only ever removes high values, and down to one it would turn a noisy
+    # process's scatter into a bias towards fast.
+    while len(kept) >= 3 and kept[0] > statistics.median(kept[1:]) * (1 + WARM_TOLERANCE):
+        kept.pop(0)
+    return kept
+
+
+def still_warming_at_end(values: Sequence[float]) -> bool:
+    """A worker process whose last timed value still ran more than ``WARM_TOLERANCE`` below every value before it: it
+    was still speeding up when it stopped (CPython 3.11 quickens a function only after 8 calls), so its values are
+    warm-up, and the cell needs more warm-ups (``invocation.warmups_needed`` gives its next rounds more)."""
+    return len(values) >= 3 and values[-1] < min(values[:-1]) * (1 - WARM_TOLERANCE)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A cell's worker processes: the log of each one's steady mean; how many were still warming up when their timed
+    values began (their leading values were left out); how many never settled (left out, where others did); and the
+    log of each kept process's machine-state probe (None for a process that recorded none)."""
+
+    logs: tuple[float, ...]
+    still_warming: int = 0
+    unsettled: int = 0
+    probes: tuple[float | None, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return len(self.logs)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.logs)
+
+    @property
+    def variance(self) -> float | None:
+        return statistics.variance(self.logs) if self.n >= 2 else None
+
+    @property
+    def probed(self) -> bool:
+        """Every process recorded a probe (and there are some)."""
+        return bool(self.probes) and None not in self.probes
+
+
+def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Sample | None:
+    """The cell's processes, as measured, with the probe ``probe_key`` names; None when no process recorded a
+    positive value. Processes still warming up at their end are left out when some process of the cell settled (a
+    later round with more warm-ups): their values are warm-up."""
+    logs, probes, warming = [], [], 0
+    runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
+    settled = [run for run in runs if not still_warming_at_end(run.values)]
+    unsettled = len(runs) - len(settled) if settled else 0
+    for run in settled or runs:
+        steady = steady_values(run.values)
+        mean = statistics.fmean(steady)
+        if mean <= 0:
+            return None
+        warming += len(steady) < len(run.values)
+        logs.append(math.log(mean))
+        probe = machine_probe(run, probe_key)
+        probes.append(math.log(probe) if probe is not None and probe > 0 else None)
+    return Sample(tuple(logs), warming, unsettled, tuple(probes)) if logs else None
+
+
+# Fewer processes than this in cells of two or more give no slope worth fitting: the adjustment is left out.
+PROBE_FIT_PROCESSES = 20
+
+
+@dataclass(frozen=True)
+class ProbeFit:
+    """How a run's processes' speed followed their machine-state probe, within cells (see the module's docstring):
+    the slope θ used (never below 0), the correlation ρ, and the processes and cells the fit rests on."""
+
+    slope: float
+    correlation: float
+    processes: int
+    cells: int
+
+
+def probe_fit(samples: Iterable[Sample]) -> ProbeFit | None:
+    """The least-squares slope of the processes' log means on their log probes, each as a deviation from its own
+    cell's averages, over the cells with two processes or more that all recorded a probe; None with fewer than
+    ``PROBE_FIT_PROCESSES`` such processes or no spread in their probes."""
+    speed, probe, cells = [], [], 0
+    for found in samples:
+        if found.n < 2 or not found.probed:
+            continue
+        cells += 1
+        probe_mean = statistics.fmean(found.probes)
+        speed += [x - found.mean for x in found.logs]
+        probe += [p - probe_mean for p in found.probes]
+    sxx, syy = sum(p * p for p in probe), sum(s * s for s in speed)
+    if len(speed) < PROBE_FIT_PROCESSES or not sxx or not syy:
+        return None
+    sxy = sum(s * p for s, p in zip(speed, probe))
+    return ProbeFit(max(0.0, sxy / sxx), sxy / math.sqrt(sxx * syy), len(speed), cells)
+
+
+# The groups of cells that get a slope each. The one-core probe runs on one core; a kernel on one worker runs there too,
+# while threads or processes on several workers also take the other core, whose state that probe does not see. Fitted
+# apart on three default runs here: one worker, correlation 0.72-0.85 and slope 0.68-0.86; several workers, 0.51-0.58
+# and 0.37-0.45. One slope for both would under-correct the first and over-correct the second. Cells on several
+# workers follow the two-thread probe instead where the run recorded it (``Estimator.probe_key``).
+ONE_WORKER, SEVERAL_WORKERS = "one worker", "several workers"
+PROBE_GROUPS = (ONE_WORKER, SEVERAL_WORKERS)
+
+
+def probe_group(cell: Cell) -> str:
+    return ONE_WORKER if (cell.workers or 1) == 1 else SEVERAL_WORKERS
+
+
+def on_several_workers(*cells: Cell) -> int:
+    """How many of ``cells`` run on several workers: the index of a ratio's ``BETWEEN_RUN_SD``."""
+    return sum(probe_group(cell) == SEVERAL_WORKERS for cell in cells)
+
+
+def adjusted(found: Sample, slope: float, reference: float) -> Sample:
+    """``found`` with each probed process's log mean moved by ``slope`` times its log probe's distance from
+    ``reference`` (the log of its interpreter's median probe)."""
+    probes = found.probes or (None,) * found.n
+    logs = tuple(x if p is None else x - slope * (p - reference) for x, p in zip(found.logs, probes))
+    return replace(found, logs=logs)
