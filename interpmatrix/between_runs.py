@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .intervals import Interval, Spread, log_interval, ratio_interval
+from .intervals import Interval, Spread, log_interval, median_interval, ratio_interval
 
 # The median of a squared standard normal deviate (χ² on one degree of freedom), 0.4549: when the variances the
 # cells' changes are divided by are right, half of the changes lie within ±0.674 of them.
@@ -74,18 +74,6 @@ def between_run_scatter(changes: Sequence[tuple[float, float]], shift: float) ->
     while low < (middle := (low + high) / 2) < high:
         low, high = (middle, high) if median_deviate(middle) > MEDIAN_SQUARED_DEVIATE else (low, middle)
     return high
-
-
-def median_interval(logs: Sequence[float]) -> Interval:
-    """exp of the median of ``logs`` with the distribution-free 95 % interval of a median (the sign test's): from the
-    order statistic ⌊(n − 1.96 √n) / 2⌋ to ⌈1 + (n + 1.96 √n) / 2⌉, counted from 1; none under 8 values."""
-    ordered = sorted(logs)
-    n = len(ordered)
-    value = math.exp(statistics.median(ordered))
-    low, high = math.floor((n - 1.96 * math.sqrt(n)) / 2), math.ceil(1 + (n + 1.96 * math.sqrt(n)) / 2)
-    if low < 1 or high > n:
-        return Interval(value, None, None)
-    return Interval(value, math.exp(ordered[low - 1]), math.exp(ordered[high - 1]))
 
 
 def between_runs(pairs: Sequence[tuple[Spread, Spread]]) -> BetweenRuns | None:

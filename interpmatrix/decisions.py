@@ -46,6 +46,9 @@ class Decision:
     # What was decided, in a word or a name: a claim's holds, fails or at the threshold; "winner <interpreter>
     # <cell>" or "tie <each of them> = ..." (sorted); faster or slower than the baseline; else undecided.
     answer: str = UNDECIDED
+    # A claim on more workers left undecided because the machine's own two threads did not surely run faster than its
+    # threshold (``stats.claim_result``): no round of this run decides it, a run with the cores free would.
+    machine_bound: bool = False
 
     def rounds_to_decide(self) -> int | None:
         """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
@@ -54,7 +57,7 @@ class Decision:
         interval yet) or no number of processes would do (``beyond_rounds``)."""
         if self.decided:
             return 0
-        if self.interval is None or not self.interval.known or self.processes < 1:
+        if self.machine_bound or self.interval is None or not self.interval.known or self.processes < 1:
             return None
         half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
         distance = abs(math.log(self.interval.value) - math.log(self.threshold))
@@ -75,6 +78,7 @@ class Decision:
         more: with fewer, the t quantile that widens that floor still falls as processes are added."""
         return (
             not self.decided
+            and not self.machine_bound
             and self.interval is not None
             and self.interval.known
             and self.processes >= OWN_PROCESSES
@@ -88,7 +92,7 @@ class Decision:
         on one degree of freedom, so that the estimate of the rounds it needs says little."""
         rounds = self.rounds_to_decide()
         if rounds is None:
-            return not self.beyond_rounds and not self.decided
+            return not self.beyond_rounds and not self.decided and not self.machine_bound
         return rounds <= REACHABLE_ROUNDS or self.processes < OWN_PROCESSES
 
 
@@ -118,6 +122,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 found.append(Decision(
                     "claim", f"\"{claim.statement}\" on {interpreter_id}{against}", result.interval, threshold,
                     result.decision != UNDECIDED, keys, _processes(estimator, keys), result.decision,
+                    result.machine_bound,
                 ))
     for question in run_questions(run):
         reply = answer(estimator, question)

@@ -14,3 +14,7 @@ BINDING_METADATA = "interpmatrix_binding"
 # threads at once, which a cell on several workers records too (MachinePairProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"
 PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
+# The pair probe's work against the one-core probe's: crc32 over 4 MiB on each of two threads against 1 MiB on one
+# (workloads/_harness.py PAIR_PROBE_SIZE and PROBE_SIZE). A process's one-core seconds times this over its pair
+# seconds is how much faster the machine ran two threads than one: 2.0 with both cores free, 1.0 with one.
+PAIR_PROBE_WORK = 8

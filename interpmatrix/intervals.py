@@ -62,8 +62,8 @@ from functools import cached_property
 # pyperf's own table of Student's t quantiles (95 %, two-sided), which its is_significant uses: not in the public API.
 from pyperf._utils import tdist95conf_level
 
-from .harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
-from .model import Column, Run
+from .harness_protocol import PAIR_PROBE_METADATA, PAIR_PROBE_WORK, PROBE_METADATA
+from .model import Column, Run, machine_probe
 from .registry import Cell
 from .samples import (
     SEVERAL_WORKERS,
@@ -204,6 +204,18 @@ def log_interval(
     return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half), floor)
 
 
+def median_interval(logs: Sequence[float]) -> Interval:
+    """exp of the median of ``logs`` with the distribution-free 95 % interval of a median (the sign test's): from the
+    order statistic ⌊(n − 1.96 √n) / 2⌋ to ⌈1 + (n + 1.96 √n) / 2⌉, counted from 1; none under 8 values."""
+    ordered = sorted(logs)
+    n = len(ordered)
+    value = math.exp(statistics.median(ordered))
+    low, high = math.floor((n - 1.96 * math.sqrt(n)) / 2), math.ceil(1 + (n + 1.96 * math.sqrt(n)) / 2)
+    if low < 1 or high > n:
+        return Interval(value, None, None)
+    return Interval(value, math.exp(ordered[low - 1]), math.exp(ordered[high - 1]))
+
+
 def ratio_interval(slow: Spread, fast: Spread, between: float = 0.0) -> Interval:
     """``slow`` ÷ ``fast`` (how many times faster, or smaller, ``fast`` is) with its interval, widened by the
     recorded between-run variance of such a ratio (``Estimator.between_run_variance``) when given."""
@@ -260,6 +272,25 @@ class Estimator:
     @cached_property
     def _recorded_pair_probes(self) -> bool:
         return any(column.machine_probes(PAIR_PROBE_METADATA) for column in self.run.columns)
+
+    @cached_property
+    def machine_parallelism(self) -> Interval | None:
+        """How much faster the machine ran two threads of C code than one while the run measured: per CPython worker
+        process that timed both probes, its one-core probe times ``PAIR_PROBE_WORK`` over its pair probe (2.0 with
+        both cores free, 1.0 with one); their median with the sign test's interval. None without pair probes.
+        CPython's only: its zlib releases the GIL for the probe, while PyPy's two probe threads ran about one after
+        the other here (1.04x, against 1.24x for CPython's processes of the same run)."""
+        logs = [
+            math.log(one * PAIR_PROBE_WORK / pair)
+            for column in self.run.columns
+            if column.interpreter.implementation == "cpython" and not column.interpreter.self_timed
+            for benchmark in column.benchmarks.values()
+            for process in benchmark.get_runs()
+            if process.values
+            and (one := machine_probe(process)) is not None
+            and (pair := machine_probe(process, PAIR_PROBE_METADATA))
+        ]
+        return median_interval(logs) if logs else None
 
     def probe_fit(self, group: str) -> ProbeFit | None:
         """The run's fit of speed on probe over its time cells of ``group`` (``probe_group``) on every interpreter

@@ -84,13 +84,13 @@ class Sample:
 
 def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Sample | None:
     """The cell's processes, as measured, with the probe ``probe_key`` names; None when no process recorded a
-    positive value. Processes still warming up at their end are left out when some process of the cell settled (a
-    later round with more warm-ups): their values are warm-up."""
+    positive value. A process still warming up at its end is left out when others of the cell settled (a later round
+    with more warm-ups) and none of them ever ran as slow as its values before the last (``still_warming``)."""
     logs, probes, warming = [], [], 0
     runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
     settled = [run for run in runs if not still_warming_at_end(run.values)]
-    unsettled = len(runs) - len(settled) if settled else 0
-    for run in settled or runs:
+    kept = [run for run in runs if run in settled or not still_warming(run.values, settled)]
+    for run in kept:
         steady = steady_values(run.values)
         mean = statistics.fmean(steady)
         if mean <= 0:
@@ -99,7 +99,17 @@ def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Samp
         logs.append(math.log(mean))
         probe = machine_probe(run, probe_key)
         probes.append(math.log(probe) if probe is not None and probe > 0 else None)
-    return Sample(tuple(logs), warming, unsettled, tuple(probes)) if logs else None
+    return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes)) if logs else None
+
+
+def still_warming(values: Sequence[float], settled: Sequence[pyperf.Run]) -> bool:
+    """Whether a process whose last value ran faster than the others (``still_warming_at_end``) was warming up, by
+    the cell's settled processes: only if none of their steady values ran as slow as its values before the last.
+    A shared machine that switches between two speeds also gives a process a fast last value, and then a settled
+    process shows the slow speed too (CPython 3.14's JIT on countdown in threads, here: 49.6, 52.2, 29.0 ms beside a
+    settled 30.0, 51.2, 27.5). With no settled process, nothing tells: all count."""
+    slowest = max((value for run in settled for value in steady_values(run.values)), default=None)
+    return slowest is not None and slowest < (1 - WARM_TOLERANCE) * min(values[:-1])
 
 
 # Fewer processes than this in cells of two or more give no slope worth fitting: the adjustment is left out.

@@ -260,21 +260,40 @@ def scaling_ratio(estimator: Estimator, column: Column, pair: ScalingPair) -> In
 class ClaimResult:
     """A claim's measured ratio on one interpreter, with its interval, and the decision it allows: HOLDS, FAILS,
     AT_THRESHOLD (it straddles the threshold within the equivalence band) or UNDECIDED (it straddles it more widely,
-    or there is no interval)."""
+    or there is no interval, or ``machine_bound``)."""
 
     interval: Interval
     decision: str
+    # Undecided because the claim needs a second core and the machine's own two threads did not surely run faster
+    # than its threshold (``claim_result``): its "no speed-up" would be the machine's.
+    machine_bound: bool = False
 
     @property
     def ratio(self) -> float:
         return self.interval.value
 
 
-def claim_result(claim: Claim, interval: Interval | None) -> ClaimResult | None:
-    """The claim tested on the ratio slow ÷ fast; None when either cell did not run."""
+def needs_cores(claim: Claim) -> bool:
+    """Whether the claim is about a speed-up from more workers: its fast cell runs on more of them than its slow."""
+    return (Cell.parse(claim.fast).workers or 1) > (Cell.parse(claim.slow).workers or 1)
+
+
+def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval | None = None) -> ClaimResult | None:
+    """The claim tested on the ratio slow ÷ fast; None when either cell did not run. A claim that ``needs_cores``
+    and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is undecided instead when the
+    machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not surely run faster than the
+    claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
+    GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour."""
     if interval is None:
         return None
-    return ClaimResult(interval, interval.against(at_least=claim.at_least, at_most=claim.at_most))
+    decision = interval.against(at_least=claim.at_least, at_most=claim.at_most)
+    none_found = FAILS if claim.at_least is not None else HOLDS
+    threshold = claim.at_least if claim.at_least is not None else claim.at_most
+    if decision == none_found and needs_cores(claim) and parallelism is not None and not (
+        parallelism.low is not None and parallelism.low > threshold
+    ):
+        return ClaimResult(interval, UNDECIDED, machine_bound=True)
+    return ClaimResult(interval, decision)
 
 
 @dataclass(frozen=True)
@@ -304,7 +323,8 @@ def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
     slow_cell, fast_cell = Cell.parse(claim.slow), Cell.parse(claim.fast)
     if not claim.versus_jit:
         results = {
-            column.id: claim_result(claim, estimator.ratio((column, slow_cell), (column, fast_cell)))
+            column.id: claim_result(claim, estimator.ratio((column, slow_cell), (column, fast_cell)),
+                                    estimator.machine_parallelism)
             for column in run.columns
         }
         return [ClaimRow(claim, None, results)]
@@ -312,7 +332,8 @@ def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
     jits = (c for c in run.columns if c.interpreter.is_jit and c.interpreter.implementation == claim.jit_of)
     for jit in jits:
         results = {
-            column.id: claim_result(claim, estimator.ratio((column, slow_cell), (jit, fast_cell)))
+            column.id: claim_result(claim, estimator.ratio((column, slow_cell), (jit, fast_cell)),
+                                    estimator.machine_parallelism)
             for column in run.columns
             if column.interpreter.implementation != claim.jit_of and run.machine(column.id) == run.machine(jit.id)
         }

@@ -11,7 +11,8 @@ import pytest
 from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
-from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval, median_interval
+from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
+from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
 from interpmatrix.intervals import (
     AT_THRESHOLD,
     FAILS,
@@ -21,6 +22,7 @@ from interpmatrix.intervals import (
     Interval,
     Prior,
     Spread,
+    median_interval,
     pooled_prior,
     ratio_interval,
     spread,
@@ -40,7 +42,6 @@ from interpmatrix.samples import (
     steady_values,
     still_warming_at_end,
 )
-from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
 
 LN2 = math.log(2.0)
 
@@ -237,6 +238,24 @@ def pair_probed(cell: Cell, *processes: tuple[float, float, list[float]]):
                                      PROBE_METADATA: one, PAIR_PROBE_METADATA: two}, collect_metadata=False)
         for one, two, values in processes
     ])
+
+
+def test_the_machines_parallelism_is_the_median_of_the_cpython_processes_two_thread_speed_ups() -> None:
+    # Nine CPython processes: one-core probe 1 ms, pair probe 8 ms / s for s = 1.1, 1.2, ..., 1.9 (the pair does 8
+    # times the one-core probe's work): speed-ups 1.1-1.9, median 1.5. The sign test's interval of 9 values runs from
+    # the order statistic floor((9 - 1.96 x 3) / 2) = 1 to ceil(1 + (9 + 1.96 x 3) / 2) = 9: [1.1-1.9]. A PyPy
+    # column's processes, at 1.0 each, do not count; nor does a run without pair probes have a figure.
+    speeds = [1.1 + i / 10 for i in range(9)]
+    cpython = Column(interpreter("a"), {
+        THREADS2.name: pair_probed(THREADS2, *[(0.001, 0.008 / s, [2.0, 2.0]) for s in speeds]),
+    }, {})
+    pypy = Column(interpreter("p", implementation="pypy"), {
+        THREADS2.name: pair_probed(THREADS2, *[(0.001, 0.008, [2.0, 2.0])] * 9),
+    }, {})
+    found = Estimator(make_run([cpython, pypy], baseline="a")).machine_parallelism
+    assert (found.value, found.low, found.high) == (pytest.approx(1.5), pytest.approx(1.1), pytest.approx(1.9))
+    unprobed = Column(interpreter("a"), {THREADS2.name: bench(THREADS2, [2.0, 2.0], [2.0, 2.0])}, {})
+    assert Estimator(make_run([unprobed], baseline="a")).machine_parallelism is None
 
 
 def test_cells_on_several_workers_follow_the_two_thread_probe_where_the_run_recorded_it() -> None:
@@ -462,6 +481,16 @@ def test_the_between_run_floor_is_left_out_of_what_more_rounds_narrow() -> None:
     assert decisions.Decision("claim", "x", floored, 1.5, False, (("a", "c"),), 3).rounds_to_decide() == 60
 
 
+def test_a_claim_left_open_by_the_machines_cores_gets_no_rounds() -> None:
+    # Narrow and far below its 1.5x (1.2x [1.1-1.3] on 6 processes): any other open claim like it would be "fails".
+    # Left open because the machine's own two threads did not surely run 1.5x faster, no round of this run decides it.
+    found = decisions.Decision("claim", "toy", Interval(1.2, 1.1, 1.3), 1.5, False, (("a", "x"), ("a", "y")), 6,
+                               machine_bound=True)
+    assert found.rounds_to_decide() is None
+    assert not found.reachable and not found.beyond_rounds
+    assert decisions.cells_to_measure([found]) == {}
+
+
 def test_a_figure_nearer_its_threshold_than_the_between_run_floor_is_beyond_any_round() -> None:
     # 1.52 against 1.5: a distance ln(1.52 / 1.5) = 0.01325, so it decides by the band (at the threshold) once the
     # interval lies within ln 1.1 - 0.01325 = 0.08206 of it. A ratio of a cell on several workers and one on one keeps
@@ -670,3 +699,16 @@ def test_processes_that_never_settled_are_left_out_when_another_did() -> None:
     # When none settled, all stay (the report counts them as still warming): nothing better to show.
     alone = sample(bench(SERIAL, [0.0462, 0.0484, 0.0390]))
     assert alone.n == 1 and alone.unsettled == 0
+
+
+def test_a_fast_last_value_is_the_machines_when_a_settled_process_ran_as_slow() -> None:
+    # CPython 3.14's JIT on countdown in one thread, a default run of 2026-12-03: the first and third processes end
+    # fast (28.95 < 0.9 x 49.61; 33.15 < 0.9 x 45.11), but the second, settled, ran 51.24 ms, slower than 0.9 x 49.61
+    # = 44.65 and 0.9 x 45.11 = 40.60: the machine's slow speed, not warm-up. All three stay.
+    found = sample(bench(SERIAL, [0.04961, 0.05218, 0.02895], [0.02998, 0.05124, 0.02753],
+                         [0.04785, 0.04511, 0.03315]))
+    assert found.n == 3 and found.unsettled == 0
+    # Beside a settled process no slower than 0.0402 s (below 0.9 x 0.04961 = 0.04465 and 0.9 x 0.04511 = 0.04060),
+    # both others were still warming up: they go.
+    fast = sample(bench(SERIAL, [0.04961, 0.05218, 0.02895], [0.0300, 0.0402, 0.0290], [0.04785, 0.04511, 0.03315]))
+    assert fast.n == 1 and fast.unsettled == 2

@@ -213,6 +213,39 @@ def test_a_claim_holds_fails_or_is_undecided_by_its_interval(claim: Claim, inter
     assert (result.ratio, result.decision) == (interval.value, decision)
 
 
+PARALLEL = Claim("toy", "two threads are 1.5x faster", ("000 Speed",), slow=THREADS1.name, fast=THREADS2.name,
+                 at_least=1.5)
+NO_PARALLEL = Claim("toy", "two threads do not help", ("000 Speed",), slow=THREADS1.name, fast=THREADS2.name,
+                    at_most=1.2)
+
+
+@pytest.mark.parametrize(
+    ("claim", "interval", "parallelism", "decision", "machine_bound"),
+    [
+        # No speed-up from the second thread, on a machine whose own two threads ran 1.25x [1.2-1.3]: below 1.5, so
+        # the missing speed-up may be the machine's.
+        (PARALLEL, Interval(1.2, 1.1, 1.4), Interval(1.25, 1.2, 1.3), UNDECIDED, True),
+        # The same with the machine surely above 1.5 (1.7x [1.6-1.8]), or with no pair probe recorded: it fails.
+        (PARALLEL, Interval(1.2, 1.1, 1.4), Interval(1.7, 1.6, 1.8), FAILS, False),
+        (PARALLEL, Interval(1.2, 1.1, 1.4), None, FAILS, False),
+        # A machine figure without an interval does not surely exceed anything.
+        (PARALLEL, Interval(1.2, 1.1, 1.4), Interval(1.7, None, None), UNDECIDED, True),
+        # A speed-up that happened holds whatever the machine.
+        (PARALLEL, Interval(1.9, 1.6, 2.2), Interval(1.25, 1.2, 1.3), HOLDS, False),
+        # "Does not help" holds only where the machine could have helped: 1.25x [1.15-1.35] does not surely exceed 1.2.
+        (NO_PARALLEL, Interval(1.0, 0.9, 1.1), Interval(1.25, 1.15, 1.35), UNDECIDED, True),
+        (NO_PARALLEL, Interval(1.0, 0.9, 1.1), Interval(1.7, 1.6, 1.8), HOLDS, False),
+        # A claim on one worker each (serial against fast) is the interpreter's whatever the machine.
+        (PROMISE, Interval(1.2, 1.1, 1.4), Interval(1.25, 1.2, 1.3), FAILS, False),
+    ],
+)
+def test_no_speed_up_from_a_second_worker_decides_only_where_the_machine_could_show_one(
+    claim: Claim, interval: Interval, parallelism: Interval | None, decision: str, machine_bound: bool
+) -> None:
+    result = stats.claim_result(claim, interval, parallelism)
+    assert (result.decision, result.machine_bound) == (decision, machine_bound)
+
+
 def test_a_claim_without_both_cells_has_no_result() -> None:
     assert stats.claim_result(PROMISE, None) is None
 

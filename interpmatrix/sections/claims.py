@@ -31,7 +31,14 @@ def result_text(result: ClaimResult | None) -> str:
     text = ratio_text(result.interval)
     if result.decision == HOLDS:
         return f"**{text}** ✓"
+    if result.machine_bound:
+        return f"{text} undecided (cores)"
     return f"{text} {MARKS[result.decision]}"
+
+
+def _parallelism_text(estimator: Estimator) -> str:
+    found = estimator.machine_parallelism
+    return f" (in this run, {ratio_text(found)} faster than one)" if found is not None else ""
 
 
 def render(run: Run, charts: Charts) -> str | None:
@@ -61,8 +68,10 @@ def render(run: Run, charts: Charts) -> str | None:
             "where the whole interval passes the test, ✗ where the whole interval fails it, ≈ (at the threshold) where "
             f"it straddles the threshold but lies within {factor_percent(EQUIVALENCE_FACTOR)} of it either way "
             "(the claim's number is right, give or take that much: an equivalence test), *undecided* where it "
-            "straddles the threshold more widely, so that noise could put the truth on either side. A claim against a "
-            "JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
+            "straddles the threshold more widely, so that noise could put the truth on either side; *undecided "
+            "(cores)* where a claim about a second worker found no speed-up on a machine whose own two threads of C "
+            f"code did not surely run faster than the claim's threshold{_parallelism_text(estimator)}. A claim "
+            "against a JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
             "interpreters that ran both cells.",
             "",
             table(["claim (seed)", "test", *(column.id for column in columns), "verdict"], rows),

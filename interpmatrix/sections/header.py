@@ -8,8 +8,8 @@ import statistics
 
 from ..budget import resume_command
 from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, decisions
-from ..intervals import EQUIVALENCE_FACTOR
-from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version
+from ..intervals import EQUIVALENCE_FACTOR, Estimator
+from ..markdown import date_text, duration, factor_percent, percent, plural, ratio_text, requirement_version
 from ..model import Run, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
@@ -138,6 +138,7 @@ def decisions_line(run: Run) -> str | None:
     few = [d for d, rounds in estimates if rounds is not None and rounds > REACHABLE_ROUNDS and d.reachable]
     far = [rounds for d, rounds in estimates if rounds is not None and not d.reachable]
     beyond = [d for d in still_open if d.beyond_rounds]
+    cores = [d for d in still_open if d.machine_bound]
     line += f"; {len(still_open)} undecided"
     if near:
         line += (
@@ -167,7 +168,14 @@ def decisions_line(run: Run) -> str | None:
             "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
             "would tell"
         )
-    unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond)
+    parallelism = Estimator(run).machine_parallelism
+    if cores and parallelism is not None:
+        line += (
+            f"; {len(cores)} found no speed-up from a second worker where the machine's own two threads of C code "
+            f"ran only {ratio_text(parallelism)} faster than one (the Method section's two-thread probe), so that "
+            "the missing speed-up may be the machine's: no round of this run tells, a run with both cores free would"
+        )
+    unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(cores)
     if unknown:
         line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line

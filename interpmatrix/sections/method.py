@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..harness_protocol import PAIR_PROBE_METADATA
 from ..intervals import BETWEEN_RUN_SD, EQUIVALENCE_FACTOR, PRIOR_DF, Estimator
-from ..markdown import factor_percent, percent, plural, span, table
+from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
 from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, SEVERAL_WORKERS, WARM_TOLERANCE
 from . import Charts
@@ -102,6 +102,15 @@ def machine_state(run: Run) -> str:
         "releases the GIL), which sees whether the second core is free. "
     )
     estimator = Estimator(run)
+    parallelism = estimator.machine_parallelism
+    if parallelism is not None:
+        head += (
+            "Against the one-core probe, it gives how much faster the machine ran two threads than one (2.0× with "
+            f"both cores free, 1.0× with one): {ratio_text(parallelism)} in this run, the median of the CPython "
+            "processes' (PyPy's two probe threads ran nearly one after the other here), with the sign test's "
+            "interval. A claim about a second worker that finds no speed-up is left undecided where this does not surely exceed the claim's "
+            "threshold: the missing speed-up may be the machine's. "
+        )
     fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
     by_pair = estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
     which = {SEVERAL_WORKERS: " (by the two-thread probe)" if by_pair else " (by the one-core probe: the run "
