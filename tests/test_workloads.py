@@ -15,7 +15,7 @@ import sys
 import pyperf
 import pytest
 
-from interpmatrix import discovery, selection
+from interpmatrix import discovery, harness_protocol, selection
 from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR
 
 # One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
@@ -145,3 +145,17 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     assert len(timed) == 2 and all(1e-6 < one < 0.1 and two is None for one, two in timed), timed
     assert len(threads) == 2 and all(1e-6 < one < 0.1 and 1e-6 < two < 1.0 for one, two in threads), threads
     assert memory == [(None, None), (None, None)]
+
+
+def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_reads_them() -> None:
+    """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads;
+    the two-thread probe's work against the one-core probe's is what machine_parallelism divides by."""
+    names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
+             "PAIR_PROBE_METADATA")
+    code = ("import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r], "
+            "'work': 2 * h.PAIR_PROBE_SIZE / h.PROBE_SIZE}))" % (names,))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["names"] == [getattr(harness_protocol, name) for name in names]
+    assert found["work"] == harness_protocol.PAIR_PROBE_WORK
