@@ -370,10 +370,13 @@ class Estimator:
 
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
         """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers takes its own
-        variance only, and needs two processes for an interval; so does every cell measured once when ``picked``:
-        ``fast`` is the fastest of a verdict's candidates (see the module's docstring). A ratio of time cells adds
-        its between-run variance (``between_run_variance``)."""
-        a, b = (self.ratio_spread(column, cell, picked) for column, cell in (slow, fast))
+        variance only, and needs two processes for an interval; so does ``fast`` measured once when ``picked``: it
+        is the fastest of a verdict's candidates (see the module's docstring). ``slow`` still borrows: a candidate
+        behind it owes its place to no luck that would make it look slower, and luck that put it near the fastest
+        only makes a tie likelier, never a false winner (a default run listed CPython's JIT on countdown, measured
+        once and 31.8x slower than PyPy, as "cannot be told apart" for want of an interval). A ratio of time cells
+        adds its between-run variance (``between_run_variance``)."""
+        a, b = self.ratio_spread(*slow), self.ratio_spread(*fast, picked)
         if a is None or b is None:
             return None
         return ratio_interval(a, b, self.between_run_variance(slow[1], fast[1]))

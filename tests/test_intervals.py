@@ -436,6 +436,20 @@ def test_a_verdicts_winner_measured_once_borrows_no_variance() -> None:
     assert found.decided and found.best[0].id == "other" and found.margin.low > 1
 
 
+def test_a_candidate_measured_once_behind_the_fastest_borrows_its_siblings_variance() -> None:
+    # "other" ran serial in two processes (logs ±0.01 around ln 1); "base", measured once, ran 30x slower, and
+    # "third" twice around ln 30 (±0.01), whose scatter base may borrow for its own cell. Only the fastest, picked for
+    # its mean, is kept from borrowing: base ÷ other gets an interval, and it excludes 1 by far.
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [30.0, 30.0])}, {})
+    other = Column(interpreter("other"), {SERIAL.name: bench(SERIAL, [math.exp(0.01)], [math.exp(-0.01)])}, {})
+    third = Column(interpreter("third"), {SERIAL.name: bench(SERIAL, [30 * math.exp(0.01)], [30 * math.exp(-0.01)])},
+                   {})
+    found = verdicts.answer(Estimator(make_run([base, other, third])), Question("Toy", "toy", ("serial",)))
+    assert found.best[0].id == "other" and found.decided and not found.ties
+    behind = Estimator(make_run([base, other, third])).ratio((base, SERIAL), (other, SERIAL), picked=True)
+    assert behind.known and behind.low > 20
+
+
 def test_a_clear_winner_wins() -> None:
     found = _two_candidates([[1.0, 1.0], [1.02, 1.02], [0.98, 0.98]])
     assert found.best[0].id == "other" and found.decided
