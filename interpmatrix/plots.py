@@ -25,10 +25,10 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from .discovery import Interpreter
-from .markdown import cell_label, size_text, times
+from .markdown import cell_label, ratio_text, size_text, times
 from .model import Column, Run, is_memory
 from .registry import GROUPS, Cell, Workload
-from .intervals import Estimator
+from .intervals import Estimator, Interval
 from .stats import scaling_pairs, scaling_ratio
 from .verdicts import reference_cell
 
@@ -362,13 +362,19 @@ def _memory_alt(bars: Bars) -> str:
     return f"Grouped bar chart of peak memory per interpreter, in MiB. {'; '.join(parts)}."
 
 
-def _scaling_figure(run: Run, panels: list[ScalingPanel], colours: dict[str, str]) -> Figure:
+def _scaling_figure(run: Run, panels: list[ScalingPanel], colours: dict[str, str],
+                    parallelism: Interval | None) -> Figure:
     ncols = min(4, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(3.3 * ncols, 2.8 * nrows + 0.8), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).flatten()
     for ax, panel in zip(axes, panels):
         values = [ratio for points in panel.lines.values() for _, ratio in points]
+        # What the machine's own two threads of C code gave while the run measured: no line of a panel about cores
+        # rises above it for want of the interpreter (io_threads' waits, against serial at the same N, need none).
+        machine = parallelism if parallelism is not None and 2 in panel.workers and not panel.same_n else None
+        if machine is not None:
+            values += [bound for bound in (machine.value, machine.low, machine.high) if bound is not None]
         low = min(min(values), 1.0) / 1.5
         high = max(max(values), max(panel.workers)) * 1.5
         _ratio_axis(ax, low, high, base=2)
@@ -382,6 +388,9 @@ def _scaling_figure(run: Run, panels: list[ScalingPanel], colours: dict[str, str
         for iid, points in panel.lines.items():
             xs, ys = zip(*points)
             ax.plot(xs, ys, marker="o", markersize=4, linewidth=1.6, color=colours[iid])
+        if machine is not None:
+            spread = None if not machine.known else [[machine.value - machine.low], [machine.high - machine.value]]
+            ax.errorbar([2], [machine.value], yerr=spread, fmt="x", color="black", markersize=8, capsize=3, zorder=5)
         ax.set_title(f"{panel.title}\nvs {panel.against}")
         ax.set_xlabel("workers")
         ax.grid(color="0.92", linewidth=0.6)
@@ -393,11 +402,14 @@ def _scaling_figure(run: Run, panels: list[ScalingPanel], colours: dict[str, str
     ids = [column.id for column in _ordered(run.columns) if any(iid == column.id for p in panels for iid in p.lines)]
     handles = [Line2D([], [], color=colours[iid], marker="o", markersize=4, label=iid) for iid in ids]
     handles.append(Line2D([], [], color=_IDEAL_COLOUR, linestyle="--", label="ideal: N× with N workers"))
+    if parallelism is not None:
+        handles.append(Line2D([], [], color="black", marker="x", linestyle="none",
+                              label=f"the machine's own two threads: {ratio_text(parallelism)}"))
     _legend(fig, handles)
     return fig
 
 
-def _scaling_alt(panels: list[ScalingPanel]) -> str:
+def _scaling_alt(panels: list[ScalingPanel], parallelism: Interval | None) -> str:
     parts = []
     for panel in panels:
         # Against the variant at 1 worker, its own 1-worker point is 1× by definition: only more workers tell.
@@ -415,6 +427,8 @@ def _scaling_alt(panels: list[ScalingPanel]) -> str:
         "Line charts on log scales, one per variant with workers: the speed-up at each worker count over the same "
         "variant with 1 worker (over the reference with the same N where it has workers too), one line per "
         f"interpreter, with the ideal N× dashed. {'; '.join(parts)}."
+        + (f" The machine's own two threads of C code ran {ratio_text(parallelism)} faster than one while the run "
+           "measured, marked × at 2 workers." if parallelism is not None else "")
     )
 
 
@@ -434,11 +448,12 @@ def write_plots(run: Run, out_dir: Path, stem: str) -> list[Plot]:
     out_dir.mkdir(parents=True, exist_ok=True)
     colours = interpreter_colours(column.interpreter for column in run.columns)
     speedups, panels, memory = speedup_bars(run), scaling_panels(run), memory_bars(run)
+    parallelism = Estimator(run).machine_parallelism
     charts = (
         (SPEEDUP, speedups, lambda: _speedup_figure(run, speedups, colours), f"Speed-up over {run.baseline}",
          lambda: _speedup_alt(run, speedups)),
-        (SCALING, panels, lambda: _scaling_figure(run, panels, colours), "Scaling with workers",
-         lambda: _scaling_alt(panels)),
+        (SCALING, panels, lambda: _scaling_figure(run, panels, colours, parallelism), "Scaling with workers",
+         lambda: _scaling_alt(panels, parallelism)),
         (MEMORY, memory, lambda: _memory_figure(memory, colours), "Peak memory", lambda: _memory_alt(memory)),
     )
     written = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pyperf
 import pytest
 from matplotlib.colors import rgb_to_hsv, to_rgb
 from matplotlib.image import imread
@@ -192,3 +193,25 @@ def test_colours_are_per_family_lighter_when_older_and_stable(claims_run: model.
     claims = plots.interpreter_colours(column.interpreter for column in claims_run.columns)
     assert claims["pypy3.9"] == colours["pypy3.9"] and claims["cpython-3.13t"] == colours["cpython-3.13t"]
     assert 190 <= hue(claims["cpython-3.12"]) <= 230
+
+
+def test_the_scaling_chart_marks_what_the_machines_own_two_threads_gave(claims_run: model.Run, tmp_path: Path) -> None:
+    # Every process of a cell on several workers timed both probes: 1 ms on one core, 8 ms / 1.25 on two threads at
+    # once (8 times the work): the machine ran two threads 1.25x faster than one, in every process alike.
+    def probed(benchmark: pyperf.Benchmark) -> pyperf.Benchmark:
+        return pyperf.Benchmark([
+            pyperf.Run(run.values, warmups=run.warmups, collect_metadata=False, metadata={
+                **run.get_metadata(), "interpmatrix_machine_probe": 0.001,
+                "interpmatrix_machine_probe_pair": 0.008 / 1.25})
+            for run in benchmark.get_runs() if run.values
+        ])
+
+    columns = [replace(column, benchmarks={name: probed(benchmark) if (Cell.parse(name).workers or 1) > 1
+                                           else benchmark for name, benchmark in column.benchmarks.items()})
+               for column in claims_run.columns]
+    run = replace(claims_run, columns=columns)
+    scaling = next(plot for plot in plots.write_plots(run, tmp_path, "run") if plot.kind == "scaling")
+    assert_png(scaling.path)
+    assert "The machine's own two threads of C code ran 1.25× [1.25–1.25] faster than one" in scaling.alt
+    without = next(plot for plot in plots.write_plots(claims_run, tmp_path, "plain") if plot.kind == "scaling")
+    assert "machine's own two threads" not in without.alt

@@ -108,8 +108,10 @@ def machine_state(run: Run) -> str:
             "Against the one-core probe, it gives how much faster the machine ran two threads than one (2.0× with "
             f"both cores free, 1.0× with one): {ratio_text(parallelism)} in this run, the median of the CPython "
             "processes' (PyPy's two probe threads ran nearly one after the other here), with the sign test's "
-            "interval. A claim about a second worker that finds no speed-up is left undecided where this does not surely exceed the claim's "
-            "threshold: the missing speed-up may be the machine's. "
+            "interval. A claim about a second worker that finds no speed-up is left undecided where this does not "
+            "surely exceed the claim's threshold: the missing speed-up may be the machine's. The probe is a burst of "
+            "about 2 ms, as short as a C kernel's threads; kernels that run longer (processes, tens of ms) can get "
+            "more from the second core, so for them this errs towards undecided, never towards a decision. "
         )
     fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
     by_pair = estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
