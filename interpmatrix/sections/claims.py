@@ -71,8 +71,8 @@ def render(run: Run, charts: Charts) -> str | None:
             "straddles the threshold more widely, so that noise could put the truth on either side; *undecided "
             "(cores)* where a claim about a second worker found no speed-up on a machine whose own two threads of C "
             f"code did not surely run faster than the claim's threshold{_parallelism_text(estimator)}. A claim "
-            "against a JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only the "
-            "interpreters that ran both cells.",
+            "against a JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only "
+            "the interpreters that ran both cells.",
             "",
             table(["claim (seed)", "test", *(column.id for column in columns), "verdict"], rows),
         ]
