@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from .discovery import Interpreter
-from .markdown import cell_label, ratio_text, size_text, times
+from .markdown import cell_label, ratio_text, size_text, speed_interval_text, times
 from .model import Column, Run, is_memory
 from .registry import GROUPS, Cell, Workload
 from .intervals import Estimator, Interval
@@ -427,7 +427,7 @@ def _scaling_alt(panels: list[ScalingPanel], parallelism: Interval | None) -> st
         "Line charts on log scales, one per variant with workers: the speed-up at each worker count over the same "
         "variant with 1 worker (over the reference with the same N where it has workers too), one line per "
         f"interpreter, with the ideal N× dashed. {'; '.join(parts)}."
-        + (f" The machine's own two threads of C code ran {ratio_text(parallelism)} faster than one while the run "
+        + (f" The machine's own two threads of C code ran {speed_interval_text(parallelism)} than one while the run "
            "measured, marked × at 2 workers." if parallelism is not None else "")
     )
 

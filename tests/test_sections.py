@@ -369,7 +369,7 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
     }, {})
     run = replace(make_run([column]), workloads=[workload])
     text = header.render(run, {})
-    assert "; 1 found no speed-up from a second worker where the machine's own two threads of C code ran only " \
-           "1.25× [1.25–1.25] faster than one (the Method section's two-thread probe)" in text
+    assert "; 1 found no speed-up from a second worker where the machine's own two threads of C code ran 1.25× " \
+           "faster [1.25–1.25] than one (the Method section's two-thread probe)" in text
     assert "1 undecided" in text
     assert "1.20× [" in claims.render(run, {}) and "undecided (cores)" in claims.render(run, {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..intervals import AT_THRESHOLD, EQUIVALENCE_FACTOR, FAILS, HOLDS, UNDECIDED, Estimator
-from ..markdown import NOT_RUN, factor_percent, md, ratio_text, table
+from ..markdown import NOT_RUN, factor_percent, md, ratio_text, speed_interval_text, table
 from ..model import Run
 from ..questions import CLAIMS
 from ..stats import ClaimResult, ClaimRow, claim_rows
@@ -38,7 +38,7 @@ def result_text(result: ClaimResult | None) -> str:
 
 def _parallelism_text(estimator: Estimator) -> str:
     found = estimator.machine_parallelism
-    return f" (in this run, {ratio_text(found)} faster than one)" if found is not None else ""
+    return f" (in this run, {speed_interval_text(found)} than one)" if found is not None else ""
 
 
 def render(run: Run, charts: Charts) -> str | None:

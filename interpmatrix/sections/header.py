@@ -9,7 +9,7 @@ import statistics
 from ..budget import resume_command
 from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, decisions
 from ..intervals import EQUIVALENCE_FACTOR, Estimator
-from ..markdown import date_text, duration, factor_percent, percent, plural, ratio_text, requirement_version
+from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version, speed_interval_text
 from ..model import Run, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
@@ -172,7 +172,7 @@ def decisions_line(run: Run) -> str | None:
     if cores and parallelism is not None:
         line += (
             f"; {len(cores)} found no speed-up from a second worker where the machine's own two threads of C code "
-            f"ran only {ratio_text(parallelism)} faster than one (the Method section's two-thread probe), so that "
+            f"ran {speed_interval_text(parallelism)} than one (the Method section's two-thread probe), so that "
             "the missing speed-up may be the machine's: no round of this run tells, a run with both cores free would"
         )
     unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(cores)
