@@ -120,7 +120,8 @@ def seconds_to_decide(run: Run, open_decisions: list[Decision]) -> float | None:
 
 def decisions_line(run: Run) -> str | None:
     """How many of the report's decisions the data made, and what the open ones would need."""
-    found = decisions(run)
+    estimator = Estimator(run)
+    found = decisions(run, estimator)
     if not found:
         return None
     made = [d for d in found if d.decided]
@@ -168,7 +169,7 @@ def decisions_line(run: Run) -> str | None:
             "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
             "would tell"
         )
-    parallelism = Estimator(run).machine_parallelism
+    parallelism = estimator.machine_parallelism
     if cores and parallelism is not None:
         line += (
             f"; {len(cores)} found no speed-up from a second worker where the machine's own two threads of C code "
