@@ -188,13 +188,13 @@ def test_extra_rounds_go_to_the_open_cells_only_and_stop_within_the_budget(tmp_p
     assert lines[-1] == "budget: 1:00 of 1:00 spent; stopped because budget spent"
 
 
-def test_a_round_that_does_not_fit_is_trimmed_fewest_rounds_first(tmp_path: Path) -> None:
+def test_a_round_that_does_not_fit_is_trimmed_nearest_decision_first(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, budget_seconds=57.5)
     steps = FakeSteps(FakeClock())
     measure_toy(run_dir, steps, open_until(NEEDS))
-    # Round 3: 7 s, 49 spent, 8.5 left. Round 4: 5 s, 54, 3.5 left. Round 5: cp x and pypy x have 4 rounds each, in
-    # plan order cp x (1 s) fits, pypy x (4 s) is passed over: 55, 2.5 left. Round 6: pypy x has fewer rounds (4
-    # against 5) and goes first, but does not fit; cp x does: 56. Round 7 likewise: 57, 0.5 left: nothing fits.
+    # Round 3: 7 s, 49 spent, 8.5 left. Round 4: 5 s, 54, 3.5 left. Round 5: cp x and pypy x each need 6 more rounds,
+    # in plan order cp x (1 s) fits, pypy x (4 s) is passed over: 55, 2.5 left. Round 6: cp x needs 5 against pypy x's
+    # 6 and goes first: 56; pypy x does not fit. Round 7 likewise: 57, 0.5 left: nothing fits.
     assert steps.extra()[5:] == [(5, "cp", [X]), (6, "cp", [X]), (7, "cp", [X])]
     info = run_dir.read_info()
     assert info.budget_stopped == "no time left for another round"
@@ -429,9 +429,12 @@ def test_a_trimmed_round_goes_first_to_the_cells_nearest_a_decision() -> None:
     # cp y's decision needs about 1 more cell round, pypy x's 3, cp x's 12: with room for two, cp y and pypy x.
     needed = {("cp", X): 12, ("pypy", X): 3, ("cp", Y): 1}
     assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("cp", Y), ("pypy", X)]
-    # Fewest rounds done still comes first: a pair measured once more already waits for the others.
+    # Measured once more than the others, cp y still goes first: what its decision needs comes before what the pair
+    # has had. Rounds done only break a tie in what is needed.
     rounds[("cp", Y)] = 2
-    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("pypy", X), ("cp", X)]
+    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("cp", Y), ("pypy", X)]
+    needed[("pypy", X)] = 1
+    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("pypy", X), ("cp", Y)]
 
 
 def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:
