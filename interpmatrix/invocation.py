@@ -164,11 +164,12 @@ def build_command(
     step: Step, profile: Profile, results_file: Path, loops: dict[str, int], warmups: dict[str, int] | None = None
 ) -> list[str]:
     """The pyperf invocation of ``step``; ``results_file`` is the file it appends to (its step file)."""
+    interpreter = step.venv.interpreter
     command = [
         step.venv.python,
         str(step.workload.script),
         *step.workload.script_args,
-        *profile.pyperf_args(jit=step.venv.interpreter.is_jit),
+        *profile.pyperf_args(jit=interpreter.is_jit, cpython=interpreter.implementation == "cpython"),
         "--append",
         str(results_file),
         "--round",

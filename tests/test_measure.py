@@ -15,9 +15,9 @@ import pyperf
 import pytest
 
 from interpmatrix import discovery
-from interpmatrix.invocation import Step, Venv, classify_failure, rounds_done, run_step
+from interpmatrix.invocation import Step, Venv, build_command, classify_failure, rounds_done, run_step
 from interpmatrix.measure import measure, plan_steps, prepared_venvs
-from interpmatrix.profiles import find_profile
+from interpmatrix.profiles import find_profile, profile_from
 from interpmatrix.registry import Variant, Workload, find_workload
 from interpmatrix.results import RunDir
 
@@ -259,3 +259,29 @@ def test_more_warm_ups_reach_pyperfs_worker_processes(tmp_path: Path) -> None:
     benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(cell.name)
     (second,) = [run for run in benchmark.get_runs() if run.get_metadata().get("interpmatrix_round") == 2]
     assert len(second.warmups) == 4
+
+
+def test_each_kind_of_jit_gets_its_own_warm_ups(tmp_path: Path) -> None:
+    """The default profile: 1 warm-up without a JIT, 2 for CPython's own JIT (its second warm-up already runs at the
+    timed values' speed), 4 for PyPy's, and the old single count for every JIT in a profile run.json kept before."""
+    primes = find_workload("primes")
+    host = discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host")
+    kinds = {
+        "plain": host,
+        "cpython jit": replace(host, jit="enabled"),
+        "pypy": replace(host, implementation="pypy", jit="PyPy JIT"),
+        "jit switched off": replace(host, jit="built, disabled"),
+    }
+
+    def warmups(interpreter: discovery.Interpreter, profile) -> list[str]:
+        step = Step(1, primes, tuple(primes.cells())[:1], Venv(interpreter, sys.executable))
+        return [arg for arg in build_command(step, profile, tmp_path / "step.json", {}) if arg.startswith("--warmups")]
+
+    default = find_profile("default")
+    assert {kind: warmups(i, default) for kind, i in kinds.items()} == {
+        "plain": ["--warmups=1"], "cpython jit": ["--warmups=2"], "pypy": ["--warmups=4"],
+        "jit switched off": ["--warmups=1"],
+    }
+    kept_before = {key: value for key, value in asdict(default).items() if key != "cpython_jit_warmups"}
+    older = profile_from("default", kept_before)
+    assert warmups(kinds["cpython jit"], older) == ["--warmups=4"]

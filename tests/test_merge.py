@@ -358,8 +358,8 @@ def test_same_profile_on_every_machine_is_said_once(tmp_path: Path) -> None:
     method = section(text, "## Method")
     assert "Profile `default`, on every machine: 2 rounds; in each round every workload runs on every " \
         "interpreter of the machine before the next round starts" in method
-    assert "Every interpreter, on every machine, gets the same processes and values; only warm-ups differ (1, or " \
-        "8 for a JIT, whose first loops compile code)" in method
+    assert "Every interpreter, on every machine, gets the same processes and values; only warm-ups differ (1; " \
+        "8 for a JIT: a JIT's first loops compile code)" in method
 
 
 def test_an_unfinished_machine_is_resumed_under_its_own_run_id(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
 from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, SEVERAL_WORKERS, WARM_TOLERANCE
 from . import Charts
-from .wording import machine_profile_counts
+from .wording import jit_warmups_text, machine_profile_counts
 
 
 def _files_table(run: Run) -> str:
@@ -54,8 +54,8 @@ def _how(run: Run) -> list[str]:
         "per workload and interpreter: each cell's answer is checked, then the cell is timed in "
         f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
         f"{profile.values} values). Every interpreter{', on every machine,' if machines else ''} gets the same "
-        f"processes and values; only warm-ups differ ({profile.warmups}, or {profile.jit_warmups} "
-        "for a JIT, whose first loops compile code). pyperf's calibration sets the loops per value in round 1 "
+        f"processes and values; only warm-ups differ ({profile.warmups}; {jit_warmups_text(profile, 'for')}: a "
+        "JIT's first loops compile code). pyperf's calibration sets the loops per value in round 1 "
         f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
         "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
         "`--track-memory` sampled in each worker process, one value per process.",

@@ -9,9 +9,19 @@ from typing import Any
 
 from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text
 from ..model import Column, Outcome, Run, machine_profile
+from ..profiles import Profile
 from ..registry import Cell
 from ..results import CellFailure, MachineRun
 from ..verdicts import payoff_with_startup
+
+
+def jit_warmups_text(profile: Profile, preposition: str) -> str:
+    """The warm-ups of a JIT's worker processes: "4 with a JIT", or "4 with PyPy's or a JVM's JIT, 2 with CPython's"
+    where CPython's own JIT has a count of its own."""
+    cpython = profile.cpython_jit_warmups
+    if cpython is None or cpython == profile.jit_warmups:
+        return f"{profile.jit_warmups} {preposition} a JIT"
+    return f"{profile.jit_warmups} {preposition} PyPy's or a JVM's JIT, {cpython} {preposition} CPython's"
 
 
 def profile_text(run: Run) -> str:
@@ -21,8 +31,9 @@ def profile_text(run: Run) -> str:
     if profile is None:
         return f"`{name}` (no longer defined; see Method for what the files say)"
     return (
-        f"`{name}` ({profile.description}): {profile.warmups} warm-up per process, {profile.jit_warmups} with a JIT; "
-        f"min time {profile.min_time:g} s; cell time limit {profile.cell_timeout:g} s"
+        f"`{name}` ({profile.description}): {profile.warmups} warm-up per process, "
+        f"{jit_warmups_text(profile, 'with')}; min time {profile.min_time:g} s; "
+        f"cell time limit {profile.cell_timeout:g} s"
     )
 
 
@@ -42,7 +53,7 @@ def machine_profile_counts(facts: MachineRun) -> str:
     return (
         f"{name} ({plural(profile.rounds, 'round', 'rounds')} × "
         f"{plural(profile.processes_per_round, 'fresh worker process', 'fresh worker processes')} × "
-        f"{profile.values} values; {profile.warmups} warm-up, {profile.jit_warmups} for a JIT; min time "
+        f"{profile.values} values; {profile.warmups} warm-up, {jit_warmups_text(profile, 'for')}; min time "
         f"{profile.min_time:g} s)"
     )
 
