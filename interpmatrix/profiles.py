@@ -10,8 +10,8 @@ on CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms an
 values of at least ``min_time`` each, and in the first round the answer check, whose one call also calibrates a kernel
 that lasts twice ``min_time`` (others double their loops). Of a default first pass on fourteen interpreters (787 s,
 2026-12-03, ``tools/time_breakdown.py``), the kernels' timed warm-ups and values took 43 %, pyperf's main process
-between one worker and the next (check, start, imports) 34 %, the workers' probes, metadata and set-up 9 %, each
-step's start and the driver 10 %. Fresh worker processes are the independent units of the report's intervals, and the
+between one worker and the next (check, start, imports) 32 %, the workers' probes, metadata and set-up 9 %, each
+step's start and the driver 12 %. Fresh worker processes are the independent units of the report's intervals, and the
 values inside one scatter less than processes do (a median 6-7 % against 9-12 % that day): so a value lasts only
 0.02 s, and the time goes to processes where decisions need them.
 

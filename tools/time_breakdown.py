@@ -24,15 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from interpmatrix.harness_protocol import ROUND_METADATA  # noqa: E402
+from interpmatrix.profiles import profile_from  # noqa: E402
 from interpmatrix.results import RunDir, load_results  # noqa: E402
 
 FIRST_PASS, EXTRA = "first pass", "extra rounds"
-
-
-def family(interpreter_id: str) -> str:
-    if interpreter_id.startswith("pypy"):
-        return "PyPy"
-    return "CPython" if interpreter_id.startswith("cpython") else "other"
 
 
 def main() -> int:
@@ -42,10 +38,15 @@ def main() -> int:
     run_dir = RunDir(args.run)
     info = run_dir.read_info()
     processes = []  # (finished, interpreter, workload, round, duration, warm-ups s, values s, memory)
+    family = {}  # interpreter id -> its implementation, as discovery recorded it
     for interpreter_id in info.interpreters:
         path = run_dir.results_file(interpreter_id)
-        if not path.exists():
+        record = run_dir.read_interpreter(interpreter_id)
+        if not path.exists() or record is None:
             continue
+        # A self-timed runtime's processes are the runner's, not pyperf's workers: their gaps say nothing of pyperf.
+        facts = record["interpreter"]
+        family[interpreter_id] = None if facts.get("self_timed") else facts["implementation"]
         for benchmark in load_results(path):
             memory = benchmark.get_unit() != "second"
             workload = benchmark.get_name().split("/")[0]
@@ -58,12 +59,12 @@ def main() -> int:
                 warmups = 0.0 if memory else sum(value * loops * inner for loops, value in run.warmups or ())
                 values = 0.0 if memory else sum(run.values) * meta.get("loops", 1) * inner
                 processes.append((datetime.fromisoformat(meta["date"]).timestamp(), interpreter_id, workload,
-                                  meta.get("interpmatrix_round", 1), meta["duration"], warmups, values, memory))
+                                  meta.get(ROUND_METADATA, 1), meta["duration"], warmups, values, memory))
     if not processes:
         print("no worker process recorded a date and a duration")
         return 1
     processes.sort()
-    first_rounds = info.profile_settings.get("rounds", 1) if info.profile_settings else 1
+    first_rounds = profile_from(info.profile, info.profile_settings).rounds
     phase = {FIRST_PASS: defaultdict(float), EXTRA: defaultdict(float)}
     gaps = defaultdict(list)
     for before, this in zip([None, *processes], processes):
@@ -75,10 +76,10 @@ def main() -> int:
         else:
             part["timed warm-ups"] += this[5]
             part["timed values"] += this[6]
-        if before is not None and before[1:4] == this[1:4]:
+        if before is not None and before[1:4] == this[1:4] and family[this[1]] is not None:
             gap = this[0] - before[0] - this[4]
             part["between processes of a step"] += gap
-            gaps[(family(this[1]), this[3] <= first_rounds)].append(gap)
+            gaps[(family[this[1]], this[3] <= first_rounds)].append(gap)
     spent = {FIRST_PASS: info.first_pass_seconds or 0.0,
              EXTRA: sum(entry["seconds"] for entry in info.extra_rounds or ())}
     for name, part in phase.items():
