@@ -704,24 +704,47 @@ def test_a_process_still_warming_at_its_end_is_recognised(values: list[float], w
     assert still_warming_at_end(values) is warming
 
 
-def test_processes_that_never_settled_are_left_out_when_another_did() -> None:
-    # Round 1's process never settled (46.2, 48.4, 39.0 ms); round 2's, with more warm-ups, ran 31.6, 31.5, 31.4.
-    found = sample(bench(SERIAL, [0.0462, 0.0484, 0.0390], [0.0316, 0.0315, 0.0314]))
+def warmed(*processes: tuple[list[float], int]) -> pyperf.Benchmark:
+    """SERIAL's processes, each given as its timed values and how many warm-ups it ran before them."""
+    return pyperf.Benchmark([
+        pyperf.Run(
+            values, warmups=[(1, values[0])] * warmups, collect_metadata=False,
+            metadata={"name": SERIAL.name, "unit": "second", "loops": 1, "interpmatrix_round": 1},
+        )
+        for values, warmups in processes
+    ])
+
+
+def test_processes_that_never_settled_are_left_out_when_another_did_with_more_warm_ups() -> None:
+    # Round 1's process never settled (46.2, 48.4, 39.0 ms after 1 warm-up); round 2's, with 4, ran 31.6, 31.5, 31.4.
+    found = sample(warmed(([0.0462, 0.0484, 0.0390], 1), ([0.0316, 0.0315, 0.0314], 4)))
     assert found.n == 1 and found.unsettled == 1
     assert found.logs == (pytest.approx(math.log(0.0315)),)
     # When none settled, all stay (the report counts them as still warming): nothing better to show.
-    alone = sample(bench(SERIAL, [0.0462, 0.0484, 0.0390]))
+    alone = sample(warmed(([0.0462, 0.0484, 0.0390], 1)))
     assert alone.n == 1 and alone.unsettled == 0
+
+
+def test_a_process_that_settled_with_as_many_warm_ups_leaves_a_fast_last_value_to_the_machine() -> None:
+    # CPython 3.13t's word_count in a default run of 2026-12-03, both processes after 1 warm-up: round 2's ended fast
+    # (13.85 < 0.9 x 17.51 = 15.76) and round 1's settled no slower than 13.94 ms, but with as many warm-ups as round
+    # 2's: the same treatment settled, so round 2's fast last value says nothing of warm-up. Both stay.
+    both = sample(warmed(([0.01394, 0.01257, 0.01184], 1), ([0.01751, 0.01912, 0.01385], 1)))
+    assert both.n == 2 and both.unsettled == 0
+    # Round 2's ran 1 warm-up to round 1's 3: round 1's settling says round 2's was still warming up. It goes.
+    fewer = sample(warmed(([0.01394, 0.01257, 0.01184], 3), ([0.01751, 0.01912, 0.01385], 1)))
+    assert fewer.n == 1 and fewer.unsettled == 1
 
 
 def test_a_fast_last_value_is_the_machines_when_a_settled_process_ran_as_slow() -> None:
     # CPython 3.14's JIT on countdown in one thread, a default run of 2026-12-03: the first and third processes end
-    # fast (28.95 < 0.9 x 49.61; 33.15 < 0.9 x 45.11), but the second, settled, ran 51.24 ms, slower than 0.9 x 49.61
-    # = 44.65 and 0.9 x 45.11 = 40.60: the machine's slow speed, not warm-up. All three stay.
-    found = sample(bench(SERIAL, [0.04961, 0.05218, 0.02895], [0.02998, 0.05124, 0.02753],
-                         [0.04785, 0.04511, 0.03315]))
+    # fast (28.95 < 0.9 x 49.61; 33.15 < 0.9 x 45.11), but the second, settled after more warm-ups, ran 51.24 ms,
+    # slower than 0.9 x 49.61 = 44.65 and 0.9 x 45.11 = 40.60: the machine's slow speed, not warm-up. All three stay.
+    found = sample(warmed(([0.04961, 0.05218, 0.02895], 4), ([0.02998, 0.05124, 0.02753], 8),
+                          ([0.04785, 0.04511, 0.03315], 4)))
     assert found.n == 3 and found.unsettled == 0
-    # Beside a settled process no slower than 0.0402 s (below 0.9 x 0.04961 = 0.04465 and 0.9 x 0.04511 = 0.04060),
-    # both others were still warming up: they go.
-    fast = sample(bench(SERIAL, [0.04961, 0.05218, 0.02895], [0.0300, 0.0402, 0.0290], [0.04785, 0.04511, 0.03315]))
+    # Beside a settled process with more warm-ups, no slower than 0.0402 s (below 0.9 x 0.04961 = 0.04465 and
+    # 0.9 x 0.04511 = 0.04060), both others were still warming up: they go.
+    fast = sample(warmed(([0.04961, 0.05218, 0.02895], 4), ([0.0300, 0.0402, 0.0290], 8),
+                         ([0.04785, 0.04511, 0.03315], 4)))
     assert fast.n == 1 and fast.unsettled == 2
