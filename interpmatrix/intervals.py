@@ -93,11 +93,12 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # second core free moves a cell on several workers most. Estimated by tools/between_hours.py over four default runs
 # on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes): 0.013 with none (587 changes), 0.047 with one
 # (373); with two (122), 0 by the estimate. Over five later default runs, all at busy hours (10 pairs): 0.000 with
-# none (967 changes), 0.029 with one (581), and 0.076 with two (198, every one a ratio of io_threads' 16 clients,
+# none (968 changes), 0.000 with one (608), and 0.088 with two (206, every one a ratio of io_threads' 16 clients,
 # serial against threads or asyncio: the decisions' only ratios of two such cells), 17 % of which fell outside ±1.96
-# standard errors without it: how much 16 clients' waits overlap moves from one busy hour to the next. Each figure is
-# the larger of the two estimates.
-BETWEEN_RUN_SD = (0.013, 0.047, 0.076)
+# standard errors without it: how much 16 clients' waits overlap moves from one busy hour to the next. (Before
+# samples.settled_with_more_warmups kept more processes, those runs gave 0.029 and 0.076.) Each figure is the larger
+# of the two estimates.
+BETWEEN_RUN_SD = (0.013, 0.047, 0.088)
 
 
 @dataclass(frozen=True)

@@ -682,12 +682,12 @@ def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_
     found = Estimator(make_run([base, other])).ratio((other, THREADS2), (base, THREADS2))
     # Each on its own: variances of the means 0.04 / 3 = 0.013333 and 0.0001 / 3 = 0.0000333; Satterthwaite
     # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side). The ratio of two
-    # cells on several workers adds the between-run variance recorded for such a ratio, 0.076^2 = 0.005776, without
-    # degrees of freedom: half width 4.303 x sqrt(0.0191427) = 0.59530, 2 x exp(-+0.59530) = [1.1028, 3.6272].
+    # cells on several workers adds the between-run variance recorded for such a ratio, 0.088^2 = 0.007744, without
+    # degrees of freedom: half width 4.303 x sqrt(0.0211107) = 0.62520, 2 x exp(-+0.62520) = [1.0703, 3.7373].
     # Borrowing each other's variance (0.02005 each, moderated, on 4 df) would have given a narrower interval still.
     assert found.value == pytest.approx(2.0)
-    assert (found.low, found.high) == (pytest.approx(1.1028, abs=3e-4), pytest.approx(3.6272, abs=3e-4))
-    assert found.floor == pytest.approx(1.96 * 0.076)
+    assert (found.low, found.high) == (pytest.approx(1.0703, abs=3e-4), pytest.approx(3.7373, abs=3e-4))
+    assert found.floor == pytest.approx(1.96 * 0.088)
 
 
 @pytest.mark.parametrize(

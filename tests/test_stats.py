@@ -128,10 +128,10 @@ def test_geometric_mean_ranks_every_interpreter_on_one_set_of_interpreter_depend
     assert ranking.means["base"].value == pytest.approx(1.0)
     assert ranking.means["other"].value == pytest.approx((64 / 9) ** (1 / 3))
     # Identical processes: only the between-run variance recorded for each ratio is left, 0.013² for serial and for
-    # threads x1 (one worker on each side), 0.076² for threads x2 (two workers on each side), (2 × 0.013² + 0.076²) / 3²
+    # threads x1 (one worker on each side), 0.088² for threads x2 (two workers on each side), (2 × 0.013² + 0.088²) / 3²
     # for their mean, at 1.96 (no processes' variance, so no degrees of freedom to lose): a half-width of
-    # 1.96 × √(2 × 0.013² + 0.076²) / 3 = 0.05109 on the log scale.
-    half = 1.96 * math.sqrt(2 * 0.013**2 + 0.076**2) / 3
+    # 1.96 × √(2 × 0.013² + 0.088²) / 3 = 0.05873 on the log scale.
+    half = 1.96 * math.sqrt(2 * 0.013**2 + 0.088**2) / 3
     assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3) * math.exp(-half))
     assert ranking.left_out == {}
     assert stats.time_cell_count(run) == 5
