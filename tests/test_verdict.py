@@ -20,6 +20,7 @@ from pyperf._utils import tdist95conf_level  # the t table only: every interval 
 from interpmatrix import model, report, stats, verdicts
 from interpmatrix.questions import CLAIMS
 from interpmatrix.sections import verdict as verdict_section
+from interpmatrix.sections.wording import payoff_text
 from interpmatrix.intervals import Estimator
 from interpmatrix.registry import Cell
 from interpmatrix.results import CellFailure, RunDir
@@ -103,6 +104,34 @@ def sentence(run_dir: RunDir, kind: str = "Pure-Python CPU loops") -> str:
     run = model.load_run(run_dir)
     question = next(q for q in verdicts.run_questions(run) if q.kind == kind)
     return verdict_section.sentence(run, verdicts.answer(Estimator(run), question))
+
+
+@pytest.mark.parametrize(
+    ("jit_time", "expected"),
+    [
+        # 110 ms against 100 ms: the ratio 100/110 = 1/1.10 with its interval (interval_text), wholly below 1.
+        (0.110, f"the JIT never catches up: 1.10× slower {interval_text(1.10)} than cpython-3.12 even when warm"),
+        # 103 ms against 100 ms: 1/1.03, an interval [0.98-1.09] (as slowdowns) that holds no difference too. Not
+        # ahead in the calls measured (every value of either process is above 100 ms), but not surely slower either.
+        (0.103, f"the JIT is not ahead of cpython-3.12 in the calls measured, and warm it runs 1.03× slower "
+                f"{interval_text(1.03)} than it: a difference the data cannot tell from none"),
+    ],
+)
+def test_a_jit_is_said_never_to_catch_up_only_when_surely_slower_warm(
+    tmp_path: Path, jit_time: float, expected: str
+) -> None:
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, [0.100] * 6), BARE: benchmark(BARE, spread(0.020))},
+            "pypy3.9": {SERIAL: benchmark(SERIAL, [jit_time] * 6), BARE: benchmark(BARE, spread(0.020))},
+        },
+    )
+    run = model.load_run(run_dir)
+    serial = Cell.parse(SERIAL)
+    text = payoff_text(Estimator(run), run.column("pypy3.9"), serial, run.column("cpython-3.12"), serial)
+    assert interval_text(1.10) == "[1.04–1.16]" and interval_text(1.03) == "[0.98–1.09]"
+    assert text == expected
 
 
 def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def unavailable(column: Column, workload: Workload) -> list[str]:
     return [f"`{variant}` ({reason})" for variant, reason in found.items()]
 
 
-def costs(found: Answer) -> list[str]:
+def costs(found: Answer, estimator: Estimator) -> list[str]:
     """What choosing the answer's interpreter costs, measured on the same run, against the baseline."""
     if found.best is None or found.baseline is None:
         return []
@@ -66,7 +66,7 @@ def costs(found: Answer) -> list[str]:
         )
     if column.interpreter.is_jit and not base.interpreter.is_jit:
         # Like for like: the baseline running the same variant, where it ran it.
-        text = payoff_text(column, cell, base, cell if base.benchmark(cell) is not None else found.reference)
+        text = payoff_text(estimator, column, cell, base, cell if base.benchmark(cell) is not None else found.reference)
         if text:
             parts.append(text)
     memory = memory_cell(found.workload, cell)
@@ -107,7 +107,7 @@ def _group(found: Answer) -> str:
     return " ≈ ".join(parts) + (f" ≈ {more} more (see the table)" if more > 0 else "")
 
 
-def sentence(run: Run, found: Answer) -> str:
+def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str:
     """One line of the verdict: the choice (or the group that cannot be told apart), the evidence, the costs."""
     what = f"**{found.question.kind}** ({_link(found.workload)})"
     if found.baseline is None:
@@ -125,7 +125,7 @@ def sentence(run: Run, found: Answer) -> str:
         if runner is not None and (runner[0], runner[1]) == (found.baseline, found.reference):
             # The runner-up is the baseline's reference itself: one comparison, said once.
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {reference}, the baseline's reference)"
-            return _with_costs(line, found, missing)
+            return _with_costs(line, found, missing, estimator or Estimator(run))
         if runner is not None:
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner[0].id} with `{runner[1].label}`)"
     elif found.tied:
@@ -162,11 +162,11 @@ def sentence(run: Run, found: Answer) -> str:
             f". {subject} is {speed_interval_text(found.ratio_interval)} than {reference}, "
             "not tested against it (no interval)"
         )
-    return _with_costs(line, found, missing)
+    return _with_costs(line, found, missing, estimator or Estimator(run))
 
 
-def _with_costs(line: str, found: Answer, missing: dict[str, str]) -> str:
-    extra = costs(found)
+def _with_costs(line: str, found: Answer, missing: dict[str, str], estimator: Estimator) -> str:
+    extra = costs(found, estimator)
     if extra:
         line += ". Costs there: " + "; ".join(extra)
     if missing:
@@ -304,7 +304,7 @@ def render(run: Run, charts: Charts) -> str:
     estimator = Estimator(run)
     for question in run_questions(run):
         found = answer(estimator, question)
-        line = sentence(run, found)
+        line = sentence(run, found, estimator)
         # What the user's own requirements cost on the interpreter named (--requirements; the packages section).
         cost = packages.verdict_costs(run, found.best[0].id) if found.best is not None else None
         lines.append(f"{line} Your packages: {cost}." if cost else line)

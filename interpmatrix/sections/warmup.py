@@ -46,7 +46,7 @@ def render(run: Run, charts: Charts) -> str | None:
         if base is not None:
             for column in run.columns:
                 if column.interpreter.is_jit and not base.interpreter.is_jit:
-                    text = payoff_text(column, cell, base, cell)
+                    text = payoff_text(estimator, column, cell, base, cell)
                     if text:
                         payoffs.append(f"- {found.workload.name} `{cell.label}` on {column.id}: {text}.")
     if not rows:

@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text
+from ..intervals import Estimator
+from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text, speed_interval_text
 from ..model import Column, Outcome, Run, machine_profile
 from ..profiles import Profile
 from ..registry import Cell
@@ -86,14 +87,23 @@ def gil_word(column: Column) -> str:
     return "GIL on" if True in states else "GIL off"
 
 
-def payoff_text(column: Column, cell: Cell, other: Column, other_cell: Cell) -> str | None:
-    """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not."""
+def payoff_text(estimator: Estimator, column: Column, cell: Cell, other: Column, other_cell: Cell) -> str | None:
+    """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not. "Never
+    catches up" is said only where the warm cell is surely slower than ``other``'s (the 95 % interval of their ratio
+    below 1); else the warm ratio is shown as what it is, a difference the data cannot tell from none."""
     found = payoff_with_startup(column, cell, other, other_cell)
     if found is None:
         return None
     crossing, with_startup = found
     if crossing is None:
-        return f"the JIT never catches up: slower than {other.id} even when warm"
+        warm = estimator.ratio((other, other_cell), (column, cell))
+        if warm is not None and warm.known and warm.high < 1:
+            return f"the JIT never catches up: {speed_interval_text(warm)} than {other.id} even when warm"
+        behind = f"the JIT is not ahead of {other.id} in the calls measured"
+        if warm is None:
+            return behind
+        untested = "a difference the data cannot tell from none" if warm.known else "not tested (no interval)"
+        return f"{behind}, and warm it runs {speed_interval_text(warm)} than it: {untested}"
     calls, seconds = crossing
     start_note = "" if with_startup else " (start-up not measured)"
     return (
