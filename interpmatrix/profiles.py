@@ -8,10 +8,10 @@ A matrix is 97 cells per interpreter. Measured on the project's 2-core machine, 
 and 1 s on PyPy (a default run on fourteen interpreters): a fresh worker process (start and ``import pyperf``: 0.09 s
 on CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms and 140 ms), its warm-ups, 3 timed
 values of at least ``min_time`` each, and in the first round the answer check, whose one call also calibrates a kernel
-that lasts twice ``min_time`` (others double their loops). Of a default first pass on fourteen interpreters (787 s,
+that lasts twice ``min_time`` (others double their loops). Of a default first pass on fourteen interpreters (843 s,
 2026-12-03, ``tools/time_breakdown.py``), the kernels' timed warm-ups and values took 43 %, pyperf's main process
 between one worker and the next (check, start, imports) 32 %, the workers' probes, metadata and set-up 9 %, each
-step's start and the driver 12 %. Fresh worker processes are the independent units of the report's intervals, and the
+step's start and the driver 11 %. Fresh worker processes are the independent units of the report's intervals, and the
 values inside one scatter less than processes do (a median 6-7 % against 9-12 % that day): so a value lasts only
 0.02 s, and the time goes to processes where decisions need them.
 
@@ -116,7 +116,7 @@ PROFILES: tuple[Profile, ...] = (
         min_time=0.02,
         cell_timeout=120,
         # Fourteen interpreters (ten through pyperf, four self-timed) times 97 cells took 12:44 to 15:04 for the first
-        # pass in five default runs on the 2-core machine (2026-12-03), which decides nothing by itself (no cell has a
+        # pass in six default runs on the 2-core machine (2026-12-03), which decides nothing by itself (no cell has a
         # second process yet): the rest goes to the decisions still open.
         budget=1200,
         cpython_jit_warmups=2,
