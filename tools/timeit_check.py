@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -54,9 +53,6 @@ def one_timing(python: str, jit: bool, env: dict[str, str]) -> tuple[float, floa
     return best, mean
 
 
-def geometric_mean(values: list[float]) -> float:
-    return math.exp(statistics.fmean(math.log(value) for value in values))
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,7 +77,7 @@ def main() -> None:
         return statistics.median(best for best, _ in timings[interpreter_id])
 
     def mean(interpreter_id: str) -> float:
-        return geometric_mean([mean for _, mean in timings[interpreter_id]])
+        return statistics.geometric_mean(mean for _, mean in timings[interpreter_id])
 
     rows = []
     for column in columns:
