@@ -9,14 +9,16 @@ timeit's own, the best repeat of each process (the median over rounds), as ``pyt
 of each process's repeats (their logs averaged over rounds), which is what the report's figure is, a mean of each
 worker process's values: an interpreter whose speed swings within a process (PyPy's countdown ran 0.85 to 1.8 ms in
 one) has a best well below its mean, and only the second compares like with like. Prints, per interpreter, its
-speed-up over the run's baseline by both and by the run's report (``countdown/serial@2000000``), and how far apart
-they are.
+speed-up over the run's baseline by both and by the run's report (``countdown/serial@2000000``), how far apart they
+are, and the mean's own 95 % interval over its processes, beside the report's: a handful of processes of an
+interpreter whose processes differ by tens of percent (PyPy's) cannot pin either figure to within 10 %.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -26,10 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from interpmatrix.intervals import Estimator  # noqa: E402
+from interpmatrix.intervals import Estimator, ratio_interval, spread  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.registry import Cell  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
+from interpmatrix.samples import Sample  # noqa: E402
 
 CELL = Cell("countdown", "serial", None, 2_000_000)
 SNIPPET = """
@@ -79,11 +82,18 @@ def main() -> None:
     def mean(interpreter_id: str) -> float:
         return statistics.geometric_mean(mean for _, mean in timings[interpreter_id])
 
+    def processes(interpreter_id: str) -> Sample:
+        # Each timeit process as one independent unit, the way the report takes a worker process.
+        return Sample(tuple(math.log(mean) for _, mean in timings[interpreter_id]))
+
     rows = []
     for column in columns:
         by_best = best(base.id) / best(column.id)
         by_mean = mean(base.id) / mean(column.id)
         by_report = estimator.ratio((base, CELL), (column, CELL))
+        # The timeit figure's own 95 % interval (Welch's, over its processes): whether the two figures disagree
+        # beyond what the handful of processes each rests on allows.
+        by_timeit = ratio_interval(spread(processes(base.id), None), spread(processes(column.id), None))
         rows.append({
             "interpreter": column.id,
             "timeit_best_seconds": best(column.id),
@@ -96,6 +106,9 @@ def main() -> None:
             "speedup_timeit_mean": round(by_mean, 3),
             "report_differs_from_mean": f"{(by_report.value / by_mean - 1) * 100:+.1f} %",
             "mean_inside_interval": by_report.known and by_report.low <= by_mean <= by_report.high,
+            "timeit_mean_interval": [round(by_timeit.low, 3), round(by_timeit.high, 3)] if by_timeit.known else None,
+            "intervals_overlap": by_report.known and by_timeit.known
+            and by_report.low <= by_timeit.high and by_timeit.low <= by_report.high,
         })
     print(json.dumps({"baseline": base.id, "rounds": args.rounds, "rows": rows}, indent=1))
 
