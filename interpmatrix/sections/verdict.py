@@ -109,6 +109,7 @@ def _group(found: Answer) -> str:
 
 def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str:
     """One line of the verdict: the choice (or the group that cannot be told apart), the evidence, the costs."""
+    estimator = estimator or Estimator(run)
     what = f"**{found.question.kind}** ({_link(found.workload)})"
     if found.baseline is None:
         return f"- {what}: no interpreter has results, so there is nothing to choose from."
@@ -125,7 +126,7 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
         if runner is not None and (runner[0], runner[1]) == (found.baseline, found.reference):
             # The runner-up is the baseline's reference itself: one comparison, said once.
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {reference}, the baseline's reference)"
-            return _with_costs(line, found, missing, estimator or Estimator(run))
+            return _with_costs(line, found, missing, estimator)
         if runner is not None:
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner[0].id} with `{runner[1].label}`)"
     elif found.tied:
@@ -162,7 +163,7 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
             f". {subject} is {speed_interval_text(found.ratio_interval)} than {reference}, "
             "not tested against it (no interval)"
         )
-    return _with_costs(line, found, missing, estimator or Estimator(run))
+    return _with_costs(line, found, missing, estimator)
 
 
 def _with_costs(line: str, found: Answer, missing: dict[str, str], estimator: Estimator) -> str:
