@@ -10,6 +10,8 @@ ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
 JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
+# How many small loops a PyPy worker process compiled before its kernel's (workloads/_code_layout.py).
+CODE_SHIFT_METADATA = "interpmatrix_code_shift"
 # Seconds of the harness's machine-state probe in a worker process (MachineProbe), and of the same probe on two
 # threads at once, which a cell on several workers records too (MachinePairProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"

@@ -16,9 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyperf
 import pytest
 
 from interpmatrix import discovery, selection
+from interpmatrix.harness_protocol import CODE_SHIFT_METADATA
 from interpmatrix.registry import REPO_ROOT, WORKLOADS, find_workload
 from interpmatrix.results import RunDir, latest_run
 
@@ -377,6 +379,28 @@ def test_check_a_file_without_running_the_matrix(user_run, tmp_path: Path) -> No
     assert bad.returncode != 0 and "line 1: syntax error" in bad.stdout + bad.stderr
     missing = nox("-s", "workloads", "--", "--check", str(tmp_path / "nope.py"))
     assert missing.returncode != 0 and "does not exist" in missing.stdout + missing.stderr
+
+
+def test_pypys_worker_processes_start_their_machine_code_at_a_random_place(matrix_run) -> None:
+    """Each PyPy worker that times its kernel compiled 0 to 15 small loops first (workloads/_code_layout.py) and says
+    how many; CPython's workers, whose code the shift would not move, record none."""
+    run_dir, _, _ = matrix_run
+    found = {i.id: i for i in discovery.discover()}
+    shifts = {}
+    for iid in run_dir.read_run()["interpreters"]:
+        if found[iid].implementation not in ("pypy", "cpython") or not run_dir.results_file(iid).exists():
+            continue
+        benchmark = pyperf.BenchmarkSuite.load(str(run_dir.results_file(iid))).get_benchmark("primes/pure@500")
+        shifts[iid] = [run.get_metadata().get(CODE_SHIFT_METADATA) for run in benchmark.get_runs() if run.values]
+    pypys = [iid for iid in shifts if found[iid].implementation == "pypy"]
+    if not pypys:
+        pytest.skip("no PyPy column ran here")
+    for iid, recorded in shifts.items():
+        assert recorded, iid
+        if iid in pypys:
+            assert all(isinstance(count, int) and 0 <= count < 16 for count in recorded), (iid, recorded)
+        else:
+            assert recorded == [None] * len(recorded), (iid, recorded)
 
 
 def test_a_jit_column_ran_with_its_jit_on(matrix_run) -> None:

@@ -74,6 +74,9 @@ GIL_METADATA = "interpmatrix_gil_enabled"
 JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
 PROBE_METADATA = "interpmatrix_machine_probe"
+# How many small loops a PyPy worker compiled before its kernel's, to start its machine code at a random place
+# (workloads/_code_layout.py).
+CODE_SHIFT_METADATA = "interpmatrix_code_shift"
 
 # The machine-state probe: zlib's crc32 over 1 MiB, timed in the worker process just before and just after each value
 # pyperf times (a pyperf hook: its entry point is workloads/interpmatrix_machine_probe-1.dist-info, found on the
@@ -498,6 +501,11 @@ def main(
         (name,) = args.cell
         variant, workers, size = parse_cell(name)
         kernel, binding = _kernel(workload, variants, variant)
+        if sys.implementation.name == "pypy" and _times_itself(kernel):
+            # Before the warm-ups, so that the kernel's loops are compiled after the shift (_code_layout says why).
+            import _code_layout
+
+            runner.metadata[CODE_SHIFT_METADATA] = _code_layout.shift()
         _bench(runner, args, workload, name, kernel, binding, size, 1 if workers is None else workers)
         if _nothing_left_running():
             # The value is in the main process's pipe, closed: tearing the interpreter down (its modules, a JIT's
