@@ -21,7 +21,14 @@ from . import external
 from .budget import resume_command
 from .compat.tried import PACKAGES_FILE, Tried
 from .discovery import Interpreter
-from .harness_protocol import BINDING_METADATA, GIL_METADATA, JIT_METADATA, PROBE_METADATA, ROUND_METADATA
+from .harness_protocol import (
+    BINDING_METADATA,
+    CODE_SHIFT_METADATA,
+    GIL_METADATA,
+    JIT_METADATA,
+    PROBE_METADATA,
+    ROUND_METADATA,
+)
 from .profiles import Profile, profile_from
 from .registry import WORKLOADS, Cell, Workload
 from .results import (
@@ -111,6 +118,12 @@ class Column:
         """The machine-state probe (``key``: which one) of every worker process of the column that recorded one."""
         return [probe for benchmark in self.benchmarks.values() for run in benchmark.get_runs()
                 if run.values and (probe := machine_probe(run, key)) is not None]
+
+    def code_shifted(self) -> bool:
+        """Whether the column's worker processes compiled a random number of small loops before their kernel's, to
+        start its machine code at a random place (PyPy's: workloads/_code_layout.py)."""
+        return any(CODE_SHIFT_METADATA in run.get_metadata()
+                   for benchmark in self.benchmarks.values() for run in benchmark.get_runs() if run.values)
 
     def _recorded_states(self, key: str) -> dict[bool, int]:
         states: dict[bool, int] = {}

@@ -373,3 +373,27 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
            "faster [1.25–1.25] than one (the Method section's two-thread probe)" in text
     assert "1 undecided" in text
     assert "1.20× [" in claims.render(run, {}) and "undecided (cores)" in claims.render(run, {})
+
+
+def test_the_method_names_the_columns_whose_workers_shifted_their_machine_code() -> None:
+    """A column whose worker processes recorded how many small loops they compiled first (PyPy's) is named in the
+    Method with why; a column whose workers recorded none is not, and a run with no such column says nothing of it."""
+    from dataclasses import replace
+
+    from interpmatrix.profiles import profile_from
+
+    def column(iid: str, shifts: list[int | None]) -> Column:
+        runs = [pyperf.Run([2.0, 2.0], metadata={"name": SERIAL.name, "unit": "second", "loops": 1,
+                                                  "interpmatrix_round": 1,
+                                                  **({} if shift is None else {"interpmatrix_code_shift": shift})},
+                           collect_metadata=False)
+                for shift in shifts]
+        return Column(interpreter(iid), {SERIAL.name: pyperf.Benchmark(runs)}, {})
+
+    default = profile_from("default", None)
+    shifted = replace(make_run([column("base", [None, None]), column("pypy", [3, 0])]), profile=default)
+    text = method.render(shifted, {})
+    assert ("On pypy each worker process first compiled a random number of small loops, so that its processes "
+            "sample where the JIT places the kernel's machine code") in text
+    plain = replace(make_run([column("base", [None, None]), column("other", [None, None])]), profile=default)
+    assert "small loops" not in method.render(plain, {})

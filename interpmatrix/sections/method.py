@@ -42,7 +42,7 @@ def _how(run: Run) -> list[str]:
             "Intervals take each cell's own number of processes, so columns of two profiles compare too. pyperf's calibration sets the loops per value in each machine's round 1 so "
             "that a value lasts at least its profile's min time; later rounds reuse them, so every value of a cell "
             "does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's `--track-memory` "
-            "sampled in each worker process, one value per process.",
+            "sampled in each worker process, one value per process." + _code_layout(run),
             "",
         ]
     if profile is None:
@@ -58,9 +58,22 @@ def _how(run: Run) -> list[str]:
         "JIT's first loops compile code). pyperf's calibration sets the loops per value in round 1 "
         f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
         "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
-        "`--track-memory` sampled in each worker process, one value per process.",
+        "`--track-memory` sampled in each worker process, one value per process." + _code_layout(run),
         "",
     ]
+
+
+def _code_layout(run: Run) -> str:
+    """What the columns whose workers shifted their machine code did, and why (workloads/_code_layout.py)."""
+    shifted = [column.id for column in run.columns if column.code_shifted()]
+    if not shifted:
+        return ""
+    return (
+        f" On {', '.join(shifted)} each worker process first compiled a random number of small loops, so that its "
+        "processes sample where the JIT places the kernel's machine code: a loop ran up to 1.5× slower or faster with "
+        "its place on the project's machine, and a worker that compiles the same code first every time puts it in "
+        "the same place every time."
+    )
 
 
 # How every interval of the report is computed (interpmatrix/intervals.py), in sentences a reader can check.
