@@ -186,23 +186,22 @@ def warmup_ratio(benchmark: pyperf.Benchmark) -> float | None:
 
 
 def payoff(
-    jit: pyperf.Benchmark, other: pyperf.Benchmark, jit_start: float = 0.0, other_start: float = 0.0
+    run: pyperf.Run, per_call: float, jit_start: float = 0.0, other_start: float = 0.0
 ) -> tuple[int, float] | None:
-    """After how many calls a script on the JIT interpreter has spent less time than on ``other`` (start-up
-    included), and how long that script runs on ``other``; None when the JIT is never ahead (slower when warm).
+    """After how many calls a script on the JIT interpreter has spent less time than on the other (start-up included),
+    and how long that script runs on the other, by one worker process ``run`` of the JIT's cell; None when the JIT
+    is never ahead in that process (slower when warm).
 
-    The JIT's calls are what one of its pyperf worker processes recorded, in order: the warm-up values (the first
-    calls of a fresh process, JIT compilation included), then the timed values; each value is the mean of its
-    ``loops`` calls, so the crossing is found to within one value's loops. ``other`` is taken at its mean.
+    The JIT's calls are what the process recorded, in order: the warm-up values (the first calls of a fresh process,
+    JIT compilation included), then the timed values, then every further call at the mean of its timed values; each
+    value is the mean of its ``loops`` calls, so the crossing is found to within one value's loops. The other side
+    takes ``per_call`` seconds a call, its cell's mean.
     """
-    run = next((r for r in jit.get_runs() if r.values), None)
-    if run is None:
+    if not run.values:
         return None
-    per_call = other.mean()
     sequence = [(loops, value) for loops, value in (run.warmups or ())]
     sequence += [(run.get_loops(), value) for value in run.values]
-    # After the recorded calls, every further call at the cell's steady mean.
-    sequence.append((None, jit.mean()))
+    sequence.append((None, sum(run.values) / len(run.values)))
     spent_jit, spent_other, calls = jit_start, other_start, 0
     for loops, value in sequence:
         if value < per_call:
@@ -220,13 +219,14 @@ def payoff(
 
 def payoff_with_startup(
     column: Column, cell: Cell, other: Column, other_cell: Cell
-) -> tuple[tuple[int, float] | None, bool] | None:
-    """``payoff`` of ``column``'s cell against ``other``'s, start-up included where both measured it; with whether
-    start-up was included. None when either cell did not run."""
+) -> tuple[list[tuple[int, float] | None], bool] | None:
+    """``payoff`` of each worker process of ``column``'s cell against ``other``'s cell, start-up included where both
+    measured it; with whether start-up was included. None when either cell did not run. Each process is an
+    independent unit: its first calls (compiling, warming) and its speed are its own."""
     jit, base = column.benchmark(cell), other.benchmark(other_cell)
     if jit is None or base is None:
         return None
     start, other_start = startup_time(column), startup_time(other)
-    if start is not None and other_start is not None:
-        return payoff(jit, base, start.mean(), other_start.mean()), True
-    return payoff(jit, base), False
+    starts = (start.mean(), other_start.mean()) if start is not None and other_start is not None else (0.0, 0.0)
+    crossings = [payoff(run, base.mean(), *starts) for run in jit.get_runs() if run.values]
+    return crossings, start is not None and other_start is not None

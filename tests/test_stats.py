@@ -315,12 +315,14 @@ def test_payoff_finds_the_call_where_the_jit_has_caught_up() -> None:
     # call. After the warm-up the JIT is 10 x (5 - 2) = 30 s behind and gains 1.5 s a call: even after 20 more calls.
     jit = bench(SERIAL, [0.5, 0.5], warmups=[5.0], loops=10)
     other = bench(SERIAL, [2.0, 2.0, 2.0])
-    calls, seconds = verdicts.payoff(jit, other)
+    (process,) = jit.get_runs()
+    calls, seconds = verdicts.payoff(process, other.mean())
     assert calls == 30 and seconds == pytest.approx(60.0)
     # Never ahead when slower even warm.
-    assert verdicts.payoff(bench(SERIAL, [3.0, 3.0], loops=10), other) is None
+    (slower,) = bench(SERIAL, [3.0, 3.0], loops=10).get_runs()
+    assert verdicts.payoff(slower, other.mean()) is None
     # Start-up counts: 3 s more for the JIT's start is 2 more calls at 1.5 s a call.
-    assert verdicts.payoff(jit, other, jit_start=3.0)[0] == 32
+    assert verdicts.payoff(process, other.mean(), jit_start=3.0)[0] == 32
 
 
 def test_geometric_mean_is_pyperfs() -> None:

@@ -164,8 +164,9 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
     )
     assert "It is" not in text
     # PyPy: 50 ms start + 150 ms + 10 ms + 2 ms per call; CPython: 20 ms start + 100 ms per call. After 2 calls
-    # PyPy has spent 210 ms against 220 ms.
-    assert "the JIT pays off after 2 calls: for a script that would run 220 ms or more on cpython-3.12" in text
+    # PyPy has spent 210 ms against 220 ms, in each of its two processes (both have those warm-ups).
+    assert ("the JIT pays off after 2 calls in each of its 2 worker processes: for a script that would run 220 ms or "
+            "more on cpython-3.12") in text
     assert "peak memory 80.0 MiB against 20.0 MiB (`serial_memory`, [memory](#peak-memory))" in text
     assert "undecided" not in text and "Not measured" not in text
 
@@ -345,7 +346,8 @@ def test_the_verdict_section_opens_the_report_and_covers_user_workloads(tmp_path
 def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, other, starts, expected) -> None:
     # One worker process each: the JIT's calls are that process's, in the order pyperf recorded them.
     jit = benchmark("x/jit@1", values, warmups=warmups, processes=1)
-    found = verdicts.payoff(jit, benchmark("x/other@1", spread(other), processes=1), *starts)
+    (process,) = jit.get_runs()
+    found = verdicts.payoff(process, benchmark("x/other@1", spread(other), processes=1).mean(), *starts)
     if expected is None:
         assert found is None
     else:
@@ -408,3 +410,35 @@ def test_comparisons_that_mix_builds_are_named(tmp_path: Path) -> None:
     _as_interpreter(run_dir, "cpython-3.12", **debian)
     _as_interpreter(run_dir, "cpython-3.14-jit", **debian)
     assert verdict_section.builds_line(model.load_run(run_dir)) is None
+
+
+def test_a_jits_pay_off_is_found_in_each_worker_process_and_said_only_when_surely_faster_warm(tmp_path: Path) -> None:
+    # PyPy's two processes compile at their own pace: a first call of 150 ms in one, 350 ms in the other, then 2 ms a
+    # call (÷ and × √1.02), against CPython's 100 ms a call; start-up 50 ms against 20 ms. The first is behind by
+    # 200 - 120 = 80 ms after its first call and gains 98 ms a call: ahead after 2 calls, a script of 220 ms on
+    # CPython. The second is 400 - 120 = 280 ms behind and gains 98 ms a call: 3 more, 4 calls, a script of 420 ms.
+    def process(first: float, factor: float) -> pyperf.Run:
+        return pyperf.Run([0.002 * factor] * 6, warmups=[(1, first)], collect_metadata=False,
+                          metadata={"name": SERIAL, "loops": 1, "unit": "second", "interpmatrix_round": 1})
+
+    pypy = pyperf.Benchmark([process(0.150, APART**-0.5), process(0.350, APART**0.5)])
+    cells = {
+        "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100)), BARE: benchmark(BARE, spread(0.020))},
+        "pypy3.9": {SERIAL: pypy, BARE: benchmark(BARE, spread(0.050))},
+    }
+    (tmp_path / "sure").mkdir()
+    run = model.load_run(crafted_run(tmp_path / "sure", cells))
+    serial = Cell.parse(SERIAL)
+    assert payoff_text(Estimator(run), run.column("pypy3.9"), serial, run.column("cpython-3.12"), serial) == (
+        "the JIT pays off after 2 to 4 calls (the range over its 2 worker processes): for a script that would run "
+        "220 ms to 420 ms or more on cpython-3.12"
+    )
+    # Warm at 99 ms against 100 ms, its two processes 30 % apart (86.8 and 112.9 ms): the first is ahead from its
+    # first call, the second never is, and the ratio's interval holds 1. Neither "pays off" nor "never catches up".
+    cells["pypy3.9"][SERIAL] = benchmark(SERIAL, [0.099] * 6, apart=1.3)
+    (tmp_path / "unsure").mkdir()
+    run = model.load_run(crafted_run(tmp_path / "unsure", cells))
+    text = payoff_text(Estimator(run), run.column("pypy3.9"), serial, run.column("cpython-3.12"), serial)
+    assert text.startswith("the JIT got ahead of cpython-3.12 in 1 of its 2 worker processes, and warm it runs 1.01× "
+                           "faster [")
+    assert text.endswith("than it: a difference the data cannot tell from none")

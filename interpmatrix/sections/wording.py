@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..intervals import Estimator
@@ -88,25 +88,53 @@ def gil_word(column: Column) -> str:
 
 
 def payoff_text(estimator: Estimator, column: Column, cell: Cell, other: Column, other_cell: Cell) -> str | None:
-    """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not. "Never
-    catches up" is said only where the warm cell is surely slower than ``other``'s (the 95 % interval of their ratio
-    below 1); else the warm ratio is shown as what it is, a difference the data cannot tell from none."""
+    """"pays off after N calls (a script that runs X on cpython-3.12)" for a JIT column, or why it does not. The
+    crossing is found in each worker process of the JIT's cell (each its own compiling and its own speed) and given as
+    the range over them. It is said to pay off only where the warm cell is surely faster than ``other``'s, and never
+    to catch up only where it is surely slower (the 95 % interval of their ratio above or below 1); else the warm
+    ratio is shown as what it is, a difference the data cannot tell from none."""
     found = payoff_with_startup(column, cell, other, other_cell)
     if found is None:
         return None
-    crossing, with_startup = found
-    if crossing is None:
-        warm = estimator.ratio((other, other_cell), (column, cell))
-        if warm is not None and warm.known and warm.high < 1:
-            return f"the JIT never catches up: {speed_interval_text(warm)} than {other.id} even when warm"
-        behind = f"the JIT is not ahead of {other.id} in the calls measured"
-        if warm is None:
-            return behind
-        untested = "a difference the data cannot tell from none" if warm.known else "not tested (no interval)"
-        return f"{behind}, and warm it runs {speed_interval_text(warm)} than it: {untested}"
-    calls, seconds = crossing
-    start_note = "" if with_startup else " (start-up not measured)"
-    return (
-        f"the JIT pays off after {calls:,} call{'s' if calls != 1 else ''}: for a script that would run "
-        f"{seconds_text(seconds)} or more on {other.id}{start_note}"
-    )
+    crossings, with_startup = found
+    caught = [crossing for crossing in crossings if crossing is not None]
+    warm = estimator.ratio((other, other_cell), (column, cell))
+    known = warm is not None and warm.known
+    if known and warm.low > 1 and caught:
+        calls = sorted(calls for calls, _ in caught)
+        seconds = sorted(seconds for _, seconds in caught)
+        span = _span(calls, lambda count: f"{count:,}")
+        where = _in_processes(len(caught), len(crossings))
+        if len(caught) == len(crossings) > 1 and calls[0] != calls[-1]:
+            where = f"(the range over its {len(crossings)} worker processes)"
+        start_note = "" if with_startup else " (start-up not measured)"
+        return (
+            f"the JIT pays off after {span} call{'s' if calls[-1] != 1 else ''} {where}: for a script that would "
+            f"run {_span(seconds, seconds_text)} or more on {other.id}{start_note}"
+        )
+    if known and warm.high < 1:
+        return f"the JIT never catches up: {speed_interval_text(warm)} than {other.id} even when warm"
+    if caught:
+        seen = f"the JIT got ahead of {other.id} {_in_processes(len(caught), len(crossings))}"
+    else:
+        seen = f"the JIT is not ahead of {other.id} in the calls measured"
+    if warm is None:
+        return seen
+    if known and warm.low > 1:
+        # Surely faster warm over the cell, yet no process got ahead at its own speed within its own calls.
+        return f"{seen}, though warm it runs {speed_interval_text(warm)} than it"
+    untested = "a difference the data cannot tell from none" if known else "not tested (no interval)"
+    return f"{seen}, and warm it runs {speed_interval_text(warm)} than it: {untested}"
+
+
+def _in_processes(caught: int, processes: int) -> str:
+    if processes == 1:
+        return "in its one worker process"
+    return f"in each of its {processes} worker processes" if caught == processes else \
+        f"in {caught} of its {processes} worker processes"
+
+
+def _span(sorted_values: list, text: Callable[[Any], str]) -> str:
+    """"2" when every value is the same, else "1 to 3": the range of ``sorted_values``, each as ``text`` writes it."""
+    low, high = text(sorted_values[0]), text(sorted_values[-1])
+    return low if low == high else f"{low} to {high}"
