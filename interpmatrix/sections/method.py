@@ -70,9 +70,9 @@ def _code_layout(run: Run) -> str:
         return ""
     return (
         f" On {', '.join(shifted)} each worker process first compiled a random number of small loops, so that its "
-        "processes sample where the JIT places the kernel's machine code: a loop ran up to 1.5× slower or faster with "
-        "its place on the project's machine, and a worker that compiles the same code first every time puts it in "
-        "the same place every time."
+        "processes sample where the JIT places the kernel's machine code: on the project's machine the same loop ran "
+        "up to 1.5× faster in one place than in another, and a worker that compiles the same code first every time "
+        "puts it in the same place every time."
     )
 
 
