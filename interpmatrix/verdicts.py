@@ -227,6 +227,6 @@ def payoff_with_startup(
     if jit is None or base is None:
         return None
     start, other_start = startup_time(column), startup_time(other)
-    starts = (start.mean(), other_start.mean()) if start is not None and other_start is not None else (0.0, 0.0)
-    crossings = [payoff(run, base.mean(), *starts) for run in jit.get_runs() if run.values]
-    return crossings, start is not None and other_start is not None
+    both = start is not None and other_start is not None
+    starts = (start.mean(), other_start.mean()) if both else (0.0, 0.0)
+    return [payoff(run, base.mean(), *starts) for run in jit.get_runs() if run.values], both
