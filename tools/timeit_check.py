@@ -1,9 +1,9 @@
 """An independent timing of countdown, to hold a run's figures against: plain ``timeit``, no pyperf, no harness.
 
-    python3 tools/timeit_check.py results/<run-id> [--rounds 5]
+    python3 tools/timeit_check.py results/<run-id> [--rounds 15]
 
 For every interpreter of the run with a venv, runs ``countdown(2_000_000)`` (workloads/countdown.py's serial kernel)
-with ``timeit`` in a fresh process: warm calls first (25 for a JIT, 3 otherwise), then 5 repeats of a few calls. The
+with ``timeit`` in a fresh process: warm calls first (25 for a JIT, 10 otherwise), then 5 repeats of a few calls. The
 interpreters take turns in every round, in a rotated order, like the matrix's rounds. Two figures per interpreter:
 timeit's own, the best repeat of each process (the median over rounds), as ``python -m timeit`` reports; and the mean
 of each process's repeats (their logs averaged over rounds), which is what the report's figure is, a mean of each
@@ -17,6 +17,11 @@ On PyPy each process first compiles a random number of small loops, as the matri
 (workloads/_code_layout.py): where PyPy's JIT places countdown's machine code moved its speed by up to 1.5x here, and
 a script of one fixed shape measures one place only (this one put PyPy 3.9 and 3.11 level, the harness's worker put
 PyPy 3.9 1.9x ahead, before the workers were shifted).
+
+Ten warm calls, not three, for an interpreter without a JIT: CPython 3.11 runs a function unspecialized for its first
+seven calls (measured here: calls 1-7 at 49-62 ms, from the 8th on 37-41 ms, medians over 5 processes), so with three
+warm calls the first repeats timed the slow calls, and 3.11's mean came out 14 % slow (60.4 against 52.9 ms, 6
+processes each, interleaved): every check before put the report's 3.11 ahead of timeit's, by 13 to 34 %.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ print(json.dumps([min(times) / 3, sum(times) / len(times) / 3]))
 
 def one_timing(python: str, jit: bool, env: dict[str, str]) -> tuple[float, float]:
     """One fresh process's best and mean time of a call."""
-    code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 3)
+    code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 10)
     # The column's own switches (PYTHON_JIT=1 for a JIT column), as the matrix ran it.
     output = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=600,
                             env={**os.environ, **env}).stdout
@@ -68,7 +73,9 @@ def one_timing(python: str, jit: bool, env: dict[str, str]) -> tuple[float, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--rounds", type=int, default=5)
+    # Fifteen: this host's processes scatter by about 10 % each, so five processes an interpreter gave the baseline
+    # alone a +-18 % interval, too wide to check a figure to 10 %; fifteen take about 3 minutes on ten interpreters.
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     run = load_run(RunDir(args.run_dir))
     estimator = Estimator(run)
