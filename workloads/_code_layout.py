@@ -16,7 +16,13 @@ between processes includes the layout's part, and the report's intervals, taken 
 grow by one operation each, up to four, so that their lengths differ: over ``SHIFTS`` counts, countdown's loop took
 each of the four starts mod 64 four times on both PyPys here. It costs 10-30 ms a process.
 
-CPython's own JIT is not shifted: its layout was not measured here. Runtimes without pyperf never import this module.
+CPython's own JIT is not shifted, because there is nothing to shift: it gives every trace it compiles pages of its own
+(``jit_alloc`` in CPython's Python/jit.c maps whole pages for each executor), so a kernel's trace starts at the start
+of a page whatever the process compiled before, in the harness's worker as in a user's script. Its layout is the
+build's, the same in every process, and part of what the matrix compares. Checked here (2026-12-04, a busy hour): with
+0 to 7 other hot loops compiled first, 5 processes each, countdown's speed on Debian's 3.14 and 3.15 with the JIT on
+varied between the counts no more than their processes did within one (variance of the 8 means 2.6 ms² on 3.15, 16.3
+on 3.14, against 5.8 and 12.2 expected from within). Runtimes without pyperf never import this module.
 """
 
 import random
