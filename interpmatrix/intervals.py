@@ -42,6 +42,11 @@ would put it there 17 % of the time. Taken as known instead (infinite degrees of
 GUM's way with an uncertainty of type B), it left 22-24 %: a cell's variance on one degree of freedom is too unsure to
 be given more. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``).
 
+A geometric mean over many cells (the Overall, the standard suite, free-threading's cost) does not average that away:
+the cells of a workload on one interpreter run together in one step of a round, and a step at another hour moves them
+all. Taken as independent per cell, four default runs' Overall figures fell outside each other's intervals 55 % of the
+time. So a mean carries each step's variance (``BETWEEN_STEP_SD``) by its weight in the mean (``step_variance``).
+
 A shared machine runs some processes slower than others: each process's log mean is adjusted by a machine-state
 probe it timed (``interpmatrix.samples`` says how) before any interval takes it.
 
@@ -99,6 +104,19 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # samples.settled_with_more_warmups kept more processes, those runs gave 0.029 and 0.076.) Each figure is the larger
 # of the two estimates.
 BETWEEN_RUN_SD = (0.013, 0.047, 0.088)
+
+# How far one step (a workload's batch of cells on one interpreter in one round, measured together within a minute)
+# moves all the processes it ran, beyond their own scatter, between two runs of the same code (a standard deviation on
+# a log scale). A ratio of two cells carries it in ``BETWEEN_RUN_SD``. A mean over many cells does not average it
+# away: the first pass measures each cell of a workload in the same step, so the Overall's 56 cells on one interpreter
+# are some nine draws, not 56. Estimated by tools/between_hours.py (its steps part) over four default runs of the same
+# code on the project's 2-core machine (2026-12-04, 6 pairs, 360 changes of a step): 0.048 by the median, 0.069 by the
+# mean, which a heavy tail moves: in one run the baseline's spawn_costs step ran its thread and process hand-offs
+# 1.5-4x slower than in the other three (the second thread or process waits for the other core, which the one-core
+# probe does not see). By workload: spawn_costs 0.11, countdown 0.10, numeric 0.07, startup 0.04, primes 0.03,
+# io_threads 0. The larger is kept. With it, one run's Overall figure fell outside another's interval 45 times in 120
+# (0 in 60 among the three runs without that one); without it, 66 (14 in 60); right intervals give about 17 %.
+BETWEEN_STEP_SD = 0.069
 
 
 @dataclass(frozen=True)
@@ -226,16 +244,38 @@ def ratio_interval(slow: Spread, fast: Spread, between: float = 0.0) -> Interval
     return log_interval(slow.mean - fast.mean, [(slow.variance, slow.df), (fast.variance, fast.df)], between)
 
 
-def mean_interval(pairs: Sequence[tuple[Spread, Spread]], between: Sequence[float] = ()) -> Interval | None:
-    """The geometric mean of the ratios slow ÷ fast of several pairs of cells, with its interval (the cells
-    independent of each other: each was measured in processes of its own), and each pair's recorded between-run
-    variance (``between``, in the pairs' order) when given."""
+def mean_interval(
+    pairs: Sequence[tuple[Spread, Spread]], between: Sequence[float] = (), shared: float = 0.0
+) -> Interval | None:
+    """The geometric mean of the ratios slow ÷ fast of several pairs of cells, with its interval (the cells'
+    processes independent of each other), each pair's recorded between-run variance (``between``, in the pairs'
+    order) when given, and ``shared``: the between-run variance of the mean as a whole that its cells share (the steps
+    they ran in, ``step_variance``), which does not shrink as cells are added."""
     if not pairs:
         return None
     k = len(pairs)
     mean = statistics.fmean(slow.mean - fast.mean for slow, fast in pairs)
     parts = [(s.variance / k**2, s.df) for pair in pairs for s in pair]
-    return log_interval(mean, parts, sum(between) / k**2)
+    return log_interval(mean, parts, sum(between) / k**2 + shared)
+
+
+Step = tuple[object, ...]
+
+
+def step_variance(cells: Sequence[tuple[Sequence[Step], Sequence[Step]]], sd: float = BETWEEN_STEP_SD) -> float:
+    """The between-run variance that the steps a mean of k log ratios ran in give it: each step (one interpreter, one
+    workload, one round) moves every process it ran by one draw of standard deviation ``sd``. ``cells``: for each
+    ratio slow ÷ fast, the step of each process of slow and of fast. A step's weight in the mean is its share of
+    slow's processes less its share of fast's, summed over the ratios and divided by k; the variance is sd² times the
+    sum of the squared weights: k cells measured in one step count as one, a cell spread over r rounds as r draws."""
+    if not cells:
+        return 0.0
+    weights: dict[Step, float] = {}
+    for slow, fast in cells:
+        for steps, sign in ((slow, 1.0), (fast, -1.0)):
+            for step in steps:
+                weights[step] = weights.get(step, 0.0) + sign / len(steps)
+    return sd**2 * sum(weight**2 for weight in weights.values()) / len(cells) ** 2
 
 
 @dataclass
@@ -401,9 +441,28 @@ class Estimator:
         return BETWEEN_RUN_SD[on_several_workers(slow, fast)] ** 2
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
+        """The geometric mean of slow ÷ fast over the pairs both of whose cells ran, with its interval: each ratio's
+        recorded between-run variance, and for time cells the variance of the steps their processes shared
+        (``steps``, ``step_variance``)."""
         found = [
-            ((a, b), self.between_run_variance(slow[1], fast[1]))
+            ((a, b), self.between_run_variance(slow[1], fast[1]), (slow, fast))
             for slow, fast in pairs
             if (a := self.spread(*slow)) is not None and (b := self.spread(*fast)) is not None
         ]
-        return mean_interval([spreads for spreads, _ in found], [variance for _, variance in found])
+        timed = [
+            (self.steps(*slow), self.steps(*fast))
+            for _, _, (slow, fast) in found
+            if self.between_runs and self._metric(slow[1]) == "time" and self._metric(fast[1]) == "time"
+        ]
+        shared = step_variance(timed) if len(timed) == len(found) else 0.0
+        return mean_interval([spreads for spreads, _, _ in found], [variance for _, variance, _ in found], shared)
+
+    def steps(self, column: Column, cell: Cell) -> list[Step]:
+        """The step each of the cell's kept processes ran in: its interpreter, its workload and its round (a process
+        that recorded no round is a step of its own)."""
+        found = self.sample(column, cell)
+        rounds = found.rounds if found is not None and found.rounds else (None,) * (found.n if found else 0)
+        return [
+            (column.id, cell.workload, number) if number is not None else (column.id, cell.name, "process", i)
+            for i, number in enumerate(rounds)
+        ]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import pyperf
 
-from .harness_protocol import PROBE_METADATA
+from .harness_protocol import PROBE_METADATA, ROUND_METADATA
 from .model import machine_probe
 from .registry import Cell
 
@@ -56,13 +56,15 @@ def still_warming_at_end(values: Sequence[float]) -> bool:
 @dataclass(frozen=True)
 class Sample:
     """A cell's worker processes: the log of each one's steady mean; how many were still warming up when their timed
-    values began (their leading values were left out); how many never settled (left out, where others did); and the
-    log of each kept process's machine-state probe (None for a process that recorded none)."""
+    values began (their leading values were left out); how many never settled (left out, where others did); the
+    log of each kept process's machine-state probe (None for a process that recorded none); and the interleaving
+    round each kept process ran in (None for one that recorded none)."""
 
     logs: tuple[float, ...]
     still_warming: int = 0
     unsettled: int = 0
     probes: tuple[float | None, ...] = ()
+    rounds: tuple[int | None, ...] = ()
 
     @property
     def n(self) -> int:
@@ -87,7 +89,7 @@ def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Samp
     positive value. A process still warming up at its end is left out when a process of the cell given more warm-ups
     (a later round's, ``invocation.warmups_needed``) settled and no settled process ever ran as slow as its values
     before the last (``still_warming``)."""
-    logs, probes, warming = [], [], 0
+    logs, probes, rounds, warming = [], [], [], 0
     runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
     settled = [run for run in runs if not still_warming_at_end(run.values)]
     kept = [
@@ -103,7 +105,8 @@ def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Samp
         logs.append(math.log(mean))
         probe = machine_probe(run, probe_key)
         probes.append(math.log(probe) if probe is not None and probe > 0 else None)
-    return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes)) if logs else None
+        rounds.append(run.get_metadata().get(ROUND_METADATA))
+    return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes), tuple(rounds)) if logs else None
 
 
 def settled_with_more_warmups(process: pyperf.Run, settled: Sequence[pyperf.Run]) -> bool:

@@ -104,6 +104,47 @@ def geometric_means(estimator: Estimator, columns: Sequence[Column] | None = Non
     return Ranking(tuple(common), means, left_out)
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """One interpreter's place in a ranking: its rank (shared with the ones the data cannot tell from the first of
+    that rank; None for a mean without an interval, which no test can place), its geometric mean over the baseline,
+    and, after the first of a rank, the first's speed-up over it."""
+
+    rank: int | None
+    column_id: str
+    mean: Interval
+    behind: tuple[str, Interval] | None = None
+
+
+def ranks(estimator: Estimator, ranking: Ranking) -> list[Ranked]:
+    """The ranking's interpreters fastest first, in ranks: an interpreter shares the rank of the first of the rank
+    above it while the geometric mean of that one's speed-up over it, on the ranking's cells, has an interval that
+    holds 1 (or none); else it starts the next rank, numbered as in sports (1, 1, 3). Against the baseline the
+    ranking's own interval is that test. A rank is only what a test decided: two means whose order one run's noise
+    could swap share it. Means without an interval (cells measured once with nothing to borrow from) come last,
+    unranked."""
+    run = estimator.run
+    ordered = sorted(ranking.means.items(), key=lambda item: -item[1].value)
+    placed = [(iid, mean) for iid, mean in ordered if mean.known or iid == run.baseline]
+    found: list[Ranked] = []
+    for place, (column_id, mean) in enumerate(placed, start=1):
+        if found:
+            first = next(r for r in found if r.rank == found[-1].rank)
+            if first.column_id == run.baseline:
+                gap = mean.inverse()
+            elif column_id == run.baseline:
+                gap = first.mean
+            else:
+                gap = estimator.geometric_mean([
+                    ((run.column(column_id), cell), (run.column(first.column_id), cell)) for cell in ranking.cells
+                ])
+            if gap is None or not gap.excludes(1.0):
+                found.append(Ranked(first.rank, column_id, mean, (first.column_id, gap or Interval(1.0, None, None))))
+                continue
+        found.append(Ranked(place, column_id, mean))
+    return found + [Ranked(None, iid, mean) for iid, mean in ordered if (iid, mean) not in placed]
+
+
 def time_cell_count(run: Run) -> int:
     """How many of the run's cells measure time (memory cells are no speed: they stay out of the means)."""
     metrics = {(w.name, v.name): v.metric for w in run.workloads if w.overall_mean for v in w.variants}

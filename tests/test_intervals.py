@@ -15,6 +15,7 @@ from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_
 from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
 from interpmatrix.intervals import (
     AT_THRESHOLD,
+    BETWEEN_STEP_SD,
     FAILS,
     HOLDS,
     UNDECIDED,
@@ -26,6 +27,7 @@ from interpmatrix.intervals import (
     pooled_prior,
     ratio_interval,
     spread,
+    step_variance,
 )
 from interpmatrix.model import Column
 from interpmatrix.questions import Question
@@ -372,6 +374,53 @@ def test_the_between_run_variance_widens_an_interval_without_adding_degrees_of_f
     many = replace(few, cells=100)
     found = change_interval(spread(SLOW, None), spread(FAST_SAMPLE, None), many)
     assert (found.low, found.high) == (pytest.approx(1.39761, abs=1e-5), pytest.approx(2.86202, abs=1e-5))
+
+
+def test_cells_measured_in_one_step_count_as_one_draw_of_its_between_run_variance() -> None:
+    # The Overall's shift between two default runs of the same code (2026-12-04): every cell of a workload on one
+    # interpreter is measured in the same step, and a step that ran at another hour moves them all. τ = 0.1 below.
+    # k cells on each side, all of slow's in step "a", all of fast's in "b", one process each: a's weight in the mean
+    # is k x 1 / k = 1, b's -1; variance 0.01 x (1 + 1) = 0.02, for k = 1 and k = 50 alike.
+    for k in (1, 50):
+        assert step_variance([(["a"], ["b"])] * k, sd=0.1) == pytest.approx(0.02)
+    # k cells each in a step of its own on each side: 2k weights of 1 / k; 0.01 x 2k / k² = 0.02 / k.
+    assert step_variance([([f"a{i}"], [f"b{i}"]) for i in range(50)], sd=0.1) == pytest.approx(0.02 / 50)
+    # One cell on each side over 4 rounds, a process each: 8 weights of 1 / 4; 0.01 x 8 / 16 = 0.005, the extra
+    # rounds' four draws each.
+    assert step_variance([(["a1", "a2", "a3", "a4"], ["b1", "b2", "b3", "b4"])], sd=0.1) == pytest.approx(0.005)
+    # Two processes of one cell in one step weigh as one process: 1/2 + 1/2.
+    assert step_variance([(["a", "a"], ["b"])], sd=0.1) == pytest.approx(0.02)
+    # A step on both sides of a ratio (two cells of one interpreter measured together) moves both alike: it cancels.
+    assert step_variance([(["a"], ["a"])], sd=0.1) == 0.0
+    assert step_variance([], sd=0.1) == 0.0
+
+
+def test_a_geometric_mean_over_one_steps_cells_keeps_that_steps_variance() -> None:
+    # base and other each ran serial and fast in round 1 of the toy workload: one step per interpreter. Each cell: two
+    # processes, logs m +- 0.05 (variance 0.005 on 1 df, moderated by the sibling's 0.005: 0.005; its mean 0.0025 on
+    # 2 df). The mean of the two ratios other/base: log mean (ln 2 + ln 2) / 2, variance of the processes' part
+    # 4 x 0.0025 / 4 = 0.0025, Satterthwaite's df (0.0025)² / (4 x (0.000625)² / 2) = 8. The ratios' recorded
+    # between-run part: 2 x 0.013² / 4 = 0.0000845. The steps': 2 τ², whatever k (base's step weighs 1, other's -1).
+    base = Column(interpreter("base"), {
+        SERIAL.name: bench(SERIAL, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
+        FAST.name: bench(FAST, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
+    }, {})
+    other = Column(interpreter("other"), {
+        SERIAL.name: bench(SERIAL, [math.exp(0.05)], [math.exp(-0.05)]),
+        FAST.name: bench(FAST, [math.exp(0.05)], [math.exp(-0.05)]),
+    }, {})
+    estimator = Estimator(make_run([base, other]))
+    assert estimator.steps(base, SERIAL) == [("base", WORKLOAD.name, 1)] * 2
+    found = estimator.geometric_mean([((base, SERIAL), (other, SERIAL)), ((base, FAST), (other, FAST))])
+    half = 2.306 * math.sqrt(0.0025 + 0.0000845 + 2 * BETWEEN_STEP_SD**2)  # t(8) = 2.306
+    assert found.value == pytest.approx(2.0)
+    assert found.low == pytest.approx(2 * math.exp(-half), rel=1e-3)
+    assert found.high == pytest.approx(2 * math.exp(half), rel=1e-3)
+    # Without the run's between-run parts (how tools/between_hours.py estimates them), the processes' alone.
+    alone = Estimator(make_run([base, other]), between_runs=False).geometric_mean(
+        [((base, SERIAL), (other, SERIAL)), ((base, FAST), (other, FAST))]
+    )
+    assert alone.high == pytest.approx(2 * math.exp(2.306 * math.sqrt(0.0025)), rel=1e-3)
 
 
 def test_a_median_has_the_sign_tests_interval() -> None:

@@ -339,12 +339,24 @@ def test_geometric_mean_is_over_one_set_of_cells_for_all():
     text = render()
     # pypy3.9's crashed processes x2 leaves the set of every ranked interpreter: 6 of the 7 time cells.
     assert "the 6 time cells (of 7) that depend on the interpreter" in text.split("## Geometric mean", 1)[1]
-    rows = table_rows(text, "## Geometric mean")
-    assert rows["cpython-3.13"] == ["baseline"]
+    # Rank, interpreter, speed, the first of its rank's speed-up over it: keyed by interpreter, fastest first.
+    section = text.split("\n## Geometric mean\n", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("| ")][1:]  # the header left out
+    cells = [[part.strip() for part in line.strip().strip("|").split("|")] for line in table if "---" not in line]
+    rows = {interpreter: [rank, *rest] for rank, interpreter, *rest in cells}
+    assert rows["cpython-3.13"][1] == "baseline"
     assert list(rows) == ["pypy3.9", "cpython-3.11", "cpython-3.13", "cpython-3.13t"]  # fastest first
     for iid in ("pypy3.9", "cpython-3.11", "cpython-3.13t"):
-        ratio, low, high = speed_in(rows[iid][0])
+        ratio, low, high = speed_in(rows[iid][1])
         assert low <= ratio <= high
+    # A rank is shared only with an interval that holds 1 against the first of the rank, which it names.
+    for rank, speed, behind in rows.values():
+        first = next(iid for iid, found in rows.items() if found[0] == rank)
+        if behind:
+            found = re.fullmatch(rf"≈ {re.escape(first)}: ([0-9.]+)× \[([0-9.]+)–([0-9.]+)\]", behind)
+            assert found and float(found[2]) <= 1.0 <= float(found[3])
+        else:
+            assert rows[first] == [rank, speed, behind]
 
 
 def test_drift_has_a_column_per_round():

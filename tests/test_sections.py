@@ -15,7 +15,7 @@ from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
-from interpmatrix.intervals import BETWEEN_RUN_SD, Estimator
+from interpmatrix.intervals import BETWEEN_RUN_SD, BETWEEN_STEP_SD, Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
@@ -36,7 +36,7 @@ def cell(which, mean: float, unit: str = "second"):
     return bench(which, [mean / math.sqrt(APART)] * 3, [mean * math.sqrt(APART)] * 3, unit=unit)
 
 
-def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bool = True) -> str:
+def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bool = True, mean: bool = False) -> str:
     """``[1.68–2.38]``: the 95 % interval of a ratio of two such cells, or of a geometric mean of k such ratios, given
     the degrees of freedom of each of the 2k cells' variances.
 
@@ -44,11 +44,15 @@ def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bo
     variance 2k × (D² / 4) / k²; Satterthwaite's degrees of freedom: (Σ v)² / Σ (v² / df), with all the v equal:
     (2k)² / Σ (1 / df). A ratio of time cells adds the between-run variance recorded for it (an input of the
     statistics, not a result): BETWEEN_RUN_SD[s]², s the number of its two cells on several workers (``several``, one
-    per ratio), a mean of k ratios Σ τ² / k², and it buys no degrees of freedom.
+    per ratio), a mean of k ratios Σ τ² / k², and it buys no degrees of freedom. A geometric mean (``mean``) adds
+    the steps' between-run variance (BETWEEN_STEP_SD, also an input): every toy cell ran in round 1 of one workload,
+    so each interpreter's cells share one step, whose weight in the mean is 1 (k cells x 1 / k), the baseline's -1:
+    2 τ_step², whatever k.
     """
     k = len(dfs) // 2
     per_ratio = several if isinstance(several, tuple) else (several,) * k
     between = sum(BETWEEN_RUN_SD[s] ** 2 for s in per_ratio) / k**2 if time else 0.0
+    between += 2 * BETWEEN_STEP_SD**2 if time and mean else 0.0
     variance = 2 * k * (D**2 / 4) / k**2 + between
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
     half = tdist95conf_level(math.floor(df)) * math.sqrt(variance)
@@ -81,6 +85,13 @@ def toy_run() -> Run:
         THREADS2.name: cell(THREADS2, 1.0),
     }, {FAST.name: CellFailure("crash", "the process was killed by SIGSEGV", "logs/other/toy__fast@10.log")})
     return make_run([base, other])
+
+
+def table_row(line: str) -> list[str] | None:
+    """A markdown table's row as its stripped cells; None for a line that is not one, or the header's rule."""
+    if not line.startswith("| ") or set(line) <= {"|", "-", " "}:
+        return None
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
 def row(text: str, label: str) -> list[str]:
@@ -129,9 +140,12 @@ def test_geometric_mean_ranks_over_the_cells_every_ranked_interpreter_ran() -> N
     # other's, which borrow from two cells (1 + 2 degrees of freedom); the threads cells from one (1 + 1).
     mean = (4.0 * 1.1 * 4.4) ** (1 / 3)
     # threads x2 runs on two workers, against the baseline's threads x2: a ratio of two such cells.
-    assert row(text, "other") == ["other", f"2.69× faster {bounds(mean, 3, 3, *[SIBLING_DF] * 4, several=(0, 0, 2))}"]
-    assert row(text, "base") == ["base", "baseline"]
-    assert row(text, "sparse") == ["sparse", "— not ranked: ran 1 of the cells"]
+    ranked = {found[1]: found for found in map(table_row, text.splitlines()[4:]) if found}
+    speed = f"2.69× faster {bounds(mean, 3, 3, *[SIBLING_DF] * 4, several=(0, 0, 2), mean=True)}"
+    assert ranked["other"] == ["1", "other", speed, ""]
+    # base ranks second, not beside other: other's 2.69x over it has an interval that clears 1.
+    assert ranked["base"] == ["2", "base", "baseline", ""]
+    assert ranked["sparse"] == ["", "sparse", "— not ranked: ran 1 of the cells", ""]
     assert "the 3 time cells (of 5) that depend on the interpreter" in text
 
 

@@ -15,7 +15,7 @@ from test_sections import D, bounds, cell, row
 from test_stats import bench, interpreter
 
 from interpmatrix import report
-from interpmatrix.intervals import Interval
+from interpmatrix.intervals import BETWEEN_STEP_SD, Interval
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import FREE_THREADING, JIT, PUBLISHED_FIGURES, PUBLISHED_FREE_THREADING_COST, PYPY
 from interpmatrix.registry import STANDARD_SUITE, WORKLOADS, WORKLOADS_DIR, Cell, Variant, Workload, find_workload
@@ -86,10 +86,12 @@ CPY_ALPHA, CPY_BETA, ALONE = 6, 5, 2
 
 def interval(ratio: float, *dfs: int) -> tuple[float, float]:
     """The bounds test_sections.bounds prints, unrounded: k ratios of cells whose means each have variance D² / 4,
-    each ratio (of two cells on one worker) with the between-run variance recorded for it, 0.013², for Σ τ² / k²."""
+    each ratio (of two cells on one worker) with the between-run variance recorded for it, 0.013², for Σ τ² / k²,
+    and each interpreter's one step (round 1 of the suite) its τ_step² (BETWEEN_STEP_SD), whatever k."""
     k = len(dfs) // 2
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
-    half = tdist95conf_level(math.floor(df)) * math.sqrt(2 * k * (D**2 / 4) / k**2 + k * 0.013**2 / k**2)
+    variance = 2 * k * (D**2 / 4) / k**2 + k * 0.013**2 / k**2 + 2 * BETWEEN_STEP_SD**2
+    half = tdist95conf_level(math.floor(df)) * math.sqrt(variance)
     return ratio * math.exp(-half), ratio * math.exp(half)
 
 
@@ -101,9 +103,11 @@ def test_ranking_is_over_the_benchmarks_the_baseline_ran_and_names_what_is_missi
     text = standard_suite.render(suite_run(), {})
     assert "over the 2 benchmarks base ran" in text
     # 1.0 / 0.3 = 2.0 / 0.6 = 3.33x on both benchmarks.
-    assert row(text, "pypy3.11") == ["pypy3.11", f"3.33× faster {bounds(10 / 3, CPY_ALPHA, CPY_BETA, ALONE, ALONE)}"]
+    pypy = bounds(10 / 3, CPY_ALPHA, CPY_BETA, ALONE, ALONE, mean=True)
+    assert row(text, "pypy3.11") == ["pypy3.11", f"3.33× faster {pypy}"]
     # 1.4x the time: shown as 1.40x slower, with the bounds of 1.4.
-    assert row(text, "cpython-3.13t")[1] == f"1.40× slower {bounds(1.4, CPY_ALPHA, CPY_ALPHA, CPY_BETA, CPY_BETA)}"
+    twin = bounds(1.4, CPY_ALPHA, CPY_ALPHA, CPY_BETA, CPY_BETA, mean=True)
+    assert row(text, "cpython-3.13t")[1] == f"1.40× slower {twin}"
     assert row(text, "base") == ["base", "baseline"]
     assert row(text, "gappy") == ["gappy", "— not ranked: did not run beta (error)"]
     assert row(text, "pypy3.9") == [
@@ -121,7 +125,8 @@ def test_pypy_agrees_with_speed_pypy_org() -> None:
     found = line(text, "- **pypy3.11**")
     # cpython-3.11's time over pypy3.11's: 1.2 / 0.3 = 2.4 / 0.6 = 4.0, whose interval overlaps 3-4.3.
     assert found.startswith(
-        f"- **pypy3.11** against **cpython-3.11**: 4.00× faster {bounds(4.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE)}, "
+        f"- **pypy3.11** against **cpython-3.11**: 4.00× faster "
+        f"{bounds(4.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE, mean=True)}, "
         "geometric mean of 2 benchmarks; published: about 3-4.3× faster than CPython 3.11, per speed.pypy.org, "
         "https://speed.pypy.org/."
     )
@@ -136,12 +141,14 @@ def test_a_jit_far_above_the_published_range_disagrees_beyond_its_interval() -> 
     text = standard_suite.render(suite_run(), {})
     found = line(text, "- **cpython-3.14-jit**")
     # The same binary without the JIT is the partner: 1.0 / 0.5 = 2.0 / 1.0 = 2.0x.
-    interval = bounds(2.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE)
+    interval = bounds(2.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE, mean=True)
     assert found.startswith(f"- **cpython-3.14-jit** against **cpython-3.14**: 2.00× faster {interval}")
     # Its low bound is above the published 1.20 (a df of 16 / (1/6 + 1/5 + 1/2 + 1/2) = 11.7: t = 2.201, half-width
-    # 2.201 × √(log(1.1)² / 4 + 0.013² / 2) = 0.107 with the between-run variance of two ratios, so
-    # 2.0 × e^-0.107 = 1.80).
-    assert interval == "[1.80–2.23]"
+    # 2.201 × √(log(1.1)² / 4 + 0.013² / 2 + 2 × 0.069²) = 2.201 × √(0.0022711 + 0.0000845 + 0.009522) = 0.23987
+    # with the between-run variance of two ratios and of the two interpreters' steps (the suite's one each), so
+    # 2.0 × e^-0.23987 = 1.57, 2.0 × e^0.23987 = 2.54).
+    assert BETWEEN_STEP_SD == 0.069
+    assert interval == "[1.57–2.54]"
     assert found.endswith("It disagrees with the published figure beyond its interval.")
 
 

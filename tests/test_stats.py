@@ -10,7 +10,7 @@ import pyperf
 import pytest
 
 from interpmatrix import stats, verdicts
-from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from interpmatrix.intervals import AT_THRESHOLD, BETWEEN_STEP_SD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from interpmatrix.discovery import Interpreter
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import Claim, Question
@@ -129,12 +129,46 @@ def test_geometric_mean_ranks_every_interpreter_on_one_set_of_interpreter_depend
     assert ranking.means["other"].value == pytest.approx((64 / 9) ** (1 / 3))
     # Identical processes: only the between-run variance recorded for each ratio is left, 0.013² for serial and for
     # threads x1 (one worker on each side), 0.088² for threads x2 (two workers on each side), (2 × 0.013² + 0.088²) / 3²
-    # for their mean, at 1.96 (no processes' variance, so no degrees of freedom to lose): a half-width of
-    # 1.96 × √(2 × 0.013² + 0.088²) / 3 = 0.05873 on the log scale.
-    half = 1.96 * math.sqrt(2 * 0.013**2 + 0.088**2) / 3
+    # for their mean, and the steps': every cell ran in round 1 of the toy workload, one step per interpreter, whose
+    # weights in the mean are 1 and -1, 2 τ_step² in all. At 1.96 (no processes' variance, so no degrees of freedom
+    # to lose): a half-width of 1.96 × √((2 × 0.013² + 0.088²) / 9 + 2 τ_step²) on the log scale.
+    half = 1.96 * math.sqrt((2 * 0.013**2 + 0.088**2) / 9 + 2 * BETWEEN_STEP_SD**2)
     assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3) * math.exp(-half))
     assert ranking.left_out == {}
     assert stats.time_cell_count(run) == 5
+
+
+def test_a_rank_is_shared_by_means_the_data_cannot_tell_apart() -> None:
+    # Four interpreters on serial and fast, two processes each, logs m ± 0.05 (a variance of 0.005 per cell). Times:
+    # base 4.0, x 2.0, y 2.04 (x is 2 % faster), z 1.0. Over base: z 4x, x 2x, y 1.96x.
+    def column(iid: str, time: float) -> Column:
+        return Column(interpreter(iid), {
+            cell.name: bench(cell, [time * math.exp(0.05)], [time * math.exp(-0.05)]) for cell in (SERIAL, FAST)
+        }, {})
+
+    run = make_run([column("base", 4.0), column("x", 2.0), column("y", 2.04), column("z", 1.0)])
+    estimator = Estimator(run)
+    found = stats.ranks(estimator, stats.geometric_means(estimator))
+    assert [(r.rank, r.column_id) for r in found] == [(1, "z"), (2, "x"), (2, "y"), (4, "base")]
+    # z over x: 2x on the same two cells, with an interval that clears 1 (each cell's mean has variance 0.0025; the
+    # mean of two ratios 4 x 0.0025 / 4 = 0.0025, plus 2 x 0.013² / 4 and 2 τ_step², well under ln 2 = 0.69 at
+    # t(8)). x starts rank 2. y is x's 1.02x: its interval holds 1, so it shares x's rank, with x named and the gap.
+    assert found[0].behind is None and found[1].behind is None
+    assert found[2].behind[0] == "x"
+    gap = found[2].behind[1]
+    assert gap.value == pytest.approx(1.02) and gap.low < 1.0 < gap.high
+    # base against x, the first of the rank above: x's own mean over base, 2x, clears 1.
+    assert found[3].behind is None
+    # A PyPy measured once per cell, the only one of its family with nothing of its own measured twice: its mean
+    # (8x, the fastest) has no interval, so no test places it: it comes last, unranked, and moves no one's rank.
+    once = Column(interpreter("once", implementation="pypy"), {
+        cell.name: bench(cell, [0.5]) for cell in (SERIAL, FAST)
+    }, {})
+    run = make_run([*run.columns, once])
+    estimator = Estimator(run)
+    found = stats.ranks(estimator, stats.geometric_means(estimator))
+    assert [(r.rank, r.column_id) for r in found] == [(1, "z"), (2, "x"), (2, "y"), (4, "base"), (None, "once")]
+    assert found[-1].mean.value == pytest.approx(8.0) and not found[-1].mean.known
 
 
 def test_an_interpreter_that_ran_too_few_cells_is_left_out_not_shrinking_the_set() -> None:

@@ -10,6 +10,16 @@ between the two runs, with a within-run variance se², the sum of the two runs' 
 workers (0, 1 or 2); each group's between-run variance τ² is the σ² at which the median of d² / (se² + σ²) is that of
 a squared normal deviate (``between_runs.between_run_scatter``, around 0: runs of the same code), printed as τ, the
 figures ``BETWEEN_RUN_SD`` keeps by group.
+
+Then the steps, behind ``interpmatrix.intervals.BETWEEN_STEP_SD``: a mean over many cells does not average away what
+moved a whole step (a workload's cells on one interpreter, measured together in one round). For every pair of the
+runs, each interpreter's Overall cells (``stats.geometric_means``) measured in one round in both runs give a change of
+their log mean; less the cell's mean change over the interpreters (what the hour did to that cell everywhere), the
+changes of a workload's cells on one interpreter are averaged into the change of its step, with a within-run variance
+from the cells' processes alone. σ² is their scatter beyond that variance, by the median as above (and by the mean of
+d² − se², which the heavy tail of a step that ran at the host's other speed moves more), corrected for the mean
+taken out; a step's τ is √(σ² / 2), the larger of the two printed as the figure to keep. Last, with the figures as
+they stand, how often one run's Overall figure falls outside another's interval: 17 % when the intervals are right.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.registry import Cell  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
 from interpmatrix.samples import on_several_workers  # noqa: E402
+from interpmatrix.stats import geometric_means  # noqa: E402
 
 Ratio = tuple[float, float, int]  # log ratio, its within-run variance, cells of it on several workers
 
@@ -55,6 +66,68 @@ def ratios(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], Ratio]:
     return found
 
 
+def one_step_cells(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """(interpreter, cell) -> log mean and within-run variance of every cell of the run's Overall ranking (on a
+    ranked interpreter or the baseline) whose processes all ran in one round."""
+    run = load_run(RunDir(path))
+    estimator = Estimator(run, between_runs=False)
+    ranking = geometric_means(estimator)
+    if ranking is None:
+        return {}
+    found = {}
+    for column in run.columns:
+        if column.id not in ranking.means and column.id != run.baseline:
+            continue
+        for cell in ranking.cells:
+            measured, spread = estimator.sample(column, cell), estimator.spread(column, cell)
+            if measured is None or spread is None or not spread.df or len(set(measured.rounds)) != 1:
+                continue
+            if None in measured.rounds:
+                continue
+            found[(column.id, cell.name)] = (spread.mean, spread.variance)
+    return found
+
+
+def step_changes(first: dict, second: dict) -> tuple[list[tuple[float, float]], float]:
+    """The changes (d, se²) of the steps between two runs (see the module's docstring), and the median count of
+    interpreters a cell's mean change was taken over."""
+    by_cell: dict[str, dict[str, tuple[float, float]]] = {}
+    for key in first.keys() & second.keys():
+        (a, va), (b, vb) = first[key], second[key]
+        by_cell.setdefault(key[1], {})[key[0]] = (b - a, va + vb)
+    blocks: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    counts = []
+    for name, columns in by_cell.items():
+        if len(columns) < 3:
+            continue
+        counts.append(len(columns))
+        shift = sum(d for d, _ in columns.values()) / len(columns)
+        for column_id, (d, variance) in columns.items():
+            blocks.setdefault((column_id, Cell.parse(name).workload), []).append((d - shift, variance))
+    changes = [
+        (sum(d for d, _ in cells) / len(cells), sum(v for _, v in cells) / len(cells) ** 2)
+        for cells in blocks.values()
+    ]
+    return changes, (sorted(counts)[len(counts) // 2] if counts else 0)
+
+
+def overall_outside(paths: list[Path]) -> tuple[int, int]:
+    """How many times one run's Overall figure fell outside another's interval, over every ordered pair of the runs
+    and every interpreter both ranked, and out of how many."""
+    rankings = {path: geometric_means(Estimator(load_run(RunDir(path)))) for path in paths}
+    outside = total = 0
+    for first, second in itertools.permutations(paths, 2):
+        if rankings[first] is None or rankings[second] is None:
+            continue
+        for column_id, interval in rankings[first].means.items():
+            other = rankings[second].means.get(column_id)
+            if other is None or not interval.known:
+                continue
+            total += 1
+            outside += interval.excludes(other.value)
+    return outside, total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (results/<run id>) of the same code")
@@ -76,6 +149,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{several} of 2 cells on several workers: {len(group)} changes over {pairs} pairs of runs, "
               f"τ of the ratio {math.sqrt(variance):.3f}; "
               f"{outside:.0%} outside ±1.96 se without it")
+    cells = {path: one_step_cells(path) for path in args.runs}
+    steps, counts = [], []
+    for first, second in itertools.combinations(args.runs, 2):
+        changes, count = step_changes(cells[first], cells[second])
+        steps += changes
+        counts.append(count)
+    if steps:
+        # The share of a step's variance that taking out the cell's mean over the interpreters left.
+        kept = 1 - 1 / max(2, sorted(counts)[len(counts) // 2])
+        by_median = between_run_scatter(steps, 0.0) / kept
+        by_mean = max(0.0, sum(d * d - v for d, v in steps) / len(steps)) / kept
+        print(f"steps: {len(steps)} changes over {pairs} pairs of runs, τ of a step {math.sqrt(by_median / 2):.3f} by "
+              f"the median, {math.sqrt(by_mean / 2):.3f} by the mean")
+    outside, total = overall_outside(args.runs)
+    if total:
+        print(f"Overall: one run's figure outside another's interval {outside} times of {total} ({outside / total:.0%};"
+              " 17 % when the intervals are right)")
     return 0
 
 

@@ -4,30 +4,34 @@ cells for all."""
 from __future__ import annotations
 
 from ..intervals import Estimator
-from ..markdown import NOT_RUN, speed_interval_text, table
+from ..markdown import NOT_RUN, ratio_text, speed_interval_text, table
 from ..model import Run
-from ..stats import RANKED_SHARE, geometric_means, time_cell_count
+from ..stats import RANKED_SHARE, geometric_means, ranks, time_cell_count
 from . import Charts
 
 
 def render(run: Run, charts: Charts) -> str | None:
-    ranking = geometric_means(Estimator(run))
+    estimator = Estimator(run)
+    ranking = geometric_means(estimator)
     if ranking is None:
         return None
     total = time_cell_count(run)
-    ranked = sorted(run.columns, key=lambda column: -(ranking.means[column.id].value if column.id in ranking.means else 0))
     rows = []
-    for column in ranked:
-        mean = ranking.means.get(column.id)
-        if column.id == run.baseline:
-            speed = "baseline"
-        elif mean is not None:
-            speed = speed_interval_text(mean)
-        elif column.id in ranking.left_out:
+    for found in ranks(estimator, ranking):
+        speed = "baseline" if found.column_id == run.baseline else speed_interval_text(found.mean)
+        if found.rank is None:
+            behind = "not ranked: no interval (cells measured once, nothing to borrow a variance from)"
+        else:
+            behind = f"≈ {found.behind[0]}: {ratio_text(found.behind[1])}" if found.behind else ""
+        rows.append(["" if found.rank is None else str(found.rank), found.column_id, speed, behind])
+    for column in run.columns:
+        if column.id in ranking.means:
+            continue
+        if column.id in ranking.left_out:
             speed = f"{NOT_RUN} not ranked: ran {ranking.left_out[column.id]} of the cells"
         else:
             speed = NOT_RUN
-        rows.append([column.id, speed])
+        rows.append(["", column.id, speed, ""])
     return "\n".join(
         [
             "## Geometric mean",
@@ -36,9 +40,10 @@ def render(run: Run, charts: Charts) -> str | None:
             f"one set of cells for all: the {len(ranking.cells)} time cells (of {total}) that depend on the "
             "interpreter (not `c`, a C program timing itself) and that every ranked interpreter and the baseline "
             f"ran. An interpreter that ran fewer than {RANKED_SHARE * 100:.0f} % of the cells the others ran is not ranked, "
-            "rather than shrink everyone's set to its own.",
+            "rather than shrink everyone's set to its own. An interpreter shares the rank of the first of the rank "
+            "above it when the data cannot tell them apart: the geometric mean of that one's speed-up over it, on the "
+            "same cells, has an interval that holds 1 (shown after ≈).",
             "",
-            table(["interpreter", f"speed vs {run.baseline}"], rows),
+            table(["rank", "interpreter", f"speed vs {run.baseline}", "against the first of its rank"], rows),
         ]
     )
-

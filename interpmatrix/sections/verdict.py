@@ -29,7 +29,7 @@ from ..markdown import (
 )
 from ..model import Column, Run, binding_used
 from ..registry import Cell, Workload
-from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, thread_scaling
+from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, ranks, thread_scaling
 from ..verdicts import Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
 from . import Charts, packages
 from .wording import gil_word, payoff_text
@@ -179,17 +179,27 @@ def _ranking_line(run: Run, estimator: Estimator) -> str | None:
     ranking = geometric_means(estimator, run.compared_columns())
     if ranking is None or not ranking.means:
         return None
-    ranked = sorted(ranking.means.items(), key=lambda item: -item[1].value)
+    ranked = ranks(estimator, ranking)
     parts = [
-        f"{rank}. {iid} (baseline)" if iid == run.baseline else f"{rank}. {iid} {speed_interval_text(mean)}"
-        for rank, (iid, mean) in enumerate(ranked, start=1)
+        f"{found.rank}. {found.column_id} "
+        + ("(baseline)" if found.column_id == run.baseline else speed_interval_text(found.mean))
+        + (f" (≈ {found.behind[0]}: {ratio_text(found.behind[1])})" if found.behind else "")
+        for found in ranked
+        if found.rank is not None
     ]
+    unranked = [found for found in ranked if found.rank is None]
+    if unranked:
+        parts.append("not ranked, without an interval: " + ", ".join(
+            f"{found.column_id} {speed_interval_text(found.mean)}" for found in unranked))
     line = (
         f"- **Overall** (geometric mean of speed-ups over {run.baseline}, with its 95 % interval, on the "
         f"{len(ranking.cells)} interpreter-dependent cells every ranked interpreter ran; [geometric mean](#geometric-mean)): "
         + "; ".join(parts)
         + "."
     )
+    if any(found.behind for found in ranked):
+        line += (" A shared rank (≈) is one the data cannot split: the first of the rank is faster by a geometric mean "
+                 "whose interval holds 1.")
     if ranking.left_out:
         line += " Not ranked (too few cells): " + ", ".join(f"{iid} ({n} cells)" for iid, n in ranking.left_out.items()) + "."
     return line
