@@ -19,9 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from .changes import MIN_CELLS_OWN_SCATTER, CellChange, Changes, common_ids, compared_cells, measure_changes
+from .changes import (
+    MIN_CELLS_OWN_SCATTER,
+    CellChange,
+    Changes,
+    common_ids,
+    compared_cells,
+    mean_change,
+    measure_changes,
+)
 from .discovery import Interpreter
-from .intervals import mean_interval
 from .markdown import (
     NOT_RUN,
     cell_label,
@@ -179,7 +186,7 @@ def summary_rows(changes: Changes) -> list[list[str]]:
         timed = [change for change in found if not change.is_memory]
         memory = [change for change in found if change.is_memory]
         time_counts = tally(timed, "faster", "slower")
-        mean = mean_interval([(change.before_spread, change.after_spread) for change in timed])
+        mean = mean_change(timed)
         rows.append(
             [
                 interpreter_id,

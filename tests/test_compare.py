@@ -409,6 +409,16 @@ def test_a_machine_shift_with_scatter_is_between_run_variance_not_40_changes(tmp
     text = compare.render_comparison(before_run, after_run)
     summary = {row[0]: row for row in table_rows(text, "## Summary")}
     assert [summary[iid][1:5] for iid in CPYTHONS] == [["0", "0", "20", "0"]] * 2
+    # Each CPython's geometric mean of its 20 changes: log 1.05 (the ±log 1.02 cancel), 1.05x slower. Its processes'
+    # part, 20 se² / 20² on Satterthwaite's (40 v)² / (40 v² / 2) = 80 df (t = 1.990, pyperf's table); the workloads'
+    # shifts, one draw of the whole run, add up before the square: (log 1.05 × 10/20 + log 1.05 × 10/20)²; their
+    # scatter, one draw per workload: σ² × (10/20)² twice. Counted per cell, as before, it would read
+    # 1.05x slower [1.05–1.05], a change two runs of the same machine state cannot tell from the code's.
+    half = tdist95conf_level(80) * math.sqrt(SE2 / 20 + math.log(1.05) ** 2 + scatter / 2)
+    assert [summary[iid][5] for iid in CPYTHONS] == [
+        f"1.05× slower [{1.05 * math.exp(-half):.2f}–{1.05 * math.exp(half):.2f}]"
+    ] * 2
+    assert summary[CPYTHONS[0]][5] == "1.05× slower [0.95–1.17]"
     # The shift is said once, with the sign test's interval (20 cells: ranks 5 and 16, a 1.05 / 1.02 cell and a
     # 1.05 × 1.02 one; 40 cells: ranks 13 and 28, the same two).
     assert f"±{100 * math.sqrt(scatter):.1f} %" == "±2.9 %" and f"±{100 * tau:.1f} %" == "±5.7 %"
