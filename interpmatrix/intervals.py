@@ -449,12 +449,12 @@ class Estimator:
             for slow, fast in pairs
             if (a := self.spread(*slow)) is not None and (b := self.spread(*fast)) is not None
         ]
-        timed = [
-            (self.steps(*slow), self.steps(*fast))
+        # A peak of memory does not follow the hour (``between_run_variance``): a memory ratio's steps weigh nothing.
+        steps = [
+            (self.steps(*slow), self.steps(*fast)) if self.between_run_variance(slow[1], fast[1]) else ((), ())
             for _, _, (slow, fast) in found
-            if self.between_runs and self._metric(slow[1]) == "time" and self._metric(fast[1]) == "time"
         ]
-        shared = step_variance(timed) if len(timed) == len(found) else 0.0
+        shared = step_variance(steps)
         return mean_interval([spreads for spreads, _, _ in found], [variance for _, variance, _ in found], shared)
 
     def steps(self, column: Column, cell: Cell) -> list[Step]:
