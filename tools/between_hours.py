@@ -81,9 +81,9 @@ def one_step_cells(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
         for cell in ranking.cells:
             measured, spread = estimator.sample(column, cell), estimator.spread(column, cell)
             if measured is None or spread is None or not spread.df or len(set(measured.rounds)) != 1:
-                continue
+                continue  # unmeasured, no interval, or spread over rounds
             if None in measured.rounds:
-                continue
+                continue  # an older run, whose processes recorded no round
             found[(column.id, cell.name)] = (spread.mean, spread.variance)
     return found
 

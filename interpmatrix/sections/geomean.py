@@ -4,10 +4,11 @@ cells for all."""
 from __future__ import annotations
 
 from ..intervals import Estimator
-from ..markdown import NOT_RUN, ratio_text, speed_interval_text, table
+from ..markdown import NOT_RUN, speed_interval_text, table
 from ..model import Run
 from ..stats import RANKED_SHARE, geometric_means, ranks, time_cell_count
 from . import Charts
+from .wording import shared_rank_text
 
 
 def render(run: Run, charts: Charts) -> str | None:
@@ -22,7 +23,7 @@ def render(run: Run, charts: Charts) -> str | None:
         if found.rank is None:
             behind = "not ranked: no interval (cells measured once, nothing to borrow a variance from)"
         else:
-            behind = f"≈ {found.behind[0]}: {ratio_text(found.behind[1])}" if found.behind else ""
+            behind = shared_rank_text(found)
         rows.append(["" if found.rank is None else str(found.rank), found.column_id, speed, behind])
     for column in run.columns:
         if column.id in ranking.means:

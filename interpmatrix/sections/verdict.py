@@ -32,7 +32,7 @@ from ..registry import Cell, Workload
 from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, ranks, thread_scaling
 from ..verdicts import Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
 from . import Charts, packages
-from .wording import gil_word, payoff_text
+from .wording import gil_word, payoff_text, shared_rank_text
 
 
 def why_not_measured(kinds: list[str], run: Run) -> str:
@@ -183,7 +183,7 @@ def _ranking_line(run: Run, estimator: Estimator) -> str | None:
     parts = [
         f"{found.rank}. {found.column_id} "
         + ("(baseline)" if found.column_id == run.baseline else speed_interval_text(found.mean))
-        + (f" (≈ {found.behind[0]}: {ratio_text(found.behind[1])})" if found.behind else "")
+        + (f" ({shared_rank_text(found)})" if found.behind else "")
         for found in ranked
         if found.rank is not None
     ]

@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..intervals import Estimator
-from ..markdown import NOT_RUN, first_sentence, md, plural, seconds_text, speed_interval_text
+from ..markdown import NOT_RUN, first_sentence, md, plural, ratio_text, seconds_text, speed_interval_text
 from ..model import Column, Outcome, Run, machine_profile
 from ..profiles import Profile
 from ..registry import Cell
 from ..results import CellFailure, MachineRun
+from ..stats import Ranked
 from ..verdicts import payoff_with_startup
 
 
@@ -138,3 +139,12 @@ def _span(sorted_values: list, text: Callable[[Any], str]) -> str:
     """"2" when every value is the same, else "1 to 3": the range of ``sorted_values``, each as ``text`` writes it."""
     low, high = text(sorted_values[0]), text(sorted_values[-1])
     return low if low == high else f"{low} to {high}"
+
+
+def shared_rank_text(found: Ranked) -> str:
+    """``≈ pypy3.11: 1.07× [1.00–1.14]``: the first of the rank ``found`` shares, and that one's speed-up over it;
+    empty for the first of a rank."""
+    if found.behind is None:
+        return ""
+    first, gap = found.behind
+    return f"≈ {first}: {ratio_text(gap)}"
