@@ -9,17 +9,13 @@ means; a cell's figure is the mean of its processes' logs.
 Few processes per cell (two in the default profile) give a variance on one degree of freedom, which no interval can
 rest on. So each cell's between-process variance is moderated by a pooled variance from its siblings, as an
 empirical-Bayes prior worth at most ``PRIOR_DF`` degrees of freedom (Smyth's moderated t, the statistics of limma): a
-cell that scatters more than its siblings keeps a wider interval, one measured once borrows theirs. The siblings are the
-same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a cell's
-noise comes mostly from what it does, and a JIT adds its own), never the cell itself. A peak of memory borrows first
-from the columns of its own binary: it scatters as that binary's collector does. In two default runs here, CPython
-3.14's peaks of cycles left to the collector ranged from 16 to 24 MiB between processes (with its JIT and without),
-3.15's from 15.5 to 17.6; 3.14's JIT column, borrowing 3.15's JIT's scatter, measured two processes at 22.5 and 22.9,
-held the gc_cycles claim in one run and failed it in the next. An interpreter with no such sibling measured twice (the
-one PyPy of a run; a cell no decision rests on, which the first pass measures once) pools its own other cells of the
-workload instead, or else all its cells of the same metric. A ratio then gets Welch's interval on the difference of the
-two log means, with Satterthwaite's degrees of freedom and the t quantile pyperf's own test uses
-(``tdist95conf_level``).
+cell that scatters more than its siblings keeps a wider interval, one measured once borrows theirs. The siblings are
+the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
+cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
+such sibling measured twice (the one PyPy of a run; a cell no decision rests on, which the first pass measures once)
+pools its own other cells of the workload instead, or else all its cells of the same metric. A ratio then gets
+Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
+pyperf's own test uses (``tdist95conf_level``).
 
 A cell on several workers (threads, processes or clients at once) borrows nothing for a ratio of its own, however many
 processes it has: its processes' scatter depends on how the other tenant left it the two cores at that minute, which its
@@ -383,17 +379,6 @@ class Estimator:
     def _family(self, column: Column) -> tuple[object, ...]:
         return self.run.machine(column.id), column.interpreter.implementation, column.interpreter.is_jit
 
-    def _same_binary(self, column: Column) -> list[Column]:
-        """The run's other columns that run ``column``'s executable on its machine: a JIT build's column with the JIT
-        and the one without, a free-threaded build's with the GIL forced back on."""
-        return [
-            other
-            for other in self.run.columns
-            if other is not column
-            and other.interpreter.executable == column.interpreter.executable
-            and self.run.machine(other.id) == self.run.machine(column.id)
-        ]
-
     def prior(self, column: Column, cell: Cell) -> Prior | None:
         """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself."""
         key = (column.id, cell.name)
@@ -406,12 +391,9 @@ class Estimator:
             ]
             metric = self._metric(cell)
             own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
-            # Nearest first: for a peak of memory, the columns of the same binary (its allocator and its collector,
-            # whatever the JIT does); the cell's family; the cell's own workload, then every cell of the metric (a
-            # memory cell alone in its workload, or a first pass that gave only the cells of the report's decisions a
-            # second process).
+            # Nearest first: the cell's own workload, then every cell of the metric (a memory cell alone in its
+            # workload, or a first pass that gave only the cells of the report's decisions a second process).
             for group in (
-                [self.sample(other, cell) for other in self._same_binary(column)] if metric == "memory" else [],
                 siblings,
                 [self.sample(column, other) for other in own if other.workload == cell.workload],
                 [self.sample(column, other) for other in own],

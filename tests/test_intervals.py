@@ -106,29 +106,6 @@ def test_a_cell_that_scatters_more_than_its_siblings_keeps_a_wider_interval() ->
     assert spread(SLOW, quiet).variance == pytest.approx(0.01 / 3)
 
 
-def test_a_peak_of_memory_borrows_first_from_the_columns_of_its_own_binary() -> None:
-    # cpython-3.14's JIT column and its column without the JIT run one executable; cpython-3.15's JIT another. Each
-    # ran the memory cell and serial in two processes: 3.14's JIT at logs +-0.01 (variance 0.0002 on 1 df), 3.15's JIT
-    # the same, 3.14 without the JIT at logs +-0.2 (variance 0.08 on 1 df: its collector's peaks on two levels).
-    def column(iid: str, executable: str, jit: str, half: float) -> Column:
-        return Column(interpreter(iid, executable=executable, jit=jit), {
-            cell.name: bench(cell, [20 * math.exp(half)], [20 * math.exp(-half)]) for cell in (MEMORY, SERIAL)
-        }, {})
-
-    jit314 = column("jit314", "/x/python3.14", "enabled", 0.01)
-    plain314 = column("plain314", "/x/python3.14", "disabled", 0.2)
-    jit315 = column("jit315", "/x/python3.15", "enabled", 0.01)
-    estimator = Estimator(make_run([jit314, plain314, jit315], baseline="plain314"))
-    # The memory cell borrows its binary's 0.08 on 1 df: (1 x 0.08 + 1 x 0.0002) / 2 = 0.0401, its mean's variance
-    # half of it. From the other JIT, as a time cell does, it would have kept 0.0002.
-    assert estimator.prior(jit314, MEMORY) == Prior(pytest.approx(0.08), 1)
-    assert estimator.spread(jit314, MEMORY).variance == pytest.approx(0.0401 / 2)
-    assert estimator.prior(jit314, SERIAL) == Prior(pytest.approx(0.0002), 1)
-    assert estimator.spread(jit314, SERIAL).variance == pytest.approx(0.0002 / 2)
-    # A column with no other of its binary borrows from its family, memory or not.
-    assert estimator.prior(jit315, MEMORY) == Prior(pytest.approx(0.0002), 1)
-
-
 def test_pooled_prior_weights_by_degrees_of_freedom_and_caps_them() -> None:
     # Variances 0.01 (2 df) and 0.04 (1 df: two processes ln 1 +- 0.1414...): pooled (0.02 + 0.04) / 3 = 0.02.
     two = Sample((0.0, math.sqrt(0.08)))  # variance 0.08 / 2 = 0.04
