@@ -451,8 +451,7 @@ class Estimator:
         ]
         # A peak of memory does not follow the hour (``between_run_variance``): a memory ratio's steps weigh nothing.
         steps = [
-            (self.steps(*slow), self.steps(*fast)) if self.between_run_variance(slow[1], fast[1]) else ((), ())
-            for _, _, (slow, fast) in found
+            (self.steps(*slow), self.steps(*fast)) if variance else ((), ()) for _, variance, (slow, fast) in found
         ]
         shared = step_variance(steps)
         return mean_interval([spreads for spreads, _, _ in found], [variance for _, variance, _ in found], shared)
