@@ -12,6 +12,9 @@ JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"
 # How many small loops a PyPy worker process compiled before its kernel's (workloads/_code_layout.py).
 CODE_SHIFT_METADATA = "interpmatrix_code_shift"
+# A memory cell's calls in each worker process, each started from a collected heap (workloads/_harness.py
+# MEMORY_CALLS); absent from runs measured before memory cells did so.
+MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 # Seconds of the harness's machine-state probe in a worker process (MachineProbe), and of the same probe on two
 # threads at once, which a cell on several workers records too (MachinePairProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"

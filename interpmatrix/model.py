@@ -26,6 +26,7 @@ from .harness_protocol import (
     CODE_SHIFT_METADATA,
     GIL_METADATA,
     JIT_METADATA,
+    MEMORY_CALLS_METADATA,
     PROBE_METADATA,
     ROUND_METADATA,
 )
@@ -124,6 +125,12 @@ class Column:
         start its machine code at a random place (PyPy's: workloads/_code_layout.py)."""
         return any(CODE_SHIFT_METADATA in run.get_metadata()
                    for benchmark in self.benchmarks.values() for run in benchmark.get_runs() if run.values)
+
+    def memory_calls(self) -> set[int]:
+        """How many calls, each from a collected heap, the column's memory cells made in each worker process (the
+        counts recorded: none for runs measured before memory cells did so)."""
+        return {run.get_metadata()[MEMORY_CALLS_METADATA] for benchmark in self.benchmarks.values()
+                for run in benchmark.get_runs() if run.values and MEMORY_CALLS_METADATA in run.get_metadata()}
 
     def _recorded_states(self, key: str) -> dict[bool, int]:
         states: dict[bool, int] = {}

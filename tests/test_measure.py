@@ -182,6 +182,47 @@ def test_a_slow_cell_costs_its_main_process_one_call(tmp_path: Path, monkeypatch
     assert suite.get_benchmark("counted/quick@7").get_runs()[0].get_loops() >= 8
 
 
+COLLECTED = Workload(
+    name="collected",
+    group="test only",
+    claim="a memory cell's worker calls its kernel the same number of times on every interpreter, each call from a "
+    "collected heap",
+    seeds=(),
+    size_label="n",
+    sizes=(3,),
+    reference="cycle",
+    variants=(Variant("cycle_memory", "peak memory of `cycle`", metric="memory"),),
+    script=Path(__file__).parent / "workloads" / "collected.py",
+)
+
+
+def test_a_memory_cells_calls_are_as_many_everywhere_and_each_starts_from_a_collected_heap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten calls in every worker process, whatever the column's warm-ups (1 without a JIT, 4 for PyPy's in the
+    default profile): a peak over more calls is a higher peak, so the count must not follow the interpreter. The
+    cycle each call leaves is freed before the next call begins, which the collector would not have done by itself
+    after one small object."""
+    host = discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host")
+    profile = find_profile("default")
+    for kind, interpreter in {"plain": host, "pypy": replace(host, implementation="pypy", jit="PyPy JIT")}.items():
+        calls = tmp_path / f"calls-{kind}"
+        monkeypatch.setenv("INTERPMATRIX_TEST_CALLS", str(calls))
+        run_dir = RunDir(tmp_path / kind)
+        run_dir.path.mkdir(parents=True)
+        (cell,) = COLLECTED.cells()
+        assert run_step(run_dir, Step(1, COLLECTED, (cell,), Venv(interpreter, sys.executable)), profile) \
+            == {cell.name: None}
+        by_process: dict[str, list[str]] = {}
+        for line in calls.read_text().splitlines():
+            pid, state = line.split()
+            by_process.setdefault(pid, []).append(state)
+        assert list(by_process.values()) == [["first"] + ["collected"] * 9], kind
+        (run,) = [run for run in pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(
+            cell.name).get_runs() if run.values]
+        assert run.get_metadata()["interpmatrix_memory_calls"] == 10
+
+
 def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [FAULTS])
     run_dir.write_interpreter("broken", {"venv_python": "/nowhere", "setup_error": "pip install pyperf failed"})

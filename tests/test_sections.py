@@ -411,3 +411,27 @@ def test_the_method_names_the_columns_whose_workers_shifted_their_machine_code()
             "sample where the JIT places the kernel's machine code") in text
     plain = replace(make_run([column("base", [None, None]), column("other", [None, None])]), profile=default)
     assert "small loops" not in method.render(plain, {})
+
+
+def test_the_method_says_how_memory_cells_called_their_kernel_only_when_the_run_recorded_it() -> None:
+    """Runs measured since memory cells made a fixed number of calls, each from a collected heap, record the count on
+    every memory run; the Method says so for them, and nothing of it for a run measured before."""
+    from dataclasses import replace
+
+    from interpmatrix.profiles import profile_from
+
+    def column(iid: str, calls: int | None) -> Column:
+        runs = [pyperf.Run([14_000_000.0], metadata={"name": "gc_cycles/strong_memory@10", "unit": "byte", "loops": 1,
+                                                     "interpmatrix_round": 1,
+                                                     **({} if calls is None else {"interpmatrix_memory_calls": calls})},
+                           collect_metadata=False)
+                for _ in range(2)]
+        return Column(interpreter(iid), {"gc_cycles/strong_memory@10": pyperf.Benchmark(runs)}, {})
+
+    default = profile_from("default", None)
+    recorded = replace(make_run([column("base", 10), column("other", 10)]), profile=default)
+    assert ("one value per process: the peak over 10 calls of the kernel (no warm-ups, on every interpreter), each "
+            "started from a collected heap (`gc.collect()`)") in method.render(recorded, {})
+    before = replace(make_run([column("base", None), column("other", None)]), profile=default)
+    text = method.render(before, {})
+    assert "one value per process." in text and "collected heap" not in text

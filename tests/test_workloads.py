@@ -151,7 +151,7 @@ def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_rea
     """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads;
     the two-thread probe's work against the one-core probe's is what machine_parallelism divides by."""
     names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
-             "PAIR_PROBE_METADATA", "CODE_SHIFT_METADATA")
+             "PAIR_PROBE_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
     code = ("import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r], "
             "'work': 2 * h.PAIR_PROBE_SIZE / h.PROBE_SIZE}))" % (names,))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)

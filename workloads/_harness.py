@@ -26,6 +26,7 @@ seconds``): the C reference does, to report the time its executable measured.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -68,6 +69,12 @@ MAX_LOOPS = 2**32
 # run: with one warm-up call, the report put 3.11 at 1.04x the speed of 3.13 where a warm timeit gives 1.55x.
 CALLS_BEFORE_SPECIALIZED = 8 if sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11) else 1
 
+# Calls of a memory cell's kernel in each worker process, on every interpreter (no warm-ups: the peak covers every call
+# anyway): its value is the peak over them all, so the count must not differ between interpreters, and enough calls
+# that pyperf's sampling (every 10 ms) finds the top. On gc_cycles' ``strong`` on CPython 3.14 (30 processes, each call
+# after a collection): 5 calls gave peaks of 15.0-19.2 MiB, 7 calls 15.7-19.2 MiB in two groups, 10 calls 18.1-19.4.
+MEMORY_CALLS = 10
+
 # Per-run metadata keys (the orchestrator reads them back from pyperf's result files).
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
@@ -77,6 +84,8 @@ PROBE_METADATA = "interpmatrix_machine_probe"
 # How many small loops a PyPy worker compiled before its kernel's, to start its machine code at a random place
 # (workloads/_code_layout.py).
 CODE_SHIFT_METADATA = "interpmatrix_code_shift"
+# A memory cell's calls in each worker process, each from a collected heap (MEMORY_CALLS, peak_memory).
+MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 
 # The machine-state probe: zlib's crc32 over 1 MiB, timed in the worker process just before and just after each value
 # pyperf times (a pyperf hook: its entry point is workloads/interpmatrix_machine_probe-1.dist-info, found on the
@@ -121,9 +130,18 @@ def peak_memory(kernel: Kernel) -> Kernel:
     """The variant that measures ``kernel``'s peak memory instead of its time: pyperf's ``--track-memory``, which
     samples the worker's own private memory (``/proc/self/smaps``) while the kernel runs and records the peak as the
     value, in bytes. (pyperf's ``mem_max_rss`` metadata cannot serve: Linux hands a new process its parent's maximum
-    RSS, so a worker would report at least pyperf's main process's peak.)"""
+    RSS, so a worker would report at least pyperf's main process's peak.)
+
+    Each call starts from a collected heap (``gc.collect()`` first), so that the peak is what the call itself leaves
+    to the interpreter's collector, not what earlier calls and the process's start left pending: without it, the
+    peak of gc_cycles' ``strong`` (ten 5461-node trees with parent cycles) in a fresh process landed on about 17 or
+    about 23 MiB on CPython 3.13, 3.14 and 3.15, depending on when the process's first full collection came, and the
+    two or three processes of a cell could all land on one level (30 processes of 4 calls each on 3.14: 24 at
+    16.9-19.0 MiB, 6 at 23.4-23.7). With the collection first and ``MEMORY_CALLS`` calls a process: 18.1-19.4 MiB,
+    standard deviation 0.23 MiB. Inside the call the collector still runs by itself, as the claims require."""
 
     def variant(size: int, workers: int) -> Any:
+        gc.collect()
         return kernel(size, workers)
 
     # What the harness reads from the kernel (its binding, packages, a user file's prepare) holds for its memory too.
@@ -402,6 +420,9 @@ def _bench(
     runner.metadata.pop(BINDING_METADATA, None)
     if binding is not None:
         runner.metadata[BINDING_METADATA] = binding
+    runner.metadata.pop(MEMORY_CALLS_METADATA, None)
+    if getattr(args, "track_memory", False):
+        runner.metadata[MEMORY_CALLS_METADATA] = args.values
     runner.metadata["description"] = "%s, variant %s" % (workload, parse_cell(name)[0])
     command = getattr(kernel, "command", None)
     if command is not None:
@@ -521,6 +542,7 @@ def main(
     # The profile's warm-ups, for every cell the orchestrator did not give more (pyperf hands args.warmups to the
     # worker processes it spawns for the cell being measured).
     profile_warmups = args.warmups
+    profile_values = args.values
     # pyperf's own --loops, when given by hand, holds for every cell.
     loops_given = args.loops
     references: dict[int, Any] = {}
@@ -554,8 +576,9 @@ def main(
         else:
             args.hook = hooks_given
         # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work. A memory
-        # cell's value is the peak of its calls in a fresh process: one call, on every interpreter, so that the peaks
-        # compare (a JIT's GC lets memory grow over many calls, and loop counts differ between interpreters).
+        # cell's value is the peak of its calls in a fresh process: one call a loop and MEMORY_CALLS of them, on every
+        # interpreter, so that the peaks compare (loop counts and warm-ups differ between interpreters).
+        args.values = MEMORY_CALLS if args.track_memory else profile_values
         try:
             if args.track_memory:
                 args.loops = 1
@@ -566,7 +589,7 @@ def main(
             traceback.print_exc()
             _event(name, "failed", kind="error", reason="".join(traceback.format_exception_only(type(error), error)).strip())
             continue
-        args.warmups = more_warmups.get(name, profile_warmups)
+        args.warmups = 0 if args.track_memory else more_warmups.get(name, profile_warmups)
         if not args.track_memory and getattr(kernel, "command", None) is None:
             # Enough warm-up values that the kernel has been called CALLS_BEFORE_SPECIALIZED times before the first
             # timed one (a value is ``loops`` calls).

@@ -27,7 +27,8 @@ The answer checked before timing: ``(trees, total nodes, sum of the trees' check
 
 What to look at: the time per call, and the peak memory of each variant (``strong_memory``, ``weakref_memory``: the
 same kernels measured with pyperf's ``--track-memory``, the worker's own private memory sampled every 10 ms while
-they run), which holds the garbage the strong trees leave until a collection frees them. Measured by hand (10 calls
+they run, over ten calls a process, each started from a collected heap: ``_harness.peak_memory`` says why), which
+holds the garbage the strong trees leave until a collection frees them. Measured by hand (10 calls
 in a fresh process per variant: the best call, and the process's peak RSS from ``getrusage``; ranges are two runs on a
 machine shared with other jobs):
 

@@ -42,7 +42,7 @@ def _how(run: Run) -> list[str]:
             "Intervals take each cell's own number of processes, so columns of two profiles compare too. pyperf's calibration sets the loops per value in each machine's round 1 so "
             "that a value lasts at least its profile's min time; later rounds reuse them, so every value of a cell "
             "does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's `--track-memory` "
-            "sampled in each worker process, one value per process." + _code_layout(run),
+            "sampled in each worker process, one value per process" + _memory_calls(run) + "." + _code_layout(run),
             "",
         ]
     if profile is None:
@@ -58,9 +58,21 @@ def _how(run: Run) -> list[str]:
         "JIT's first loops compile code). pyperf's calibration sets the loops per value in round 1 "
         f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
         "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
-        "`--track-memory` sampled in each worker process, one value per process." + _code_layout(run),
+        "`--track-memory` sampled in each worker process, one value per process" + _memory_calls(run) + "."
+        + _code_layout(run),
         "",
     ]
+
+
+def _memory_calls(run: Run) -> str:
+    """How a memory cell's worker process called its kernel, when the run recorded it (workloads/_harness.py
+    peak_memory): its value is the peak over those calls."""
+    counts = sorted(set().union(*(column.memory_calls() for column in run.columns)))
+    if not counts:
+        return ""
+    calls = " or ".join(str(count) for count in counts)
+    return (f": the peak over {calls} calls of the kernel (no warm-ups, on every interpreter), each started from a "
+            "collected heap (`gc.collect()`), so that it is what the call itself leaves to the collector")
 
 
 def _code_layout(run: Run) -> str:
