@@ -13,7 +13,7 @@ cell that scatters more than its siblings keeps a wider interval, one measured o
 the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
 cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
 such sibling measured twice (the one PyPy of a run; a cell no decision rests on, which the first pass measures once)
-pools its own other cells of the workload instead, or else all its cells of the same metric. A ratio then gets
+pools its own other cells of the workload instead, or else, for a time cell, all its time cells. A ratio then gets
 Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
 pyperf's own test uses (``tdist95conf_level``).
 
@@ -391,13 +391,17 @@ class Estimator:
             ]
             metric = self._metric(cell)
             own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
-            # Nearest first: the cell's own workload, then every cell of the metric (a memory cell alone in its
-            # workload, or a first pass that gave only the cells of the report's decisions a second process).
-            for group in (
-                siblings,
-                [self.sample(column, other) for other in own if other.workload == cell.workload],
-                [self.sample(column, other) for other in own],
-            ):
+            # Nearest first: the cell's own workload, then every time cell (a first pass that gave only the cells of
+            # the report's decisions a second process). A peak of memory borrows from its own workload only: its
+            # scatter is what the workload allocates, not the machine's (numeric's numpy_memory on cpython-3.14-jit:
+            # 44.7 MiB in one default run, 57.0 in the next; gc_cycles' strong_memory: 18.8-19.5 MiB in six
+            # processes over those runs). Borrowing every memory cell's scatter, the memory cells measured once
+            # flagged 6-10 of 100 memory cells as changed between two default runs of the same code (five pairs,
+            # `interpmatrix compare`); borrowing their workload's only, 0-2.
+            groups = [siblings, [self.sample(column, other) for other in own if other.workload == cell.workload]]
+            if metric == "time":
+                groups.append([self.sample(column, other) for other in own])
+            for group in groups:
                 if any(found is not None and found.n >= 2 for found in group):
                     siblings = group
                     break

@@ -670,12 +670,12 @@ def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_i
     assert estimator.prior(base, FAST) == Prior(pytest.approx(0.02), 1)
 
 
-def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_from_its_metric() -> None:
+def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_a_time_cell_from_every_time_cell() -> None:
     # The default first pass measures every cell once and gives a second process only to the cells decisions rest
     # on. Here no interpreter measured toy's serial twice: base's serial pools base's own other toy time cell (fast:
     # logs +-0.05, variance 0.005 on 1 df). Its memory cell is the only memory cell of toy and was measured once
-    # everywhere: it pools base's memory cell of the other workload (logs +-0.1, variance 0.02 on 1 df), never a
-    # time cell, whose scatter says nothing about a peak's.
+    # everywhere: it borrows nothing, neither a time cell's scatter nor the other workload's peaks (logs +-0.1), which
+    # say nothing about what toy allocates.
     other_workload = replace(WORKLOAD, name="other")
     other_memory = Cell("other", "serial_memory", None, 10)
     base = Column(interpreter("base"), {
@@ -688,7 +688,11 @@ def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_from_its
     run = replace(make_run([base, other]), workloads=[WORKLOAD, other_workload])
     estimator = Estimator(run)
     assert estimator.prior(base, SERIAL) == Prior(pytest.approx(0.005), 1)
-    assert estimator.prior(base, MEMORY) == Prior(pytest.approx(0.02), 1)
+    assert estimator.prior(base, MEMORY) is None
+    assert not estimator.ratio((base, MEMORY), (other, MEMORY)).known
+    # The other workload's memory cell, measured twice on base, still lends its variance to the same cell on base's
+    # sibling interpreter.
+    assert estimator.prior(other, other_memory) == Prior(pytest.approx(0.02), 1)
     # other has nothing measured twice at all: no prior, no interval.
     assert estimator.prior(other, SERIAL) is None
 
