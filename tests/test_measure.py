@@ -15,6 +15,7 @@ import pyperf
 import pytest
 
 from interpmatrix import discovery
+from interpmatrix.harness_protocol import MEMORY_CALLS_METADATA
 from interpmatrix.invocation import Step, Venv, build_command, classify_failure, rounds_done, run_step
 from interpmatrix.measure import measure, plan_steps, prepared_venvs
 from interpmatrix.profiles import find_profile, profile_from
@@ -220,7 +221,7 @@ def test_a_memory_cells_calls_are_as_many_everywhere_and_each_starts_from_a_coll
         assert list(by_process.values()) == [["first"] + ["collected"] * 9], kind
         (run,) = [run for run in pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(
             cell.name).get_runs() if run.values]
-        assert run.get_metadata()["interpmatrix_memory_calls"] == 10
+        assert run.get_metadata()[MEMORY_CALLS_METADATA] == 10
 
 
 def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
