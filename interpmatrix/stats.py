@@ -319,12 +319,21 @@ def needs_cores(claim: Claim) -> bool:
     return (Cell.parse(claim.fast).workers or 1) > (Cell.parse(claim.slow).workers or 1)
 
 
+def free_cores_bound(claim: Claim) -> float:
+    """The most that free cores could multiply a claim's measured speed-up by, however few the run's workers had: its
+    fast cell's workers over its slow cell's (2 for two workers against one). Even if the run's second worker shared
+    one core with the first, a core of its own can at most halve their time; the one worker's time is the same."""
+    return (Cell.parse(claim.fast).workers or 1) / (Cell.parse(claim.slow).workers or 1)
+
+
 def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval | None = None) -> ClaimResult | None:
     """The claim tested on the ratio slow ÷ fast; None when either cell did not run. A claim that ``needs_cores``
     and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is undecided instead when the
     machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not surely run faster than the
     claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
-    GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour."""
+    GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour. Unless the interval
+    finds no speed-up even multiplied by ``free_cores_bound``: then no machine would have found one (PyPy's process
+    pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most, never 1.5x)."""
     if interval is None:
         return None
     decision = interval.against(at_least=claim.at_least, at_most=claim.at_most)
@@ -333,7 +342,10 @@ def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval 
     if decision == none_found and needs_cores(claim) and parallelism is not None and not (
         parallelism.low is not None and parallelism.low > threshold
     ):
-        return ClaimResult(interval, UNDECIDED, machine_bound=True)
+        bound = free_cores_bound(claim)
+        on_free_cores = Interval(interval.value * bound, interval.low * bound, interval.high * bound)
+        if on_free_cores.against(at_least=claim.at_least, at_most=claim.at_most) != none_found:
+            return ClaimResult(interval, UNDECIDED, machine_bound=True)
     return ClaimResult(interval, decision)
 
 

@@ -253,6 +253,8 @@ PARALLEL = Claim("toy", "two threads are 1.5x faster", ("000 Speed",), slow=THRE
                  at_least=1.5)
 NO_PARALLEL = Claim("toy", "two threads do not help", ("000 Speed",), slow=THREADS1.name, fast=THREADS2.name,
                     at_most=1.2)
+FOUR_WAY = Claim("toy", "four threads are 1.5x faster", ("000 Speed",), slow=THREADS1.name,
+                 fast=Cell("toy", "threads", 4, 10).name, at_least=1.5)
 
 
 @pytest.mark.parametrize(
@@ -273,6 +275,16 @@ NO_PARALLEL = Claim("toy", "two threads do not help", ("000 Speed",), slow=THREA
         (NO_PARALLEL, Interval(1.0, 0.9, 1.1), Interval(1.7, 1.6, 1.8), HOLDS, False),
         # A claim on one worker each (serial against fast) is the interpreter's whatever the machine.
         (PROMISE, Interval(1.2, 1.1, 1.4), Interval(1.25, 1.2, 1.3), FAILS, False),
+        # Two workers slower than one, 0.3x [0.2-0.7]: a free second core could at most halve their time, 1.4x < 1.5,
+        # so it fails on any machine; at 0.75 doubled is 1.5, which might pass: undecided.
+        (PARALLEL, Interval(0.3, 0.2, 0.7), Interval(1.25, 1.2, 1.3), FAILS, False),
+        (PARALLEL, Interval(0.5, 0.4, 0.75), Interval(1.25, 1.2, 1.3), UNDECIDED, True),
+        # "Does not help" at 0.5x [0.45-0.6]: doubled, 1.2x at most, still no help beyond 1.2; at [0.5-0.65], 1.3x.
+        (NO_PARALLEL, Interval(0.5, 0.45, 0.6), Interval(1.1, 1.0, 1.15), HOLDS, False),
+        (NO_PARALLEL, Interval(0.55, 0.5, 0.65), Interval(1.1, 1.0, 1.15), UNDECIDED, True),
+        # Four workers against one could be four times faster on free cores: 0.3x [0.2-0.4] could reach 1.6x.
+        (FOUR_WAY, Interval(0.3, 0.2, 0.4), Interval(1.25, 1.2, 1.3), UNDECIDED, True),
+        (FOUR_WAY, Interval(0.3, 0.2, 0.35), Interval(1.25, 1.2, 1.3), FAILS, False),
     ],
 )
 def test_no_speed_up_from_a_second_worker_decides_only_where_the_machine_could_show_one(

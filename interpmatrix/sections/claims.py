@@ -70,7 +70,9 @@ def render(run: Run, charts: Charts) -> str | None:
             "(the claim's number is right, give or take that much: an equivalence test), *undecided* where it "
             "straddles the threshold more widely, so that noise could put the truth on either side; *undecided "
             "(cores)* where a claim about a second worker found no speed-up on a machine whose own two threads of C "
-            f"code did not surely run faster than the claim's threshold{_parallelism_text(estimator)}. A claim "
+            f"code did not surely run faster than the claim's threshold{_parallelism_text(estimator)}, unless "
+            "even free cores could not have found one (a second worker of its own at most halves the time of two: "
+            "✗ where the interval, doubled, still lies below the threshold). A claim "
             "against a JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only "
             "the interpreters that ran both cells.",
             "",
