@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval
-from .model import Run
+from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
@@ -104,6 +104,25 @@ def _processes(estimator: Estimator, keys: tuple[Key, ...]) -> int:
     return min(counts, default=0)
 
 
+def _open_group(
+    estimator: Estimator, subject: str, best: Key, ties: Sequence[tuple[tuple[Column, Cell], Interval | None]]
+) -> Decision:
+    """An undecided verdict: the fastest and the candidates it cannot be told apart from, not all surely within the
+    band. It waits on each candidate that is neither (the runner-up may be settled already, within the band), so its
+    interval, processes and the rounds it needs are those of the one that needs the most: in a default run, numeric's
+    group of five had its runner-up within the band after 50 rounds while a third candidate sat at 1.10x [0.99-1.22]
+    of the fastest, and the runner-up's interval had promised a decision after one more round for 35 rounds. Its
+    cells are the fastest's and those candidates'."""
+    members = []
+    for (column, cell), behind in ties:
+        if behind is None or not behind.within(1.0):
+            keys = (best, (column.id, cell.name))
+            members.append(Decision("winner", subject, behind, 1.0, False, keys, _processes(estimator, keys)))
+    hardest = max(members, key=lambda member: (not member.reachable, member.rounds_to_decide() or 0))
+    cells = (best, *(member.cells[1] for member in members))
+    return replace(hardest, cells=cells)
+
+
 def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
     """Every decision of the report on ``run``, claims first, then the verdict's (``verdicts.run_questions``)."""
     estimator = estimator or Estimator(run)
@@ -132,21 +151,18 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
         best = (reply.best[0].id, reply.best[1].name)
         best_text = f"{reply.best[0].id} {reply.best[1].label}"
         if reply.margin is not None:
+            subject = f"{what}: the fastest against the runner-up"
             keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
             if len(keys) == 1:  # decided: the runner-up is the one it had to beat
                 runner = reply.ranked[1]
                 keys = (best, (runner[0].id, runner[1].name))
-            if reply.decided:
-                said = f"winner {best_text}"
-            elif reply.tied:
+            if reply.decided or reply.tied:
                 tied = [f"{column.id} {cell.label}" for (column, cell), _ in reply.ties]
-                said = "tie " + " = ".join(sorted([best_text, *tied]))
+                said = f"winner {best_text}" if reply.decided else "tie " + " = ".join(sorted([best_text, *tied]))
+                found.append(Decision("winner", subject, reply.margin, 1.0, True, keys, _processes(estimator, keys),
+                                      said))
             else:
-                said = UNDECIDED
-            found.append(Decision(
-                "winner", f"{what}: the fastest against the runner-up", reply.margin, 1.0,
-                reply.decided or reply.tied, keys, _processes(estimator, keys), said,
-            ))
+                found.append(_open_group(estimator, subject, best, reply.ties))
         if reply.ratio_interval is not None and reply.baseline is not None:
             keys = (best, (reply.baseline.id, reply.reference.name))
             interval = reply.ratio_interval

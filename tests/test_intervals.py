@@ -631,6 +631,37 @@ def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -
     assert decisions.open_cells(clear) == {}
 
 
+def _group_run(edge_spread: float):
+    """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a JIT of its own
+    family (so that none pools another's scatter): base and near 0.2 % over six processes, edge over three."""
+    def column(name: str, centre: float, spreads: tuple[float, ...], **kind: str) -> Column:
+        return Column(interpreter(name, **kind), {SERIAL.name: bench(SERIAL, *([centre * math.exp(s)] * 2
+                                                                                 for s in spreads))}, {})
+    tight = (0.002, 0.002, 0.0, 0.0, -0.002, -0.002)
+    columns = [column("base", 1.0, tight), column("near", 1.01, tight),
+               column("edge", 1.1, (edge_spread, 0.0, -edge_spread), implementation="pypy", jit="PyPy JIT")]
+    return replace(make_run(columns), workloads=[replace(WORKLOAD, source="toy.py")])
+
+
+def test_an_undecided_group_waits_on_the_candidate_that_needs_the_most_rounds() -> None:
+    # near, the runner-up, surely runs within 10 % of base; edge, 1.1x behind with 30 % scatter, is neither told apart
+    # nor surely within: the group is undecided. Its decision is edge's, which would need far more rounds than
+    # REACHABLE_ROUNDS, never near's (within the band, one round by its own interval): no budget goes to it.
+    run = _group_run(0.3)
+    answer = verdicts.answer(Estimator(run), Question("Toy", "toy", ("serial",)))
+    behind = {column.id: interval for (column, _), interval in answer.ties}
+    assert behind["near"].within(1.0) and not behind["edge"].within(1.0) and not behind["edge"].excludes(1.0)
+    (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
+    assert not winner.decided and winner.interval.value == pytest.approx(1.1)
+    assert winner.rounds_to_decide() > decisions.REACHABLE_ROUNDS and not winner.reachable
+    assert decisions.open_cells(run) == {}
+    # With 5 % scatter edge is within reach: its rounds go to base's and edge's cells, not to near's, which is settled.
+    run = _group_run(0.05)
+    (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
+    assert winner.interval.value == pytest.approx(1.1) and winner.reachable
+    assert set(decisions.open_cells(run)) == {("base", SERIAL.name), ("edge", SERIAL.name)}
+
+
 def test_each_decision_says_what_it_decided() -> None:
     # What tools/decision_flips.py holds two runs' reports against: other about 2x faster than base (a winner, and
     # faster than the baseline); 8 % apart in 10 % scatter (undecided both ways); a tie within the band.
