@@ -279,6 +279,25 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
         in header.render(timed, {})
 
 
+def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
+    from dataclasses import replace
+
+    # A user's workload on two interpreters, three processes of serial each at logs ±0.5 around 2.0 s and 2.0 / 1.0477
+    # s: a ratio 0.0467 from 1 on the log scale with a half-width of about t(4) × √(2 × 0.25 / 3) = 1.13. To fit the
+    # band it needs a half-width of ln 1.1 - 0.0467 = 0.0486 at most, above the between-run part 1.96 × 0.013 =
+    # 0.0255: about 3 × 1.13² / (0.0486² - 0.0255²) processes, over 2,000: far beyond any budget, and "more than 100"
+    # is all the figure can honestly say.
+    def spread(which, mean: float):
+        return bench(which, *([mean * math.exp(s)] * 2 for s in (0.5, 0.0, -0.5)))
+
+    run = make_run([Column(interpreter("base"), {SERIAL.name: spread(SERIAL, 2.0)}, {}),
+                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.0477)}, {})])
+    run = replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
+    text = header.render(run, {})
+    assert "- **Decisions:** 0 of 2 decisions made" in text
+    assert "; 2 would need more than 20 more rounds (up to more than 100: noisy cells" in text
+
+
 FIXTURE_RUN = REPO / "tests" / "fixtures" / "run-claims"
 RENDER = f"""
 import sys

@@ -15,6 +15,10 @@ from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
 from .wording import machine_profile_text, profile_text
 
+# Beyond this many more rounds an estimate is shown as "more than" it: at hundreds of rounds the figure has moved long
+# before, and a default run's noisy thread cells near their threshold came out at up to 4,808.
+FAR_ROUNDS_SHOWN = 100
+
 
 def _known(value: object, default: str) -> object:
     return default if value is None else value
@@ -158,8 +162,10 @@ def decisions_line(run: Run) -> str | None:
             "rounds they need (a larger `--budget` gives them more)"
         )
     if far:
+        # The estimate assumes the figure stays where it is; hundreds of rounds say only "far", not how far.
+        most = f"about {max(far)}" if max(far) <= FAR_ROUNDS_SHOWN else f"more than {FAR_ROUNDS_SHOWN}"
         line += (
-            f"; {len(far)} would need more than {REACHABLE_ROUNDS} more rounds (up to about {max(far)}: noisy cells, "
+            f"; {len(far)} would need more than {REACHABLE_ROUNDS} more rounds (up to {most}: noisy cells, "
             "or figures near the edge of that band)"
         )
     if beyond:
