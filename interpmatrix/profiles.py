@@ -107,7 +107,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile(
         name="default",
         description="1 round x 1 process x 3 values, then interleaved extra rounds for the cells of undecided "
-        "decisions until 20 minutes of measuring",
+        "decisions until each decision within reach is made or 20 minutes of measuring are spent",
         rounds=1,
         processes_per_round=1,
         values=3,
