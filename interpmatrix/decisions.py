@@ -152,11 +152,11 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
         best_text = f"{reply.best[0].id} {reply.best[1].label}"
         if reply.margin is not None:
             subject = f"{what}: the fastest against the runner-up"
-            keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
-            if len(keys) == 1:  # decided: the runner-up is the one it had to beat
-                runner = reply.ranked[1]
-                keys = (best, (runner[0].id, runner[1].name))
             if reply.decided or reply.tied:
+                keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
+                if len(keys) == 1:  # a winner: the runner-up is the one it had to beat
+                    runner = reply.ranked[1]
+                    keys = (best, (runner[0].id, runner[1].name))
                 tied = [f"{column.id} {cell.label}" for (column, cell), _ in reply.ties]
                 said = f"winner {best_text}" if reply.decided else "tie " + " = ".join(sorted([best_text, *tied]))
                 found.append(Decision("winner", subject, reply.margin, 1.0, True, keys, _processes(estimator, keys),

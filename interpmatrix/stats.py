@@ -314,16 +314,16 @@ class ClaimResult:
         return self.interval.value
 
 
-def needs_cores(claim: Claim) -> bool:
-    """Whether the claim is about a speed-up from more workers: its fast cell runs on more of them than its slow."""
-    return (Cell.parse(claim.fast).workers or 1) > (Cell.parse(claim.slow).workers or 1)
-
-
 def free_cores_bound(claim: Claim) -> float:
     """The most that free cores could multiply a claim's measured speed-up by, however few the run's workers had: its
     fast cell's workers over its slow cell's (2 for two workers against one). Even if the run's second worker shared
     one core with the first, a core of its own can at most halve their time; the one worker's time is the same."""
     return (Cell.parse(claim.fast).workers or 1) / (Cell.parse(claim.slow).workers or 1)
+
+
+def needs_cores(claim: Claim) -> bool:
+    """Whether the claim is about a speed-up from more workers: its fast cell runs on more of them than its slow."""
+    return free_cores_bound(claim) > 1
 
 
 def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval | None = None) -> ClaimResult | None:

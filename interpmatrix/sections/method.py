@@ -140,8 +140,8 @@ def machine_state(run: Run) -> str:
             "processes' (PyPy's two probe threads ran nearly one after the other here), with the sign test's "
             "interval. A claim about a second worker that finds no speed-up is left undecided where this does not "
             "surely exceed the claim's threshold: the missing speed-up may be the machine's, unless the claim's "
-            "interval multiplied by its workers' count (two workers on free cores run at most twice as fast as on "
-            "one) still finds none. The probe is a burst of "
+            "interval multiplied by how many times more workers its fast cell runs on (two workers on free cores "
+            "run at most twice as fast as on one) still finds none. The probe is a burst of "
             "about 2 ms, as short as a C kernel's threads; kernels that run longer (processes, tens of ms) can get "
             "more from the second core, so for them this errs towards undecided, never towards a decision. "
         )
