@@ -24,7 +24,8 @@ from .results import RunInfo
 # Why measuring stopped (run.json's ``budget_stopped``).
 NO_BUDGET = "no budget"
 # The decisions still open (if any) would each need more rounds than any budget gives them
-# (``decisions.REACHABLE_ROUNDS``): saying "every decision made" then would contradict the report's own count.
+# (``decisions.REACHABLE_ROUNDS``): saying "every decision made" then would contradict the report's own count. The
+# figures measured in one process have had their second one too, where one could run.
 EVERY_REACHABLE_DECISION_MADE = "every decision within reach made"
 BUDGET_SPENT = "budget spent"
 NO_TIME_FOR_A_ROUND = "no time left for another round"
@@ -37,6 +38,18 @@ FIRST_PASS_CUT = "the budget ran out before the first pass ended"
 STOP_REASONS = (
     NO_BUDGET, EVERY_REACHABLE_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUND, NO_CELL_TO_MEASURE, FIRST_PASS_CUT
 )
+
+# What an extra round is for: the cells of the decisions still open, or, once every decision within reach is made,
+# a second worker process for the cells whose figures have none to give them an interval
+# (``decisions.cells_without_interval``).
+FOR_DECISIONS, FOR_INTERVALS = "decisions", "intervals"
+
+
+def rounds_for(extra_rounds: Sequence[Mapping[str, Any]], purpose: str) -> list[Mapping[str, Any]]:
+    """The entries of run.json's ``extra_rounds`` that were for ``purpose`` (an entry without ``"for"``: the
+    decisions')."""
+    return [entry for entry in extra_rounds if entry.get("for", FOR_DECISIONS) == purpose]
+
 
 # What a cell round is taken to cost before any has been measured, to tell whether a first pass fits its budget (and
 # else to measure the cells the decisions rest on first): a default first pass on the project's 2-core machine took
@@ -152,8 +165,13 @@ class Ledger:
         """The number of the last extra round begun, None before the first."""
         return self.extra_rounds[-1]["round"] if self.extra_rounds else None
 
-    def begin_round(self, round_number: int, pairs: Sequence[Pair]) -> None:
-        self.extra_rounds.append({"round": round_number, "cells": len(pairs), "seconds": 0.0})
+    def begin_round(self, round_number: int, pairs: Sequence[Pair], purpose: str = FOR_DECISIONS) -> None:
+        """An extra round of ``pairs`` begins; ``purpose``: what it is for (``FOR_INTERVALS``: the second process of
+        figures measured in one, recorded as ``"for"``; a round of the decisions, the rest, records none)."""
+        entry: dict[str, Any] = {"round": round_number, "cells": len(pairs), "seconds": 0.0}
+        if purpose != FOR_DECISIONS:
+            entry["for"] = purpose
+        self.extra_rounds.append(entry)
         self.extra_round_cells = list(pairs)
 
     def record_step(self, interpreter_id: str, cell_rounds: int, seconds: float, extra: bool, failed: bool) -> None:

@@ -195,6 +195,22 @@ def open_cells(run: Run) -> dict[Key, int]:
     return cells_to_measure(decisions(run))
 
 
+def cells_without_interval(run: Run, estimator: Estimator | None = None) -> set[Key]:
+    """The (interpreter id, cell name) pairs whose every figure the report states without an interval: measured in
+    one worker process, with no variance of their own and none to borrow (a cell on several workers borrows none, a
+    peak of memory only from its own workload's cells). No decision rests on them, so the extra rounds of the
+    decisions pass them by; in a default run here 168 cells (17 of each CPython's and PyPy's 97) read "[no interval]"
+    in the workloads' tables, the scaling table and the systems the seeds name. A second process gives each one."""
+    estimator = estimator or Estimator(run)
+    found = set()
+    for column in run.columns:
+        for cell in run.cells:
+            spread = estimator.ratio_spread(column, cell)
+            if spread is not None and spread.df <= 0:
+                found.add((column.id, cell.name))
+    return found
+
+
 def cells_to_measure(found: Iterable[Decision]) -> dict[Key, int]:
     """The cells of every undecided decision within reach (``REACHABLE_ROUNDS``), each with the cell rounds the
     cheapest of its decisions still needs: the rounds it is estimated to need (1 with no interval yet: a second process

@@ -213,6 +213,19 @@ def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir],
     return open_cells
 
 
+def report_figures(workloads: Sequence[Workload] | None) -> Callable[[RunDir], Collection[Pair]]:
+    """Which (interpreter id, cell name) pairs the report states without an interval: measured in one process, with
+    no variance to borrow (``decisions.cells_without_interval``), on the run as its files stand now."""
+
+    def figure_cells(run_dir: RunDir) -> Collection[Pair]:
+        # Imported when first asked, as in report_decisions.
+        from . import decisions
+
+        return decisions.cells_without_interval(model.load_run(run_dir, workloads=workloads))
+
+    return figure_cells
+
+
 def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
     """The cells a first pass too long for its budget measures first (``decisions.first_pass_tiers``)."""
     # Imported when first asked, as in report_decisions: only a first pass longer than its budget needs it.
@@ -286,8 +299,11 @@ class Schedule:
             and (venv.id, cell.name) not in self.failed
         ]
 
-    def extra_rounds(self, open_cells: Callable[[RunDir], Mapping[Pair, int]]) -> str:
-        """Extra rounds of the cells still undecided while the budget lasts; returns why they stopped."""
+    def extra_rounds(
+        self, open_cells: Callable[[RunDir], Mapping[Pair, int]], figure_cells: Callable[[RunDir], Collection[Pair]]
+    ) -> str:
+        """Extra rounds of the cells still undecided while the budget lasts, then of ``figure_cells`` (the cells
+        whose figures have no interval yet) once no decision within reach is open; returns why they stopped."""
         ledger, resumed = self.ledger, True
         while True:
             current = ledger.current_round()
@@ -304,23 +320,32 @@ class Schedule:
                 return budget.NO_BUDGET
             if ledger.left() <= 0:
                 return budget.BUDGET_SPENT
-            asked = open_cells(self.run_dir)
+            asked, purpose = open_cells(self.run_dir), budget.FOR_DECISIONS
+            done = rounds_by_cell(self.run_dir, self.venvs)
             if not asked:
-                return budget.EVERY_REACHABLE_DECISION_MADE
+                # Every decision within reach is made: what is left goes to the figures that have no interval yet,
+                # one round each beyond the first pass (a process the samples set aside must not bring a cell back
+                # every round).
+                asked = {
+                    pair: 1 for pair in figure_cells(self.run_dir) if len(done.get(pair, ())) <= self.profile.rounds
+                }
+                purpose = budget.FOR_INTERVALS
+                if not self.measurable(asked):
+                    return budget.EVERY_REACHABLE_DECISION_MADE
             candidates = self.measurable(asked)
             if not candidates:
                 return budget.NO_CELL_TO_MEASURE
-            done = rounds_by_cell(self.run_dir, self.venvs)
             rounds = {pair: len(done.get(pair, ())) for pair in candidates}
             left = ledger.left()
             chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, cell_rounds_needed=asked)
             if not chosen:
                 return budget.NO_TIME_FOR_A_ROUND
-            ledger.begin_round((current or self.profile.rounds) + 1, chosen)
+            ledger.begin_round((current or self.profile.rounds) + 1, chosen, purpose)
             self.run_dir.update_run(**ledger.to_run())
             trimmed = f" ({len(chosen)} of {len(candidates)}: what fits in the {duration(left)} left)"
+            what = "cells open" if purpose == budget.FOR_DECISIONS else "cells measured once, for an interval"
             self.echo(
-                f"extra round {len(ledger.extra_rounds)}: {len(candidates)} cells open"
+                f"extra round {len(ledger.extra_rounds)}: {len(candidates)} {what}"
                 f"{trimmed if len(chosen) < len(candidates) else ''}"
             )
 
@@ -331,6 +356,7 @@ def measure(
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
     open_cells: Callable[[RunDir], Mapping[Pair, int]] | None = None,
+    figure_cells: Callable[[RunDir], Collection[Pair]] | None = None,
     run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_any_step,
     tiers: Callable[[Sequence[Workload]], list[set[str]]] = first_pass_tiers,
 ) -> None:
@@ -338,7 +364,9 @@ def measure(
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision, each with the cell rounds its cheapest decision needs (default: ``report_decisions``); ``run`` measures one
+    decision, each with the cell rounds its cheapest decision needs (default: ``report_decisions``); ``figure_cells``,
+    which pairs have figures without an interval, measured again once no decision within reach is open (default:
+    ``report_figures`` with the report's decisions, none with a scripted ``open_cells``); ``run`` measures one
     step (default: ``run_any_step``: pyperf, or the self-timing runner); ``tiers``, the cells a first pass that may
     not fit the budget measures first (default: ``first_pass_tiers``). Tests give their own."""
     started = clock()
@@ -387,7 +415,9 @@ def measure(
     if ledger.unreached:
         ledger.stopped = budget.FIRST_PASS_CUT
     else:
-        ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads))
+        if figure_cells is None:
+            figure_cells = report_figures(workloads) if open_cells is None else (lambda run_dir: ())
+        ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads), figure_cells)
     spent = duration(ledger.spent())
     of = f"none, {spent} measured" if ledger.budget is None else f"{spent} of {duration(ledger.budget)} spent"
     echo(f"budget: {of}; stopped because {ledger.stopped}")

@@ -214,6 +214,43 @@ def test_every_decision_made_stops_the_extra_rounds(tmp_path: Path) -> None:
     assert info.extra_rounds == [{"round": 3, "cells": 1, "seconds": 2.0}]
 
 
+def test_once_every_decision_is_made_the_figures_without_an_interval_get_one_round_each(tmp_path: Path) -> None:
+    # Scripted: ft's y is open until it has 3 rounds; cp's x and pypy's z are figures without an interval however
+    # often they are measured (as a cell whose second process the samples set aside would be).
+    run_dir = make_run(tmp_path, budget_seconds=1000)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure(run_dir, workloads=[TOY], echo=lines.append, clock=steps.clock, open_cells=open_until({("ft", Y): 3}),
+            figure_cells=lambda run_dir: {("cp", X), ("pypy", Z)}, run=steps)
+    # Round 3 goes to the open decision alone (ft y, 2 s); round 4 to the two figures (cp x 1 s, pypy z 4 s), once:
+    # after it each has a round beyond the first pass's two, and nothing is asked again.
+    assert steps.extra() == [(3, "ft", [Y]), (4, "cp", [X]), (4, "pypy", [Z])]
+    info = run_dir.read_info()
+    assert info.budget_stopped == "every decision within reach made"
+    assert info.measured_seconds == FIRST_PASS + 2 + 1 + 4
+    assert info.extra_rounds == [
+        {"round": 3, "cells": 1, "seconds": 2.0},
+        {"round": 4, "cells": 2, "seconds": 5.0, "for": "intervals"},
+    ]
+    assert "extra round 2: 2 cells measured once, for an interval" in lines
+    assert header.budget_line(model.load_run(run_dir, workloads=[TOY])) == (
+        "- **Budget:** 16:40 of measuring; spent 0:49: the first pass (every cell, the profile's rounds) 0:42, then 1 "
+        "extra round of the cells of open decisions (1 cell round, 0:02), then 1 extra round of the cells measured in "
+        "one process, for their figures' intervals (2 cell rounds, 0:05); stopped: every decision within reach made"
+    )
+
+
+def test_the_figures_round_takes_what_is_left_of_the_budget_and_no_more(tmp_path: Path) -> None:
+    # 46 s: after the first pass (42 s) and ft y's round (2 s), 2 s are left: cp x (1 s) fits, pypy z (4 s) does not.
+    run_dir = make_run(tmp_path, budget_seconds=46)
+    steps = FakeSteps(FakeClock())
+    measure(run_dir, workloads=[TOY], echo=lambda line: None, clock=steps.clock,
+            open_cells=open_until({("ft", Y): 3}), figure_cells=lambda run_dir: {("cp", X), ("pypy", Z)}, run=steps)
+    assert steps.extra() == [(3, "ft", [Y]), (4, "cp", [X])]
+    info = run_dir.read_info()
+    # 45 s spent, 1 s left: pypy z would cost 4 s.
+    assert (info.budget_stopped, info.measured_seconds) == ("no time left for another round", 45)
+
+
 def test_nothing_open_after_the_first_pass_means_no_extra_round(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, budget_seconds=1000)
     steps, lines = FakeSteps(FakeClock()), []
@@ -372,21 +409,31 @@ def test_by_default_the_reports_decisions_say_what_is_open(tmp_path: Path, monke
         asked.append(run)
         return {("ft", Y): 1} if len(asked) == 1 else {}
 
+    figures: list[model.Run] = []
+
+    def cells_without_interval(run: model.Run) -> set[tuple[str, str]]:
+        figures.append(run)
+        return {("pypy", Z)}
+
     # Stands for interpmatrix/decisions.py, whose decisions are tested on their own.
     decisions = types.ModuleType("interpmatrix.decisions")
     decisions.open_cells = open_cells
+    decisions.cells_without_interval = cells_without_interval
     monkeypatch.setitem(sys.modules, "interpmatrix.decisions", decisions)
     monkeypatch.setattr(interpmatrix, "decisions", decisions, raising=False)
     run_dir = make_run(tmp_path, budget_seconds=1000)
     steps = FakeSteps(FakeClock())
     measure(run_dir, workloads=[TOY], echo=lambda line: None, clock=steps.clock, run=steps)
-    assert steps.extra() == [(3, "ft", [Y])]
-    # Asked on the run as its files stood: after the first pass, then after round 3.
-    first, second = asked
+    # The decision's round, then the figure's, once no decision is open.
+    assert steps.extra() == [(3, "ft", [Y]), (4, "pypy", [Z])]
+    # Asked on the run as its files stood: after the first pass, then after round 3, then after round 4; the figures
+    # after round 3 (nothing open), and after round 4.
+    first, second, third = asked
     assert [column.id for column in first.columns] == list(COST)
     assert [cell.name for cell in first.cells] == [X, Y, Z]
     assert set(model.values_by_round(first.column("ft").benchmarks[Y])) == {1, 2}
     assert set(model.values_by_round(second.column("ft").benchmarks[Y])) == {1, 2, 3}
+    assert [set(model.values_by_round(run.column("pypy").benchmarks[Z])) for run in figures] == [{1, 2}, {1, 2, 4}]
     assert run_dir.read_info().budget_stopped == "every decision within reach made"
 
 

@@ -753,6 +753,31 @@ def test_a_cell_on_several_workers_measured_once_borrows_no_variance_for_a_ratio
     assert Estimator(make_run([base, other])).ratio((base, SERIAL), (base, THREADS2)).known
 
 
+def test_the_cells_whose_figures_have_no_interval_are_those_measured_once_with_nothing_to_borrow() -> None:
+    # base: serial measured once (it borrows other's serial, two processes: an interval), threads-2 measured once (on
+    # several workers: borrows nothing), the memory cell measured once with no memory sibling measured twice (borrows
+    # nothing). other: serial and threads-2 in two processes each, its memory cell once. No decision is involved:
+    # the figures are the tables' own, each cell against the baseline's.
+    base = Column(interpreter("base"), {
+        SERIAL.name: bench(SERIAL, [2.0]),
+        THREADS2.name: bench(THREADS2, [1.0]),
+        MEMORY.name: bench(MEMORY, [100.0], unit="byte"),
+    }, {})
+    other = Column(interpreter("other"), {
+        SERIAL.name: bench(SERIAL, [2 * math.exp(0.1)], [2 * math.exp(-0.1)]),
+        THREADS2.name: bench(THREADS2, [math.exp(0.1)], [math.exp(-0.1)]),
+        MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
+    }, {})
+    run = make_run([base, other])
+    assert decisions.cells_without_interval(run) == {
+        ("base", THREADS2.name), ("base", MEMORY.name), ("other", MEMORY.name)
+    }
+    # A second process of base's memory cell (100 and 110) gives it a variance of its own, and other's memory cell,
+    # of the same workload, borrows it: both figures get their interval.
+    base.benchmarks[MEMORY.name] = bench(MEMORY, [100.0], [110.0], unit="byte")
+    assert decisions.cells_without_interval(make_run([base, other])) == {("base", THREADS2.name)}
+
+
 def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_it_has() -> None:
     # The opposite decision of two default runs on a quieter host: numexpr on two threads, four processes, whose
     # second thread got the other core in some of them; its siblings on other interpreters, measured at other

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 import statistics
 
-from ..budget import resume_command
-from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, decisions
+from ..budget import FOR_DECISIONS, FOR_INTERVALS, resume_command, rounds_for
+from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, cells_without_interval, decisions
 from ..intervals import EQUIVALENCE_FACTOR, Estimator
 from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version, speed_interval_text
 from ..model import Run, machine_profile
@@ -18,6 +18,11 @@ from .wording import machine_profile_text, profile_text
 # Beyond this many more rounds an estimate is shown as "more than" it: at hundreds of rounds the figure has moved long
 # before, and a default run's noisy thread cells near their threshold came out at up to 4,808.
 FAR_ROUNDS_SHOWN = 100
+# The extra rounds by what they were for, in the order the budget spends them, as the Budget line names them.
+ROUND_PURPOSES = (
+    (FOR_DECISIONS, "of the cells of open decisions"),
+    (FOR_INTERVALS, "of the cells measured in one process, for their figures' intervals"),
+)
 
 
 def _known(value: object, default: str) -> object:
@@ -95,16 +100,32 @@ def budget_line(run: Run) -> str | None:
             )
     elif info.first_pass_seconds is not None:
         line += f": the first pass (every cell, the profile's rounds) {duration(info.first_pass_seconds)}"
-    if info.extra_rounds:
-        cells = sum(int(r.get("cells", 0)) for r in info.extra_rounds)
-        seconds = sum(float(r.get("seconds", 0.0)) for r in info.extra_rounds)
-        line += (
-            f", then {plural(len(info.extra_rounds), 'extra round', 'extra rounds')} of the cells of open decisions "
-            f"({plural(cells, 'cell round', 'cell rounds')}, {duration(seconds)})"
-        )
+    for purpose, what in ROUND_PURPOSES:
+        rounds = rounds_for(info.extra_rounds, purpose)
+        if rounds:
+            cells = sum(int(r.get("cells", 0)) for r in rounds)
+            seconds = sum(float(r.get("seconds", 0.0)) for r in rounds)
+            line += (
+                f", then {plural(len(rounds), 'extra round', 'extra rounds')} {what} "
+                f"({plural(cells, 'cell round', 'cell rounds')}, {duration(seconds)})"
+            )
     if info.budget_stopped:
         line += f"; stopped: {info.budget_stopped}"
     return line
+
+
+def figures_line(run: Run, estimator: Estimator) -> str | None:
+    """How many cells the tables show without an interval, and what would give them one."""
+    count = len(cells_without_interval(run, estimator))
+    if not count:
+        return None
+    return (
+        f"- **Figures without an interval:** {plural(count, 'cell was', 'cells were')} measured in one worker "
+        "process and have no variance to borrow (a cell on several workers borrows none, a peak of memory only its "
+        "own workload's), so the tables show their figures with \"[no interval]\", untested; once every decision "
+        "within reach is made, the budget gives each such cell a second process while it lasts: "
+        f"{resume_command(run.run_id)} gives them more time"
+    )
 
 
 def seconds_to_decide(run: Run, open_decisions: list[Decision]) -> float | None:
@@ -122,9 +143,8 @@ def seconds_to_decide(run: Run, open_decisions: list[Decision]) -> float | None:
     return sum(needed.values()) * per_cell_round
 
 
-def decisions_line(run: Run) -> str | None:
+def decisions_line(run: Run, estimator: Estimator) -> str | None:
     """How many of the report's decisions the data made, and what the open ones would need."""
-    estimator = Estimator(run)
     found = decisions(run, estimator)
     if not found:
         return None
@@ -223,7 +243,8 @@ def render(run: Run, charts: Charts) -> str:
         cells += f", {missing} {run.why_no_result()[0]}"
     shown = failed or unavailable or missing
     lines.append(cells + (" (see [Cells that did not run](#cells-that-did-not-run))" if shown else ""))
-    for extra in (budget_line(run), decisions_line(run)):
+    estimator = Estimator(run)
+    for extra in (budget_line(run), decisions_line(run, estimator), figures_line(run, estimator)):
         if extra:
             lines.append(extra)
     spread = noise(run)
