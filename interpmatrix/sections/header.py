@@ -119,12 +119,14 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
     count = len(cells_without_interval(run, estimator))
     if not count:
         return None
+    # A merged run is not resumed: each machine's own run is, then merged again.
+    more = "each machine's run resumed with `--budget MINUTES`" if run.machines else resume_command(run.run_id)
     return (
-        f"- **Figures without an interval:** {plural(count, 'cell was', 'cells were')} measured in one worker "
-        "process and have no variance to borrow (a cell on several workers borrows none, a peak of memory only its "
-        "own workload's), so the tables show their figures with \"[no interval]\", untested; once every decision "
+        f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} measured in one worker process, with "
+        "no variance to borrow (a cell on several workers borrows none, a peak of memory only its own workload's), "
+        "so the tables show their figures with \"[no interval]\", untested; once every decision "
         "within reach is made, the budget gives each such cell a second process while it lasts: "
-        f"{resume_command(run.run_id)} gives them more time"
+        f"{more} gives them more time"
     )
 
 
