@@ -160,12 +160,14 @@ def spread(found: Sample, prior: Prior | None) -> Spread:
 class Interval:
     """A ratio and its 95 % interval; ``low``/``high`` are None when nothing says how sure it is (one process, no
     sibling to borrow a variance from). ``floor``: the half-width on a log scale that its between-run variance alone
-    gives, which no number of processes narrows (0 without one)."""
+    gives, which no number of processes narrows (0 without one). ``df``: the degrees of freedom of the Student's t
+    that widened it (infinite: the normal's 1.96, or an interval of no t at all), which more processes raise."""
 
     value: float
     low: float | None
     high: float | None
     floor: float = 0.0
+    df: float = math.inf
 
     @property
     def known(self) -> bool:
@@ -223,7 +225,7 @@ def log_interval(
         df = min(df, between_df)
     half = t_quantile(df) * math.sqrt(variance + between)
     floor = t_quantile(between_df) * math.sqrt(between)
-    return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half), floor)
+    return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half), floor, df)
 
 
 def median_interval(logs: Sequence[float]) -> Interval:

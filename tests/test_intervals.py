@@ -520,6 +520,17 @@ def test_rounds_to_decide_scale_with_the_square_of_the_interval_over_the_distanc
     assert decisions.Decision("claim", "x", interval, 1.5, True, (), 3).rounds_to_decide() == 0
 
 
+def test_rounds_to_decide_count_on_students_t_falling_as_rounds_add_degrees_of_freedom() -> None:
+    # The same 1.4 [1.12-1.75] (log half width ln 1.25 = 0.2231), but widened by t(4) = 2.776 rather than 1.96, as an
+    # interval on 3 processes of cells on several workers is: the processes' variance is (0.2231 / 2.776)^2 =
+    # 0.006461. With k more processes it is 0.006461 x 3 / (3 + k), widened by t(4 + k) at least: k = 14 gives
+    # 2.101^2 x 0.006461 x 3 / 17 = 0.005033, above 0.0690^2 = 0.004760; k = 15 gives 2.093^2 x 0.006461 x 3 / 18 =
+    # 0.004718, below it. So 15 more (within reach), where today's t for every round said 29.
+    interval = Interval(1.4, 1.4 / 1.25, 1.4 * 1.25, df=4)
+    decision = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 3)
+    assert decision.rounds_to_decide() == 15 and decision.reachable
+
+
 def test_a_figure_on_its_threshold_is_decided_by_the_band_in_finite_rounds() -> None:
     # On 1.5 exactly, half width ln 2 on 3 processes: it must narrow to the band, ln 1.1 = 0.09531:
     # 3 x (0.69315 / 0.09531)^2 = 158.7, so 156 more; never "sits on its threshold" for ever.

@@ -258,24 +258,25 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
     # other's serial at 1.86 s against base's 2.0 s: 1.075, with the interval's half-width on the log scale
     # t(4) × √(log(1.1)² / 2 + 0.013²) = 0.1906 (each serial borrows the other's variance: 2 degrees of freedom each,
     # 4 for the ratio; 0.013, the between-run part of a ratio of two cells on one worker) against a distance of
-    # log(2.0 / 1.86) = 0.0726 from 1. With n processes the processes' part shrinks as 1/√n while the between-run part
-    # stays at 1.96 × 0.013 = 0.0255: 2 × (0.1906² - 0.0255²) / (0.0726² - 0.0255²) = 15.4 processes, 14 more than the
-    # 2 there are (within REACHABLE_ROUNDS).
+    # log(2.0 / 1.86) = 0.0726 from 1. With k more processes the processes' part, D² / 2, shrinks as 2 / (2 + k), the
+    # between-run part 0.013² stays, and t falls as the ratio gains at least a degree of freedom a round: the first k
+    # where t(4 + k)² × (D² / 2 × 2 / (2 + k) + 0.013²) <= 0.0726² is 8 (t(12) = 2.179: 0.00512 <= 0.00527; t(11) =
+    # 2.201 gives 0.00571), within REACHABLE_ROUNDS. Today's t(4) for every round would have said 14.
     close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.86)},
                    run.columns[1].failures)
     text = header.render(replace(run, columns=[run.columns[0], close]), {})
-    half = tdist95conf_level(4) * math.sqrt(D**2 / 2 + 0.013**2)
-    floor = 1.96 * 0.013
     distance = math.log(2.0 / 1.86)
-    assert math.ceil(2 * (half**2 - floor**2) / (distance**2 - floor**2) - 2) == 14
+    more = next(k for k in range(1, 100)
+                if tdist95conf_level(4 + k) ** 2 * (D**2 / 2 * 2 / (2 + k) + 0.013**2) <= distance**2)
+    assert more == 8
     assert "- **Decisions:** 0 of 2 decisions made" in text
-    assert "; 2 undecided: about 14 more rounds of their cells would decide 2 of them if their figures hold " \
+    assert "; 2 undecided: about 8 more rounds of their cells would decide 2 of them if their figures hold " \
            "(`--budget`)" in text
     # After 100 s of measuring whose extra rounds took 8 s for 4 cell rounds (2 s each): both decisions rest on the
-    # same 2 cells, 14 rounds each, 28 cell rounds, 56 s; a run of ceil(156 / 60) = 3 minutes would decide them.
+    # same 2 cells, 8 rounds each, 16 cell rounds, 32 s; a run of ceil(132 / 60) = 3 minutes would decide them.
     timed = replace(run, columns=[run.columns[0], close],
                     info=replace(run.info, measured_seconds=100.0, extra_rounds=[{"round": 2, "cells": 4, "seconds": 8.0}]))
-    assert "would decide 2 of them if their figures hold, roughly 0:56 more of measuring (a run with `--budget 3`)" \
+    assert "would decide 2 of them if their figures hold, roughly 0:32 more of measuring (a run with `--budget 3`)" \
         in header.render(timed, {})
 
 
