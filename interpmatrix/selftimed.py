@@ -62,8 +62,12 @@ HOST_METADATA = ("aslr", "boot_time", "cpu_config", "cpu_count", "cpu_freq", "cp
 
 def unsupported(workload: Workload, cell: Cell, interpreter: Interpreter) -> str | None:
     """Why ``interpreter`` cannot run ``cell`` through the runner; None when it can."""
+    if not workload.self_timed:
+        # One reason for every cell of the workload, so that a list of what a column missed says it once.
+        return (f"not supported there: {interpreter.id} is self-timed (no pyperf), and the runner has no portable "
+                f"kernel of {workload.name}")
     if cell.variant not in workload.self_timed:
-        portable = ", ".join(workload.self_timed) or "none"
+        portable = ", ".join(workload.self_timed)
         return (f"not supported there: {interpreter.id} is self-timed (no pyperf), and the runner has no portable "
                 f"{cell.variant} (it runs {portable})")
     if workload.variant(cell.variant).workers and not interpreter.threads:

@@ -160,6 +160,16 @@ def test_a_runtime_without_threads_does_not_run_the_threads_variant(tmp_path: Pa
     assert outcomes["fake/threads-2@20"].reason == "not supported there: cpython-2.7 cannot start threads"
 
 
+def test_a_workload_the_runner_has_no_kernel_of_gives_every_cell_one_reason() -> None:
+    # pyperformance's suite has no portable kernel: its 15 benchmarks missed on a self-timed runtime are one reason,
+    # which the standard suite's ranking then says once ("ran none of the 15 (...)"), not fifteen times.
+    none = replace(FAKE, name="suite", self_timed=())
+    reasons = {selftimed.unsupported(none, cell, interpreter(sys.executable)) for cell in none.cells()}
+    assert reasons == {
+        "not supported there: cpython-2.7 is self-timed (no pyperf), and the runner has no portable kernel of suite"
+    }
+
+
 def test_a_wrong_answer_is_the_cells_failure(tmp_path: Path, fake_workloads: None) -> None:
     outcomes = selftimed.run_step(RunDir(tmp_path), step_of(sys.executable, "wrong"), QUICK)
     assert outcomes["fake/wrong@20"].kind == "wrong answer"
