@@ -107,7 +107,8 @@ PROFILES: tuple[Profile, ...] = (
     Profile(
         name="default",
         description="1 round x 1 process x 3 values, then interleaved extra rounds for the cells of undecided "
-        "decisions until each decision within reach is made or 20 minutes of measuring are spent",
+        "decisions until each decision within reach is made, then one for the figures measured once, within 20 "
+        "minutes of measuring",
         rounds=1,
         processes_per_round=1,
         values=3,
@@ -115,9 +116,9 @@ PROFILES: tuple[Profile, ...] = (
         jit_warmups=4,
         min_time=0.02,
         cell_timeout=120,
-        # Fourteen interpreters (ten through pyperf, four self-timed) times 97 cells took 12:44 to 15:04 for the first
-        # pass in six default runs on the 2-core machine (2026-12-03), which decides nothing by itself (no cell has a
-        # second process yet): the rest goes to the decisions still open.
+        # Fourteen interpreters (ten through pyperf, four self-timed) times 97 cells took 9:36 to 13:35 for the first
+        # pass in nine default runs on the 2-core machine (2026-12-04; 12:44 to 15:04 on a busier day), which decides
+        # nothing by itself (no cell has a second process yet): the rest goes to the decisions still open.
         budget=1200,
         cpython_jit_warmups=2,
     ),
