@@ -85,14 +85,12 @@ class Decision:
             t = t_quantile(self.interval.df + more)
             return t * t * (processes_part * n / (n + more) + between) <= target**2
 
-        # Bracketed: at least what the normal's 1.96 would need (t never falls below it), at most what today's t
-        # would (t never rises), or a bound far past any budget where today's t leaves nothing for the processes.
+        # At least what the normal's 1.96 would need (t never falls below it); from there, doubling finds a count
+        # that decides (floor < target: one always does) and bisection the first one.
         low = max(1, math.ceil(n * normal**2 * processes_part / (target**2 - floor**2) - n))
-        t_now = t_quantile(self.interval.df)
-        room = target**2 - t_now**2 * between
-        high = max(low, math.ceil(n * t_now**2 * processes_part / room - n)) if room > 0 else 10**6
+        high = low
         while not decides(high):
-            high *= 2
+            low, high = high + 1, high * 2
         while low < high:
             middle = (low + high) // 2
             if decides(middle):
