@@ -4,16 +4,16 @@ A cell's worker processes are spread over ``rounds``: each round runs ``processe
 every cell on every interpreter before the next round starts, so that a shared machine's drift hits every column
 alike instead of whichever interpreter happened to run during a slow minute.
 
-A matrix is 97 cells per interpreter. Measured on the project's 2-core machine, a cell round costs 0.5 s on CPython
-and 1 s on PyPy (a default run on fourteen interpreters): a fresh worker process (start and ``import pyperf``: 0.09 s
-on CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms and 140 ms), its warm-ups, 3 timed
-values of at least ``min_time`` each, and in the first round the answer check, whose one call also calibrates a kernel
-that lasts twice ``min_time`` (others double their loops). Of a default first pass on fourteen interpreters (843 s,
-2026-12-03, ``tools/time_breakdown.py``), the kernels' timed warm-ups and values took 43 %, pyperf's main process
-between one worker and the next (check, start, imports) 32 %, the workers' probes, metadata and set-up 9 %, each
-step's start and the driver 11 %. Fresh worker processes are the independent units of the report's intervals, and the
-values inside one scatter less than processes do (a median 6-7 % against 9-12 % that day): so a value lasts only
-0.02 s, and the time goes to processes where decisions need them.
+A matrix is 97 cells per interpreter. Measured on the project's 2-core machine, a cell round costs 0.5 s on CPython and
+1 s on PyPy (a default run on fourteen interpreters): a fresh worker process (start and ``import pyperf``: 0.09 s on
+CPython 3.12, 0.2 s on PyPy 3.11, of which pyperf's own import is 60-70 ms and 140 ms), its warm-ups, 3 timed values of
+at least ``min_time`` each, and in the first round the answer check's one call and the calibration, which doubles the
+loops from one warm call until a value lasts ``min_time`` (with a JIT, then times that count once more). Of a default
+first pass on fourteen interpreters (843 s, 2026-12-03, ``tools/time_breakdown.py``), the kernels' timed warm-ups and
+values took 43 %, pyperf's main process between one worker and the next (check, start, imports) 32 %, the workers'
+probes, metadata and set-up 9 %, each step's start and the driver 11 %. Fresh worker processes are the independent units
+of the report's intervals, and the values inside one scatter less than processes do (a median 6-7 % against 9-12 % that
+day): so a value lasts only 0.02 s, and the time goes to processes where decisions need them.
 
 The first pass gives every cell one process; the extra rounds of the budget then go to the cells the report's
 decisions rest on (43 of the 79: the claims' cells and the verdicts' candidates), which a second process gives their

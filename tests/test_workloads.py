@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pyperf
 import pytest
 
 from interpmatrix import discovery, harness_protocol, selection
 from interpmatrix.registry import WORKLOADS, WORKLOADS_DIR
+
+TEST_WORKLOADS_DIR = Path(__file__).resolve().parent / "workloads"
 
 # One per binary: a JIT's column is the same binary, run with PYTHON_JIT=1.
 # The pyperf columns: a self-timed one (CPython 2.7) runs the portable kernels only (tests/test_selftimed.py).
@@ -114,6 +117,44 @@ def test_cpython_311_is_timed_only_from_a_functions_eighth_call(tmp_path) -> Non
     (run,) = [run for run in pyperf.Benchmark.load(str(out)).get_runs() if run.values]
     specializes_late = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
     assert len(run.warmups) == (8 if specializes_late else 1)
+
+
+def test_the_loop_count_comes_from_warm_calls_not_from_the_answer_checks_first_call(tmp_path) -> None:
+    """The answer check's call is the first of the process, and a first call may do what the later ones skip
+    (``tests/workloads/first_call.py``'s ``once`` sleeps 0.1 s, then adds ten numbers). The loops must make a warm
+    value last --min-time: adding ten numbers takes well under 10 us on any interpreter, so 0.02 s needs thousands of
+    calls. Taken from the check's 0.1 s, the count was 1, and the values timed one such call, timer noise."""
+    out = tmp_path / "out.json"
+    result = subprocess.run(
+        [sys.executable, str(TEST_WORKLOADS_DIR / "first_call.py"), "--cell", "first_call/once@10", "--processes", "1",
+         "--values", "1", "--warmups", "1", "--min-time", "0.02", "-q", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    (benchmark,) = pyperf.BenchmarkSuite.load(str(out)).get_benchmarks()
+    assert benchmark.get_metadata()["loops"] >= 2048
+
+
+def test_with_a_jit_the_loop_count_found_cold_is_timed_once_more_warm(monkeypatch) -> None:
+    """A JIT's first calls run slower for a while (``first_call.py``'s ``cold``: each call within 0.04 s of the first
+    sleeps 0.01 s). Doubling from the check on, 2 loops already last 0.02 s while cold; once warm, 2 calls take
+    microseconds. So with a JIT the count found cold is timed once more, and doubling goes on while it runs short. The
+    process's JIT is the one fact faked here: the tests run on an interpreter without one."""
+    sys.path.insert(0, str(WORKLOADS_DIR))
+    sys.path.insert(0, str(TEST_WORKLOADS_DIR))
+    try:
+        import _harness
+        import first_call
+    finally:
+        sys.path.remove(str(TEST_WORKLOADS_DIR))
+        sys.path.remove(str(WORKLOADS_DIR))
+    monkeypatch.setattr(_harness, "_jit_compiles", lambda: True)
+    monkeypatch.setattr(first_call, "FIRST_CALL", [])
+    kernel = first_call.cold
+    kernel(10, 1)  # the answer check's call
+    assert _harness._calibrate_loops(0.02, kernel, 10, 1) >= 256
 
 
 def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_cell_does_not(tmp_path) -> None:

@@ -233,24 +233,20 @@ def _check(
     references: dict[int, Any],
     expected: Callable[[int], Any] | None,
     mismatch: str | None = None,
-) -> float | None:
-    """Check the variant's answer; return how long its one call took (seconds), or None for a command variant."""
-    import pyperf
-
+) -> None:
+    """Check the variant's answer (a wrong one raises CellFailed)."""
     if getattr(kernel, "command", None) is not None:
         # A command (start-up) variant answers with its exit status: it must start and exit cleanly.
         status = kernel(size, workers)
         if status != 0:
             raise CellFailed("error", "%s exited with status %s" % (" ".join(kernel.command), status))
-        return None
+        return
     # The reference on one worker, checked first at its size, is its own answer: one call gives both.
     itself = expected is None and variant == reference and workers == 1 and size not in references
     if size not in references and not itself:
         references[size] = expected(size) if expected is not None else variants[reference](size, 1)
     try:
-        started = pyperf.perf_counter()
         answer = kernel(size, workers)
-        elapsed = pyperf.perf_counter() - started
     except Exception as error:
         traceback.print_exc()
         raise CellFailed("error", "".join(traceback.format_exception_only(type(error), error)).strip())
@@ -267,7 +263,6 @@ def _check(
             "%s/%s gave %s, the reference %s gives %s"
             % (workload, variant, _describe_answer(answer), reference, _describe_answer(expected)),
         )
-    return elapsed
 
 
 def _time_command(loops: int, command: Sequence[str]) -> float:
@@ -300,27 +295,29 @@ def _jit_compiles() -> bool:
     return sys.implementation.name == "pypy" or (jit is not None and jit.is_enabled())
 
 
-def _calibrate_loops(min_time: float, kernel: Kernel, size: int, workers: int, checked: float | None = None) -> int:
+def _calibrate_loops(min_time: float, kernel: Kernel, size: int, workers: int) -> int:
     """The loop count pyperf's calibration would settle on, found the cheap way: double the loops until one value
-    lasts ``min_time``, run here in the main process. ``checked``: how long the answer check's call took; twice
-    ``min_time`` or more settles on one loop at once, without a JIT (where a first call can be many times slower than a
-    warm one) and for a kernel timed by its own call (not by its own clock, as the C reference is).
+    lasts ``min_time``, run here in the main process after the answer check's call; with a JIT, once more from there.
 
     pyperf's own calibration (WorkerTask.calibrate_loops) runs in a worker process of its own and then times a full
     set of warm-ups and values at the final count: measured on the project's machine, a quarter of a whole matrix
     (0.40 s a cell on CPython 3.12, 0.99 s on PyPy), for one number. Doubling until the first long-enough value gives
-    the same count for 73 of 78 CPython cells (a JIT's first, cold calls may give it half); the values themselves
-    still come from fresh worker processes, after their warm-ups.
+    the same count for 73 of 78 CPython cells; the values themselves still come from fresh worker processes, after
+    their warm-ups.
+
+    The answer check's call is never taken for a measure, however long it ran: a first call may do once what the
+    later ones skip. spawn_costs' direct call builds its 10 MB payload on its first (34 ms), then takes well under a
+    microsecond, and numpy's first call in a CPython 3.11 process took 20-75 ms against 2.7 ms warm. One loop taken
+    from the check made values of timer noise (2026-12-04T22-34-09Z: ``direct MB=10`` "10.6x slower" on CPython 3.12
+    than on 3.15, 3.8 us against 0.36 us). A JIT's first calls, interpreted or compiling, run slower than its warm ones for longer: the count found
+    cold gets one more value at its end, and doubles on while that runs short (PyPy 3.9's richards settled on 1 loop,
+    then ran 1.6 ms a call; its unpack_sequence on 512, then 0.07 ms a value).
     """
-    plain = getattr(kernel, "command", None) is None and getattr(kernel, "time_func", None) is None
-    if checked is not None and checked >= 2 * min_time and plain and not _jit_compiles():
-        # Without a JIT a warm call runs at most about twice as fast as the first (CPython 3.11's first, unspecialized
-        # calls took 45-59 ms here against 28-35 ms warm): one loop still lasts about min_time or more.
-        return 1
     timer = _timer(kernel, size, workers)
     loops = 1
-    while loops < MAX_LOOPS and timer(loops) < min_time:
-        loops *= 2
+    for _ in range(2 if _jit_compiles() else 1):
+        while loops < MAX_LOOPS and timer(loops) < min_time:
+            loops *= 2
     return loops
 
 
@@ -560,10 +557,8 @@ def main(
             kernel, binding = _kernel(workload, variants, variant)
             # A cell with loops from an earlier round passed its check in that round: checking the same answer again
             # every extra round would only cost time.
-            checked = None
             if name not in loops:
-                checked = _check(workload, variants, reference, variant, kernel, size, workers, references, expected,
-                                 mismatch)
+                _check(workload, variants, reference, variant, kernel, size, workers, references, expected, mismatch)
         except CellFailed as failure:
             _event(name, "failed", kind=failure.kind, reason=failure.reason)
             continue
@@ -584,7 +579,7 @@ def main(
                 args.loops = 1
             else:
                 args.loops = (loops.get(name) or loops_given
-                              or _calibrate_loops(args.min_time, kernel, size, workers, checked))
+                              or _calibrate_loops(args.min_time, kernel, size, workers))
         except Exception as error:
             traceback.print_exc()
             _event(name, "failed", kind="error", reason="".join(traceback.format_exception_only(type(error), error)).strip())
