@@ -3,7 +3,8 @@
     python3 tools/timeit_check.py results/<run-id> [--rounds 15]
 
 For every interpreter of the run with a venv, runs ``countdown(2_000_000)`` (workloads/countdown.py's serial kernel)
-with ``timeit`` in a fresh process: warm calls first (25 for a JIT, 10 otherwise), then 5 repeats of a few calls. The
+with ``timeit`` in a fresh process: warm calls first (10 without a JIT; with one, at least 25 and for at least
+``JIT_WARM_SECONDS``), then 5 repeats of a few calls. The
 interpreters take turns in every round, in a rotated order, like the matrix's rounds. Two figures per interpreter:
 timeit's own, the best repeat of each process (the median over rounds), as ``python -m timeit`` reports; and the mean
 of each process's repeats (their logs averaged over rounds), which is what the report's figure is, a mean of each
@@ -45,6 +46,10 @@ from interpmatrix.results import RunDir  # noqa: E402
 from interpmatrix.samples import Sample  # noqa: E402
 
 CELL = Cell("countdown", "serial", None, 2_000_000)
+# A JIT's process warms up for at least this long, whatever its count of calls: PyPy 3.11's worker processes in the
+# matrix took up to about 32 calls of countdown to settle (2026-12-04T22-34-09Z: four warm-ups of 8 calls at 2.3, 2.2,
+# 1.6 and 1.2 ms a call, then 1.1 ms), so 25 warm calls left some timeit processes timing their warm-up.
+JIT_WARM_SECONDS = 0.5
 SNIPPET = """
 import sys, timeit, json
 sys.path.insert(0, {workloads!r})
@@ -52,8 +57,11 @@ from countdown import countdown
 if sys.implementation.name == "pypy":
     import _code_layout
     _code_layout.shift()
-for _ in range({warm}):
+warm_until = timeit.default_timer() + {warm_seconds}
+for call in range(1000):
     countdown(2_000_000)
+    if call + 1 >= {warm} and timeit.default_timer() >= warm_until:
+        break
 times = timeit.repeat(lambda: countdown(2_000_000), number=3, repeat=5)
 print(json.dumps([min(times) / 3, sum(times) / len(times) / 3]))
 """
@@ -61,7 +69,8 @@ print(json.dumps([min(times) / 3, sum(times) / len(times) / 3]))
 
 def one_timing(python: str, jit: bool, env: dict[str, str]) -> tuple[float, float]:
     """One fresh process's best and mean time of a call."""
-    code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 10)
+    code = SNIPPET.format(workloads=str(REPO / "workloads"), warm=25 if jit else 10,
+                          warm_seconds=JIT_WARM_SECONDS if jit else 0)
     # The column's own switches (PYTHON_JIT=1 for a JIT column), as the matrix ran it.
     output = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, timeout=600,
                             env={**os.environ, **env}).stdout
