@@ -163,7 +163,8 @@ def test_the_machine_probe_keeps_its_buffer_out_of_the_heap_the_kernels_allocate
     so that numpy's expression page-faulted its temporaries on every call: 6.7 ms a call with the probe, 2.7 ms
     without (226,103 page faults against 15,007 in 21 values), which put numpy on 3.14 "3x slower" than on 3.13.
     tracemalloc sees what goes through Python's allocators, the ones a bytes object and numpy's arrays use."""
-    code = ("import tracemalloc, _harness as h; tracemalloc.start(); probes = [h.MachineProbe(), h.MachinePairProbe()]; "
+    code = ("import tracemalloc, _harness as h; tracemalloc.start(); "
+            "probes = [h.MachineProbe(), h.MachinePairProbe()]; "
             "[p.__enter__() or p.__exit__(None, None, None) for p in probes]; "
             "held = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, h.__file__)]); "
             "print(sum(stat.size for stat in held.statistics('filename'))); [p.teardown({}) for p in probes]")

@@ -309,9 +309,9 @@ def _calibrate_loops(min_time: float, kernel: Kernel, size: int, workers: int) -
     later ones skip. spawn_costs' direct call builds its 10 MB payload on its first (34 ms), then takes well under a
     microsecond, and numpy's first call in a CPython 3.11 process took 20-75 ms against 2.7 ms warm. One loop taken
     from the check made values of timer noise (2026-12-04T22-34-09Z: ``direct MB=10`` "10.6x slower" on CPython 3.12
-    than on 3.15, 3.8 us against 0.36 us). A JIT's first calls, interpreted or compiling, run slower than its warm ones for longer: the count found
-    cold gets one more value at its end, and doubles on while that runs short (PyPy 3.9's richards settled on 1 loop,
-    then ran 1.6 ms a call; its unpack_sequence on 512, then 0.07 ms a value).
+    than on 3.15, 3.8 us against 0.36 us). A JIT's first calls, interpreted or compiling, run slower than its warm
+    ones for longer: the count found cold gets one more value at its end, and doubles on while that runs short (PyPy
+    3.9's richards settled on 1 loop, then ran 1.6 ms a call; its unpack_sequence on 512, then 0.07 ms a value).
     """
     timer = _timer(kernel, size, workers)
     loops = 1
