@@ -334,9 +334,9 @@ class MachineProbe:
         import zlib
 
         self._crc32 = zlib.crc32
-        # Its own pages, mapped apart from malloc's heap: a 1 MiB bytes object allocated and freed between the warm-ups
-        # and the values moved glibc 2.43's heap (Debian sid's CPython 3.14 and 3.15) so that every later call of
-        # numpy's expression page-faulted its temporaries anew: 6.7 ms a call against 2.7 ms without the probe.
+        # Its own pages, mapped apart from malloc's heap: as a 1 MiB bytes object, allocated and freed between the
+        # warm-ups and the values, it made a plain pyperf benchmark of numpy's expression page-fault its temporaries
+        # on every call under glibc 2.43 (Debian sid's CPython 3.14): 5.9 ms a call against 2.7 ms without the probe.
         self._data = mmap.mmap(-1, self.size)
         pattern = bytes(range(256))
         for offset in range(0, self.size, len(pattern)):
