@@ -4,8 +4,7 @@
 
 For every interpreter of the run with a venv, runs ``countdown(2_000_000)`` (workloads/countdown.py's serial kernel)
 with ``timeit`` in a fresh process: warm calls first (10 without a JIT; with one, at least 25 and for at least
-``JIT_WARM_SECONDS``), then 5 repeats of a few calls. The
-interpreters take turns in every round, in a rotated order, like the matrix's rounds. Two figures per interpreter:
+``JIT_WARM_SECONDS``), then 5 repeats of a few calls. The interpreters take turns in every round, in a rotated order, like the matrix's rounds. Two figures per interpreter:
 timeit's own, the best repeat of each process (the median over rounds), as ``python -m timeit`` reports; and the mean
 of each process's repeats (their logs averaged over rounds), which is what the report's figure is, a mean of each
 worker process's values: an interpreter whose speed swings within a process (PyPy's countdown ran 0.85 to 1.8 ms in
