@@ -4,14 +4,15 @@
 
 For every interpreter of the run with a venv, runs ``countdown(2_000_000)`` (workloads/countdown.py's serial kernel)
 with ``timeit`` in a fresh process: warm calls first (10 without a JIT; with one, at least 25 and for at least
-``JIT_WARM_SECONDS``), then 5 repeats of a few calls. The interpreters take turns in every round, in a rotated order, like the matrix's rounds. Two figures per interpreter:
-timeit's own, the best repeat of each process (the median over rounds), as ``python -m timeit`` reports; and the mean
-of each process's repeats (their logs averaged over rounds), which is what the report's figure is, a mean of each
-worker process's values: an interpreter whose speed swings within a process (PyPy's countdown ran 0.85 to 1.8 ms in
-one) has a best well below its mean, and only the second compares like with like. Prints, per interpreter, its
-speed-up over the run's baseline by both and by the run's report (``countdown/serial@2000000``), how far apart they
-are, and the mean's own 95 % interval over its processes, beside the report's: a handful of processes of an
-interpreter whose processes differ by tens of percent (PyPy's) cannot pin either figure to within 10 %.
+``JIT_WARM_SECONDS``), then 5 repeats of a few calls. The interpreters take turns in every round, in a rotated order,
+like the matrix's rounds. Two figures per interpreter: timeit's own, the best repeat of each process (the median over
+rounds), as ``python -m timeit`` reports; and the mean of each process's repeats (their logs averaged over rounds),
+which is what the report's figure is, a mean of each worker process's values: an interpreter whose speed swings within a
+process (PyPy's countdown ran 0.85 to 1.8 ms in one) has a best well below its mean, and only the second compares like
+with like. Prints, per interpreter, its speed-up over the run's baseline by both and by the run's report
+(``countdown/serial@2000000``), how far apart they are, and the mean's own 95 % interval over its processes, beside the
+report's: a handful of processes of an interpreter whose processes differ by tens of percent (PyPy's) cannot pin either
+figure to within 10 %.
 
 On PyPy each process first compiles a random number of small loops, as the matrix's worker processes do
 (workloads/_code_layout.py): where PyPy's JIT places countdown's machine code moved its speed by up to 1.5x here, and
