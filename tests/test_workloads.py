@@ -9,6 +9,7 @@ imports, and the check says which were skipped.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,40 @@ def test_with_a_jit_the_loop_count_found_cold_is_timed_once_more_warm(monkeypatc
     kernel = first_call.cold
     kernel(10, 1)  # the answer check's call
     assert _harness._calibrate_loops(0.02, kernel, 10, 1) >= 256
+
+
+def _heap_calls(tmp_path, *options: str) -> dict[str, list[tuple[int, int]]]:
+    """Run ``tests/workloads/heap.py``'s time cell, then its memory cell, one worker process each; per cell, each
+    worker call's (minor page faults, whether the process started with GLIBC_TUNABLES)."""
+    calls = tmp_path / "calls.txt"
+    by_cell = {}
+    for cell in ("heap/churn@1", "heap/churn_memory@1"):
+        calls.unlink(missing_ok=True)
+        result = subprocess.run(
+            [sys.executable, str(TEST_WORKLOADS_DIR / "heap.py"), *options, "--cell", cell, "--processes", "1",
+             "--values", "3", "--warmups", "2", "--loops", "2", "-q", "--append", str(tmp_path / "out.json")],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "INTERPMATRIX_TEST_HEAP": str(calls)},
+        )
+        assert result.returncode == 0, result.stderr
+        lines = calls.read_text().splitlines()
+        by_cell[cell] = [(int(faults), int(tuned)) for _, faults, tuned in map(str.split, lines)]
+    return by_cell
+
+
+def test_a_workload_that_holds_the_heap_keeps_its_blocks_between_calls_in_time_cells_only(tmp_path) -> None:
+    """Three 8 MiB blocks a call, freed at its end (numpy's expression over 10^6 floats makes three such temporaries):
+    without the heap held, glibc gives the top of its heap back after every call and the next call faults its pages
+    in again. A block is 2048 pages, so a call that faults in even one block's worth takes more than 1000 faults; a
+    call that reuses its heap takes a handful. The memory cell's workers keep glibc's default: a peak of memory counts
+    what the heap keeps."""
+    default = _heap_calls(tmp_path)
+    held = _heap_calls(tmp_path, "--hold-heap")
+    # Without it, the kernel does provoke the give-back (else the held figures below would prove nothing): past the
+    # process's first two calls, every call faults in at least one block again.
+    assert all(faults > 2048 for faults, _ in default["heap/churn@1"][2:]), default
+    assert not any(tuned for _, tuned in default["heap/churn@1"] + default["heap/churn_memory@1"])
+    assert all(faults < 100 and tuned for faults, tuned in held["heap/churn@1"][2:]), held
+    assert not any(tuned for _, tuned in held["heap/churn_memory@1"]), held
 
 
 def test_the_machine_probe_keeps_its_buffer_out_of_the_heap_the_kernels_allocate_from() -> None:

@@ -75,6 +75,22 @@ CALLS_BEFORE_SPECIALIZED = 8 if sys.implementation.name == "cpython" and sys.ver
 # after a collection): 5 calls gave peaks of 15.0-19.2 MiB, 7 calls 15.7-19.2 MiB in two groups, 10 calls 18.1-19.4.
 MEMORY_CALLS = 10
 
+# glibc's heap held for the worker processes of a workload whose kernel allocates and frees blocks of megabytes on every
+# call (``main(hold_heap=True)``: numeric, whose numpy expression makes three 8 MB temporaries a call). glibc gives the
+# top of its heap back to the kernel once more than twice its largest freed block lies free there, so such a kernel
+# either reuses its heap every call or grows it again, page by page, from fresh pages: which one depends on where the
+# process's earlier allocations happened to leave its long-lived blocks, not on the interpreter. Measured here
+# (2026-12-05, numpy's expression over 10^6 floats, 4 worker processes each): the harness's worker took 7.2 ms a call on
+# Debian's CPython 3.14 and 8.0 on 3.15, giving 24 MB back and growing it again every call (strace: 314 brk calls
+# against 138), while a plain pyperf script of the same kernel took 2.9-3.3 ms on 3.14 and 8.0 on 3.15; 3.11 and 3.13
+# took 2.4 either way; between two default runs an hour apart (2026-12-05T00-48-35Z and 01-41-18Z) the numpy claim's
+# ratio on CPython 3.13 moved by 26 %. With the trim held off and glibc's mmap threshold fixed where its own dynamic
+# threshold tops out (32 MiB, so that the temporaries stay on the heap as they do once the first one is freed), every
+# CPython took 2.2-3.3 ms and PyPy 3.11 26.8 ms (28.8 without). Only time cells: a memory cell's peak counts what the
+# heap keeps, and glibc's own default is what a program holds. Setting the trim threshold alone would turn glibc's
+# dynamic mmap threshold off and map every temporary afresh: 6-13 ms.
+HELD_HEAP_TUNABLES = "glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432"
+
 # Per-run metadata keys (the orchestrator reads them back from pyperf's result files).
 ROUND_METADATA = "interpmatrix_round"
 GIL_METADATA = "interpmatrix_gil_enabled"
@@ -438,6 +454,16 @@ def _bench(
     runner.bench_time_func(name, _timer(kernel, size, workers))
 
 
+def _hold_heap(args: argparse.Namespace, hold: bool) -> None:
+    """Hand the next cell's worker processes glibc's heap held (``HELD_HEAP_TUNABLES``), or not. glibc reads its
+    tunables when a process starts, and pyperf starts its workers with the variables ``--inherit-environ`` names."""
+    names = [name for name in (args.inherit_environ or ()) if name != "GLIBC_TUNABLES"]
+    if hold:
+        os.environ["GLIBC_TUNABLES"] = HELD_HEAP_TUNABLES
+        names.append("GLIBC_TUNABLES")
+    args.inherit_environ = names or None
+
+
 def _nothing_left_running() -> bool:
     """No thread and no multiprocessing child of the kernel is still alive: the normal exit would only tear down.
     A process pool's workers (spawn_costs keeps one) are joined by the normal exit; left behind by ``os._exit`` they
@@ -493,6 +519,7 @@ def main(
     expected: Callable[[int], Any] | None = None,
     worker_args: Iterable[str] = (),
     mismatch: str | None = None,
+    hold_heap: bool = False,
 ) -> None:
     """Measure the cells given on the command line. Each variant's answer must equal the reference variant's, or
     ``expected(size)`` when given: a pure-Python answer computed another way, for a workload whose reference is too
@@ -500,7 +527,8 @@ def main(
 
     ``worker_args``: more options pyperf's worker processes need (a user workload's file); ``mismatch``: the message
     of a wrong answer (a format string with ``{answer}`` and ``{expected}``), when "the reference gives another
-    answer" would not say it (a user's run() checked against its file's EXPECTED, or against a second call)."""
+    answer" would not say it (a user's run() checked against its file's EXPECTED, or against a second call);
+    ``hold_heap``: the worker processes of the time cells run with glibc's heap held (``HELD_HEAP_TUNABLES``)."""
     import pyperf
 
     runner = pyperf.Runner(add_cmdline_args=_forward_args)
@@ -579,6 +607,7 @@ def main(
             args.hook = [PROBE_HOOK, PAIR_PROBE_HOOK] if workers > 1 else [PROBE_HOOK]
         else:
             args.hook = hooks_given
+        _hold_heap(args, hold_heap and not args.track_memory)
         # Round 1 calibrates, later rounds reuse its loops, so every value of a cell measures the same work. A memory
         # cell's value is the peak of its calls in a fresh process: one call a loop and MEMORY_CALLS of them, on every
         # interpreter, so that the peaks compare (loop counts and warm-ups differ between interpreters).

@@ -27,6 +27,11 @@ outside the timed call. The answer checked before timing is ``(n, sum of the res
 1e-9: numpy and numexpr sum in a different order than Python's ``sum``, which moves the last digits only. The expected
 answer is computed in pure Python from one period of the inputs (they repeat every 1000 elements), so that checking a
 10^7 cell does not cost a pure-Python pass over 10^7 elements; ``pure`` is checked against it like the others.
+
+Each call makes arrays (or lists) of megabytes and frees them, so the time cells run with glibc's heap held
+(``_harness.HELD_HEAP_TUNABLES`` says why): otherwise whether glibc gives the temporaries' pages back after every
+call, and faults them in again on the next, depends on the worker process's allocation history, which moved numpy's
+time 2.5-3x on the same interpreter.
 """
 
 import math
@@ -119,4 +124,4 @@ VARIANTS = {
 }
 
 if __name__ == "__main__":
-    main("numeric", VARIANTS, reference="pure", expected=expected)
+    main("numeric", VARIANTS, reference="pure", expected=expected, hold_heap=True)
