@@ -101,9 +101,26 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # none (968 changes), 0.000 with one (608), and 0.088 with two (206, every one a ratio of io_threads' 16 clients,
 # serial against threads or asyncio: the decisions' only ratios of two such cells), 17 % of which fell outside ±1.96
 # standard errors without it: how much 16 clients' waits overlap moves from one busy hour to the next. (Before
-# samples.settled_with_more_warmups kept more processes, those runs gave 0.029 and 0.076.) Each figure is the larger
-# of the two estimates.
-BETWEEN_RUN_SD = (0.013, 0.047, 0.088)
+# samples.settled_with_more_warmups kept more processes, those runs gave 0.029 and 0.076.) Over four default runs of
+# 2026-12-05 (loops calibrated from warm calls; 6 pairs), without PyPy: 0.029 with none (343 changes, 18 % outside
+# ±1.96 standard errors without it; numpy's cells, which glibc's heap moved in three of the four runs, took part),
+# 0.041 with one (306), 0.099 with two (97). Each figure is the largest of the three estimates.
+BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
+# The same for a ratio with a cell of PyPy in it, which moves between runs by more: a PyPy worker's machine code lands
+# at a random place (workloads/_code_layout.py) and its JIT may settle a loop in one of several shapes, so a cell's
+# processes in one run can all share a speed that another run's do not (a default run's three processes of PyPy 3.9's
+# ``pools/serial@3`` all took 2.71 ms a call, against 1.76-1.98 ms in nine of an earlier run's: the pools verdict named
+# the other PyPy). Over the four runs of 2026-12-05: 0.069 with no cell on several workers (243 changes, 18 % outside
+# ±1.96 standard errors without it), 0.249 with one (66: a PyPy's pools, countdown and primes on two threads or
+# processes against one ran 1.2-1.7x apart from one run to the next), and 0 with two (24), for which the figure without
+# PyPy stands. (Three runs of 2026-12-04 had given 0.092 with none, where CPython's cells gave 0; they ran before
+# loops were calibrated from warm calls, which left some of PyPy's cells one loop a value, and are not counted.)
+BETWEEN_RUN_SD_PYPY = (0.069, 0.249, 0.099)
+# Where the figures above come from, as the report's Method section says it.
+BETWEEN_RUN_PROVENANCE = (
+    "each the largest of the estimates by `tools/between_hours.py` from three sets of default runs on the project's "
+    "2-core machine (PyPy's from the latest set alone)"
+)
 
 # How far one step (a workload's batch of cells on one interpreter in one round, measured together within a minute)
 # moves all the processes it ran, beyond their own scatter, between two runs of the same code (a standard deviation on
@@ -117,6 +134,17 @@ BETWEEN_RUN_SD = (0.013, 0.047, 0.088)
 # io_threads 0. The larger is kept. With it, one run's Overall figure fell outside another's interval 45 times in 120
 # (0 in 60 among the three runs without that one); without it, 66 (14 in 60); right intervals give about 17 %.
 BETWEEN_STEP_SD = 0.069
+
+
+def between_run_sd(*cells: tuple[Column, Cell]) -> float:
+    """The between-run standard deviation recorded for a ratio of ``cells`` (each a (column, cell)), by how many of
+    them run on several workers and whether any runs on PyPy."""
+    recorded = BETWEEN_RUN_SD_PYPY if any(on_pypy(column) for column, _ in cells) else BETWEEN_RUN_SD
+    return recorded[on_several_workers(*(cell for _, cell in cells))]
+
+
+def on_pypy(column: Column) -> bool:
+    return column.interpreter.implementation == "pypy"
 
 
 @dataclass(frozen=True)
@@ -429,7 +457,7 @@ class Estimator:
         a, b = self.ratio_spread(*slow), self.ratio_spread(*fast, picked)
         if a is None or b is None:
             return None
-        return ratio_interval(a, b, self.between_run_variance(slow[1], fast[1]))
+        return ratio_interval(a, b, self.between_run_variance(slow, fast))
 
     def ratio_spread(self, column: Column, cell: Cell, picked: bool = False) -> Spread | None:
         """The cell's spread as ``ratio`` takes it: its own variance alone on several workers, or measured once and
@@ -439,19 +467,20 @@ class Estimator:
         found = self.sample(column, cell)
         return self.spread(column, cell, borrow=not (picked and found is not None and found.n < 2))
 
-    def between_run_variance(self, slow: Cell, fast: Cell) -> float:
-        """τ² of the ratio of two time cells (``BETWEEN_RUN_SD``); 0 for memory (a peak of memory does not follow
-        the other tenant's load) or when turned off."""
-        if not self.between_runs or self._metric(slow) != "time" or self._metric(fast) != "time":
+    def between_run_variance(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell]) -> float:
+        """τ² of the ratio of two time cells, each a (column, cell): ``BETWEEN_RUN_SD``, or ``BETWEEN_RUN_SD_PYPY``
+        when either runs on PyPy; 0 for memory (a peak of memory does not follow the other tenant's load) or when
+        turned off."""
+        if not self.between_runs or self._metric(slow[1]) != "time" or self._metric(fast[1]) != "time":
             return 0.0
-        return BETWEEN_RUN_SD[on_several_workers(slow, fast)] ** 2
+        return between_run_sd(slow, fast) ** 2
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
         """The geometric mean of slow ÷ fast over the pairs both of whose cells ran, with its interval: each ratio's
         recorded between-run variance, and for time cells the variance of the steps their processes shared
         (``steps``, ``step_variance``)."""
         found = [
-            ((a, b), self.between_run_variance(slow[1], fast[1]), (slow, fast))
+            ((a, b), self.between_run_variance(slow, fast), (slow, fast))
             for slow, fast in pairs
             if (a := self.spread(*slow)) is not None and (b := self.spread(*fast)) is not None
         ]

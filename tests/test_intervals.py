@@ -15,6 +15,8 @@ from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_
 from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
 from interpmatrix.intervals import (
     AT_THRESHOLD,
+    BETWEEN_RUN_SD,
+    BETWEEN_RUN_SD_PYPY,
     BETWEEN_STEP_SD,
     FAILS,
     HOLDS,
@@ -29,7 +31,7 @@ from interpmatrix.intervals import (
     spread,
     step_variance,
 )
-from interpmatrix.model import Column
+from interpmatrix.model import Column, Run
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell
 from interpmatrix.samples import (
@@ -197,11 +199,11 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     assert estimator.probe_reference(slow, ONE_WORKER) == pytest.approx(math.log(0.0045))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
     # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
-    # ratio of two cells on one worker leaves, 0.013 on the log scale, at the t of the processes' degrees of freedom
+    # ratio of two cells on one worker leaves, 0.029 on the log scale, at the t of the processes' degrees of freedom
     # (11 each, plus 8 borrowed from the other's same cell: 19 + 19 = 38, t = 2.042 in pyperf's table); without it,
     # the point.
     found = estimator.ratio((slow, SERIAL), (fast, SERIAL))
-    spread = 2.042 * 0.013
+    spread = 2.042 * 0.029
     assert (found.value, found.low, found.high) == (
         pytest.approx(2.0), pytest.approx(2.0 * math.exp(-spread)), pytest.approx(2.0 * math.exp(spread)),
     )
@@ -210,6 +212,36 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     # Turned off, each cell keeps its two speeds: the ratio is the same 2.0, its interval wide.
     raw = Estimator(run, probe_adjusted=False).ratio((slow, SERIAL), (fast, SERIAL))
     assert raw.value == pytest.approx(2.0) and raw.high / raw.low > 1.3
+
+
+def test_a_ratio_with_a_pypy_cell_carries_the_between_run_variance_recorded_for_pypy() -> None:
+    # The columns of the test above, whose processes agree exactly once adjusted (ratio 2.0): the interval is the
+    # recorded between-run variance at the processes' t (11 + 8 borrowed degrees of freedom a cell, t(38) = 2.042),
+    # PyPy's figure for a ratio of two cells on one worker when the columns are PyPys (an input of the statistics, as
+    # BETWEEN_RUN_SD is).
+    def columns(slow_implementation: str, fast_implementation: str) -> Run:
+        slow = Column(interpreter("slow", implementation=slow_implementation), {
+            SERIAL.name: probed(SERIAL, *[(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 6)}, {})
+        fast = Column(interpreter("fast", implementation=fast_implementation), {
+            SERIAL.name: probed(SERIAL, *[(0.001, [1.0, 1.0]), (0.002, [2.0, 2.0])] * 6)}, {})
+        return make_run([slow, fast], baseline="slow")
+
+    for implementations, recorded in [(("cpython", "cpython"), BETWEEN_RUN_SD[0]),
+                                      (("pypy", "pypy"), BETWEEN_RUN_SD_PYPY[0])]:
+        run = columns(*implementations)
+        found = Estimator(run).ratio((run.columns[0], SERIAL), (run.columns[1], SERIAL))
+        assert (found.value, found.low, found.high) == (
+            pytest.approx(2.0), pytest.approx(2.0 * math.exp(-2.042 * recorded)),
+            pytest.approx(2.0 * math.exp(2.042 * recorded)),
+        ), implementations
+    # One PyPy cell is enough, on either side, and a cell on several workers takes PyPy's figure for that group.
+    run = columns("cpython", "pypy")
+    estimator = Estimator(run)
+    cpython, pypy = run.columns
+    assert estimator.between_run_variance((cpython, SERIAL), (pypy, SERIAL)) == BETWEEN_RUN_SD_PYPY[0] ** 2
+    assert estimator.between_run_variance((pypy, SERIAL), (cpython, SERIAL)) == BETWEEN_RUN_SD_PYPY[0] ** 2
+    assert estimator.between_run_variance((pypy, THREADS2), (cpython, SERIAL)) == BETWEEN_RUN_SD_PYPY[1] ** 2
+    assert estimator.between_run_variance((cpython, THREADS2), (cpython, SERIAL)) == BETWEEN_RUN_SD[1] ** 2
 
 
 def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
@@ -400,7 +432,7 @@ def test_a_geometric_mean_over_one_steps_cells_keeps_that_steps_variance() -> No
     # processes, logs m +- 0.05 (variance 0.005 on 1 df, moderated by the sibling's 0.005: 0.005; its mean 0.0025 on
     # 2 df). The mean of the two ratios other/base: log mean (ln 2 + ln 2) / 2, variance of the processes' part
     # 4 x 0.0025 / 4 = 0.0025, Satterthwaite's df (0.0025)² / (4 x (0.000625)² / 2) = 8. The ratios' recorded
-    # between-run part: 2 x 0.013² / 4 = 0.0000845. The steps': 2 τ², whatever k (base's step weighs 1, other's -1).
+    # between-run part: 2 x 0.029² / 4 = 0.0004205. The steps': 2 τ², whatever k (base's step weighs 1, other's -1).
     base = Column(interpreter("base"), {
         SERIAL.name: bench(SERIAL, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
         FAST.name: bench(FAST, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
@@ -412,7 +444,7 @@ def test_a_geometric_mean_over_one_steps_cells_keeps_that_steps_variance() -> No
     estimator = Estimator(make_run([base, other]))
     assert estimator.steps(base, SERIAL) == [("base", WORKLOAD.name, 1)] * 2
     found = estimator.geometric_mean([((base, SERIAL), (other, SERIAL)), ((base, FAST), (other, FAST))])
-    half = 2.306 * math.sqrt(0.0025 + 0.0000845 + 2 * BETWEEN_STEP_SD**2)  # t(8) = 2.306
+    half = 2.306 * math.sqrt(0.0025 + 0.0004205 + 2 * BETWEEN_STEP_SD**2)  # t(8) = 2.306
     assert found.value == pytest.approx(2.0)
     assert found.low == pytest.approx(2 * math.exp(-half), rel=1e-3)
     assert found.high == pytest.approx(2 * math.exp(half), rel=1e-3)
@@ -643,14 +675,15 @@ def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -
 
 
 def _group_run(edge_spread: float):
-    """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a JIT of its own
-    family (so that none pools another's scatter): base and near 0.2 % over six processes, edge over three."""
+    """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a CPython with its
+    JIT on, a family of its own (so that none pools another's scatter): base and near 0.2 % over six processes, edge
+    over three."""
     def column(name: str, centre: float, spreads: tuple[float, ...], **kind: str) -> Column:
         return Column(interpreter(name, **kind), {SERIAL.name: bench(SERIAL, *([centre * math.exp(s)] * 2
                                                                                  for s in spreads))}, {})
     tight = (0.002, 0.002, 0.0, 0.0, -0.002, -0.002)
     columns = [column("base", 1.0, tight), column("near", 1.01, tight),
-               column("edge", 1.1, (edge_spread, 0.0, -edge_spread), implementation="pypy", jit="PyPy JIT")]
+               column("edge", 1.1, (edge_spread, 0.0, -edge_spread), jit="enabled")]
     return replace(make_run(columns), workloads=[replace(WORKLOAD, source="toy.py")])
 
 
@@ -802,12 +835,12 @@ def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_
     found = Estimator(make_run([base, other])).ratio((other, THREADS2), (base, THREADS2))
     # Each on its own: variances of the means 0.04 / 3 = 0.013333 and 0.0001 / 3 = 0.0000333; Satterthwaite
     # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side). The ratio of two
-    # cells on several workers adds the between-run variance recorded for such a ratio, 0.088^2 = 0.007744, without
-    # degrees of freedom: half width 4.303 x sqrt(0.0211107) = 0.62520, 2 x exp(-+0.62520) = [1.0703, 3.7373].
+    # cells on several workers adds the between-run variance recorded for such a ratio, 0.099^2 = 0.009801, without
+    # degrees of freedom: half width 4.303 x sqrt(0.0231677) = 0.65496, 2 x exp(-+0.65496) = [1.0389, 3.8501].
     # Borrowing each other's variance (0.02005 each, moderated, on 4 df) would have given a narrower interval still.
     assert found.value == pytest.approx(2.0)
-    assert (found.low, found.high) == (pytest.approx(1.0703, abs=3e-4), pytest.approx(3.7373, abs=3e-4))
-    assert found.floor == pytest.approx(1.96 * 0.088)
+    assert (found.low, found.high) == (pytest.approx(1.0389, abs=3e-4), pytest.approx(3.8501, abs=3e-4))
+    assert found.floor == pytest.approx(1.96 * 0.099)
 
 
 @pytest.mark.parametrize(

@@ -107,9 +107,9 @@ def test_workload_table_bolds_the_fastest_and_marks_noise_and_failures() -> None
         "2.00 sec ± 0.10 sec · baseline",
         f"**501 ms ± 26 ms · 4.00× faster {bounds(4.0, SIBLING_DF, SIBLING_DF)}**",
     ]
-    # 2.2 / 2.0 = 1.10, its interval [0.91–1.33] includes 1: n.s. (t(4) × √(D² / 2 + 0.013²) = 0.1906 on the log scale.)
-    assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.91–1.33]"
-    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.91–1.33] (n.s.)**"
+    # 2.2 / 2.0 = 1.10, its interval [0.90–1.35] includes 1: n.s. (t(4) × √(D² / 2 + 0.029²) = 0.2037 on the log scale.)
+    assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.90–1.35]"
+    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.90–1.35] (n.s.)**"
     assert row(text, "fast") == ["fast", "**1.00 sec ± 0.05 sec · baseline**", "— not run: crash"]
     assert "see [Cells that did not run](#cells-that-did-not-run)" in text
 
@@ -255,28 +255,28 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
     assert "- **Decisions:** 2 of 2 decisions made (each claim on each interpreter, each verdict's winner against " \
            "its runner-up and against the baseline), each by a 95 % interval that clears its threshold" in \
            header.render(run, {})
-    # other's serial at 1.86 s against base's 2.0 s: 1.075, with the interval's half-width on the log scale
-    # t(4) × √(log(1.1)² / 2 + 0.013²) = 0.1906 (each serial borrows the other's variance: 2 degrees of freedom each,
-    # 4 for the ratio; 0.013, the between-run part of a ratio of two cells on one worker) against a distance of
-    # log(2.0 / 1.86) = 0.0726 from 1. With k more processes the processes' part, D² / 2, shrinks as 2 / (2 + k), the
-    # between-run part 0.013² stays, and t falls as the ratio gains at least a degree of freedom a round: the first k
-    # where t(4 + k)² × (D² / 2 × 2 / (2 + k) + 0.013²) <= 0.0726² is 8 (t(12) = 2.179: 0.00512 <= 0.00527; t(11) =
-    # 2.201 gives 0.00571), within REACHABLE_ROUNDS. Today's t(4) for every round would have said 14.
-    close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.86)},
+    # other's serial at 1.83 s against base's 2.0 s: 1.093, with the interval's half-width on the log scale
+    # t(4) × √(log(1.1)² / 2 + 0.029²) = 0.2037 (each serial borrows the other's variance: 2 degrees of freedom each,
+    # 4 for the ratio; 0.029, the between-run part of a ratio of two cells on one worker) against a distance of
+    # log(2.0 / 1.83) = 0.0888 from 1. With k more processes the processes' part, D² / 2, shrinks as 2 / (2 + k), the
+    # between-run part 0.029² stays, and t falls as the ratio gains at least a degree of freedom a round: the first k
+    # where t(4 + k)² × (D² / 2 × 2 / (2 + k) + 0.029²) <= 0.0888² is 9 (t(13) = 2.160: 0.00778 <= 0.00789; t(12) =
+    # 2.179 gives 0.00831), within REACHABLE_ROUNDS.
+    close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.83)},
                    run.columns[1].failures)
     text = header.render(replace(run, columns=[run.columns[0], close]), {})
-    distance = math.log(2.0 / 1.86)
+    distance = math.log(2.0 / 1.83)
     more = next(k for k in range(1, 100)
-                if tdist95conf_level(4 + k) ** 2 * (D**2 / 2 * 2 / (2 + k) + 0.013**2) <= distance**2)
-    assert more == 8
+                if tdist95conf_level(4 + k) ** 2 * (D**2 / 2 * 2 / (2 + k) + 0.029**2) <= distance**2)
+    assert more == 9
     assert "- **Decisions:** 0 of 2 decisions made" in text
-    assert "; 2 undecided: about 8 more rounds of their cells would decide 2 of them if their figures hold " \
+    assert "; 2 undecided: about 9 more rounds of their cells would decide 2 of them if their figures hold " \
            "(`--budget`)" in text
     # After 100 s of measuring whose extra rounds took 8 s for 4 cell rounds (2 s each): both decisions rest on the
-    # same 2 cells, 8 rounds each, 16 cell rounds, 32 s; a run of ceil(132 / 60) = 3 minutes would decide them.
+    # same 2 cells, 9 rounds each, 18 cell rounds, 36 s; a run of ceil(136 / 60) = 3 minutes would decide them.
     timed = replace(run, columns=[run.columns[0], close],
                     info=replace(run.info, measured_seconds=100.0, extra_rounds=[{"round": 2, "cells": 4, "seconds": 8.0}]))
-    assert "would decide 2 of them if their figures hold, roughly 0:32 more of measuring (a run with `--budget 3`)" \
+    assert "would decide 2 of them if their figures hold, roughly 0:36 more of measuring (a run with `--budget 3`)" \
         in header.render(timed, {})
 
 
@@ -296,16 +296,16 @@ def test_header_counts_the_cells_whose_figures_have_no_interval() -> None:
 def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
     from dataclasses import replace
 
-    # A user's workload on two interpreters, three processes of serial each at logs ±0.5 around 2.0 s and 2.0 / 1.0477
-    # s: a ratio 0.0467 from 1 on the log scale with a half-width of about t(4) × √(2 × 0.25 / 3) = 1.13. To fit the
-    # band it needs a half-width of ln 1.1 - 0.0467 = 0.0486 at most, above the between-run part 1.96 × 0.013 =
-    # 0.0255: about 3 × 1.13² / (0.0486² - 0.0255²) processes, over 2,000: far beyond any budget, and "more than 100"
-    # is all the figure can honestly say.
+    # A user's workload on two interpreters, three processes of serial each at logs ±0.5 around 2.0 s and 2.0 / 1.02
+    # s: a ratio 0.0198 from 1 on the log scale, its processes' variance 2 × 0.25 / 3 = 0.167. To fit the band it
+    # needs a half-width of ln 1.1 - 0.0198 = 0.0755 at most, above the between-run part 1.96 × 0.029 = 0.0568: at
+    # the normal's 1.96, 3 × 0.167 / (0.0755² / 1.96² - 0.029²) = 778 processes: far beyond any budget, and "more
+    # than 100" is all the figure can honestly say.
     def spread(which, mean: float):
         return bench(which, *([mean * math.exp(s)] * 2 for s in (0.5, 0.0, -0.5)))
 
     run = make_run([Column(interpreter("base"), {SERIAL.name: spread(SERIAL, 2.0)}, {}),
-                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.0477)}, {})])
+                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.02)}, {})])
     run = replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
     text = header.render(run, {})
     assert "- **Decisions:** 0 of 2 decisions made" in text

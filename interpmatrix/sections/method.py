@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ..harness_protocol import PAIR_PROBE_METADATA
-from ..intervals import BETWEEN_RUN_SD, BETWEEN_STEP_SD, EQUIVALENCE_FACTOR, PRIOR_DF, Estimator
+from ..intervals import (
+    BETWEEN_RUN_PROVENANCE,
+    BETWEEN_RUN_SD,
+    BETWEEN_RUN_SD_PYPY,
+    BETWEEN_STEP_SD,
+    EQUIVALENCE_FACTOR,
+    PRIOR_DF,
+    Estimator,
+)
 from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
 from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, SEVERAL_WORKERS, WARM_TOLERANCE
@@ -108,8 +116,10 @@ INTERVALS = (
     "deviation) for a ratio of two cells on one worker, "
     f"±{BETWEEN_RUN_SD[1] * 100:.1f} % for one on several workers against one on one (whether the second core was "
     f"free that hour), ±{BETWEEN_RUN_SD[2] * 100:.1f} % for two on several (how much many clients' waits overlapped), "
-    "each the larger of two estimates by `tools/between_hours.py`, from four and from five default "
-    "runs on the project's 2-core machine; no round of a run narrows it. A geometric mean over many cells carries "
+    f"and ±{BETWEEN_RUN_SD_PYPY[0] * 100:.1f} %, ±{BETWEEN_RUN_SD_PYPY[1] * 100:.1f} % and "
+    f"±{BETWEEN_RUN_SD_PYPY[2] * 100:.1f} % when a cell of the ratio runs on PyPy (where a PyPy's machine code lands "
+    "and how its JIT settles a loop differ from one run to the next), "
+    f"{BETWEEN_RUN_PROVENANCE}; no round of a run narrows it. A geometric mean over many cells carries "
     "one more: the cells of a workload on one interpreter are measured together in one step of a round, and a step "
     "that ran at another hour moves them all at once, so each step the mean's processes ran in adds a draw of "
     f"±{BETWEEN_STEP_SD * 100:.1f} % weighted by its share of the mean: cells measured in one step count as one draw, "
