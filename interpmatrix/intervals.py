@@ -107,14 +107,13 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # 0.041 with one (306), 0.099 with two (97). Each figure is the largest of the three estimates.
 BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
 # The same for a ratio with a cell of PyPy in it, which moves between runs by more: a PyPy worker's machine code lands
-# at a random place (workloads/_code_layout.py) and its JIT may settle a loop in one of several shapes, so a cell's
-# processes in one run can all share a speed that another run's do not (a default run's three processes of PyPy 3.9's
-# ``pools/serial@3`` all took 2.71 ms a call, against 1.76-1.98 ms in nine of an earlier run's: the pools verdict named
-# the other PyPy). Over the four runs of 2026-12-05: 0.069 with no cell on several workers (243 changes, 18 % outside
-# ±1.96 standard errors without it), 0.249 with one (66: a PyPy's pools, countdown and primes on two threads or
-# processes against one ran 1.2-1.7x apart from one run to the next), and 0 with two (24), for which the figure without
-# PyPy stands. (Three runs of 2026-12-04 had given 0.092 with none, where CPython's cells gave 0; they ran before
-# loops were calibrated from warm calls, which left some of PyPy's cells one loop a value, and are not counted.)
+# at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes, so one run's
+# processes of a cell can all share a speed another run's do not (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all
+# three of one run's processes, 1.76-1.98 ms in nine of another's; the pools verdict named the other PyPy). Over the
+# four runs of 2026-12-05: 0.069 with none on several workers (243 changes, 18 % outside ±1.96 standard errors without
+# it), 0.249 with one (66: PyPy's pools, countdown and primes on two workers against one moved 1.2-1.7x between runs),
+# 0 with two (24), where the figure without PyPy stands. (Runs before loops were calibrated from warm calls, which left
+# some PyPy cells one loop a value, gave 0.092 with none; they are not counted.)
 BETWEEN_RUN_SD_PYPY = (0.069, 0.249, 0.099)
 # Where the figures above come from, as the report's Method section says it.
 BETWEEN_RUN_PROVENANCE = (
@@ -137,8 +136,7 @@ BETWEEN_STEP_SD = 0.069
 
 
 def between_run_sd(*cells: tuple[Column, Cell]) -> float:
-    """The between-run standard deviation recorded for a ratio of ``cells`` (each a (column, cell)), by how many of
-    them run on several workers and whether any runs on PyPy."""
+    """The between-run standard deviation recorded for a ratio of ``cells`` (each a (column, cell))."""
     recorded = BETWEEN_RUN_SD_PYPY if any(on_pypy(column) for column, _ in cells) else BETWEEN_RUN_SD
     return recorded[on_several_workers(*(cell for _, cell in cells))]
 

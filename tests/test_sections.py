@@ -15,7 +15,7 @@ from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
-from interpmatrix.intervals import BETWEEN_RUN_SD, BETWEEN_STEP_SD, Estimator
+from interpmatrix.intervals import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD, Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
@@ -36,22 +36,25 @@ def cell(which, mean: float, unit: str = "second"):
     return bench(which, [mean / math.sqrt(APART)] * 3, [mean * math.sqrt(APART)] * 3, unit=unit)
 
 
-def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bool = True, mean: bool = False) -> str:
+def bounds(ratio: float, *dfs: int, several: int | tuple[int, ...] = 0, time: bool = True, mean: bool = False,
+           pypy: bool = False) -> str:
     """``[1.68–2.38]``: the 95 % interval of a ratio of two such cells, or of a geometric mean of k such ratios, given
     the degrees of freedom of each of the 2k cells' variances.
 
     Each cell's mean has variance D² / 4, each ratio's log the sum of two, D² / 2; a mean of k ratios has
     variance 2k × (D² / 4) / k²; Satterthwaite's degrees of freedom: (Σ v)² / Σ (v² / df), with all the v equal:
     (2k)² / Σ (1 / df). A ratio of time cells adds the between-run variance recorded for it (an input of the
-    statistics, not a result): BETWEEN_RUN_SD[s]², s the number of its two cells on several workers (``several``, one
-    per ratio), a mean of k ratios Σ τ² / k², and it buys no degrees of freedom. A geometric mean (``mean``) adds
+    statistics, not a result): BETWEEN_RUN_SD[s]² (BETWEEN_RUN_SD_PYPY[s]² for ratios with a PyPy cell, ``pypy``), s
+    the number of its two cells on several workers (``several``, one per ratio), a mean of k ratios Σ τ² / k², and it
+    buys no degrees of freedom. A geometric mean (``mean``) adds
     the steps' between-run variance (BETWEEN_STEP_SD, also an input): every toy cell ran in round 1 of one workload,
     so each interpreter's cells share one step, whose weight in the mean is 1 (k cells x 1 / k), the baseline's -1:
     2 τ_step², whatever k.
     """
     k = len(dfs) // 2
     per_ratio = several if isinstance(several, tuple) else (several,) * k
-    between = sum(BETWEEN_RUN_SD[s] ** 2 for s in per_ratio) / k**2 if time else 0.0
+    recorded = BETWEEN_RUN_SD_PYPY if pypy else BETWEEN_RUN_SD
+    between = sum(recorded[s] ** 2 for s in per_ratio) / k**2 if time else 0.0
     between += 2 * BETWEEN_STEP_SD**2 if time and mean else 0.0
     variance = 2 * k * (D**2 / 4) / k**2 + between
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
