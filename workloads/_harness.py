@@ -351,8 +351,9 @@ class MachineProbe:
 
         self._crc32 = zlib.crc32
         # Its own pages, mapped apart from malloc's heap: as a 1 MiB bytes object, allocated and freed between the
-        # warm-ups and the values, it made a plain pyperf benchmark of numpy's expression page-fault its temporaries
-        # on every call under glibc 2.43 (Debian sid's CPython 3.14): 5.9 ms a call against 2.7 ms without the probe.
+        # warm-ups and the values, it was one more allocation deciding whether glibc gives a kernel's freed blocks
+        # back after every call (HELD_HEAP_TUNABLES says how): a plain pyperf benchmark of numpy's expression on
+        # Debian sid's CPython 3.14 took 5.9 ms a call with it, 2.7 ms without.
         self._data = mmap.mmap(-1, self.size)
         pattern = bytes(range(256))
         for offset in range(0, self.size, len(pattern)):
