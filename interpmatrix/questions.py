@@ -220,7 +220,13 @@ FREE_THREADING = "a free-threaded build against its GIL twin"  # free-threaded t
 class PublishedFigure:
     """A figure readers already know for pyperformance or a suite like it, with its source: the range ``low`` to
     ``high`` of the ratio of times its ``comparison`` names, for CPython ``minor`` (None: whatever the version). A
-    figure given as one number ("about 40 %") has ``low == high``."""
+    figure given as one number ("about 40 %") has ``low == high``.
+
+    ``over`` says which benchmarks that figure is over: a source's whole suite, not the benchmarks a run has, so a run
+    that differs from it may differ by the benchmarks chosen. A source that also publishes each benchmark's figure has
+    them in ``per_benchmark`` (pyperformance's names, each the ratio of times in the figure's orientation as the
+    source's table prints it): the report then holds its own figure against the source's over the very benchmarks
+    both have."""
 
     comparison: str
     minor: str | None
@@ -229,26 +235,50 @@ class PublishedFigure:
     # As the source puts it, and the source: its name, then its address.
     text: str
     source: str
+    over: str = "the source's own benchmarks"
+    per_benchmark: tuple[tuple[str, float], ...] = ()
 
 
 # Held against the matrix's geometric means over the standard suite (sections/standard_suite.py).
 PUBLISHED_FIGURES: tuple[PublishedFigure, ...] = (
     PublishedFigure(PYPY, None, 3.0, 4.3, "about 3-4.3× faster than CPython 3.11",
-                    "speed.pypy.org, https://speed.pypy.org/"),
+                    "speed.pypy.org, https://speed.pypy.org/", over="speed.pypy.org's own benchmarks"),
     # "10 % slower" read as 10 % more time.
     PublishedFigure(JIT, "3.14", 1 / 1.10, 1.20, "from 10 % slower to 20 % faster, depending on workload",
                     "What's New in Python 3.14, "
-                    "https://docs.python.org/3/whatsnew/3.14.html#whatsnew314-jit-compiler"),
+                    "https://docs.python.org/3/whatsnew/3.14.html#whatsnew314-jit-compiler",
+                    over="pyperformance's suite"),
     PublishedFigure(FREE_THREADING, "3.13", 1.40, 1.40, "about 40 % (pyperformance)",
                     "Python experimental support for free threading (3.13), "
-                    "https://docs.python.org/3.13/howto/free-threading-python.html"),
+                    "https://docs.python.org/3.13/howto/free-threading-python.html", over="pyperformance's suite"),
+    # The same comparison benchmark by benchmark, as bench_runner (faster-cpython's benchmarking tool) printed it for
+    # the v3.13.0rc2 tag built free-threaded against its default build, on one x86_64 machine: 1.49x the time over
+    # the whole suite, and a different cost on every benchmark (regex_v8 1.06x, unpack_sequence 3.27x). The docs'
+    # "about 40 %" names no benchmarks: this one says what the same cost is on the benchmarks a run has.
+    PublishedFigure(FREE_THREADING, "3.13", 1.49, 1.49,
+                    "CPython 3.13.0rc2's free-threaded build against its default build of the same commit (1.49× "
+                    "the time over its whole suite)",
+                    "Meta's free-threading benchmarking (bench_runner, 2024-09-06), "
+                    "https://github.com/facebookexperimental/free-threading-benchmarking/blob/main/results/"
+                    "bm-20240906-3.13.0rc2-ec61006-NOGIL/"
+                    "bm-20240906-vultr-x86_64-python-v3.13.0rc2-3.13.0rc2-ec61006-vs-base.md",
+                    over="pyperformance's suite",
+                    per_benchmark=(
+                        ("chaos", 2.20), ("deltablue", 3.20), ("fannkuch", 1.50), ("float", 1.96),
+                        ("generators", 1.41), ("go", 2.54), ("hexiom", 2.04), ("json_dumps", 1.29),
+                        ("nbody", 2.56), ("nqueens", 1.50), ("raytrace", 2.46), ("regex_v8", 1.06),
+                        ("richards", 1.99), ("spectral_norm", 1.61), ("unpack_sequence", 3.27),
+                    )),
     PublishedFigure(FREE_THREADING, "3.14", 1.05, 1.10, "about 5-10 %",
-                    "What's New in Python 3.14 (PEP 779), https://docs.python.org/3/whatsnew/3.14.html"),
+                    "What's New in Python 3.14 (PEP 779), https://docs.python.org/3/whatsnew/3.14.html",
+                    over="pyperformance's suite"),
 )
 
 # The single-threaded cost of a free-threaded build, per minor, as published: the free-threading section's words.
 PUBLISHED_FREE_THREADING_COST = {
-    figure.minor: figure.text for figure in PUBLISHED_FIGURES if figure.comparison == FREE_THREADING
+    figure.minor: figure.text
+    for figure in PUBLISHED_FIGURES
+    if figure.comparison == FREE_THREADING and not figure.per_benchmark
 }
 
 

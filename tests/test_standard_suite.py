@@ -15,9 +15,16 @@ from test_sections import D, bounds, cell, row
 from test_stats import bench, interpreter
 
 from interpmatrix import report
-from interpmatrix.intervals import BETWEEN_STEP_SD, Interval
+from interpmatrix.intervals import BETWEEN_STEP_SD, Estimator, Interval
 from interpmatrix.model import Column, Run
-from interpmatrix.questions import FREE_THREADING, JIT, PUBLISHED_FIGURES, PUBLISHED_FREE_THREADING_COST, PYPY
+from interpmatrix.questions import (
+    FREE_THREADING,
+    JIT,
+    PUBLISHED_FIGURES,
+    PUBLISHED_FREE_THREADING_COST,
+    PYPY,
+    PublishedFigure,
+)
 from interpmatrix.registry import STANDARD_SUITE, WORKLOADS, WORKLOADS_DIR, Cell, Variant, Workload, find_workload
 from interpmatrix.results import CellFailure, RunDir, RunInfo
 from interpmatrix.sections import geomean, standard_suite
@@ -127,10 +134,10 @@ def test_pypy_agrees_with_speed_pypy_org() -> None:
     assert found.startswith(
         f"- **pypy3.11** against **cpython-3.11**: 4.00× faster "
         f"{bounds(4.0, CPY_ALPHA, CPY_BETA, ALONE, ALONE, mean=True, pypy=True)}, "
-        "geometric mean of 2 benchmarks; published: about 3-4.3× faster than CPython 3.11, per speed.pypy.org, "
-        "https://speed.pypy.org/."
+        "geometric mean of 2 benchmarks. Published over speed.pypy.org's own benchmarks: about 3-4.3× faster than "
+        "CPython 3.11, per speed.pypy.org, https://speed.pypy.org/."
     )
-    assert found.endswith("It agrees with the published figure: its interval overlaps the published range.")
+    assert found.endswith("It agrees with that figure: its interval overlaps the published range.")
     assert line(text, "- **pypy3.9**") == (
         "- **pypy3.9** against **cpython-3.11**: no benchmark ran on both; published: about 3-4.3× faster than "
         "CPython 3.11, per speed.pypy.org, https://speed.pypy.org/."
@@ -149,7 +156,10 @@ def test_a_jit_far_above_the_published_range_disagrees_beyond_its_interval() -> 
     # 2.0 × e^-0.24324 = 1.57, 2.0 × e^0.24324 = 2.55).
     assert BETWEEN_STEP_SD == 0.069
     assert interval == "[1.57–2.55]"
-    assert found.endswith("It disagrees with the published figure beyond its interval.")
+    assert found.endswith(
+        "It lies beyond its interval from that figure, which is over other benchmarks than these: the two may differ "
+        "by the benchmarks, not only by this run."
+    )
 
 
 def test_free_threading_is_held_against_its_twin_and_the_published_cost() -> None:
@@ -159,11 +169,78 @@ def test_free_threading_is_held_against_its_twin_and_the_published_cost() -> Non
     low, high = interval(1.4, CPY_ALPHA, CPY_ALPHA, CPY_BETA, CPY_BETA)
     assert found.startswith(
         "- **cpython-3.13t** against **cpython-3.13**: "
-        f"+40.0 % [{(low - 1) * 100:+.1f} % to {(high - 1) * 100:+.1f} %] time, geometric mean of 2 benchmarks; "
-        "published: about 40 % (pyperformance), per Python experimental support for free threading (3.13), "
-        "https://docs.python.org/3.13/howto/free-threading-python.html."
+        f"+40.0 % [{(low - 1) * 100:+.1f} % to {(high - 1) * 100:+.1f} %] time, geometric mean of 2 benchmarks. "
+        "Published over pyperformance's suite: about 40 % (pyperformance), per Python experimental support for free "
+        "threading (3.13), https://docs.python.org/3.13/howto/free-threading-python.html. It agrees with that figure: "
+        "its interval overlaps the published range."
     )
-    assert found.endswith("It agrees with the published figure: its interval overlaps the published range.")
+    # The per-benchmark source has no figure for these made-up benchmarks, and says so.
+    assert found.endswith(
+        "(1.49× the time over its whole suite), per Meta's free-threading benchmarking (bench_runner, 2024-09-06), "
+        "https://github.com/facebookexperimental/free-threading-benchmarking/blob/main/results/"
+        "bm-20240906-3.13.0rc2-ec61006-NOGIL/bm-20240906-vultr-x86_64-python-v3.13.0rc2-3.13.0rc2-ec61006-vs-base.md: "
+        "none of these."
+    )
+
+
+def per_benchmark_figure(**figures: float) -> PublishedFigure:
+    return PublishedFigure(FREE_THREADING, "3.13", 1.49, 1.49, "a build against its twin (1.49× over its suite)",
+                           "a benchmarking site, https://example.org/results", over="its whole suite",
+                           per_benchmark=tuple(figures.items()))
+
+
+def test_a_source_that_publishes_each_benchmark_is_held_like_with_like() -> None:
+    run = suite_run()
+    pair = next(found for found in standard_suite.pairs(run) if found[1].id == "cpython-3.13t")
+    estimator = Estimator(run)
+    cells = standard_suite.suite_cells(run)
+    # cpython-3.13t takes 1.4x its twin's time on both benchmarks. Published 1.3 and 1.5: their geometric mean is
+    # √(1.3 × 1.5) = √1.95 = 1.3964, +39.6 %, inside the run's interval around 1.4.
+    low, high = interval(1.4, CPY_ALPHA, CPY_ALPHA, CPY_BETA, CPY_BETA)
+    assert low < 1.3964 < high
+    found = standard_suite.comparison_line(run, estimator, cells, pair, (per_benchmark_figure(alpha=1.3, beta=1.5),))
+    assert found == (
+        "- **cpython-3.13t** against **cpython-3.13**: "
+        f"+40.0 % [{(low - 1) * 100:+.1f} % to {(high - 1) * 100:+.1f} %] time, geometric mean of 2 benchmarks. "
+        "Published on the same 2 benchmarks: +39.6 % time, the geometric mean of each one's figure for a build "
+        "against its twin (1.49× over its suite), per a benchmarking site, https://example.org/results. Like with "
+        "like, it agrees with it: its interval holds it."
+    )
+    # Published 2.0 and 2.2: √4.4 = 2.0976, +109.8 %, above the run's whole interval.
+    assert high < 2.0976
+    found = standard_suite.comparison_line(run, estimator, cells, pair, (per_benchmark_figure(alpha=2.0, beta=2.2),))
+    assert "Published on the same 2 benchmarks: +109.8 % time" in found
+    assert found.endswith("Like with like, it disagrees with it beyond its interval.")
+
+
+def test_like_with_like_over_the_benchmarks_the_source_has() -> None:
+    run = suite_run()
+    pair = next(found for found in standard_suite.pairs(run) if found[1].id == "cpython-3.13t")
+    # The source has alpha only: the run's figure is taken again over alpha alone, and both are said.
+    low, high = interval(1.4, CPY_ALPHA, CPY_ALPHA)
+    found = standard_suite.comparison_line(run, Estimator(run), standard_suite.suite_cells(run), pair,
+                                           (per_benchmark_figure(alpha=1.3, gamma=9.0),))
+    assert (
+        "Published on 1 of these benchmarks (this run over them: "
+        f"+40.0 % [{(low - 1) * 100:+.1f} % to {(high - 1) * 100:+.1f} %] time): +30.0 % time, the geometric mean "
+        "of each one's figure for a build against its twin"
+    ) in found
+    # +7.3 % to +82.7 % around 1.4 on one benchmark's two ratios: it holds the published 1.3.
+    assert low < 1.3 < high
+    assert found.endswith("Like with like, it agrees with it: its interval holds it.")
+
+
+def test_the_published_per_benchmark_cost_of_free_threading_on_3_13() -> None:
+    figure = next(f for f in PUBLISHED_FIGURES if f.per_benchmark)
+    assert (figure.comparison, figure.minor, figure.low) == (FREE_THREADING, "3.13", 1.49)
+    # Every benchmark of the standard suite has its figure, as the source's table prints it.
+    suite = find_workload("pyperformance")
+    assert sorted(name for name, _ in figure.per_benchmark) == sorted(v.name for v in suite.variants)
+    assert dict(figure.per_benchmark)["unpack_sequence"] == 3.27 and dict(figure.per_benchmark)["regex_v8"] == 1.06
+    # Their geometric mean, worked by hand: the logs of the 15 figures sum to 9.92642, / 15 = 0.661762, e^ = 1.9382.
+    cells = [Cell("pyperformance", v.name, None, 1) for v in suite.variants]
+    covered, value = standard_suite.published_over(figure, cells)
+    assert covered == cells and value == pytest.approx(1.9382, abs=1e-4)
 
 
 def test_a_figure_without_an_interval_is_undecided() -> None:
@@ -181,13 +258,16 @@ def test_a_figure_without_an_interval_is_undecided() -> None:
 
 
 def test_agreement_three_ways() -> None:
-    figure = next(f for f in PUBLISHED_FIGURES if f.comparison == PYPY)  # 3.0 to 4.3
-    assert standard_suite.agreement(Interval(3.5, 2.0, 3.1), figure) == standard_suite.AGREES  # overlaps
-    assert standard_suite.agreement(Interval(4.5, 4.3, 4.8), figure) == standard_suite.AGREES  # touches
-    assert standard_suite.agreement(Interval(2.0, 1.8, 2.9), figure) == standard_suite.DISAGREES
-    assert standard_suite.agreement(Interval(5.0, 4.4, 5.6), figure) == standard_suite.DISAGREES
-    assert standard_suite.agreement(Interval(3.5, None, None), figure) == standard_suite.UNDECIDED
-    assert standard_suite.agreement(None, figure) == standard_suite.UNDECIDED
+    agreement = standard_suite.agreement
+    assert agreement(Interval(3.5, 2.0, 3.1), 3.0, 4.3) == standard_suite.AGREES  # overlaps
+    assert agreement(Interval(4.5, 4.3, 4.8), 3.0, 4.3) == standard_suite.AGREES  # touches
+    assert agreement(Interval(2.0, 1.8, 2.9), 3.0, 4.3) == standard_suite.DISAGREES
+    assert agreement(Interval(5.0, 4.4, 5.6), 3.0, 4.3) == standard_suite.DISAGREES
+    assert agreement(Interval(3.5, None, None), 3.0, 4.3) == standard_suite.UNDECIDED
+    assert agreement(None, 3.0, 4.3) == standard_suite.UNDECIDED
+    # One published number: the interval must hold it.
+    assert agreement(Interval(1.9, 1.6, 2.4), 1.94, 1.94) == standard_suite.AGREES
+    assert agreement(Interval(1.3, 1.2, 1.45), 1.94, 1.94) == standard_suite.DISAGREES
 
 
 def test_the_section_follows_the_seeds_geometric_mean() -> None:

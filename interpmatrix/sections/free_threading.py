@@ -1,4 +1,5 @@
-"""The cost of free-threading, measured only against a same-source GIL twin, beside the published figure.
+"""The cost of free-threading, measured only against a same-source GIL twin, beside the published figure (over
+pyperformance's benchmarks, not the seeds' cells: the standard suite's section holds it like with like).
 
 Against any other GIL build of the same minor (Debian's, pyenv's) the difference mixes in their build flags, so that
 comparison is shown too, labelled as such, to show how much a twin matters; in a merged run only against builds of
@@ -38,7 +39,8 @@ def render(run: Run, charts: Charts) -> str | None:
             lines.append(
                 f"- **{ft.id}** against its twin **{twin.id}** (same source, same flags): {figure}"
                 f"{f'; with threads: {threads}' if threads else ''}. "
-                f"Published single-thread cost for {minor}: {published}."
+                f"Published single-thread cost for {minor}: {published}"
+                f"{', over other benchmarks than these cells' if minor in PUBLISHED_FREE_THREADING_COST else ''}."
             )
         for other in run.columns:
             unrelated = (other is not twin and other.interpreter.implementation == "cpython"
