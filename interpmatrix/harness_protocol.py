@@ -19,6 +19,9 @@ MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 # threads at once, which a cell on several workers records too (MachinePairProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"
 PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
+# What the probe's crc32 read: "mmap" (CPython) or "bytes" (PyPy, whose zlib copies a mapping through its own allocator
+# on every call; workloads/_harness.py probe_buffer). Absent from runs measured before it was recorded.
+PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
 # The pair probe's work against the one-core probe's: crc32 over 4 MiB on each of two threads against 1 MiB on one
 # (workloads/_harness.py PAIR_PROBE_SIZE and PROBE_SIZE). A process's one-core seconds times this over its pair
 # seconds is how much faster the machine ran two threads than one: 2.0 with both cores free, 1.0 with one.

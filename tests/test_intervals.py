@@ -12,7 +12,7 @@ from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpre
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
-from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_METADATA
+from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_BUFFER_METADATA, PROBE_METADATA
 from interpmatrix.intervals import (
     AT_THRESHOLD,
     BETWEEN_RUN_SD,
@@ -31,7 +31,7 @@ from interpmatrix.intervals import (
     spread,
     step_variance,
 )
-from interpmatrix.model import Column, Run
+from interpmatrix.model import Column, Run, machine_probe
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell
 from interpmatrix.samples import (
@@ -179,6 +179,55 @@ def test_adjusting_moves_each_probed_process_by_the_slope_times_its_probes_dista
     # Reference ln 0.002, slope 0.5: ln 2 - 0.5 x ln 2; 0 - 0.5 x 0; no probe, no move.
     moved = adjusted(found, 0.5, math.log(0.002))
     assert moved.logs == (pytest.approx(LN2 / 2), pytest.approx(0.0), 1.0)
+
+
+def process(probe: float, values: list[float], implementation: str, buffer: str | None = None) -> pyperf.Run:
+    """A worker process of SERIAL that recorded a probe, as ``implementation`` and its probe's ``buffer`` (None: a run
+    measured before the harness recorded it)."""
+    metadata = {"name": SERIAL.name, "unit": "second", "loops": 1, "interpmatrix_round": 1, PROBE_METADATA: probe,
+                "python_implementation": implementation}
+    if buffer is not None:
+        metadata[PROBE_BUFFER_METADATA] = buffer
+    return pyperf.Run(values, metadata=metadata, collect_metadata=False)
+
+
+def test_a_pypy_processs_probe_counts_only_where_it_read_a_bytes_object() -> None:
+    """PyPy's zlib copied the harness's mapped buffer through PyPy's allocator on every call (workloads/_harness.py
+    probe_buffer): such a probe timed what the workload left on PyPy's heap, not the machine. CPython's read the
+    mapping as it lies, before the buffer was recorded as after."""
+    assert machine_probe(process(0.002, [1.0], "cpython")) == 0.002
+    assert machine_probe(process(0.002, [1.0], "cpython", "mmap")) == 0.002
+    assert machine_probe(process(0.002, [1.0], "pypy")) is None
+    assert machine_probe(process(0.002, [1.0], "pypy", "mmap")) is None
+    assert machine_probe(process(0.002, [1.0], "pypy", "bytes")) == 0.002
+
+
+def test_a_pypy_column_whose_probe_timed_its_heap_is_neither_fitted_nor_adjusted() -> None:
+    # The CPython columns of the test below (slope 1 from their 24 processes), and a PyPy column whose processes
+    # alternate (probe 0.001 s, values 0.5) and (0.002 s, 1.0): read off a mapping, its probes count for nothing, so
+    # the fit is the CPython processes' alone and its cell keeps the logs it measured, ln 0.5 and 0.
+    slow = Column(interpreter("slow"), {
+        SERIAL.name: pyperf.Benchmark([process(p, v, "cpython") for p, v in [(0.003, [2.0, 2.0]),
+                                                                             (0.006, [4.0, 4.0])] * 6])}, {})
+    fast = Column(interpreter("fast"), {
+        SERIAL.name: pyperf.Benchmark([process(p, v, "cpython") for p, v in [(0.001, [1.0, 1.0]),
+                                                                             (0.002, [2.0, 2.0])] * 6])}, {})
+    heap = [(0.001, [0.5, 0.5]), (0.002, [1.0, 1.0])] * 6
+    pypy = Column(interpreter("pypy", implementation="pypy", jit="PyPy JIT"),
+                  {SERIAL.name: pyperf.Benchmark([process(p, v, "pypy") for p, v in heap])}, {})
+    estimator = Estimator(make_run([slow, fast, pypy], baseline="slow"))
+    fit = estimator.probe_fit(ONE_WORKER)
+    assert (fit.slope, fit.processes, fit.cells) == (pytest.approx(1.0), 24, 2)
+    assert estimator.sample(pypy, SERIAL).logs == tuple([pytest.approx(math.log(0.5)), pytest.approx(0.0)] * 6)
+    # Read off a bytes object, the same probes count: 36 processes fit, still at slope 1 (the PyPy cell's speed and
+    # probe deviate by ±ln 2 / 2 together, as the others'), and each process moves by its log probe's distance from
+    # the column's median probe, 0.0015: ln 0.5 - ln(0.001 / 0.0015) = ln 0.75 and 0 - ln(0.002 / 0.0015) = ln 0.75.
+    pypy = Column(pypy.interpreter, {SERIAL.name: pyperf.Benchmark([process(p, v, "pypy", "bytes") for p, v in heap])},
+                  {})
+    estimator = Estimator(make_run([slow, fast, pypy], baseline="slow"))
+    fit = estimator.probe_fit(ONE_WORKER)
+    assert (fit.slope, fit.processes, fit.cells) == (pytest.approx(1.0), 36, 3)
+    assert estimator.sample(pypy, SERIAL).logs == tuple([pytest.approx(math.log(0.75))] * 12)
 
 
 def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_median_probe() -> None:

@@ -210,6 +210,17 @@ def test_the_machine_probe_keeps_its_buffer_out_of_the_heap_the_kernels_allocate
     assert int(done.stdout) < 64 * 1024, done.stdout
 
 
+@pytest.mark.parametrize("interpreter", INTERPRETERS, ids=lambda interpreter: interpreter.id)
+def test_the_probe_reads_a_buffer_its_interpreter_hands_to_zlib_as_it_lies(interpreter) -> None:
+    """A mapping on CPython, a bytes object on PyPy, whose zlib copied a mapping through PyPy's allocator on every
+    call (_harness.probe_buffer); a worker records which (the test below), where the orchestrator reads it."""
+    code = "import _harness as h; print(type(h.probe_buffer(h.PROBE_SIZE)).__name__)"
+    done = subprocess.run([interpreter.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=WORKLOADS_DIR)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("bytes" if interpreter.implementation == "pypy" else "mmap")
+
+
 def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_cell_does_not(tmp_path) -> None:
     """The probes are pyperf hooks found through the dist-info beside the harness (workloads/): the one-core probe
     reaches pyperf's worker processes of a cell timed by its own clock, the two-thread probe those of a cell on
@@ -225,13 +236,16 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
         cwd=WORKLOADS_DIR,
     )
     assert result.returncode == 0, result.stderr
-    probes = {}
+    probes, buffers = {}, set()
     for benchmark in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks():
         probes[benchmark.get_name()] = [
             (run.get_metadata().get("interpmatrix_machine_probe"),
              run.get_metadata().get("interpmatrix_machine_probe_pair"))
             for run in benchmark.get_runs() if run.values
         ]
+        buffers |= {run.get_metadata().get("interpmatrix_probe_buffer") for run in benchmark.get_runs() if run.values}
+    # What the probes read, beside them (this test's interpreter is a CPython): none for the memory cell.
+    assert buffers == {"mmap", None}
     timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
     threads = probes["countdown/threads-2@20000"]
     # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; two of 4 MiB at
@@ -245,7 +259,7 @@ def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_rea
     """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads;
     the two-thread probe's work against the one-core probe's is what machine_parallelism divides by."""
     names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
-             "PAIR_PROBE_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
+             "PAIR_PROBE_METADATA", "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
     code = ("import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r], "
             "'work': 2 * h.PAIR_PROBE_SIZE / h.PROBE_SIZE}))" % (names,))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)

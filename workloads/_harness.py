@@ -45,6 +45,7 @@ from _portable import in_threads, split  # noqa: F401  (re-exported to the workl
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    import mmap
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
@@ -105,13 +106,13 @@ MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 
 # The machine-state probe: zlib's crc32 over 1 MiB, timed in the worker process just before and just after each value
 # pyperf times (a pyperf hook: its entry point is workloads/interpmatrix_machine_probe-1.dist-info, found on the
-# workload script's folder, which heads sys.path). Its time depends on the machine (how busy the core's other
-# hardware thread is, what the other tenant does), not on the interpreter, whose only part is one call into zlib. On
-# the project's shared 2-core host the machine runs at one of two speeds about 1.7x apart, switching every second or
-# so: within cells of a default run, a probe timed once before the warm-ups followed the process's mean with a
-# correlation of 0.25 (188 processes), the probes around each value at 0.66 (128 processes; tools/probe_effect.py).
-# The recorded figure is the mean of the probes around the timed values (the warm-ups' hook records first, the
-# values' hook then replaces it).
+# workload script's folder, which heads sys.path). Its time depends on the machine (how busy the core's other hardware
+# thread is, what the other tenant does), not on the interpreter, whose only part is one call into zlib on bytes it
+# hands over as they lie (probe_buffer). On the project's shared 2-core host the machine runs at one of two speeds about
+# 1.7x apart, switching every second or so: within cells of a default run, a probe timed once before the warm-ups
+# followed the process's mean with a correlation of 0.25 (188 processes), the probes around each value at 0.66 (128
+# processes; tools/probe_effect.py). The recorded figure is the mean of the probes around the timed values (the
+# warm-ups' hook records first, the values' hook then replaces it).
 PROBE_HOOK = "interpmatrix_machine_probe"
 PROBE_SIZE = 1024 * 1024
 # The same probe on both cores at once, for a cell on several workers: crc32 over 4 MiB in this thread and in a second
@@ -124,6 +125,9 @@ PROBE_SIZE = 1024 * 1024
 PAIR_PROBE_HOOK = "interpmatrix_machine_probe_pair"
 PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
 PAIR_PROBE_SIZE = 4 * 1024 * 1024
+# What the probe's buffer was ("mmap" on CPython, "bytes" on PyPy: probe_buffer says why), recorded beside it: the
+# orchestrator counts a PyPy process's probe only where it read a bytes object.
+PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
 
 
 def gil_enabled() -> bool:
@@ -337,6 +341,28 @@ def _calibrate_loops(min_time: float, kernel: Kernel, size: int, workers: int) -
     return loops
 
 
+def probe_buffer(size: int) -> bytes | mmap.mmap:
+    """The bytes the probe's crc32 reads, where the interpreter hands them to zlib as they lie. On CPython, pages of
+    their own, mapped apart from malloc's heap: as a 1 MiB bytes object, allocated and freed between the warm-ups and
+    the values, it was one more allocation deciding whether glibc gives a kernel's freed blocks back after every call
+    (HELD_HEAP_TUNABLES says how): a plain pyperf benchmark of numpy's expression on Debian sid's CPython 3.14 took
+    5.9 ms a call with it, 2.7 ms without. On PyPy, a bytes object: handed the mapping, PyPy's zlib copies it through
+    PyPy's own allocator on every call, so that the probe timed PyPy's garbage collector, not the machine. Measured
+    here (2026-12-05, crc32 over 1 MiB): on the mapping, PyPy 3.11 took 1.0 ms a call in a fresh process and up to
+    23 ms beside two million live lists, and in one default run its processes' probes ranged from 0.33 to 7 ms by
+    workload (0.34 ms a call on word_count, 3.3 on countdown, 6.9 on io_threads); on a bytes object, 0.23 ms either
+    way, as CPython's crc32 takes on both."""
+    pattern = bytes(range(256))
+    if sys.implementation.name == "pypy":
+        return pattern * (size // len(pattern))
+    import mmap
+
+    data = mmap.mmap(-1, size)
+    for offset in range(0, size, len(pattern)):
+        data[offset:offset + len(pattern)] = pattern
+    return data
+
+
 class MachineProbe:
     """The pyperf hook (``--hook interpmatrix_machine_probe``) that times the machine-state probe around each value
     of a worker process and records their mean as ``PROBE_METADATA``. pyperf makes one per phase (warm-ups, then
@@ -346,18 +372,10 @@ class MachineProbe:
     size = PROBE_SIZE
 
     def __init__(self) -> None:
-        import mmap
         import zlib
 
         self._crc32 = zlib.crc32
-        # Its own pages, mapped apart from malloc's heap: as a 1 MiB bytes object, allocated and freed between the
-        # warm-ups and the values, it was one more allocation deciding whether glibc gives a kernel's freed blocks
-        # back after every call (HELD_HEAP_TUNABLES says how): a plain pyperf benchmark of numpy's expression on
-        # Debian sid's CPython 3.14 took 5.9 ms a call with it, 2.7 ms without.
-        self._data = mmap.mmap(-1, self.size)
-        pattern = bytes(range(256))
-        for offset in range(0, self.size, len(pattern)):
-            self._data[offset:offset + len(pattern)] = pattern
+        self._data = probe_buffer(self.size)
         self._crc32(self._data)
         self._times: list[float] = []
 
@@ -377,6 +395,7 @@ class MachineProbe:
     def teardown(self, metadata: dict[str, Any]) -> None:
         if self._times:
             metadata[self.metadata] = sum(self._times) / len(self._times)
+            metadata[PROBE_BUFFER_METADATA] = "bytes" if isinstance(self._data, bytes) else "mmap"
         # The warm-ups' hook hands over to the values' own. Dropped, not closed: close() raises BufferError while a
         # buffer of it is still exported (seen on 3.13t after the pair probe's thread); the last reference unmaps it.
         self._data = None
