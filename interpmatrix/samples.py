@@ -4,7 +4,8 @@ mean on a log scale, its warm-up left out, and the machine-state probe it timed,
 A shared machine runs some processes slower than others (on the project's 2-core host, at one of two speeds about
 1.7x apart, switching every second or so), which no count of values inside a process can average out. So each worker
 process that times its kernel with its own clock times a probe around each value, whose speed depends on the machine
-and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe), and the probe serves as
+and not on the interpreter (zlib's crc32 over 1 MiB, ``workloads/_harness.py`` MachineProbe; a PyPy process's probe
+counts only where it read a bytes object, ``model.machine_probe`` says why), and the probe serves as
 a covariate, the way a controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares
 slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
 its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
