@@ -140,9 +140,9 @@ def machine_state(run: Run) -> str:
         "zlib's crc32 over 1 MiB (a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and "
         "records their mean; a cell on several workers also times it over 4 MiB on two threads at once (zlib "
         "releases the GIL), which sees whether the second core is free. A PyPy process's probes count only where "
-        "they read a bytes object: handed a mapped buffer, as in runs before 2026-12-05T07-12-40Z, PyPy's zlib "
-        "copied it through PyPy's allocator on every call, and the probe timed what the workload had left on "
-        "PyPy's heap. "
+        "they read a bytes object: handed the mapped buffer of runs measured before the harness recorded which it "
+        "read, PyPy's zlib copied it through PyPy's allocator on every call, and the probe timed what the workload "
+        "had left on PyPy's heap. "
     )
     estimator = Estimator(run)
     parallelism = estimator.machine_parallelism
