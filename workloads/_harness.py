@@ -349,9 +349,9 @@ def probe_buffer(size: int) -> bytes | mmap.mmap:
     5.9 ms a call with it, 2.7 ms without. On PyPy, a bytes object: handed the mapping, PyPy's zlib copies it through
     PyPy's own allocator on every call, so that the probe timed PyPy's garbage collector, not the machine. Measured
     here (2026-12-05, crc32 over 1 MiB): on the mapping, PyPy 3.11 took 1.0 ms a call in a fresh process and up to
-    23 ms beside two million live lists, and in one default run its processes' probes ranged from 0.33 to 7 ms by
-    workload (0.34 ms a call on word_count, 3.3 on countdown, 6.9 on io_threads); on a bytes object, 0.23 ms either
-    way, as CPython's crc32 takes on both."""
+    23 ms beside two million live lists, and in one default run PyPy 3.9's processes' probes ranged from 0.31 to
+    3.3 ms by workload (a median 0.34 ms on word_count, 1.9 ms on gc_cycles; CPython 3.15's, 0.23 to 0.50 ms); on a
+    bytes object, 0.23 ms either way, as CPython's crc32 takes on both."""
     pattern = bytes(range(256))
     if sys.implementation.name == "pypy":
         return pattern * (size // len(pattern))
