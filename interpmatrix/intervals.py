@@ -107,13 +107,12 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # 0.041 with one (306), 0.099 with two (97). Each figure is the largest of the three estimates.
 BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
 # The same for a ratio with a cell of PyPy in it, which moves between runs by more: a PyPy worker's machine code lands
-# at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes, so one run's
-# processes of a cell can all share a speed another run's do not (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all
-# three of one run's processes, 1.76-1.98 ms in nine of another's; the pools verdict named the other PyPy). Over the
-# four runs of 2026-12-05: 0.069 with none on several workers (243 changes, 18 % outside ±1.96 standard errors without
-# it), 0.249 with one (66: PyPy's pools, countdown and primes on two workers against one moved 1.2-1.7x between runs),
-# 0 with two (24), where the figure without PyPy stands. (Runs before loops were calibrated from warm calls, which left
-# some PyPy cells one loop a value, gave 0.092 with none; they are not counted.)
+# at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes (PyPy 3.9's
+# ``pools/serial@3``: 2.71 ms a call in all three of one run's processes, 1.76-1.98 ms in nine of another's). Over the
+# four runs of 2026-12-05: 0.069 with none on several workers (243 changes), 0.249 with one (66), 0 with two (24),
+# where the figure without PyPy stands. Those runs were read while PyPy's probe still counted, which timed its heap
+# (model.machine_probe); without it they give 0.027, 0.177 and 0.020, the six runs of that day 0.054, 0.127 and 0.067:
+# the larger are kept until runs whose PyPy probes read a bytes object give new ones.
 BETWEEN_RUN_SD_PYPY = (0.069, 0.249, 0.099)
 # Where the figures above come from, as the report's Method section says it.
 BETWEEN_RUN_PROVENANCE = (

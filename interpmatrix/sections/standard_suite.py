@@ -22,7 +22,7 @@ drop PyPy 3.9 from the overall ranking.
 
 from __future__ import annotations
 
-import math
+import statistics
 from collections.abc import Sequence
 
 from ..intervals import Estimator, Interval
@@ -87,7 +87,7 @@ def published_over(figure: PublishedFigure, cells: list[Cell]) -> tuple[list[Cel
     covered = [cell for cell in cells if cell.variant in own]
     if not covered:
         return [], None
-    return covered, math.exp(sum(math.log(own[cell.variant]) for cell in covered) / len(covered))
+    return covered, statistics.geometric_mean(own[cell.variant] for cell in covered)
 
 
 def _why_missing(column: Column, cell: Cell, run: Run) -> str:
