@@ -155,7 +155,9 @@ def assert_packages_installed_or_cells_say_why(run_dir: RunDir) -> None:
         if run_dir.read_interpreter(iid)["interpreter"].get("self_timed"):
             continue  # no venv, no packages: the self-timing runner needs the interpreter alone
         packages = run_dir.read_interpreter(iid)["packages"]
-        assert set(packages) == {"numpy", "numexpr"}
+        # A venv keeps what earlier runs installed into it too (pyperformance, after a `nox -s matrix` of the standard
+        # suite in the same clone): this run's workloads need numpy and numexpr, and each entry says how it went.
+        assert {"numpy", "numexpr"} <= set(packages)
         failures = run_dir.read_failures(iid)
         for name, record in packages.items():
             if record["ok"]:
