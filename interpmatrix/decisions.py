@@ -18,7 +18,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import answer, reference_cell, run_questions
+from .verdicts import Answer, answer, reference_cell, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -49,6 +49,10 @@ class Decision:
     # A claim on more workers left undecided because the machine's own two threads did not surely run faster than its
     # threshold (``stats.claim_result``): no round of this run decides it, a run with the cores free would.
     machine_bound: bool = False
+    # An undecided verdict's group (``_open_group``): one decision per candidate the fastest is neither told apart from
+    # nor surely within the band of, each on the fastest's cell and its own. The group is this decision, its hardest
+    # member; the budget serves each member within reach (``cells_to_measure``).
+    members: tuple[Decision, ...] = ()
 
     def rounds_to_decide(self) -> int | None:
         """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
@@ -132,6 +136,15 @@ def _processes(estimator: Estimator, keys: tuple[Key, ...]) -> int:
     return min(counts, default=0)
 
 
+def open_group(estimator: Estimator, reply: Answer) -> Decision | None:
+    """The decision an undecided verdict waits on (``_open_group``); None when ``reply`` named a winner or a tie, or
+    has nothing to compare."""
+    if reply.best is None or reply.margin is None or reply.decided or reply.tied:
+        return None
+    subject = f"{reply.question.kind} ({reply.workload.name}): the fastest against the runner-up"
+    return _open_group(estimator, subject, (reply.best[0].id, reply.best[1].name), reply.ties)
+
+
 def _open_group(
     estimator: Estimator, subject: str, best: Key, ties: Sequence[tuple[tuple[Column, Cell], Interval | None]]
 ) -> Decision:
@@ -140,7 +153,13 @@ def _open_group(
     interval, processes and the rounds it needs are those of the one that needs the most: in a default run, numeric's
     group of five had its runner-up within the band after 50 rounds while a third candidate sat at 1.10x [0.99-1.22]
     of the fastest, and the runner-up's interval had promised a decision after one more round for 35 rounds. Its
-    cells are the fastest's and those candidates'."""
+    cells are the fastest's and those candidates'.
+
+    Each such candidate is also one of its ``members``, which the budget serves on its own: a group the hardest
+    member keeps open for good (two PyPys closer than runs at other hours differ) still lists every candidate the
+    fastest cannot be told apart from, and one measured in two processes is listed on Student's t at one degree of
+    freedom (12.7): in a default run, countdown's group put cpython-3.15-jit with processes x4 at [0.83-640] of
+    pypy3.9's serial, 23x slower, and no round went to it."""
     members = []
     for (column, cell), behind in ties:
         if behind is None or not behind.within(1.0):
@@ -148,7 +167,7 @@ def _open_group(
             members.append(Decision("winner", subject, behind, 1.0, False, keys, _processes(estimator, keys)))
     hardest = max(members, key=lambda member: (not member.reachable, member.rounds_to_decide() or 0))
     cells = (best, *(member.cells[1] for member in members))
-    return replace(hardest, cells=cells)
+    return replace(hardest, cells=cells, members=tuple(members))
 
 
 def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
@@ -190,7 +209,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 found.append(Decision("winner", subject, reply.margin, 1.0, True, keys, _processes(estimator, keys),
                                       said))
             else:
-                found.append(_open_group(estimator, subject, best, reply.ties))
+                found.append(open_group(estimator, reply))
         if reply.ratio_interval is not None and reply.baseline is not None:
             keys = (best, (reply.baseline.id, reply.reference.name))
             interval = reply.ratio_interval
@@ -248,9 +267,12 @@ def cells_to_measure(found: Iterable[Decision]) -> dict[Key, int]:
     cells and 8 open verdicts on 119)."""
     costs: dict[Key, int] = {}
     for decision in found:
-        if not decision.decided and decision.reachable:
-            cells = set(decision.cells)
-            cost = (decision.rounds_to_decide() or 1) * len(cells)
-            for key in cells:
-                costs[key] = min(cost, costs.get(key, cost))
+        # An open group's members are served one by one: whichever of them is within reach narrows what the verdict
+        # lists, even where another keeps the group open for good. Each costs the rounds it needs times the whole
+        # group's cells, so that a claim still comes before a verdict over many candidates.
+        for part in decision.members or (decision,):
+            if not part.decided and part.reachable:
+                cost = (part.rounds_to_decide() or 1) * len(set(decision.cells))
+                for key in set(part.cells):
+                    costs[key] = min(cost, costs.get(key, cost))
     return costs

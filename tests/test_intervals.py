@@ -747,12 +747,29 @@ def test_an_undecided_group_waits_on_the_candidate_that_needs_the_most_rounds() 
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert not winner.decided and winner.interval.value == pytest.approx(1.1)
     assert winner.rounds_to_decide() > decisions.REACHABLE_ROUNDS and not winner.reachable
+    assert [member.cells for member in winner.members] == [(("base", SERIAL.name), ("edge", SERIAL.name))]
     assert decisions.open_cells(run) == {}
     # With 5 % scatter edge is within reach: its rounds go to base's and edge's cells, not to near's, which is settled.
     run = _group_run(0.05)
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert winner.interval.value == pytest.approx(1.1) and winner.reachable
     assert set(decisions.open_cells(run)) == {("base", SERIAL.name), ("edge", SERIAL.name)}
+
+
+def test_a_group_one_candidate_keeps_open_for_good_still_gives_rounds_to_the_others() -> None:
+    # The fastest (pypy s) against two candidates it cannot be told apart from. pypy2 sits 1.05x behind on 3
+    # processes with PyPy's between-run floor (1.96 x 0.069 = 0.135): to decide it would need a half width of
+    # max(ln 1.05, ln 1.1 - ln 1.05) = 0.0488, below the floor, so no round decides it and the group stays open. cp's
+    # processes x4 has 2 processes and no interval yet: one round gives it one, which may take it out of the list.
+    beyond = decisions.Decision("winner", "v", Interval(1.05, 1.05 / 1.2, 1.05 * 1.2, floor=1.96 * 0.069), 1.0, False,
+                                (("pypy", "s"), ("pypy2", "s")), 3)
+    assert beyond.beyond_rounds and not beyond.reachable
+    wide = decisions.Decision("winner", "v", None, 1.0, False, (("pypy", "s"), ("cp", "p4")), 2)
+    assert wide.reachable
+    group = replace(beyond, cells=(("pypy", "s"), ("pypy2", "s"), ("cp", "p4")))
+    assert decisions.cells_to_measure([group]) == {}
+    # Served member by member: cp's and the fastest's cells, 1 round each times the group's 3 cells.
+    assert decisions.cells_to_measure([replace(group, members=(beyond, wide))]) == {("pypy", "s"): 3, ("cp", "p4"): 3}
 
 
 def test_each_decision_says_what_it_decided() -> None:
