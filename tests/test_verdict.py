@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pyperf
 import pytest
 from pyperf._utils import tdist95conf_level  # the t table only: every interval below is worked out here
 
-from interpmatrix import model, report, stats, verdicts
+from interpmatrix import decisions, model, report, stats, verdicts
 from interpmatrix.questions import CLAIMS
 from interpmatrix.sections import verdict as verdict_section
 from interpmatrix.sections.wording import payoff_text
-from interpmatrix.intervals import Estimator
+from interpmatrix.intervals import Estimator, Interval
 from interpmatrix.registry import Cell
 from interpmatrix.results import CellFailure, RunDir
 
@@ -447,3 +448,29 @@ def test_a_jits_pay_off_is_found_in_each_worker_process_and_said_only_when_surel
     assert text.startswith("the JIT got ahead of cpython-3.12 in 1 of its 2 worker processes, and warm it runs 1.01× "
                            "faster [")
     assert text.endswith("than it: a difference the data cannot tell from none")
+
+
+def test_an_undecided_answer_says_which_candidates_more_rounds_can_place_and_which_none_can() -> None:
+    fastest = ("pypy3.9", "countdown/serial@2000000")
+    # pypy3.11's serial 1.05x behind on 3 processes with PyPy's between-run floor (1.96 x 0.069 = 0.135), above
+    # the half width that would decide it (max(ln 1.05, ln 1.1 - ln 1.05) = 0.0488): no round decides it.
+    twin = decisions.Decision("winner", "v", Interval(1.05, 1.05 / 1.2, 1.05 * 1.2, floor=1.96 * 0.069), 1.0, False,
+                              (fastest, ("pypy3.11", "countdown/serial@2000000")), 3)
+    # Two processes and no interval yet: a round gives one.
+    wide = decisions.Decision("winner", "v", None, 1.0, False, (fastest, ("cpython-3.15-jit",
+                                                                          "countdown/processes-4@2000000")), 2)
+    # 1.02 [0.78-1.33] on 3 processes: to lie within the band it must narrow to ln 1.1 - ln 1.02 = 0.0755 from
+    # ln 1.3 = 0.262, 3 x (0.262 / 0.0755)^2 = 36 processes by the normal's 1.96 alone: more than 20 more.
+    far = decisions.Decision("winner", "v", Interval(1.02, 1.02 / 1.3, 1.02 * 1.3), 1.0, False,
+                             (fastest, ("pypy3.9", "countdown/threads-2@2000000")), 3)
+    assert twin.beyond_rounds and wide.reachable and not far.reachable and not far.beyond_rounds
+    group = replace(twin, members=(twin, wide, far))
+    assert verdict_section.what_decides(group) == (
+        "more rounds (`--budget`) may place cpython-3.15-jit with `processes ×4`; pypy3.9 with `threads ×2` would "
+        "need more than 20 more rounds; pypy3.11 with `serial` lies closer to the fastest than runs of the same code "
+        "at other hours differ, which no round of this run narrows; what each costs may decide"
+    )
+    # Every candidate within reach: more rounds, as before.
+    assert verdict_section.what_decides(replace(wide, members=(wide,))) == (
+        "more rounds, `--budget`, or what each costs may decide"
+    )

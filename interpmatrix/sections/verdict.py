@@ -13,6 +13,7 @@ answers: the overall ranking, what threads bought, and how noisy the run was.
 
 from __future__ import annotations
 
+from ..decisions import REACHABLE_ROUNDS, Decision, open_group
 from ..intervals import AT_THRESHOLD, EQUIVALENCE_FACTOR, FAILS, HOLDS, UNDECIDED, Estimator, Interval
 from ..markdown import (
     bounds_text,
@@ -95,6 +96,38 @@ def _choice(column: Column, cell: Cell) -> str:
 
 # The candidates an undecided answer names before "N more": the table has them all.
 TIES_SHOWN = 4
+# The candidates a sentence on what would decide an undecided answer names before "N more".
+NAMES_SHOWN = 2
+
+
+def _names(members: list[Decision]) -> str:
+    names = [f"{iid} with `{Cell.parse(name).label}`" for iid, name in (member.cells[1] for member in members)]
+    if len(names) > NAMES_SHOWN:
+        return ", ".join(names[:NAMES_SHOWN]) + f" and {len(names) - NAMES_SHOWN} more"
+    return " and ".join(names)
+
+
+def what_decides(group: Decision | None) -> str:
+    """What would decide an undecided answer: more rounds where every candidate in it is within their reach; else,
+    candidate by candidate (``decisions.open_group``'s members), more rounds for those within reach, many more for
+    some, and for those whose ratio to the fastest lies closer to it than runs at other hours differ, no round of this
+    run; what each costs, for all."""
+    members = group.members if group is not None else ()
+    near = [member for member in members if member.reachable]
+    if len(near) == len(members):
+        return "more rounds, `--budget`, or what each costs may decide"
+    beyond = [member for member in members if member.beyond_rounds]
+    far = [member for member in members if not member.reachable and not member.beyond_rounds]
+    parts = []
+    if near:
+        parts.append(f"more rounds (`--budget`) may place {_names(near)}")
+    if far:
+        parts.append(f"{_names(far)} would need more than {REACHABLE_ROUNDS} more rounds")
+    if beyond:
+        verb = "lies" if len(beyond) == 1 else "lie"
+        parts.append(f"{_names(beyond)} {verb} closer to the fastest than runs of the same code at other hours "
+                     "differ, which no round of this run narrows")
+    return "; ".join([*parts, "what each costs may decide"])
 
 
 def _group(found: Answer) -> str:
@@ -142,8 +175,8 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
             "workers, which borrow none: a second process gives one), so the data cannot tell them apart")
         line = (
             f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why}, "
-            f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest (more rounds, "
-            "`--budget`, or what each costs may decide)"
+            f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest "
+            f"({what_decides(open_group(estimator, found))})"
         )
     subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:
