@@ -141,8 +141,11 @@ def open_group(estimator: Estimator, reply: Answer) -> Decision | None:
     has nothing to compare."""
     if reply.best is None or reply.margin is None or reply.decided or reply.tied:
         return None
-    subject = f"{reply.question.kind} ({reply.workload.name}): the fastest against the runner-up"
-    return _open_group(estimator, subject, (reply.best[0].id, reply.best[1].name), reply.ties)
+    return _open_group(estimator, _winner_subject(reply), (reply.best[0].id, reply.best[1].name), reply.ties)
+
+
+def _winner_subject(reply: Answer) -> str:
+    return f"{reply.question.kind} ({reply.workload.name}): the fastest against the runner-up"
 
 
 def _open_group(
@@ -198,7 +201,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
         best = (reply.best[0].id, reply.best[1].name)
         best_text = f"{reply.best[0].id} {reply.best[1].label}"
         if reply.margin is not None:
-            subject = f"{what}: the fastest against the runner-up"
+            subject = _winner_subject(reply)
             if reply.decided or reply.tied:
                 keys = (best, *((column.id, cell.name) for (column, cell), _ in reply.ties))
                 if len(keys) == 1:  # a winner: the runner-up is the one it had to beat
