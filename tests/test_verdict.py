@@ -201,6 +201,35 @@ def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
     assert "use **" not in text
 
 
+def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_excludes_1(tmp_path: Path) -> None:
+    # The same undecided pair (cpython-3.13 the fastest). cpython-3.12 starts in 20 ms against 10 ms and peaks at 30
+    # MB against 20 MB: the start-up ratio 10/20 is a time ratio like the serial one (interval_text, CPython's
+    # between-run variance), shown the way the words read, 2.00x slower; a peak of memory carries no between-run
+    # variance (tau 0), 20/30, 1.50x more. By hand: t(4) x sqrt(ln(1.02)^2 / 2 + 0.029^2) = 2.776 x 0.0322 = 0.0894,
+    # 2 e^-0.0894 = 1.83 and 2 e^0.0894 = 2.19; without tau 2.776 x 0.0140 = 0.0389, 1.44 and 1.56.
+    def cells(bare: float, peak: float) -> dict[str, pyperf.Benchmark]:
+        return {BARE: benchmark(BARE, spread(bare)), MEMORY: benchmark(MEMORY, [peak] * 3, unit="byte")}
+
+    run_dir = crafted_run(tmp_path, {
+        "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1), **cells(0.020, 30e6)},
+        "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1), **cells(0.010, 20e6)},
+    })
+    assert interval_text(2.0) == "[1.83–2.19]" and interval_text(1.5, tau=0) == "[1.44–1.56]"
+    assert sentence(run_dir).endswith(
+        "Of the candidates named, against cpython-3.13 with `serial`: cpython-3.12 with `serial` starts 2.00× slower "
+        "[1.83–2.19] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
+    )
+    # Start-up and peaks alike: nothing tells them apart, and the sentence says so.
+    shutil.rmtree(run_dir.path)
+    run_dir = crafted_run(tmp_path, {
+        "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1), **cells(0.010, 20e6)},
+        "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1), **cells(0.010, 20e6)},
+    })
+    assert sentence(run_dir).endswith(
+        "Start-up and peak memory tell none of the candidates named apart from the fastest either."
+    )
+
+
 def test_a_difference_within_the_band_is_a_tie(tmp_path: Path) -> None:
     # Processes 1 % apart in each cell, means 1 % apart: not told apart, and the whole interval lies within 10 % of 1
     # either way: a tie, said as one.

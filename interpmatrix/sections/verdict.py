@@ -6,9 +6,11 @@ when it beats the runner-up beyond its 95 % interval, else the group the data ca
 against the workload's reference variant on the baseline interpreter, with its interval, and what choosing it
 costs on the same run: start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up
 values pyperf recorded in the same worker processes), peak memory (the workload's memory cells) and the bindings or
-packages unavailable there. Where the data cannot decide (a difference pyperf cannot tell from noise, a baseline cell
-that did not run, an interpreter without results) the sentence says so; nothing in it is written by hand. After the
-answers: the overall ranking, what threads bought, and how noisy the run was.
+packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest
+(start-up, peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a
+difference pyperf cannot tell from noise, a baseline cell that did not run, an interpreter without results) the
+sentence says so; nothing in it is written by hand. After the answers: the overall ranking, what threads bought, and
+how noisy the run was.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..markdown import (
 from ..model import Column, Run, binding_used
 from ..registry import Cell, Workload
 from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, ranks, thread_scaling
-from ..verdicts import Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
+from ..verdicts import STARTUP_CELL, Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
 from . import Charts, packages
 from .wording import gil_word, payoff_text, shared_rank_text
 
@@ -199,10 +201,40 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
     return _with_costs(line, found, missing, estimator)
 
 
+def between_them(found: Answer, estimator: Estimator) -> str | None:
+    """What tells apart the candidates a tie or an undecided answer names, where their speed does not: each one's
+    start-up and peak memory against the fastest's, said only where the 95 % interval of the ratio excludes 1."""
+    if found.best is None or not found.ties:
+        return None
+    best_column, best_cell = found.best
+    best_memory = memory_cell(found.workload, best_cell)
+    told = []
+    for (column, cell), _ in found.ties[:TIES_SHOWN]:
+        said = []
+        if column is not best_column:
+            start = estimator.ratio((best_column, STARTUP_CELL), (column, STARTUP_CELL))
+            if start is not None and start.known and start.excludes(1.0):
+                said.append(f"starts {speed_interval_text(start)}")
+        memory = memory_cell(found.workload, cell)
+        if memory is not None and best_memory is not None and (column, memory) != (best_column, best_memory):
+            peak = estimator.ratio((best_column, best_memory), (column, memory))
+            if peak is not None and peak.known and peak.excludes(1.0):
+                said.append(f"takes {speed_interval_text(peak, memory=True)} at its peak (`{memory.label}`)")
+        if said:
+            told.append(f"{column.id} with `{cell.label}` " + " and ".join(said))
+    against = f"against {best_column.id} with `{best_cell.label}`"
+    if not told:
+        return "Start-up and peak memory tell none of the candidates named apart from the fastest either"
+    return f"Of the candidates named, {against}: " + "; ".join(told)
+
+
 def _with_costs(line: str, found: Answer, missing: dict[str, str], estimator: Estimator) -> str:
     extra = costs(found, estimator)
     if extra:
         line += ". Costs there: " + "; ".join(extra)
+    apart = between_them(found, estimator)
+    if apart:
+        line += ". " + apart
     if missing:
         line += ". Not measured on " + ", ".join(f"{iid} ({why})" for iid, why in missing.items())
     return line + "."
