@@ -10,7 +10,7 @@ extra rounds to the cells of the open ones; the report says which stayed open.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval, t_quantile
@@ -81,33 +81,65 @@ class Decision:
         if floor >= target:
             return None
         normal = t_quantile(math.inf)
-        between = (floor / normal) ** 2
-        processes_part = max((half / t_quantile(self.interval.df)) ** 2 - between, 0.0)
-        n = self.processes
+        processes_part, n = self._processes_part(), self.processes
 
         def decides(more: int) -> bool:
             t = t_quantile(self.interval.df + more)
-            return t * t * (processes_part * n / (n + more) + between) <= target**2
+            return t * t * (processes_part * n / (n + more) + (floor / normal) ** 2) <= target**2
 
         # At least what the normal's 1.96 would need (t never falls below it); from there, doubling finds a count
         # that decides (floor < target: one always does) and bisection the first one.
-        low = max(1, math.ceil(n * normal**2 * processes_part / (target**2 - floor**2) - n))
-        high = low
-        while not decides(high):
-            low, high = high + 1, high * 2
-        while low < high:
-            middle = (low + high) // 2
-            if decides(middle):
-                high = middle
-            else:
-                low = middle + 1
-        return low
+        return _first(decides, max(1, math.ceil(n * normal**2 * processes_part / (target**2 - floor**2) - n)))
+
+    def _processes_part(self) -> float:
+        """The variance of the interval's log that its processes give (the rest is the between-run floor's)."""
+        assert self.interval is not None
+        half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
+        between = (self.interval.floor / t_quantile(math.inf)) ** 2
+        return max((half / t_quantile(self.interval.df)) ** 2 - between, 0.0)
+
+    def rounds_to_settle(self) -> int | None:
+        """Roughly how many more processes per cell until the processes' own part of the half-width is no wider than
+        the between-run floor: 0 when it is not, None without an interval. Until then the figure itself may still
+        move by more than runs at other hours differ, so a decision the floor keeps open is only taken for one no
+        round decides (``beyond_rounds``) once it is settled, or would take more than ``REACHABLE_ROUNDS`` to: a
+        default run left "numexpr runs such an expression faster on several threads" on cpython-3.13t at 1.41x
+        [0.97-2.07] against 1.5x as beyond any round, on three processes, which 8 more settle; seven claims of that
+        run were left so, where the figure's own scatter was wider than the between-run floor that kept them open."""
+        if self.interval is None or not self.interval.known or self.processes < 1:
+            return None
+        processes_part, n, floor = self._processes_part(), self.processes, self.interval.floor
+
+        def settled(more: int) -> bool:
+            t = t_quantile(self.interval.df + more)
+            return t * t * processes_part * n / (n + more) <= floor**2
+
+        if settled(0):
+            return 0
+        return _first(settled, 1) if floor > 0 else None
 
     @property
     def beyond_rounds(self) -> bool:
         """Undecided however long this run measures: the between-run variance alone keeps its interval across the
         threshold (runs at other hours, compared with ``nox -s compare``, would tell). Only on ``OWN_PROCESSES`` or
-        more: with fewer, the t quantile that widens that floor still falls as processes are added."""
+        more: with fewer, the t quantile that widens that floor still falls as processes are added; and only once the
+        figure is settled, or would take more than ``REACHABLE_ROUNDS`` to settle (``rounds_to_settle``)."""
+        if (
+            self.decided
+            or self.machine_bound
+            or self.interval is None
+            or not self.interval.known
+            or self.processes < OWN_PROCESSES
+            or self.rounds_to_decide() is not None
+        ):
+            return False
+        settle = self.rounds_to_settle()
+        return settle is None or settle == 0 or settle > REACHABLE_ROUNDS
+
+    @property
+    def unsettled(self) -> bool:
+        """Kept open by the between-run floor where its figure stands, but on processes that still scatter more than
+        that floor: a few more rounds settle the figure (``rounds_to_settle``), wherever it then lies."""
         return (
             not self.decided
             and not self.machine_bound
@@ -115,6 +147,7 @@ class Decision:
             and self.interval.known
             and self.processes >= OWN_PROCESSES
             and self.rounds_to_decide() is None
+            and not self.beyond_rounds
         )
 
     @property
@@ -126,6 +159,21 @@ class Decision:
         if rounds is None:
             return not self.beyond_rounds and not self.decided and not self.machine_bound
         return rounds <= REACHABLE_ROUNDS or self.processes < OWN_PROCESSES
+
+
+def _first(enough: Callable[[int], bool], low: int) -> int:
+    """The fewest more processes from ``low`` that are ``enough`` (which, once true, stays true): doubling finds a
+    count that is, bisection the first one."""
+    high = low
+    while not enough(high):
+        low, high = high + 1, high * 2
+    while low < high:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _processes(estimator: Estimator, keys: tuple[Key, ...]) -> int:
@@ -275,7 +323,7 @@ def cells_to_measure(found: Iterable[Decision]) -> dict[Key, int]:
         # group's cells, so that a claim still comes before a verdict over many candidates.
         for part in decision.members or (decision,):
             if not part.decided and part.reachable:
-                cost = (part.rounds_to_decide() or 1) * len(set(decision.cells))
+                cost = (part.rounds_to_decide() or part.rounds_to_settle() or 1) * len(set(decision.cells))
                 for key in set(part.cells):
                     costs[key] = min(cost, costs.get(key, cost))
     return costs

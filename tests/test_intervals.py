@@ -650,12 +650,29 @@ def test_a_figure_nearer_its_threshold_than_the_between_run_floor_is_beyond_any_
     # 1.52 against 1.5: a distance ln(1.52 / 1.5) = 0.01325, so it decides by the band (at the threshold) once the
     # interval lies within ln 1.1 - 0.01325 = 0.08206 of it. A ratio of a cell on several workers and one on one keeps
     # 1.96 x 0.047 = 0.0921 of between-run half width at any count of processes: no round of this run decides it.
-    interval = Interval(1.52, 1.52 / 1.2, 1.52 * 1.2, floor=1.96 * 0.047)
+    # Its half width ln 1.12 = 0.1133 at the normal's 1.96 leaves (0.1133 / 1.96)^2 - 0.047^2 = 0.001133 to its
+    # processes, 1.96 x sqrt(0.001133) = 0.0660 of half width, within the floor: the figure is settled.
+    interval = Interval(1.52, 1.52 / 1.12, 1.52 * 1.12, floor=1.96 * 0.047)
     beyond = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 3)
-    assert beyond.rounds_to_decide() is None and beyond.beyond_rounds and not beyond.reachable
+    assert beyond.rounds_to_decide() is None and beyond.rounds_to_settle() == 0
+    assert beyond.beyond_rounds and not beyond.reachable and not beyond.unsettled
     # On 2 processes its t still falls with a third, which may narrow the floor too: it stays open to the budget.
     two = decisions.Decision("claim", "x", interval, 1.5, False, (("a", "c"),), 2)
     assert two.rounds_to_decide() is None and not two.beyond_rounds and two.reachable
+    # The same figure with a half width ln 1.2 = 0.1823 is not settled: its processes give (0.1823 / 1.96)^2 - 0.047^2
+    # = 0.006441, 1.96 x sqrt(0.006441) = 0.157 of half width, beyond the floor's 0.0921, and may still move the
+    # figure by more than its distance to the threshold. It settles once 1.96^2 x 0.006441 x 3 / (3 + k) <= 0.0921^2,
+    # k >= 3 x (0.02475 / 0.008485 - 1) = 5.75: 6 more, within reach, so the budget gives them.
+    wide = decisions.Decision("claim", "x", Interval(1.52, 1.52 / 1.2, 1.52 * 1.2, floor=1.96 * 0.047), 1.5, False,
+                              (("a", "c"),), 3)
+    assert wide.rounds_to_decide() is None and wide.rounds_to_settle() == 6
+    assert wide.unsettled and not wide.beyond_rounds and wide.reachable
+    assert decisions.cells_to_measure([wide]) == {("a", "c"): 6}
+    # Half width ln 3 = 1.0986: 3 x (1.96^2 x ((1.0986 / 1.96)^2 - 0.047^2) / 0.0921^2 - 1) = 3 x (1.1984 / 0.008486 - 1)
+    # = 421 more to settle, out of reach: beyond any round, as before.
+    noisy = decisions.Decision("claim", "x", Interval(1.52, 1.52 / 3, 1.52 * 3, floor=1.96 * 0.047), 1.5, False,
+                               (("a", "c"),), 3)
+    assert noisy.rounds_to_settle() == 421 and noisy.beyond_rounds and not noisy.unsettled
     # The same figure 1.9 away from 1.5 (distance 0.236) is within reach: 3 x (ln 1.2^2 - 0.0921^2) / (0.236^2 -
     # 0.0921^2) = 3 x 0.02476 / 0.04721 = 1.57 processes: 1 more.
     far = decisions.Decision("claim", "x", Interval(1.9, 1.9 / 1.2, 1.9 * 1.2, floor=1.96 * 0.047), 1.5, False,

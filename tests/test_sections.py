@@ -315,6 +315,32 @@ def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
     assert "; 2 would need more than 20 more rounds (up to more than 100: noisy cells" in text
 
 
+def test_header_counts_the_decisions_whose_figures_more_rounds_would_settle() -> None:
+    from dataclasses import replace
+
+    # A user's workload, three processes of serial each at logs ±0.07 around 2.0 s and 2.0 / 1.047 s: a ratio
+    # ln 1.047 = 0.0459 from 1. Deciding it (beyond 1, or within ln 1.1 of it) needs a half width of at most
+    # max(0.0459, 0.0953 - 0.0459) = 0.0494, below the between-run floor 1.96 x 0.029 = 0.0568: no round decides it
+    # where it stands. But each cell's variance 0.07^2 (moderated by the other's, 4 degrees of freedom; 8 for the
+    # ratio) gives the processes t(8) x sqrt(2 x 0.0049 / 3) = 0.132 of half width, more than that floor: the
+    # figure may still move. It settles at the first k with t(8 + k)^2 x 2 x 0.0049 / 3 x 3 / (3 + k) <= 0.0568^2.
+    def spread(which, mean: float):
+        return bench(which, *([mean * math.exp(s)] * 2 for s in (0.07, 0.0, -0.07)))
+
+    run = make_run([Column(interpreter("base"), {SERIAL.name: spread(SERIAL, 2.0)}, {}),
+                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.047)}, {})])
+    run = replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
+    floor = 1.96 * 0.029
+    settle = next(k for k in range(1, 100)
+                  if tdist95conf_level(8 + k) ** 2 * 2 * 0.07**2 / 3 * 3 / (3 + k) <= floor**2)
+    assert settle == 11
+    text = header.render(run, {})
+    assert "- **Decisions:** 0 of 2 decisions made" in text
+    assert "; 2 undecided; 2 lie nearer their threshold than runs at other hours differ, but on processes that " \
+           "still scatter more than that: about 11 more rounds would settle their figures, which may then move away " \
+           "from it (`--budget`)" in text
+
+
 FIXTURE_RUN = REPO / "tests" / "fixtures" / "run-claims"
 RENDER = f"""
 import sys

@@ -165,6 +165,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     few = [d for d, rounds in estimates if rounds is not None and rounds > REACHABLE_ROUNDS and d.reachable]
     far = [rounds for d, rounds in estimates if rounds is not None and not d.reachable]
     beyond = [d for d in still_open if d.beyond_rounds]
+    unsettled = [d for d in still_open if d.unsettled]
     cores = [d for d in still_open if d.machine_bound]
     line += f"; {len(still_open)} undecided"
     if near:
@@ -197,6 +198,13 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
             "would tell"
         )
+    if unsettled:
+        settle = max(d.rounds_to_settle() or 0 for d in unsettled)
+        line += (
+            f"; {len(unsettled)} lie nearer their threshold than runs at other hours differ, but on processes that "
+            f"still scatter more than that: about {plural(settle, 'more round', 'more rounds')} would settle their "
+            "figures, which may then move away from it (`--budget`)"
+        )
     parallelism = estimator.machine_parallelism
     if cores and parallelism is not None:
         line += (
@@ -204,7 +212,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             f"ran {speed_interval_text(parallelism)} than one (the Method section's two-thread probe), so that "
             "the missing speed-up may be the machine's: no round of this run tells, a run with both cores free would"
         )
-    unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(cores)
+    unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(unsettled) - len(cores)
     if unknown:
         line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line
