@@ -219,6 +219,20 @@ def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_exclude
         "Of the candidates named, against cpython-3.13 with `serial`: cpython-3.12 with `serial` starts 2.00× slower "
         "[1.83–2.19] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
     )
+    # cpython-3.12's threads x2 in the group too (CPU work in threads or processes): the same interpreter's start-up
+    # and, with no memory cell of its own, the same serial_memory peak: said once, for cpython-3.12's serial.
+    shutil.rmtree(run_dir.path)
+    run_dir = crafted_run(tmp_path, {
+        "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1),
+                         THREADS: benchmark(THREADS, spread(0.1005), apart=1.1), **cells(0.020, 30e6)},
+        "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1), **cells(0.010, 20e6)},
+    })
+    text = sentence(run_dir, "CPU work in threads or processes")
+    assert "≈ cpython-3.12 with `threads ×2` [" in text
+    assert text.endswith(
+        "Of the candidates named, against cpython-3.13 with `serial`: cpython-3.12 with `serial` starts 2.00× slower "
+        "[1.83–2.19] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
+    )
     # Start-up and peaks alike: nothing tells them apart, and the sentence says so.
     shutil.rmtree(run_dir.path)
     run_dir = crafted_run(tmp_path, {

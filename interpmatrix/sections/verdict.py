@@ -209,14 +209,21 @@ def between_them(found: Answer, estimator: Estimator) -> str | None:
     best_column, best_cell = found.best
     best_memory = memory_cell(found.workload, best_cell)
     told = []
+    # Each interpreter's start-up and each peak (a variant without a memory cell of its own shares the workload's
+    # first) is said once, for the first candidate it belongs to.
+    seen: set[tuple[str, str]] = {(best_column.id, STARTUP_CELL.name)}
+    if best_memory is not None:
+        seen.add((best_column.id, best_memory.name))
     for (column, cell), _ in found.ties[:TIES_SHOWN]:
         said = []
-        if column is not best_column:
+        if (column.id, STARTUP_CELL.name) not in seen:
+            seen.add((column.id, STARTUP_CELL.name))
             start = estimator.ratio((best_column, STARTUP_CELL), (column, STARTUP_CELL))
             if start is not None and start.known and start.excludes(1.0):
                 said.append(f"starts {speed_interval_text(start)}")
         memory = memory_cell(found.workload, cell)
-        if memory is not None and best_memory is not None and (column, memory) != (best_column, best_memory):
+        if memory is not None and best_memory is not None and (column.id, memory.name) not in seen:
+            seen.add((column.id, memory.name))
             peak = estimator.ratio((best_column, best_memory), (column, memory))
             if peak is not None and peak.known and peak.excludes(1.0):
                 said.append(f"takes {speed_interval_text(peak, memory=True)} at its peak (`{memory.label}`)")
