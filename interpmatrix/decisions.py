@@ -100,7 +100,7 @@ class Decision:
 
     def rounds_to_settle(self) -> int | None:
         """Roughly how many more processes per cell until the processes' own part of the half-width is no wider than
-        the between-run floor: 0 when it is not, None without an interval. Until then the figure itself may still
+        the between-run floor: 0 when it already is, None without an interval. Until then the figure itself may still
         move by more than runs at other hours differ, so a decision the floor keeps open is only taken for one no
         round decides (``beyond_rounds``) once it is settled, or would take more than ``REACHABLE_ROUNDS`` to: a
         default run left "numexpr runs such an expression faster on several threads" on cpython-3.13t at 1.41x
