@@ -242,6 +242,17 @@ def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_exclude
     assert sentence(run_dir).endswith(
         "Start-up and peak memory tell none of the candidates named apart from the fastest either."
     )
+    # A run without the startup workload's cells: only the peaks can be held against each other, and only they are
+    # said to tell none apart; without peaks either, nothing is said.
+    for peaks, ending in ((True, ". Peak memory tells none of the candidates named apart from the fastest either."),
+                          (False, "not told apart from the baseline.")):
+        shutil.rmtree(run_dir.path)
+        extra = {MEMORY: benchmark(MEMORY, [20e6] * 3, unit="byte")} if peaks else {}
+        run_dir = crafted_run(tmp_path, {
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1), **extra},
+            "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1), **extra},
+        })
+        assert sentence(run_dir).endswith(ending)
 
 
 def test_a_difference_within_the_band_is_a_tie(tmp_path: Path) -> None:

@@ -203,12 +203,14 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
 
 def between_them(found: Answer, estimator: Estimator) -> str | None:
     """What tells apart the candidates a tie or an undecided answer names, where their speed does not: each one's
-    start-up and peak memory against the fastest's, said only where the 95 % interval of the ratio excludes 1."""
+    start-up and peak memory against the fastest's, said only where the 95 % interval of the ratio excludes 1; else
+    that what could be compared tells none apart; None where neither was measured."""
     if found.best is None or not found.ties:
         return None
     best_column, best_cell = found.best
     best_memory = memory_cell(found.workload, best_cell)
     told = []
+    compared: set[str] = set()  # what could be held against the fastest's at all: start-up, peak memory
     # Each interpreter's start-up and each peak (a variant without a memory cell of its own shares the workload's
     # first) is said once, for the first candidate it belongs to.
     seen: set[tuple[str, str]] = {(best_column.id, STARTUP_CELL.name)}
@@ -219,20 +221,27 @@ def between_them(found: Answer, estimator: Estimator) -> str | None:
         if (column.id, STARTUP_CELL.name) not in seen:
             seen.add((column.id, STARTUP_CELL.name))
             start = estimator.ratio((best_column, STARTUP_CELL), (column, STARTUP_CELL))
-            if start is not None and start.known and start.excludes(1.0):
-                said.append(f"starts {speed_interval_text(start)}")
+            if start is not None and start.known:
+                compared.add("start-up")
+                if start.excludes(1.0):
+                    said.append(f"starts {speed_interval_text(start)}")
         memory = memory_cell(found.workload, cell)
         if memory is not None and best_memory is not None and (column.id, memory.name) not in seen:
             seen.add((column.id, memory.name))
             peak = estimator.ratio((best_column, best_memory), (column, memory))
-            if peak is not None and peak.known and peak.excludes(1.0):
-                said.append(f"takes {speed_interval_text(peak, memory=True)} at its peak (`{memory.label}`)")
+            if peak is not None and peak.known:
+                compared.add("peak memory")
+                if peak.excludes(1.0):
+                    said.append(f"takes {speed_interval_text(peak, memory=True)} at its peak (`{memory.label}`)")
         if said:
             told.append(f"{column.id} with `{cell.label}` " + " and ".join(said))
-    against = f"against {best_column.id} with `{best_cell.label}`"
-    if not told:
-        return "Start-up and peak memory tell none of the candidates named apart from the fastest either"
-    return f"Of the candidates named, {against}: " + "; ".join(told)
+    if told:
+        return f"Of the candidates named, against {best_column.id} with `{best_cell.label}`: " + "; ".join(told)
+    if not compared:  # neither was measured for them (a run without the startup workload, or no memory cells)
+        return None
+    what = " and ".join(sorted(compared, key=("start-up", "peak memory").index))
+    verb = "tell" if len(compared) > 1 else "tells"
+    return f"{what[0].upper()}{what[1:]} {verb} none of the candidates named apart from the fastest either"
 
 
 def _with_costs(line: str, found: Answer, missing: dict[str, str], estimator: Estimator) -> str:
