@@ -119,19 +119,25 @@ class Decision:
         return _first(settled, 1) if floor > 0 else None
 
     @property
+    def _floor_bound(self) -> bool:
+        """Undecided, on ``OWN_PROCESSES`` or more, with an interval the between-run floor keeps across the threshold
+        where its figure stands (``rounds_to_decide`` None). With fewer processes, the t quantile that widens that floor
+        still falls as processes are added."""
+        return (
+            not self.decided
+            and not self.machine_bound
+            and self.interval is not None
+            and self.interval.known
+            and self.processes >= OWN_PROCESSES
+            and self.rounds_to_decide() is None
+        )
+
+    @property
     def beyond_rounds(self) -> bool:
         """Undecided however long this run measures: the between-run variance alone keeps its interval across the
-        threshold (runs at other hours, compared with ``nox -s compare``, would tell). Only on ``OWN_PROCESSES`` or
-        more: with fewer, the t quantile that widens that floor still falls as processes are added; and only once the
-        figure is settled, or would take more than ``REACHABLE_ROUNDS`` to settle (``rounds_to_settle``)."""
-        if (
-            self.decided
-            or self.machine_bound
-            or self.interval is None
-            or not self.interval.known
-            or self.processes < OWN_PROCESSES
-            or self.rounds_to_decide() is not None
-        ):
+        threshold (runs at other hours, compared with ``nox -s compare``, would tell), and the figure is settled, or
+        would take more than ``REACHABLE_ROUNDS`` to settle (``rounds_to_settle``)."""
+        if not self._floor_bound:
             return False
         settle = self.rounds_to_settle()
         return settle is None or settle == 0 or settle > REACHABLE_ROUNDS
@@ -140,15 +146,7 @@ class Decision:
     def unsettled(self) -> bool:
         """Kept open by the between-run floor where its figure stands, but on processes that still scatter more than
         that floor: a few more rounds settle the figure (``rounds_to_settle``), wherever it then lies."""
-        return (
-            not self.decided
-            and not self.machine_bound
-            and self.interval is not None
-            and self.interval.known
-            and self.processes >= OWN_PROCESSES
-            and self.rounds_to_decide() is None
-            and not self.beyond_rounds
-        )
+        return self._floor_bound and not self.beyond_rounds
 
     @property
     def reachable(self) -> bool:
