@@ -70,7 +70,6 @@ class Decision:
             return 0
         if self.machine_bound or self.interval is None or not self.interval.known or self.processes < 1:
             return None
-        half = (math.log(self.interval.high) - math.log(self.interval.low)) / 2
         distance = abs(math.log(self.interval.value) - math.log(self.threshold))
         # The half-width that decides: the distance to the threshold (holds or fails), or what is left of the band
         # beyond that distance (at the threshold); never less than half the band.

@@ -15,14 +15,17 @@ CODE_SHIFT_METADATA = "interpmatrix_code_shift"
 # A memory cell's calls in each worker process, each started from a collected heap (workloads/_harness.py
 # MEMORY_CALLS); absent from runs measured before memory cells did so.
 MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
-# Seconds of the harness's machine-state probe in a worker process (MachineProbe), and of the same probe on two
-# threads at once, which a cell on several workers records too (MachinePairProbe).
+# Seconds of the harness's machine-state probe in a worker process (MachineProbe).
 PROBE_METADATA = "interpmatrix_machine_probe"
-PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
+# Seconds of sha256 over the same buffer on one thread, and on each of two threads at once, timed once in each worker
+# process of a cell on several workers (MachineParallelism): twice the first over the second is how much faster the
+# machine ran two threads than one, 2.0 with both cores free and 1.0 with one. Runs measured before 2026-12-05's
+# afternoon recorded instead crc32 over 4 MiB on two threads around each value ("interpmatrix_machine_probe_pair"),
+# which read memory bandwidth, not the second core; it is not read.
+PARALLELISM_ONE_METADATA = "interpmatrix_parallelism_one"
+PARALLELISM_TWO_METADATA = "interpmatrix_parallelism_two"
+# The bytes each of its threads hashes (workloads/_harness.py PARALLELISM_PROBE_SIZE), as the Method section says.
+PARALLELISM_PROBE_SIZE = 16 * 1024 * 1024
 # What the probe's crc32 read: "mmap" (CPython) or "bytes" (PyPy, whose zlib copies a mapping through its own allocator
 # on every call; workloads/_harness.py probe_buffer). Absent from runs measured before it was recorded.
 PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
-# The pair probe's work against the one-core probe's: crc32 over 4 MiB on each of two threads against 1 MiB on one
-# (workloads/_harness.py PAIR_PROBE_SIZE and PROBE_SIZE). A process's one-core seconds times this over its pair
-# seconds is how much faster the machine ran two threads than one: 2.0 with both cores free, 1.0 with one.
-PAIR_PROBE_WORK = 8

@@ -67,8 +67,7 @@ from functools import cached_property
 # pyperf's own table of Student's t quantiles (95 %, two-sided), which its is_significant uses: not in the public API.
 from pyperf._utils import tdist95conf_level
 
-from .harness_protocol import PAIR_PROBE_METADATA, PAIR_PROBE_WORK, PROBE_METADATA
-from .model import Column, Run, machine_probe
+from .model import Column, Run, machine_parallelism
 from .registry import Cell
 from .samples import (
     SEVERAL_WORKERS,
@@ -315,51 +314,33 @@ class Estimator:
     probe_adjusted: bool = True
     # False: a ratio's interval from its processes alone, without BETWEEN_RUN_SD (tools/between_hours.py estimates it).
     between_runs: bool = True
-    # False: cells on several workers follow the one-core probe, as in runs before the pair probe (tools/probe_effect.py
-    # compares).
-    pair_probe: bool = True
     _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
-    _probe_references: dict[tuple[str, str], float | None] = field(default_factory=dict)
+    _probe_references: dict[str, float | None] = field(default_factory=dict)
     _probe_fits: dict[str, ProbeFit | None] = field(default_factory=dict)
 
     def measured(self, column: Column, cell: Cell) -> Sample | None:
-        """The cell's processes as measured, before any adjustment, with the probe of its group (``probe_key``)."""
+        """The cell's processes as measured, before any adjustment."""
         key = (column.id, cell.name)
         if key not in self._measured:
             benchmark = column.benchmark(cell)
-            probe_key = self.probe_key(probe_group(cell))
-            self._measured[key] = sample(benchmark, probe_key) if benchmark is not None else None
+            self._measured[key] = sample(benchmark) if benchmark is not None else None
         return self._measured[key]
-
-    def probe_key(self, group: str) -> str:
-        """Which machine-state probe the cells of ``group`` follow: on several workers, the pair probe where the run
-        recorded it (both cores at once, workloads/_harness.py MachinePairProbe); else the one-core probe."""
-        if group == SEVERAL_WORKERS and self.pair_probe and self._recorded_pair_probes:
-            return PAIR_PROBE_METADATA
-        return PROBE_METADATA
-
-    @cached_property
-    def _recorded_pair_probes(self) -> bool:
-        return any(column.machine_probes(PAIR_PROBE_METADATA) for column in self.run.columns)
 
     @cached_property
     def machine_parallelism(self) -> Interval | None:
-        """How much faster the machine ran two threads of C code than one while the run measured: per CPython worker
-        process that timed both probes, its one-core probe times ``PAIR_PROBE_WORK`` over its pair probe (2.0 with
-        both cores free, 1.0 with one); their median with the sign test's interval. None without pair probes.
-        CPython's only: its zlib releases the GIL for the probe, while PyPy's two probe threads ran about one after
-        the other here (1.04x, against 1.24x for CPython's processes of the same run)."""
+        """How much faster the machine ran two threads of C code than one while the run measured: the median of the
+        CPython worker processes that timed the parallelism probe (``model.machine_parallelism``: 2.0 with both cores
+        free, 1.0 with one), with the sign test's interval. None without such processes. CPython's only, where the
+        harness times it (on another implementation, whether its hashlib lets go of its lock would be the figure)."""
         logs = [
-            math.log(one * PAIR_PROBE_WORK / pair)
+            math.log(found)
             for column in self.run.columns
             if column.interpreter.implementation == "cpython" and not column.interpreter.self_timed
             for benchmark in column.benchmarks.values()
             for process in benchmark.get_runs()
-            if process.values
-            and (one := machine_probe(process)) is not None
-            and (pair := machine_probe(process, PAIR_PROBE_METADATA))
+            if process.values and (found := machine_parallelism(process))
         ]
         return median_interval(logs) if logs else None
 
@@ -374,16 +355,15 @@ class Estimator:
             )
         return self._probe_fits[group]
 
-    def probe_reference(self, column: Column, group: str) -> float | None:
-        """The log of the median probe (the one ``group`` follows) of the column's worker processes; None without
-        probes (an older run, a runtime the harness does not run). An interpreter's own median, not the run's: its
-        one call into zlib (or its thread's start) may cost it a little more or less than another's, and what the
-        adjustment corrects is how one process of it ran against its others."""
-        key = (column.id, self.probe_key(group))
-        if key not in self._probe_references:
-            probes = column.machine_probes(key[1])
-            self._probe_references[key] = math.log(statistics.median(probes)) if probes else None
-        return self._probe_references[key]
+    def probe_reference(self, column: Column) -> float | None:
+        """The log of the median probe of the column's worker processes; None without probes (an older run, a runtime
+        the harness does not run). An interpreter's own median, not the run's: its one call into zlib may cost it a
+        little more or less than another's, and what the adjustment corrects is how one process of it ran against its
+        others."""
+        if column.id not in self._probe_references:
+            probes = column.machine_probes()
+            self._probe_references[column.id] = math.log(statistics.median(probes)) if probes else None
+        return self._probe_references[column.id]
 
     def sample(self, column: Column, cell: Cell) -> Sample | None:
         """The cell's processes as every interval takes them: adjusted by the probe, unless turned off or unfitted."""
@@ -391,7 +371,7 @@ class Estimator:
         if key not in self._samples:
             found = self.measured(column, cell)
             fit = self.probe_fit(probe_group(cell)) if self.probe_adjusted else None
-            reference = self.probe_reference(column, probe_group(cell))
+            reference = self.probe_reference(column)
             if found is not None and fit is not None and reference is not None:
                 found = adjusted(found, fit.slope, reference)
             self._samples[key] = found

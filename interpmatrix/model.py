@@ -27,6 +27,8 @@ from .harness_protocol import (
     GIL_METADATA,
     JIT_METADATA,
     MEMORY_CALLS_METADATA,
+    PARALLELISM_ONE_METADATA,
+    PARALLELISM_TWO_METADATA,
     PROBE_BUFFER_METADATA,
     PROBE_METADATA,
     ROUND_METADATA,
@@ -72,10 +74,9 @@ def values_by_round(benchmark: pyperf.Benchmark) -> dict[int, list[float]]:
     return rounds
 
 
-def machine_probe(run: pyperf.Run, key: str = PROBE_METADATA) -> float | None:
+def machine_probe(run: pyperf.Run) -> float | None:
     """The seconds the harness's machine-state probe took in the worker process of ``run``, if it recorded one (a
-    worker that times its kernel with its own clock does; see workloads/_harness.py); ``key`` names which probe
-    (``harness_protocol.PAIR_PROBE_METADATA``: the one on two threads, of a cell on several workers).
+    worker that times its kernel with its own clock does; see workloads/_harness.py).
 
     None too where the probe timed the interpreter rather than the machine: a PyPy process's, unless its crc32 read a
     bytes object (``PROBE_BUFFER_METADATA``). Handed the harness's mapped buffer, PyPy's zlib copied it through PyPy's
@@ -84,12 +85,22 @@ def machine_probe(run: pyperf.Run, key: str = PROBE_METADATA) -> float | None:
     gc_cycles), CPython 3.15's 0.23 to 0.50 ms; adjusted by them, PyPy 3.9's countdown came out 54.9x as fast as
     cpython-3.15's, 44.9x without them, and timeit right after the run measured 42.4x."""
     metadata = run.get_metadata()
-    probe = metadata.get(key)
+    probe = metadata.get(PROBE_METADATA)
     if not probe:
         return None
     if metadata.get("python_implementation") == "pypy" and metadata.get(PROBE_BUFFER_METADATA) != "bytes":
         return None
     return float(probe)
+
+
+def machine_parallelism(run: pyperf.Run) -> float | None:
+    """How much faster the machine ran two threads of C code than one in the worker process of ``run``, if it timed
+    the parallelism probe (a CPython process of a cell on several workers does; workloads/_harness.py
+    MachineParallelism): twice its one-thread seconds over its two-thread seconds, 2.0 with both cores free, 1.0 with
+    one."""
+    metadata = run.get_metadata()
+    one, two = metadata.get(PARALLELISM_ONE_METADATA), metadata.get(PARALLELISM_TWO_METADATA)
+    return 2 * float(one) / float(two) if one and two else None
 
 
 @dataclass(frozen=True)
@@ -128,10 +139,10 @@ class Column:
         the proof that the column's PYTHON_JIT reached the processes that timed."""
         return self._recorded_states(JIT_METADATA)
 
-    def machine_probes(self, key: str = PROBE_METADATA) -> list[float]:
-        """The machine-state probe (``key``: which one) of every worker process of the column that recorded one."""
+    def machine_probes(self) -> list[float]:
+        """The machine-state probe of every worker process of the column that recorded one."""
         return [probe for benchmark in self.benchmarks.values() for run in benchmark.get_runs()
-                if run.values and (probe := machine_probe(run, key)) is not None]
+                if run.values and (probe := machine_probe(run)) is not None]
 
     def code_shifted(self) -> bool:
         """Whether the column's worker processes compiled a random number of small loops before their kernel's, to

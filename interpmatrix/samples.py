@@ -9,8 +9,9 @@ counts only where it read a bytes object, ``model.machine_probe`` says why), and
 a covariate, the way a controlled experiment's pre-period metric does (CUPED, Deng et al. 2013): θ, the least-squares
 slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
 its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
-once for those on several (``probe_group``). Those also take the second core, which a probe on one core cannot see:
-they follow the same probe timed on two threads at once (MachinePairProbe), where the run recorded it. A process's
+once for those on several (``probe_group``), which also take the second core, whose state a probe on one core sees
+less of (the probe's crc32 timed on two threads around each value, in runs of 2026-12-05, followed those cells no
+better: correlation -0.08, 0.26, 0.14 against 0.08, 0.28, 0.18 by the one-core probe). A process's
 log mean is then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does
 not follow the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's
 expected value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
@@ -26,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import pyperf
 
-from .harness_protocol import PROBE_METADATA, ROUND_METADATA
+from .harness_protocol import ROUND_METADATA
 from .model import machine_probe
 from .registry import Cell
 
@@ -85,8 +86,8 @@ class Sample:
         return bool(self.probes) and None not in self.probes
 
 
-def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Sample | None:
-    """The cell's processes, as measured, with the probe ``probe_key`` names; None when no process recorded a
+def sample(benchmark: pyperf.Benchmark) -> Sample | None:
+    """The cell's processes, as measured, with their probes; None when no process recorded a
     positive value. A process still warming up at its end is left out when a process of the cell given more warm-ups
     (a later round's, ``invocation.warmups_needed``) settled and no settled process ever ran as slow as its values
     before the last (``still_warming``)."""
@@ -104,7 +105,7 @@ def sample(benchmark: pyperf.Benchmark, probe_key: str = PROBE_METADATA) -> Samp
             return None
         warming += len(steady) < len(run.values)
         logs.append(math.log(mean))
-        probe = machine_probe(run, probe_key)
+        probe = machine_probe(run)
         probes.append(math.log(probe) if probe is not None and probe > 0 else None)
         rounds.append(run.get_metadata().get(ROUND_METADATA))
     return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes), tuple(rounds)) if logs else None
@@ -169,8 +170,7 @@ def probe_fit(samples: Iterable[Sample]) -> ProbeFit | None:
 # The groups of cells that get a slope each. The one-core probe runs on one core; a kernel on one worker runs there too,
 # while threads or processes on several workers also take the other core, whose state that probe does not see. Fitted
 # apart on three default runs here: one worker, correlation 0.72-0.85 and slope 0.68-0.86; several workers, 0.51-0.58
-# and 0.37-0.45. One slope for both would under-correct the first and over-correct the second. Cells on several
-# workers follow the two-thread probe instead where the run recorded it (``Estimator.probe_key``).
+# and 0.37-0.45. One slope for both would under-correct the first and over-correct the second.
 ONE_WORKER, SEVERAL_WORKERS = "one worker", "several workers"
 PROBE_GROUPS = (ONE_WORKER, SEVERAL_WORKERS)
 

@@ -12,7 +12,12 @@ from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpre
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
-from interpmatrix.harness_protocol import PAIR_PROBE_METADATA, PROBE_BUFFER_METADATA, PROBE_METADATA
+from interpmatrix.harness_protocol import (
+    PARALLELISM_ONE_METADATA,
+    PARALLELISM_TWO_METADATA,
+    PROBE_BUFFER_METADATA,
+    PROBE_METADATA,
+)
 from interpmatrix.intervals import (
     AT_THRESHOLD,
     BETWEEN_RUN_SD,
@@ -245,7 +250,7 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     fit = estimator.probe_fit(ONE_WORKER)
     assert estimator.probe_fit(SEVERAL_WORKERS) is None  # no cell on several workers
     assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
-    assert estimator.probe_reference(slow, ONE_WORKER) == pytest.approx(math.log(0.0045))
+    assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
     # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
     # ratio of two cells on one worker leaves, 0.029 on the log scale, at the t of the processes' degrees of freedom
@@ -309,68 +314,48 @@ def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
     assert estimator.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.5)
     assert estimator.sample(column, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 24)
     assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(2.0 * math.sqrt(1.5)))] * 24)
-    # A run before the two-thread probe: its cells on several workers follow the one-core probe.
-    assert estimator.probe_key(SEVERAL_WORKERS) == PROBE_METADATA
 
 
-def pair_probed(cell: Cell, *processes: tuple[float, float, list[float]]):
-    """A cell on several workers whose processes each recorded both probes: (one-core seconds, two-thread seconds,
-    values) per process."""
+def parallelism_probed(cell: Cell, *processes: tuple[float, float, list[float]], old: bool = False):
+    """A cell on several workers whose processes each timed the parallelism probe: (one-thread seconds, two-thread
+    seconds, values) per process; ``old``: as runs before it recorded crc32 on two threads instead (one-core probe 1
+    ms, two-thread probe 2 ms)."""
+    probes = ({PROBE_METADATA: 0.001, "interpmatrix_machine_probe_pair": 0.002} if old else {})
     return pyperf.Benchmark([
         pyperf.Run(values, metadata={"name": cell.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
-                                     PROBE_METADATA: one, PAIR_PROBE_METADATA: two}, collect_metadata=False)
+                                     **(probes or {PARALLELISM_ONE_METADATA: one, PARALLELISM_TWO_METADATA: two})},
+                   collect_metadata=False)
         for one, two, values in processes
     ])
 
 
 def test_the_machines_parallelism_is_the_median_of_the_cpython_processes_two_thread_speed_ups() -> None:
-    # Nine CPython processes: one-core probe 1 ms, pair probe 8 ms / s for s = 1.1, 1.2, ..., 1.9 (the pair does 8
-    # times the one-core probe's work): speed-ups 1.1-1.9, median 1.5. The sign test's interval of 9 values runs from
-    # the order statistic floor((9 - 1.96 x 3) / 2) = 1 to ceil(1 + (9 + 1.96 x 3) / 2) = 9: [1.1-1.9]. A PyPy
-    # column's processes, at 1.0 each, do not count; nor does a run without pair probes have a figure.
+    # Nine CPython processes: the probe's work took 10 ms on one thread and 20 ms / s on each of two at once, for s =
+    # 1.1, 1.2, ..., 1.9: twice the work at s times one thread's speed. Median 1.5. The sign test's interval of 9
+    # values runs from the order statistic floor((9 - 1.96 x 3) / 2) = 1 to ceil(1 + (9 + 1.96 x 3) / 2) = 9:
+    # [1.1-1.9]. A PyPy column's processes, at 1.0 each, do not count; nor does a run without the probe, or one that
+    # recorded only crc32 on two threads, have a figure.
     speeds = [1.1 + i / 10 for i in range(9)]
     cpython = Column(interpreter("a"), {
-        THREADS2.name: pair_probed(THREADS2, *[(0.001, 0.008 / s, [2.0, 2.0]) for s in speeds]),
+        THREADS2.name: parallelism_probed(THREADS2, *[(0.010, 0.020 / s, [2.0, 2.0]) for s in speeds]),
     }, {})
     pypy = Column(interpreter("p", implementation="pypy"), {
-        THREADS2.name: pair_probed(THREADS2, *[(0.001, 0.008, [2.0, 2.0])] * 9),
+        THREADS2.name: parallelism_probed(THREADS2, *[(0.010, 0.020, [2.0, 2.0])] * 9),
     }, {})
     found = Estimator(make_run([cpython, pypy], baseline="a")).machine_parallelism
     assert (found.value, found.low, found.high) == (pytest.approx(1.5), pytest.approx(1.1), pytest.approx(1.9))
     unprobed = Column(interpreter("a"), {THREADS2.name: bench(THREADS2, [2.0, 2.0], [2.0, 2.0])}, {})
     assert Estimator(make_run([unprobed], baseline="a")).machine_parallelism is None
-
-
-def test_cells_on_several_workers_follow_the_two_thread_probe_where_the_run_recorded_it() -> None:
-    # THREADS2 on "a": 24 processes, (two-thread probe 0.004 s, values 2.0) and (0.008 s, 4.0) in turn: the second
-    # core was busy in half of them. Within the cell speed and two-thread probe deviate by ±ln 2 / 2 together: slope
-    # 1, correlation 1. Median two-thread probe 0.006; adjusted, the processes count ln 2 - ln(0.004/0.006) and
-    # ln 4 - ln(0.008/0.006): both ln 3. The one-core probe took 0.003, 0.003, 0.006, 0.006 s in every four processes,
-    # which has nothing to do with their speed (2, 4, 2, 4): by it, slope 0.
-    column = Column(interpreter("a"), {
-        THREADS2.name: pair_probed(THREADS2, *[(0.003, 0.004, [2.0, 2.0]), (0.003, 0.008, [4.0, 4.0]),
-                                               (0.006, 0.004, [2.0, 2.0]), (0.006, 0.008, [4.0, 4.0])] * 6),
-    }, {})
-    run = make_run([column], baseline="a")
-    estimator = Estimator(run)
-    assert estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
-    assert estimator.probe_key(ONE_WORKER) == PROBE_METADATA
-    fit = estimator.probe_fit(SEVERAL_WORKERS)
-    assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 1)
-    assert estimator.probe_reference(column, SEVERAL_WORKERS) == pytest.approx(math.log(0.006))
-    assert estimator.probe_reference(column, ONE_WORKER) == pytest.approx(math.log(0.0045))
-    assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(3.0))] * 24)
-    # By the one-core probe, which did not see the busy core, nothing moves.
-    one_core = Estimator(run, pair_probe=False)
-    assert one_core.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.0, abs=1e-12)
-    assert one_core.sample(column, THREADS2).logs == (pytest.approx(LN2), pytest.approx(2 * LN2)) * 12
+    old = Column(interpreter("a"), {THREADS2.name: parallelism_probed(THREADS2, *[(0, 0, [2.0, 2.0])] * 9, old=True)},
+                 {})
+    assert Estimator(make_run([old], baseline="a")).machine_parallelism is None
 
 
 def test_processes_without_a_probe_count_as_measured() -> None:
     # An older run's files, or a runtime whose worker does not time itself: no probe, no fit, no change.
     column = Column(interpreter("old"), {SERIAL.name: bench(SERIAL, *[[1.0, 1.0], [2.0, 2.0]] * 12)}, {})
     estimator = Estimator(make_run([column], baseline="old"))
-    assert estimator.probe_reference(column, ONE_WORKER) is None and estimator.probe_fit(ONE_WORKER) is None
+    assert estimator.probe_reference(column) is None and estimator.probe_fit(ONE_WORKER) is None
     assert estimator.sample(column, SERIAL).logs[:2] == (pytest.approx(0.0), pytest.approx(LN2))
 
 

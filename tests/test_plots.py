@@ -196,13 +196,13 @@ def test_colours_are_per_family_lighter_when_older_and_stable(claims_run: model.
 
 
 def test_the_scaling_chart_marks_what_the_machines_own_two_threads_gave(claims_run: model.Run, tmp_path: Path) -> None:
-    # Every process of a cell on several workers timed both probes: 1 ms on one core, 8 ms / 1.25 on two threads at
-    # once (8 times the work): the machine ran two threads 1.25x faster than one, in every process alike.
+    # Every process of a cell on several workers timed the parallelism probe: 10 ms on one thread, 20 ms / 1.25 on
+    # each of two at once (twice the work): the machine ran two threads 1.25x faster than one, in every process alike.
     def probed(benchmark: pyperf.Benchmark) -> pyperf.Benchmark:
         return pyperf.Benchmark([
             pyperf.Run(run.values, warmups=run.warmups, collect_metadata=False, metadata={
-                **run.get_metadata(), "interpmatrix_machine_probe": 0.001,
-                "interpmatrix_machine_probe_pair": 0.008 / 1.25})
+                **run.get_metadata(), "interpmatrix_parallelism_one": 0.010,
+                "interpmatrix_parallelism_two": 0.020 / 1.25})
             for run in benchmark.get_runs() if run.values
         ])
 

@@ -382,16 +382,20 @@ def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None
     assert "no figure is adjusted" in method.machine_state(unprobed)
 
 
-def test_the_method_says_cells_on_several_workers_followed_the_two_thread_probe() -> None:
-    # THREADS2: 24 processes alternately (one-core probe 0.003 s, two-thread probe 0.004 s, values 2.0) and (0.003 s,
-    # 0.008 s, 4.0): the two-thread probe follows the speed exactly, correlation 1 and slope 1.
-    runs = [pyperf.Run(values, metadata={"name": THREADS2.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
-                                         "interpmatrix_machine_probe": one, "interpmatrix_machine_probe_pair": two},
+def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() -> None:
+    # THREADS2: 9 processes whose parallelism probe took 10 ms on one thread and 20 ms / s on each of two at once,
+    # s = 1.1 ... 1.9: median 1.5, the sign test's interval [1.1-1.9] (order statistics 1 and 9 of 9).
+    runs = [pyperf.Run([2.0, 2.0], metadata={"name": THREADS2.name, "unit": "second", "loops": 1,
+                                             "interpmatrix_round": 1, "interpmatrix_parallelism_one": 0.010,
+                                             "interpmatrix_parallelism_two": 0.020 / (1.1 + i / 10)},
                        collect_metadata=False)
-            for one, two, values in [(0.003, 0.004, [2.0, 2.0]), (0.003, 0.008, [4.0, 4.0])] * 12]
+            for i in range(9)]
     probed = make_run([Column(interpreter("base"), {THREADS2.name: pyperf.Benchmark(runs)}, {})])
-    assert ("on cells run on several workers (by the two-thread probe), correlation 1.00 and slope θ = 1.00 over 24 "
-            "processes of 1 cell") in method.machine_state(probed)
+    text = method.machine_state(probed)
+    assert "also times sha256 over 16 MiB on one thread, then on each of two threads at once" in text
+    assert "1.50× [1.10–1.90] in this run, the median of the CPython processes'" in text
+    unprobed = make_run([Column(interpreter("base"), {THREADS2.name: bench(THREADS2, [2.0, 2.0], [4.0, 4.0])}, {})])
+    assert "sha256" not in method.machine_state(unprobed)
 
 
 def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
@@ -422,9 +426,10 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
 def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_cores_were_busy() -> None:
     # countdown on one interpreter: serial at 1.2 s and processes x2 at 1.0 s, nine processes each at ±1 %: "fork()/
     # multiprocessing sidesteps the GIL" (≥ 1.5x) measures 1.2x, wholly below 1.5. But each process of processes x2
-    # timed its probes at 1 ms on one core and 8 ms / 1.25 on two threads: the machine ran two threads only 1.25x
-    # faster than one (nine equal speed-ups: [1.25-1.25]), not surely above 1.5. The claim is left open as the
-    # machine's; the verdict's decisions (processes x2 against serial, against the baseline) are made.
+    # timed its parallelism probe at 10 ms on one thread and 20 ms / 1.25 on each of two: the machine ran two
+    # threads only 1.25x faster than one (nine equal speed-ups: [1.25-1.25]), not surely above 1.5. The claim is
+    # left open as the machine's; the verdict's decisions (processes x2 against serial, against the baseline) are
+    # made.
     from dataclasses import replace
 
     from interpmatrix.registry import Cell
@@ -435,7 +440,7 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
     pairs = pyperf.Benchmark([
         pyperf.Run([1.0 * math.exp(offset)] * 3, metadata={
             "name": processes.name, "unit": "second", "loops": 1, "interpmatrix_round": 1,
-            "interpmatrix_machine_probe": 0.001, "interpmatrix_machine_probe_pair": 0.008 / 1.25,
+            "interpmatrix_parallelism_one": 0.010, "interpmatrix_parallelism_two": 0.020 / 1.25,
         }, collect_metadata=False)
         for offset in offsets
     ])
@@ -446,7 +451,7 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
     run = replace(make_run([column]), workloads=[workload])
     text = header.render(run, {})
     assert "; 1 found no speed-up from a second worker where the machine's own two threads of C code ran 1.25× " \
-           "faster [1.25–1.25] than one (the Method section's two-thread probe)" in text
+           "faster [1.25–1.25] than one (the Method section's parallelism probe)" in text
     assert "1 undecided" in text
     assert "1.20× [" in claims.render(run, {}) and "undecided (cores)" in claims.render(run, {})
 

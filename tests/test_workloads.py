@@ -192,22 +192,27 @@ def test_a_workload_that_holds_the_heap_keeps_its_blocks_between_calls_in_time_c
     assert not any(tuned for _, tuned in held["heap/churn_memory@1"]), held
 
 
-def test_the_machine_probe_keeps_its_buffer_out_of_the_heap_the_kernels_allocate_from() -> None:
-    """The probe's 1 MiB (4 MiB on two threads) is mapped apart from malloc's heap. As a bytes object, allocated and
-    freed between a worker's warm-ups and its values, it was one more allocation deciding where glibc's heap left its
-    long-lived blocks, and with them whether numpy's temporaries were given back and faulted in again every call
-    (_harness.HELD_HEAP_TUNABLES): a plain pyperf benchmark on Debian sid's CPython 3.14 took 5.9 ms a call with the
-    probe, 2.7 ms without. tracemalloc sees what goes through Python's allocators, the ones a bytes object and numpy's
-    arrays use."""
+def test_the_machine_probes_keep_their_buffers_out_of_the_heap_the_kernels_allocate_from() -> None:
+    """The one-core probe's 1 MiB and the parallelism probe's 16 MiB are mapped apart from malloc's heap. As a bytes
+    object, allocated and freed between a worker's warm-ups and its values, the first was one more allocation deciding
+    where glibc's heap left its long-lived blocks, and with them whether numpy's temporaries were given back and
+    faulted in again every call (_harness.HELD_HEAP_TUNABLES): a plain pyperf benchmark on Debian sid's CPython 3.14
+    took 5.9 ms a call with the probe, 2.7 ms without. tracemalloc sees what goes through Python's allocators, the
+    ones a bytes object and numpy's arrays use; its peak, what the parallelism probe took while it ran."""
     code = ("import tracemalloc, _harness as h; tracemalloc.start(); "
-            "probes = [h.MachineProbe(), h.MachinePairProbe()]; "
-            "[p.__enter__() or p.__exit__(None, None, None) for p in probes]; "
+            "probe = h.MachineProbe(); probe.__enter__(); probe.__exit__(None, None, None); "
             "held = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, h.__file__)]); "
-            "print(sum(stat.size for stat in held.statistics('filename'))); [p.teardown({}) for p in probes]")
+            "probe.teardown({}); tracemalloc.reset_peak(); before = tracemalloc.get_traced_memory()[0]; "
+            "metadata = {}; h.MachineParallelism().teardown(metadata); "
+            "print(sum(stat.size for stat in held.statistics('filename')), "
+            "tracemalloc.get_traced_memory()[1] - before, sorted(metadata))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)
     assert done.returncode == 0, done.stderr
-    # The probes' own bookkeeping is a few hundred bytes; one buffer of theirs would be 1 MiB or more.
-    assert int(done.stdout) < 64 * 1024, done.stdout
+    held, peak, keys = done.stdout.split(" ", 2)
+    # The probes' own bookkeeping is a few hundred bytes (threads' a few kilobytes); one buffer of theirs would be
+    # 1 MiB or more.
+    assert int(held) < 64 * 1024 and int(peak) < 256 * 1024, done.stdout
+    assert keys.strip() == "['interpmatrix_parallelism_one', 'interpmatrix_parallelism_two']"
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS, ids=lambda interpreter: interpreter.id)
@@ -223,7 +228,7 @@ def test_the_probe_reads_a_buffer_its_interpreter_hands_to_zlib_as_it_lies(inter
 
 def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_cell_does_not(tmp_path) -> None:
     """The probes are pyperf hooks found through the dist-info beside the harness (workloads/): the one-core probe
-    reaches pyperf's worker processes of a cell timed by its own clock, the two-thread probe those of a cell on
+    reaches pyperf's worker processes of a cell timed by its own clock, the parallelism probe those of a cell on
     several workers too, and both stay out of a memory cell's peak."""
     out = tmp_path / "out.json"
     result = subprocess.run(
@@ -239,8 +244,8 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     probes, buffers = {}, set()
     for benchmark in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks():
         probes[benchmark.get_name()] = [
-            (run.get_metadata().get("interpmatrix_machine_probe"),
-             run.get_metadata().get("interpmatrix_machine_probe_pair"))
+            tuple(run.get_metadata().get(key) for key in ("interpmatrix_machine_probe", "interpmatrix_parallelism_one",
+                                                          "interpmatrix_parallelism_two"))
             for run in benchmark.get_runs() if run.values
         ]
         buffers |= {run.get_metadata().get("interpmatrix_probe_buffer") for run in benchmark.get_runs() if run.values}
@@ -248,22 +253,22 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     assert buffers == {"mmap", None}
     timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
     threads = probes["countdown/threads-2@20000"]
-    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; two of 4 MiB at
-    # once, about four times that or more, and under a second.
-    assert len(timed) == 2 and all(1e-6 < one < 0.1 and two is None for one, two in timed), timed
-    assert len(threads) == 2 and all(1e-6 < one < 0.1 and 1e-6 < two < 1.0 for one, two in threads), threads
-    assert memory == [(None, None), (None, None)]
+    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; sha256 over 16 MiB
+    # on one thread, then on two at once, milliseconds each and under two seconds.
+    assert len(timed) == 2 and all(1e-6 < probe < 0.1 and one is two is None for probe, one, two in timed), timed
+    assert len(threads) == 2 and all(1e-6 < probe < 0.1 and 1e-3 < one < 2.0 and 1e-3 < two < 2.0
+                                      for probe, one, two in threads), threads
+    assert memory == [(None, None, None), (None, None, None)]
 
 
 def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_reads_them() -> None:
-    """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads;
-    the two-thread probe's work against the one-core probe's is what machine_parallelism divides by."""
+    """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads,
+    and the parallelism probe's size, which the Method section states."""
     names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
-             "PAIR_PROBE_METADATA", "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
-    code = ("import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r], "
-            "'work': 2 * h.PAIR_PROBE_SIZE / h.PROBE_SIZE}))" % (names,))
+             "PARALLELISM_ONE_METADATA", "PARALLELISM_TWO_METADATA", "PARALLELISM_PROBE_SIZE",
+             "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
+    code = "import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r]}))" % (names,)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["names"] == [getattr(harness_protocol, name) for name in names]
-    assert found["work"] == harness_protocol.PAIR_PROBE_WORK

@@ -4,11 +4,10 @@ changed in the spread between processes and in the decisions.
     python3 tools/probe_effect.py results/<run>
 
 Prints the run's fits of a process's speed on its probe (``intervals.Estimator.probe_fit``: the correlation and the
-slope θ, within cells, for cells on one worker and on several; for a run that recorded the two-thread probe, the
-several-worker cells' fit by the one-core probe too), then, over the time cells measured in two processes or more
-that all recorded a probe: the pooled between-process standard deviation (log scale) as measured and once adjusted,
-and how many cells have a slowest process more than 1.3x their fastest; then how many of the report's decisions are
-made without the adjustment, with it, and with the one-core probe for cells on several workers.
+slope θ, within cells, for cells on one worker and on several), then, over the time cells measured in two processes
+or more that all recorded a probe: the pooled between-process standard deviation (log scale) as measured and once
+adjusted, and how many cells have a slowest process more than 1.3x their fastest; then how many of the report's
+decisions are made without the adjustment and with it.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from interpmatrix.decisions import decisions  # noqa: E402
 from interpmatrix.intervals import Estimator, pooled_prior  # noqa: E402
 from interpmatrix.model import load_run  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
-from interpmatrix.samples import PROBE_GROUPS, SEVERAL_WORKERS  # noqa: E402
+from interpmatrix.samples import PROBE_GROUPS  # noqa: E402
 
 
 def main() -> int:
@@ -39,12 +38,8 @@ def main() -> int:
     if not any(fits.values()):
         print("no fit: too few time cells with two processes or more that all recorded a probe")
         return 1
-    one_core = Estimator(run, pair_probe=False)
-    fitted = [(group, adjusted.probe_key(group), fit) for group, fit in fits.items()]
-    if adjusted.probe_key(SEVERAL_WORKERS) != one_core.probe_key(SEVERAL_WORKERS):
-        fitted.append((SEVERAL_WORKERS, one_core.probe_key(SEVERAL_WORKERS), one_core.probe_fit(SEVERAL_WORKERS)))
-    for group, key, fit in fitted:
-        print(f"cells on {group}, by {key}: " + (
+    for group, fit in fits.items():
+        print(f"cells on {group}: " + (
             f"fit over {fit.processes} processes of {fit.cells} cells, correlation {fit.correlation:.2f}, slope "
             f"{fit.slope:.2f}" if fit else "no fit"))
     probed = [(column, cell) for column in run.columns for cell in run.cells
@@ -54,7 +49,7 @@ def main() -> int:
         wide = sum(max(found.logs) - min(found.logs) > math.log(1.3) for found in samples)
         print(f"{name}: between-process standard deviation {math.sqrt(pooled_prior(samples).variance):.3f} (log), "
               f"{wide} cells with processes more than 1.3x apart")
-    for name, estimator in (("measured", raw), ("adjusted", adjusted), ("adjusted, one-core probe only", one_core)):
+    for name, estimator in (("measured", raw), ("adjusted", adjusted)):
         made = decisions(run, estimator)
         print(f"decisions made, {name}: {sum(d.decided for d in made)} of {len(made)}")
     return 0

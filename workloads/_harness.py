@@ -115,16 +115,20 @@ MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 # warm-ups' hook records first, the values' hook then replaces it).
 PROBE_HOOK = "interpmatrix_machine_probe"
 PROBE_SIZE = 1024 * 1024
-# The same probe on both cores at once, for a cell on several workers: crc32 over 4 MiB in this thread and in a second
-# one started for it (zlib's crc32 releases the GIL for buffers over 5 KiB), timed until both are done. A kernel on two
-# threads or processes also needs the second core, which the one-core probe cannot see: in the runs of 2026-12-03 a
-# cell on two threads ran 1.4-1.8x slower in every process while the other tenant held that core, and its probe said
-# nothing. Measured here with a busy loop pinned to the other core: two threads over 4 MiB took 1.17x one thread's
-# time with that core free and 2.04x with it busy (over 1 MiB, 1.15x against 1.38x: the scheduler lets a short burst
-# through). Recorded beside the one-core probe, as PAIR_PROBE_METADATA.
-PAIR_PROBE_HOOK = "interpmatrix_machine_probe_pair"
-PAIR_PROBE_METADATA = "interpmatrix_machine_probe_pair"
-PAIR_PROBE_SIZE = 4 * 1024 * 1024
+# How much faster the machine runs two threads of C code than one, for a cell on several workers: a kernel on two
+# threads or processes also needs the second core, which the one-core probe cannot see (in the runs of 2026-12-03 a
+# cell on two threads ran 1.4-1.8x slower in every process while the other tenant held that core). Timed once in each
+# worker process, after its warm-ups: sha256 over PARALLELISM_PROBE_SIZE on one thread, then on each of two threads at
+# once (hashlib releases the GIL above 2 KiB); both seconds are recorded. Compute-bound, as a C kernel's threads are:
+# zlib's crc32 over 4 MiB on two threads, this probe's predecessor timed around every value, runs at about 5 GB/s a
+# thread and read the memory bandwidth a busy neighbour takes, not the cores: right after a default run whose Cython
+# primes ran 1.42-2.09x faster on two threads than on one on every CPython, crc32's pair read 0.98x (sha256's, 1.77x).
+# Long enough for the second core to wake: with 30 ms idle before each, two threads ran 1.04-1.16x faster than one
+# over 2 MiB (1-1.5 ms a thread), 1.68-1.99x over 8 MiB, 1.85-1.88x over 16 MiB (13 ms a thread).
+PARALLELISM_HOOK = "interpmatrix_machine_parallelism"
+PARALLELISM_ONE_METADATA = "interpmatrix_parallelism_one"
+PARALLELISM_TWO_METADATA = "interpmatrix_parallelism_two"
+PARALLELISM_PROBE_SIZE = 16 * 1024 * 1024
 # What the probe's buffer was ("mmap" on CPython, "bytes" on PyPy: probe_buffer says why), recorded beside it: the
 # orchestrator counts a PyPy process's probe only where it read a bytes object.
 PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
@@ -397,29 +401,46 @@ class MachineProbe:
             metadata[self.metadata] = sum(self._times) / len(self._times)
             metadata[PROBE_BUFFER_METADATA] = "bytes" if isinstance(self._data, bytes) else "mmap"
         # The warm-ups' hook hands over to the values' own. Dropped, not closed: close() raises BufferError while a
-        # buffer of it is still exported (seen on 3.13t after the pair probe's thread); the last reference unmaps it.
+        # buffer of it is still exported (seen on 3.13t, after a probe's thread had read it); the last reference
+        # unmaps it.
         self._data = None
 
 
-class MachinePairProbe(MachineProbe):
-    """The hook ``--hook interpmatrix_machine_probe_pair``: the probe on two threads at once (``PAIR_PROBE_SIZE``),
-    recorded as ``PAIR_PROBE_METADATA``. The second thread lives only while a probe runs, so that no thread of the
-    probe's is left beside the kernel while pyperf times it."""
+class MachineParallelism:
+    """The hook ``--hook interpmatrix_machine_parallelism``: how long sha256 over ``PARALLELISM_PROBE_SIZE`` takes on
+    one thread and on each of two threads at once, timed once per worker process (at the first phase's teardown: after
+    the warm-ups, before the values) and recorded as ``PARALLELISM_ONE_METADATA`` and ``PARALLELISM_TWO_METADATA``.
+    Both start and join a thread of their own, so that the thread's cost is on both sides. The buffer is mapped apart
+    from malloc's heap and dropped after (``probe_buffer``): a freed 16 MiB block would raise glibc's mmap threshold
+    under the kernel's values."""
 
-    metadata = PAIR_PROBE_METADATA
-    size = PAIR_PROBE_SIZE
+    def __enter__(self) -> None:
+        pass
 
-    def _probe(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def teardown(self, metadata: dict[str, Any]) -> None:
+        if PARALLELISM_TWO_METADATA in metadata:
+            return
+        import hashlib
         import threading
 
         import pyperf
 
-        started = pyperf.perf_counter()
-        other = threading.Thread(target=self._crc32, args=(self._data,))
-        other.start()
-        self._crc32(self._data)
-        other.join()
-        self._times.append(pyperf.perf_counter() - started)
+        data = probe_buffer(PARALLELISM_PROBE_SIZE)
+
+        def on_threads(count: int) -> float:
+            threads = [threading.Thread(target=hashlib.sha256, args=(data,)) for _ in range(count)]
+            started = pyperf.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return pyperf.perf_counter() - started
+
+        metadata[PARALLELISM_ONE_METADATA] = on_threads(1)
+        metadata[PARALLELISM_TWO_METADATA] = on_threads(2)
 
 
 def probe_hook_installed() -> bool:
@@ -431,7 +452,7 @@ def probe_hook_installed() -> bool:
         return False
     found = entry_points()
     group = found.select(group="pyperf.hook") if hasattr(found, "select") else found.get("pyperf.hook", ())
-    return {PROBE_HOOK, PAIR_PROBE_HOOK} <= {entry.name for entry in group}
+    return {PROBE_HOOK, PARALLELISM_HOOK} <= {entry.name for entry in group}
 
 
 def _times_itself(kernel: Kernel) -> bool:
@@ -622,9 +643,11 @@ def main(
         args.current_cell = name
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
         # pyperf hands --hook to the worker processes it spawns for the cell; a cell on several workers also takes
-        # the second core, which only the pair probe sees.
+        # the second core, whose part only the parallelism probe sees. CPython's only, the ones the orchestrator
+        # reads: on PyPy the probe's 16 MiB would be one more large object for its collector to count.
         if probe and _times_itself(kernel):
-            args.hook = [PROBE_HOOK, PAIR_PROBE_HOOK] if workers > 1 else [PROBE_HOOK]
+            parallelism = workers > 1 and sys.implementation.name == "cpython"
+            args.hook = [PROBE_HOOK, PARALLELISM_HOOK] if parallelism else [PROBE_HOOK]
         else:
             args.hook = hooks_given
         _hold_heap(args, hold_heap and not args.track_memory)

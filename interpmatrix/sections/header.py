@@ -209,7 +209,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     if cores and parallelism is not None:
         line += (
             f"; {len(cores)} found no speed-up from a second worker where the machine's own two threads of C code "
-            f"ran {speed_interval_text(parallelism)} than one (the Method section's two-thread probe), so that "
+            f"ran {speed_interval_text(parallelism)} than one (the Method section's parallelism probe), so that "
             "the missing speed-up may be the machine's: no round of this run tells, a run with both cores free would"
         )
     unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(unsettled) - len(cores)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..harness_protocol import PAIR_PROBE_METADATA
+from ..harness_protocol import PARALLELISM_PROBE_SIZE
 from ..intervals import (
     BETWEEN_RUN_PROVENANCE,
     BETWEEN_RUN_SD,
@@ -14,7 +14,7 @@ from ..intervals import (
 )
 from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
-from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, SEVERAL_WORKERS, WARM_TOLERANCE
+from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, WARM_TOLERANCE
 from . import Charts
 from .wording import jit_warmups_text, machine_profile_counts
 
@@ -138,8 +138,7 @@ def machine_state(run: Run) -> str:
         "was seen running them at one of two speeds about 1.7× apart), which no count of values inside a process "
         "averages out. Around each timed value, each worker process that times its kernel with its own clock times "
         "zlib's crc32 over 1 MiB (a probe whose speed is the machine's, not the interpreter's; a pyperf hook), and "
-        "records their mean; a cell on several workers also times it over 4 MiB on two threads at once (zlib "
-        "releases the GIL), which sees whether the second core is free. A PyPy process's probes count only where "
+        "records their mean. A PyPy process's probes count only where "
         "they read a bytes object: handed the mapped buffer of runs measured before the harness recorded which it "
         "read, PyPy's zlib copied it through PyPy's allocator on every call, and the probe timed what the workload "
         "had left on PyPy's heap. "
@@ -148,20 +147,18 @@ def machine_state(run: Run) -> str:
     parallelism = estimator.machine_parallelism
     if parallelism is not None:
         head += (
-            "Against the one-core probe, it gives how much faster the machine ran two threads than one (2.0× with "
-            f"both cores free, 1.0× with one): {ratio_text(parallelism)} in this run, the median of the CPython "
-            "processes' (PyPy's two probe threads ran nearly one after the other here), with the sign test's "
+            "A worker process of a cell on several workers also times sha256 over "
+            f"{PARALLELISM_PROBE_SIZE // 2**20} MiB on one thread, then on each of two threads at once (hashlib "
+            "releases the GIL; long enough for an idle second core to wake), once after its warm-ups: twice the "
+            "first over the second is how much faster the machine ran "
+            "two threads of C code than one (2.0× with both cores free, 1.0× with one): "
+            f"{ratio_text(parallelism)} in this run, the median of the CPython processes', with the sign test's "
             "interval. A claim about a second worker that finds no speed-up is left undecided where this does not "
             "surely exceed the claim's threshold: the missing speed-up may be the machine's, unless the claim's "
             "interval multiplied by how many times more workers its fast cell runs on (two workers on free cores "
-            "run at most twice as fast as on one) still finds none. The probe is a burst of "
-            "about 2 ms, as short as a C kernel's threads; kernels that run longer (processes, tens of ms) can get "
-            "more from the second core, so for them this errs towards undecided, never towards a decision. "
+            "run at most twice as fast as on one) still finds none. "
         )
     fits = {group: estimator.probe_fit(group) for group in PROBE_GROUPS}
-    by_pair = estimator.probe_key(SEVERAL_WORKERS) == PAIR_PROBE_METADATA
-    which = {SEVERAL_WORKERS: " (by the two-thread probe)" if by_pair else " (by the one-core probe: the run "
-             "predates the two-thread one)"}
     if not any(fits.values()):
         return head + (
             f"This run has fewer than {PROBE_FIT_PROCESSES} such processes in cells measured twice or more (or "
@@ -173,7 +170,7 @@ def machine_state(run: Run) -> str:
             found.append(f"on cells run on {group}, too few processes to fit (not adjusted)")
             continue
         found.append(
-            f"on cells run on {group}{which.get(group, '')}, correlation {fit.correlation:.2f} and slope "
+            f"on cells run on {group}, correlation {fit.correlation:.2f} and slope "
             f"θ = {fit.slope:.2f} over "
             f"{fit.processes} processes of {plural(fit.cells, 'cell', 'cells')}, about "
             f"{percent(fit.correlation ** 2 if fit.slope else 0.0)} of their between-process variance"
