@@ -10,11 +10,12 @@ a covariate, the way a controlled experiment's pre-period metric does (CUPED, De
 slope of a process's log mean on its log probe, is fitted over every time cell's processes, each as a deviation from
 its own cell's averages (so that neither the cell nor the interpreter counts), once for the cells on one worker and
 once for those on several (``probe_group``), which also take the second core, whose state a probe on one core sees
-less of (the probe's crc32 timed on two threads around each value, in runs of 2026-12-05, followed those cells no
-better: correlation -0.08, 0.26, 0.14 against 0.08, 0.28, 0.18 by the one-core probe). A process's
-log mean is then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does
-not follow the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's
-expected value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
+less of. The same crc32 timed on two threads around each value, which runs before 2026-12-05's afternoon recorded,
+followed them little better at best: correlation 0.63 and 0.50 against the one-core probe's 0.57 and 0.40 in two
+runs of 2026-12-03, -0.08, 0.26, 0.14 against 0.08, 0.28, 0.18 in three of 2026-12-05. A process's log mean is
+then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does not follow
+the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's expected
+value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
 fit found). Times shown as such stay pyperf's means, as measured; every ratio and interval is of adjusted means.
 """
 

@@ -392,7 +392,7 @@ def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() 
             for i in range(9)]
     probed = make_run([Column(interpreter("base"), {THREADS2.name: pyperf.Benchmark(runs)}, {})])
     text = method.machine_state(probed)
-    assert "also times sha256 over 16 MiB on one thread, then on each of two threads at once" in text
+    assert "also times sha256 over 12 MiB on two threads at once, on one thread twice, then on two again" in text
     assert "1.50× [1.10–1.90] in this run, the median of the CPython processes'" in text
     unprobed = make_run([Column(interpreter("base"), {THREADS2.name: bench(THREADS2, [2.0, 2.0], [4.0, 4.0])}, {})])
     assert "sha256" not in method.machine_state(unprobed)

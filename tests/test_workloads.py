@@ -193,7 +193,7 @@ def test_a_workload_that_holds_the_heap_keeps_its_blocks_between_calls_in_time_c
 
 
 def test_the_machine_probes_keep_their_buffers_out_of_the_heap_the_kernels_allocate_from() -> None:
-    """The one-core probe's 1 MiB and the parallelism probe's 16 MiB are mapped apart from malloc's heap. As a bytes
+    """The one-core probe's 1 MiB and the parallelism probe's 12 MiB are mapped apart from malloc's heap. As a bytes
     object, allocated and freed between a worker's warm-ups and its values, the first was one more allocation deciding
     where glibc's heap left its long-lived blocks, and with them whether numpy's temporaries were given back and
     faulted in again every call (_harness.HELD_HEAP_TUNABLES): a plain pyperf benchmark on Debian sid's CPython 3.14
@@ -253,7 +253,7 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     assert buffers == {"mmap", None}
     timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
     threads = probes["countdown/threads-2@20000"]
-    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; sha256 over 16 MiB
+    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; sha256 over 12 MiB
     # on one thread, then on two at once, milliseconds each and under two seconds.
     assert len(timed) == 2 and all(1e-6 < probe < 0.1 and one is two is None for probe, one, two in timed), timed
     assert len(threads) == 2 and all(1e-6 < probe < 0.1 and 1e-3 < one < 2.0 and 1e-3 < two < 2.0

@@ -118,17 +118,20 @@ PROBE_SIZE = 1024 * 1024
 # How much faster the machine runs two threads of C code than one, for a cell on several workers: a kernel on two
 # threads or processes also needs the second core, which the one-core probe cannot see (in the runs of 2026-12-03 a
 # cell on two threads ran 1.4-1.8x slower in every process while the other tenant held that core). Timed once in each
-# worker process, after its warm-ups: sha256 over PARALLELISM_PROBE_SIZE on one thread, then on each of two threads at
-# once (hashlib releases the GIL above 2 KiB); both seconds are recorded. Compute-bound, as a C kernel's threads are:
-# zlib's crc32 over 4 MiB on two threads, this probe's predecessor timed around every value, runs at about 5 GB/s a
-# thread and read the memory bandwidth a busy neighbour takes, not the cores: right after a default run whose Cython
-# primes ran 1.42-2.09x faster on two threads than on one on every CPython, crc32's pair read 0.98x (sha256's, 1.77x).
-# Long enough for the second core to wake: with 30 ms idle before each, two threads ran 1.04-1.16x faster than one
-# over 2 MiB (1-1.5 ms a thread), 1.68-1.99x over 8 MiB, 1.85-1.88x over 16 MiB (13 ms a thread).
+# CPython worker process, after its warm-ups: sha256 over PARALLELISM_PROBE_SIZE on two threads at once, on one thread
+# twice, then on two again (hashlib releases the GIL above 2 KiB); the mean seconds of each are recorded.
+# Compute-bound, as a C kernel's threads are: zlib's crc32 over 4 MiB on two threads, this probe's predecessor timed
+# around every value, runs at about 5 GB/s a thread and read the memory bandwidth a busy neighbour takes, not the
+# cores: right after a default run whose Cython primes ran 1.42-2.09x faster on two threads than on one on every
+# CPython, crc32's pair read 0.98x (sha256's, 1.77x). Timed by hand here (30 processes each, after 50 ms of one busy
+# thread, medians): whatever is timed first runs slow, so the order matters. One thread then two read 2.2-2.4x
+# (over 16-24 MiB), impossible on two cores; two then one read 1.0x over 4 MiB, 1.4x over 8 and 1.6x over 16 (the
+# idle core's wake-up, a few milliseconds, lands on the pair); two, one, one, two over 12 or 16 MiB read 1.81-1.85x,
+# beside the 1.70-1.87x of Cython's primes on two threads against one in the default run just before.
 PARALLELISM_HOOK = "interpmatrix_machine_parallelism"
 PARALLELISM_ONE_METADATA = "interpmatrix_parallelism_one"
 PARALLELISM_TWO_METADATA = "interpmatrix_parallelism_two"
-PARALLELISM_PROBE_SIZE = 16 * 1024 * 1024
+PARALLELISM_PROBE_SIZE = 12 * 1024 * 1024
 # What the probe's buffer was ("mmap" on CPython, "bytes" on PyPy: probe_buffer says why), recorded beside it: the
 # orchestrator counts a PyPy process's probe only where it read a bytes object.
 PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
@@ -409,10 +412,10 @@ class MachineProbe:
 class MachineParallelism:
     """The hook ``--hook interpmatrix_machine_parallelism``: how long sha256 over ``PARALLELISM_PROBE_SIZE`` takes on
     one thread and on each of two threads at once, timed once per worker process (at the first phase's teardown: after
-    the warm-ups, before the values) and recorded as ``PARALLELISM_ONE_METADATA`` and ``PARALLELISM_TWO_METADATA``.
-    Both start and join a thread of their own, so that the thread's cost is on both sides. The buffer is mapped apart
-    from malloc's heap and dropped after (``probe_buffer``): a freed 16 MiB block would raise glibc's mmap threshold
-    under the kernel's values."""
+    the warm-ups, before the values), in the order two, one, one, two, and recorded as the means
+    ``PARALLELISM_ONE_METADATA`` and ``PARALLELISM_TWO_METADATA``. Each timing starts and joins threads of its own, so
+    that starting a thread is on both sides. The buffer is mapped apart from malloc's heap and dropped after
+    (``probe_buffer``): a freed block this large would raise glibc's mmap threshold under the kernel's values."""
 
     def __enter__(self) -> None:
         pass
@@ -439,8 +442,11 @@ class MachineParallelism:
                 thread.join()
             return pyperf.perf_counter() - started
 
-        metadata[PARALLELISM_ONE_METADATA] = on_threads(1)
-        metadata[PARALLELISM_TWO_METADATA] = on_threads(2)
+        seconds: dict[int, list[float]] = {1: [], 2: []}
+        for count in (2, 1, 1, 2):
+            seconds[count].append(on_threads(count))
+        metadata[PARALLELISM_ONE_METADATA] = sum(seconds[1]) / 2
+        metadata[PARALLELISM_TWO_METADATA] = sum(seconds[2]) / 2
 
 
 def probe_hook_installed() -> bool:
@@ -644,7 +650,7 @@ def main(
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
         # pyperf hands --hook to the worker processes it spawns for the cell; a cell on several workers also takes
         # the second core, whose part only the parallelism probe sees. CPython's only, the ones the orchestrator
-        # reads: on PyPy the probe's 16 MiB would be one more large object for its collector to count.
+        # reads: on PyPy the probe's 12 MiB would be one more large object for its collector to count.
         if probe and _times_itself(kernel):
             parallelism = workers > 1 and sys.implementation.name == "cpython"
             args.hook = [PROBE_HOOK, PARALLELISM_HOOK] if parallelism else [PROBE_HOOK]
