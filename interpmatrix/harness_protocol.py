@@ -19,9 +19,9 @@ MEMORY_CALLS_METADATA = "interpmatrix_memory_calls"
 PROBE_METADATA = "interpmatrix_machine_probe"
 # Mean seconds of sha256 over the same buffer on one thread, and on each of two threads at once, timed twice each in
 # each CPython worker process of a cell on several workers (MachineParallelism): twice the first over the second is
-# how much faster the machine ran two threads than one, 2.0 with both cores free and 1.0 with one. Runs measured before 2026-12-05's
-# afternoon recorded instead crc32 over 4 MiB on two threads around each value ("interpmatrix_machine_probe_pair"),
-# which read memory bandwidth, not the second core; it is not read.
+# how much faster the machine ran two threads than one, 2.0 with both cores free and 1.0 with one. Runs measured
+# before 2026-12-05's afternoon recorded instead crc32 over 4 MiB on two threads around each value
+# ("interpmatrix_machine_probe_pair"), which read memory bandwidth, not the second core; it is not read.
 PARALLELISM_ONE_METADATA = "interpmatrix_parallelism_one"
 PARALLELISM_TWO_METADATA = "interpmatrix_parallelism_two"
 # The bytes each of its threads hashes (workloads/_harness.py PARALLELISM_PROBE_SIZE), as the Method section says.

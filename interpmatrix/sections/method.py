@@ -149,8 +149,9 @@ def machine_state(run: Run) -> str:
         head += (
             "A CPython worker process of a cell on several workers also times sha256 over "
             f"{PARALLELISM_PROBE_SIZE // 2**20} MiB on two threads at once, on one thread twice, then on two again "
-            "(hashlib releases the GIL; whatever is timed first pays for the idle second core's wake-up), once "
-            "after its warm-ups: twice the one thread's mean time over the two threads' is how much faster the "
+            "(hashlib releases the GIL; on the project's host whatever was timed first ran slow, and one thread "
+            "timed first read more than the 2× two cores can give), once after its warm-ups: twice the one "
+            "thread's mean time over the two threads' is how much faster the "
             "machine ran two threads of C code than one (2.0× with both cores free, 1.0× with one): "
             f"{ratio_text(parallelism)} in this run, the median of the CPython processes', with the sign test's "
             "interval. A claim about a second worker that finds no speed-up is left undecided where this does not "
