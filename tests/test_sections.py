@@ -296,40 +296,38 @@ def test_header_counts_the_cells_whose_figures_have_no_interval() -> None:
     assert "`nox -s matrix -- --resume toy-run --budget MINUTES` gives them more time" in text
 
 
-def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
+def user_workload_run(offset: float, ratio: float):
+    """A user's workload on two interpreters: three processes of serial each, two values at logs -offset, 0 and
+    +offset around 2.0 s on "base" and around 2.0 / ``ratio`` s on "other"."""
     from dataclasses import replace
 
+    def spread(mean: float):
+        return bench(SERIAL, *([mean * math.exp(s)] * 2 for s in (offset, 0.0, -offset)))
+
+    run = make_run([Column(interpreter("base"), {SERIAL.name: spread(2.0)}, {}),
+                    Column(interpreter("other"), {SERIAL.name: spread(2.0 / ratio)}, {})])
+    return replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
+
+
+def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
     # A user's workload on two interpreters, three processes of serial each at logs ±0.5 around 2.0 s and 2.0 / 1.02
     # s: a ratio 0.0198 from 1 on the log scale, its processes' variance 2 × 0.25 / 3 = 0.167. To fit the band it
     # needs a half-width of ln 1.1 - 0.0198 = 0.0755 at most, above the between-run part 1.96 × 0.029 = 0.0568: at
     # the normal's 1.96, 3 × 0.167 / (0.0755² / 1.96² - 0.029²) = 778 processes: far beyond any budget, and "more
     # than 100" is all the figure can honestly say.
-    def spread(which, mean: float):
-        return bench(which, *([mean * math.exp(s)] * 2 for s in (0.5, 0.0, -0.5)))
-
-    run = make_run([Column(interpreter("base"), {SERIAL.name: spread(SERIAL, 2.0)}, {}),
-                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.02)}, {})])
-    run = replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
-    text = header.render(run, {})
+    text = header.render(user_workload_run(0.5, 1.02), {})
     assert "- **Decisions:** 0 of 2 decisions made" in text
     assert "; 2 would need more than 20 more rounds (up to more than 100: noisy cells" in text
 
 
 def test_header_counts_the_decisions_whose_figures_more_rounds_would_settle() -> None:
-    from dataclasses import replace
-
     # A user's workload, three processes of serial each at logs ±0.07 around 2.0 s and 2.0 / 1.047 s: a ratio
     # ln 1.047 = 0.0459 from 1. Deciding it (beyond 1, or within ln 1.1 of it) needs a half width of at most
     # max(0.0459, 0.0953 - 0.0459) = 0.0494, below the between-run floor 1.96 x 0.029 = 0.0568: no round decides it
     # where it stands. But each cell's variance 0.07^2 (moderated by the other's, 4 degrees of freedom; 8 for the
     # ratio) gives the processes t(8) x sqrt(2 x 0.0049 / 3) = 0.132 of half width, more than that floor: the
     # figure may still move. It settles at the first k with t(8 + k)^2 x 2 x 0.0049 / 3 x 3 / (3 + k) <= 0.0568^2.
-    def spread(which, mean: float):
-        return bench(which, *([mean * math.exp(s)] * 2 for s in (0.07, 0.0, -0.07)))
-
-    run = make_run([Column(interpreter("base"), {SERIAL.name: spread(SERIAL, 2.0)}, {}),
-                    Column(interpreter("other"), {SERIAL.name: spread(SERIAL, 2.0 / 1.047)}, {})])
-    run = replace(run, workloads=[replace(run.workloads[0], source="toy.py")])
+    run = user_workload_run(0.07, 1.047)
     floor = 1.96 * 0.029
     settle = next(k for k in range(1, 100)
                   if tdist95conf_level(8 + k) ** 2 * 2 * 0.07**2 / 3 * 3 / (3 + k) <= floor**2)

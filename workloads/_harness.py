@@ -375,14 +375,12 @@ class MachineProbe:
     of a worker process and records their mean as ``PROBE_METADATA``. pyperf makes one per phase (warm-ups, then
     values) and enters it around every call of the time function, outside the time it measures."""
 
-    metadata = PROBE_METADATA
-    size = PROBE_SIZE
 
     def __init__(self) -> None:
         import zlib
 
         self._crc32 = zlib.crc32
-        self._data = probe_buffer(self.size)
+        self._data = probe_buffer(PROBE_SIZE)
         self._crc32(self._data)
         self._times: list[float] = []
 
@@ -401,7 +399,7 @@ class MachineProbe:
 
     def teardown(self, metadata: dict[str, Any]) -> None:
         if self._times:
-            metadata[self.metadata] = sum(self._times) / len(self._times)
+            metadata[PROBE_METADATA] = sum(self._times) / len(self._times)
             metadata[PROBE_BUFFER_METADATA] = "bytes" if isinstance(self._data, bytes) else "mmap"
         # The warm-ups' hook hands over to the values' own. Dropped, not closed: close() raises BufferError while a
         # buffer of it is still exported (seen on 3.13t, after a probe's thread had read it); the last reference
@@ -445,8 +443,8 @@ class MachineParallelism:
         seconds: dict[int, list[float]] = {1: [], 2: []}
         for count in (2, 1, 1, 2):
             seconds[count].append(on_threads(count))
-        metadata[PARALLELISM_ONE_METADATA] = sum(seconds[1]) / 2
-        metadata[PARALLELISM_TWO_METADATA] = sum(seconds[2]) / 2
+        metadata[PARALLELISM_ONE_METADATA] = sum(seconds[1]) / len(seconds[1])
+        metadata[PARALLELISM_TWO_METADATA] = sum(seconds[2]) / len(seconds[2])
 
 
 def probe_hook_installed() -> bool:
