@@ -105,18 +105,22 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # ±1.96 standard errors without it; numpy's cells, which glibc's heap moved in three of the four runs, took part),
 # 0.041 with one (306), 0.099 with two (97). Each figure is the largest of the three estimates.
 BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
-# The same for a ratio with a cell of PyPy in it, which moves between runs by more: a PyPy worker's machine code lands
-# at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes (PyPy 3.9's
-# ``pools/serial@3``: 2.71 ms a call in all three of one run's processes, 1.76-1.98 ms in nine of another's). Over the
-# four runs of 2026-12-05: 0.069 with none on several workers (243 changes), 0.249 with one (66), 0 with two (24),
-# where the figure without PyPy stands. Those runs were read while PyPy's probe still counted, which timed its heap
-# (model.machine_probe); without it they give 0.027, 0.177 and 0.020, the six runs of that day 0.054, 0.127 and 0.067:
-# the larger are kept until runs whose PyPy probes read a bytes object give new ones.
-BETWEEN_RUN_SD_PYPY = (0.069, 0.249, 0.099)
+# The same for a ratio with a cell of PyPy in it, which was feared to move between runs by more: a PyPy worker's
+# machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes
+# (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all three of one run's processes, 1.76-1.98 ms in nine of
+# another's). Four runs of 2026-12-05, read while PyPy's probe timed its heap (model.machine_probe), gave 0.069 with
+# none on several workers, 0.249 with one and 0 with two, and these figures were kept until runs whose PyPy probes read
+# a bytes object gave new ones. Six such default runs of 2026-12-05 (09:30 to 13:59, two of them while the other
+# tenant held the second core; 15 pairs) give 0.000 with none (616 changes), 0.022 with one (165) and 0.009 with two
+# (60): PyPy's ratios moved no more than CPython's, whose figures stand for them as the larger. With them, 18 of
+# PyPy's 616 changes, 3 of 165 and 0 of 60 lie beyond 1.96 standard deviations of a difference of two runs (3 %, 2 %,
+# 0 %; 5 % when the figures are right), against 4 %, 3 % and 3 % of CPython's; without them, 7 %, 9 % and 27 %.
+BETWEEN_RUN_SD_PYPY = BETWEEN_RUN_SD
 # Where the figures above come from, as the report's Method section says it.
 BETWEEN_RUN_PROVENANCE = (
     "each the largest of the estimates by `tools/between_hours.py` from three sets of default runs on the project's "
-    "2-core machine (PyPy's from the latest set alone)"
+    "2-core machine (PyPy's: six runs whose PyPy probes read a bytes object moved its ratios by no more than "
+    "CPython's)"
 )
 
 # How far one step (a workload's batch of cells on one interpreter in one round, measured together within a minute)

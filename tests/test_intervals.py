@@ -760,7 +760,7 @@ def test_an_undecided_group_waits_on_the_candidate_that_needs_the_most_rounds() 
 
 def test_a_group_one_candidate_keeps_open_for_good_still_gives_rounds_to_the_others() -> None:
     # The fastest (pypy s) against two candidates it cannot be told apart from. pypy2 sits 1.05x behind on 3
-    # processes with PyPy's between-run floor (1.96 x 0.069 = 0.135): to decide it would need a half width of
+    # processes with a between-run floor of 1.96 x 0.069 = 0.135: to decide it would need a half width of
     # max(ln 1.05, ln 1.1 - ln 1.05) = 0.0488, below the floor, so no round decides it and the group stays open. cp's
     # processes x4 has 2 processes and no interval yet: one round gives it one, which may take it out of the list.
     beyond = decisions.Decision("winner", "v", Interval(1.05, 1.05 / 1.2, 1.05 * 1.2, floor=1.96 * 0.069), 1.0, False,

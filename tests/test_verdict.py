@@ -37,8 +37,9 @@ MEMORY = "countdown/serial_memory@2000000"
 # logs lie log(APART) apart around the log of the mean of ``values``, so that a cell's log mean is exactly that log and
 # its between-process variance is log(APART)² / 2.
 APART = 1.02
-# The between-run standard deviation recorded for a ratio with a PyPy cell on one worker (BETWEEN_RUN_SD_PYPY).
-PYPY = 0.069
+# The between-run standard deviation recorded for a ratio with a PyPy cell on one worker (BETWEEN_RUN_SD_PYPY): the
+# same as CPython's since six runs moved PyPy's ratios by no more.
+PYPY = 0.029
 
 
 def benchmark(
@@ -66,7 +67,7 @@ def interval_text(ratio: float, apart: float = APART, tau: float = 0.029) -> str
     2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
     A ratio of two time cells on one worker adds the between-run variance recorded for it (an input of the
     statistics: interpmatrix.intervals.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it), ``tau``²: 0.029²
-    (0.069² with PyPy), without degrees of freedom of its own.
+    (with PyPy too), without degrees of freedom of its own.
     """
     half = tdist95conf_level(4) * math.sqrt(math.log(apart) ** 2 / 2 + tau**2)
     return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
@@ -136,7 +137,8 @@ def test_a_jit_is_said_never_to_catch_up_only_when_surely_slower_warm(
     run = model.load_run(run_dir)
     serial = Cell.parse(SERIAL)
     text = payoff_text(Estimator(run), run.column("pypy3.9"), serial, run.column("cpython-3.12"), serial)
-    assert interval_text(1.30, tau=PYPY) == "[1.07–1.58]" and interval_text(1.03, tau=PYPY) == "[0.85–1.25]"
+    # 2.776 × √(0.0198² / 2 + 0.029²) = 0.0894: 1.30 ÷ and × e^0.0894 = 1.0935, 1.03 likewise.
+    assert interval_text(1.30, tau=PYPY) == "[1.19–1.42]" and interval_text(1.03, tau=PYPY) == "[0.94–1.13]"
     assert text == expected
 
 
@@ -157,12 +159,12 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
         },
     )
     text = sentence(run_dir)
-    # 100 ms / 2 ms = 50: its interval [41.1–60.8] clears 1, against the runner-up, which is also the baseline's
-    # reference: one comparison, said once. PyPy and CPython have no sibling of their family and no other countdown
+    # 100 ms / 2 ms = 50: its interval [45.7–54.7] (50 ÷ and × e^0.0894, as above) clears 1, against the runner-up,
+    # which is also the baseline's reference: one comparison, said once. PyPy and CPython have no sibling of their family and no other countdown
     # time cell, so each pools its own start-up cell (bare), whose processes lie as far apart: the same variance on
     # 1 more degree of freedom, as with a sibling.
     bounds = interval_text(50.0, tau=PYPY)
-    assert bounds == "[41.1–60.8]"
+    assert bounds == "[45.7–54.7]"
     assert text.startswith(
         f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
         "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "
@@ -506,7 +508,7 @@ def test_a_jits_pay_off_is_found_in_each_worker_process_and_said_only_when_surel
 
 def test_an_undecided_answer_says_which_candidates_more_rounds_can_place_and_which_none_can() -> None:
     fastest = ("pypy3.9", "countdown/serial@2000000")
-    # pypy3.11's serial 1.05x behind on 3 processes with PyPy's between-run floor (1.96 x 0.069 = 0.135), above
+    # pypy3.11's serial 1.05x behind on 3 processes with a between-run floor of 1.96 x 0.069 = 0.135, above
     # the half width that would decide it (max(ln 1.05, ln 1.1 - ln 1.05) = 0.0488): no round decides it.
     twin = decisions.Decision("winner", "v", Interval(1.05, 1.05 / 1.2, 1.05 * 1.2, floor=1.96 * 0.069), 1.0, False,
                               (fastest, ("pypy3.11", "countdown/serial@2000000")), 3)

@@ -96,6 +96,14 @@ def _code_layout(run: Run) -> str:
     )
 
 
+def _pypy_between_runs() -> str:
+    """What a ratio with a cell of PyPy carries between runs, said as the figures stand."""
+    if BETWEEN_RUN_SD_PYPY == BETWEEN_RUN_SD:
+        return ", and the same when a cell of the ratio runs on PyPy"
+    figures = ", ".join(f"±{sd * 100:.1f} %" for sd in BETWEEN_RUN_SD_PYPY)
+    return f", and {figures} when a cell of the ratio runs on PyPy"
+
+
 # How every interval of the report is computed (interpmatrix/intervals.py), in sentences a reader can check.
 INTERVALS = (
     "**Intervals.** The independent unit is a worker process, never a value inside one (values of one process share "
@@ -115,11 +123,9 @@ INTERVALS = (
     f"±{BETWEEN_RUN_SD[0] * 100:.1f} % (log standard "
     "deviation) for a ratio of two cells on one worker, "
     f"±{BETWEEN_RUN_SD[1] * 100:.1f} % for one on several workers against one on one (whether the second core was "
-    f"free that hour), ±{BETWEEN_RUN_SD[2] * 100:.1f} % for two on several (how much many clients' waits overlapped), "
-    f"and ±{BETWEEN_RUN_SD_PYPY[0] * 100:.1f} %, ±{BETWEEN_RUN_SD_PYPY[1] * 100:.1f} % and "
-    f"±{BETWEEN_RUN_SD_PYPY[2] * 100:.1f} % when a cell of the ratio runs on PyPy (where a PyPy's machine code lands "
-    "and how its JIT settles a loop differ from one run to the next), "
-    f"{BETWEEN_RUN_PROVENANCE}; no round of a run narrows it. A geometric mean over many cells carries "
+    f"free that hour) and ±{BETWEEN_RUN_SD[2] * 100:.1f} % for two on several (how much many clients' waits "
+    f"overlapped){_pypy_between_runs()}, {BETWEEN_RUN_PROVENANCE}; no round of a run narrows it. A geometric mean "
+    "over many cells carries "
     "one more: the cells of a workload on one interpreter are measured together in one step of a round, and a step "
     "that ran at another hour moves them all at once, so each step the mean's processes ran in adds a draw of "
     f"±{BETWEEN_STEP_SD * 100:.1f} % weighted by its share of the mean: cells measured in one step count as one draw, "
