@@ -242,6 +242,13 @@ def merge(session: nox.Session) -> None:
 
 
 @nox.session
+def pool(session: nox.Session) -> None:
+    """Pool runs of this machine at other hours into one run: -- --out results/<name> results/<run> results/<run> ..."""
+    _install(session, *HARNESS_REQUIREMENTS)
+    session.run("python", "-m", "interpmatrix", "pool", *session.posargs)
+
+
+@nox.session
 def interpreters(session: nox.Session) -> None:
     """Print every Python interpreter found on this machine, as the matrix sees it."""
     _install(session, TABULATE, PACKAGING)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .results import RunInfo
+from .run_info import RunInfo
 
 # Why measuring stopped (run.json's ``budget_stopped``).
 NO_BUDGET = "no budget"

@@ -216,6 +216,10 @@ def plan_matrix(
             run = run_dir.read_info()
         except FileNotFoundError as error:
             raise UsageError(str(error)) from None
+        if run.pooled:
+            runs = ", ".join(pooled.run_id or "?" for pooled in run.pooled)
+            raise UsageError(f"run {run_dir.run_id} pools runs measured at other hours and is not resumed: resume one "
+                             f"of them ({runs}), or measure a new run, and pool again")
         try:
             external.check_unchanged(external.files_of_run(run))
         except external.WorkloadFileError as error:
@@ -398,6 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machines", nargs="+", metavar="NAME=FOLDER",
         help="a machine's name and its run folder (results/<run-id>); a bare FOLDER is named after itself",
     )
+    pool_cmd = commands.add_parser("pool", help="pool runs of one machine at other hours into one run",
+                                   allow_abbrev=False, description="Pool complete runs of one machine, at other hours.")
+    pool_cmd.add_argument("--out", type=Path, required=True, help="the new run folder, e.g. results/pooled")
+    pool_cmd.add_argument("runs", nargs="+", type=Path, metavar="FOLDER", help="a run folder (results/<run-id>)")
     packages_cmd = commands.add_parser("packages", help="will my packages work on each interpreter? (packages --help)",
                                        allow_abbrev=False, description="Install and import packages per interpreter.")
     packages_cli.add_arguments(packages_cmd)
@@ -437,11 +445,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(text, encoding="utf-8")
                 print(f"wrote {args.out}")
-        elif args.command == "merge":
+        elif args.command in ("merge", "pool"):
             from .merge import merge_runs, parse_machines
+            from .pool import pool_runs
 
-            merged = merge_runs(parse_machines(args.machines), args.out)
-            print(f"wrote {merged.path}; its report: python -m interpmatrix report {merged.path}")
+            if args.command == "merge":
+                made = merge_runs(parse_machines(args.machines), args.out)
+            else:
+                made = pool_runs([RunDir(folder) for folder in args.runs], args.out)
+            print(f"wrote {made.path}; its report: python -m interpmatrix report {made.path}")
         elif args.command == "packages":
             packages_cli.try_packages(args)
         elif args.command == "measure":

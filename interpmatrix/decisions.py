@@ -134,8 +134,8 @@ class Decision:
     @property
     def beyond_rounds(self) -> bool:
         """Undecided however long this run measures: the between-run variance alone keeps its interval across the
-        threshold (runs at other hours, compared with ``nox -s compare``, would tell), and the figure is settled, or
-        would take more than ``REACHABLE_ROUNDS`` to settle (``rounds_to_settle``)."""
+        threshold (runs at other hours, pooled with it by ``interpmatrix.pool``, would tell), and the figure is
+        settled, or would take more than ``REACHABLE_ROUNDS`` to settle (``rounds_to_settle``)."""
         if not self._floor_bound:
             return False
         settle = self.rounds_to_settle()

@@ -38,7 +38,7 @@ from typing import Any
 
 from .proc import run_with_timeout
 from .registry import WORKLOADS, WORKLOADS_DIR, Variant, Workload, select_workloads
-from .results import RunInfo
+from .run_info import RunInfo
 
 # The report's group for workloads from files, after the registry's GROUPS.
 USER_GROUP = "Your workloads"

@@ -40,7 +40,9 @@ without it, 2 and 0 with it (both a claim on two threads in a run whose second c
 fell outside a run's interval 23-30 % of the time without it, 16-21 % with it, where two runs of the same precision
 would put it there 17 % of the time. Taken as known instead (infinite degrees of freedom in Satterthwaite's sum, the
 GUM's way with an uncertainty of type B), it left 22-24 %: a cell's variance on one degree of freedom is too unsure to
-be given more. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``).
+be given more. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``);
+runs at other hours pooled into one (``interpmatrix.pool``) can: each is a draw of its own, and a ratio carries the
+variance once per run its processes came from (``Estimator.between_run_variance``).
 
 A geometric mean over many cells (the Overall, the standard suite, free-threading's cost) does not average that away:
 the cells of a workload on one interpreter run together in one step of a round, and a step at another hour moves them
@@ -450,11 +452,16 @@ class Estimator:
 
     def between_run_variance(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell]) -> float:
         """τ² of the ratio of two time cells, each a (column, cell): ``BETWEEN_RUN_SD``, or ``BETWEEN_RUN_SD_PYPY``
-        when either runs on PyPy; 0 for memory (a peak of memory does not follow the other tenant's load) or when
-        turned off."""
+        when either runs on PyPy, shared out among the runs its processes came from in a pooled run; 0 for memory (a
+        peak of memory does not follow the other tenant's load) or when turned off."""
         if not self.between_runs or self._metric(slow[1]) != "time" or self._metric(fast[1]) != "time":
             return 0.0
-        return between_run_sd(slow, fast) ** 2
+        # Once per hour the ratio's processes came from: in a run pooled from runs at other hours, each run's hour is
+        # a draw of its own (``Sample.run_concentration``; 1 for a run measured as one). The larger of the two cells'.
+        hours = max(
+            found.run_concentration if (found := self.sample(*cell)) is not None else 1.0 for cell in (slow, fast)
+        )
+        return between_run_sd(slow, fast) ** 2 * hours
 
     def geometric_mean(self, pairs: Sequence[tuple[tuple[Column, Cell], tuple[Column, Cell]]]) -> Interval | None:
         """The geometric mean of slow ÷ fast over the pairs both of whose cells ran, with its interval: each ratio's

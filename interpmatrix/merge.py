@@ -15,16 +15,14 @@ command, profile, times) stay in run.json under ``machines``.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .results import RunDir, machine_id, read_json, write_json
+from .results import RunDir, machine_id, new_run_folder, read_json, write_json
 
 USAGE = "python -m interpmatrix merge --out results/<name> NAME=results/<run-id> NAME=results/<run-id> ..."
 # Machine names end up in file names (``<id>@<machine>.json``) and in markdown: nothing that needs quoting there.
@@ -229,17 +227,9 @@ def merge_runs(machines: Mapping[str, RunDir], out: Path) -> RunDir:
     """
     out = Path(out)
     runs = _check_inputs(machines, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    building = RunDir(Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".merging", dir=out.parent)))
-    try:
-        # mkdtemp's folder is private (0700); a run folder is as readable as one the matrix makes.
-        building.path.chmod(0o755)
+    with new_run_folder(out, "merging") as building:
         for name, run_dir in machines.items():
             for interpreter_id in runs[name]["interpreters"]:
                 _copy_interpreter(run_dir, building, interpreter_id, name)
         building.write_run(merged_run_info(machines, runs, out))
-        os.rename(building.path, out)
-    except BaseException:
-        shutil.rmtree(building.path, ignore_errors=True)
-        raise
     return RunDir(out)

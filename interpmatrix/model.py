@@ -35,15 +35,8 @@ from .harness_protocol import (
 )
 from .profiles import Profile, profile_from
 from .registry import WORKLOADS, Cell, Workload
-from .results import (
-    CellFailure,
-    Host,
-    LostResults,
-    MachineRun,
-    RunDir,
-    RunInfo,
-    split_machine_id,
-)
+from .results import CellFailure, LostResults, RunDir, split_machine_id
+from .run_info import Host, MachineRun, PooledRun, RunInfo
 
 # A failure recorded for this cell name covers every cell of the column (a venv that could not be built).
 ALL_CELLS = "*"
@@ -227,6 +220,12 @@ class Run:
     def machines(self) -> dict[str, MachineRun]:
         """A merged run's machines in column order (each with its own run); empty for the run of one machine."""
         return self.info.machines
+
+    @property
+    def pooled(self) -> list[PooledRun]:
+        """A pooled run's runs, measured on this machine at other hours (``interpmatrix.pool``); empty for a run
+        measured as one."""
+        return self.info.pooled
 
     def machine(self, interpreter_id: str) -> str | None:
         """The machine a column of a merged run ran on (its id ends ``@<machine>``); None for the run of one

@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .harness_protocol import ROUND_METADATA
+from .run_info import RunInfo
 
 if TYPE_CHECKING:
     import pyperf
@@ -45,6 +48,10 @@ STEPS_DIR = "steps"
 LOGS_DIR = "logs"
 # What ``replace_atomically`` names its temporary files: hidden, and found again after a kill (``recover``).
 TEMPORARY_SUFFIX = ".tmp"
+
+
+# In a run pooled from runs of one machine at other hours (interpmatrix.pool), the run each worker process came from.
+POOLED_RUN_METADATA = "interpmatrix_pooled_run"
 
 
 # A merged run's interpreter ids carry their machine: ``cpython-3.12@laptop`` (interpmatrix.merge writes them).
@@ -180,131 +187,6 @@ class CellFailure:
 FAILURE_KINDS = (
     "interpreter missing", "install failed", "unavailable", "crash", "wrong answer", "timeout", "error", "lost",
 )
-
-
-@dataclass(frozen=True)
-class Host:
-    """The machine a run measured on, as run.json recorded it (None: not recorded)."""
-
-    cpu: str | None = None
-    cores: int | None = None
-    os: str | None = None
-    hostname: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Host:
-        data = data or {}
-        return cls(data.get("cpu"), data.get("cores"), data.get("os"), data.get("hostname"))
-
-
-@dataclass(frozen=True)
-class MachineRun:
-    """One machine's own run inside a merged run (run.json's ``machines``)."""
-
-    run_id: str | None
-    host: Host
-    command: str | None
-    profile: str | None
-    profile_settings: dict[str, Any] | None
-    started: str | None
-    wall_time: float | None
-    status: str | None
-    bench_requirements: tuple[str, ...]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MachineRun:
-        return cls(
-            data.get("run_id"),
-            Host.from_dict(data.get("host")),
-            data.get("command"),
-            data.get("profile"),
-            data.get("profile_settings"),
-            data.get("started"),
-            data.get("wall_time"),
-            data.get("status"),
-            tuple(data.get("bench_requirements") or ()),
-        )
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """run.json, typed: the plan of a run and what is known about it. The one place that reads its keys (the
-    writers, ``cli.plan_matrix``, ``measure`` and ``merge``, write the dict this reads)."""
-
-    run_id: str
-    command: str | None
-    profile: str | None
-    profile_settings: dict[str, Any] | None
-    # Built-in workload names; None in a run planned before the key existed (every workload then).
-    workloads: list[str] | None
-    workload_files: list[dict[str, Any]]
-    workload_file_errors: list[dict[str, str]]
-    interpreters: list[str]
-    baseline: str | None
-    cell_timeout: float | None
-    discovered: list[dict[str, Any]]
-    host: Host
-    bench_requirements: tuple[str, ...]
-    reports_dir: str | None
-    provisioning: list[dict[str, Any]]
-    started: str | None
-    finished: str | None
-    wall_time: float | None
-    status: str | None
-    # A merged run: machine name -> that machine's own run, in column order; empty for the run of one machine.
-    machines: dict[str, MachineRun] = field(default_factory=dict)
-    profiles_differ: bool = False
-    # The time budget (``budget.Ledger.to_run`` says what each key holds): seconds allowed, first pass included
-    # (--budget, else the profile's; None: no extra rounds), measured so far across resumes, and when the first pass
-    # ended; each extra round; why measuring stopped (one of budget.STOP_REASONS); what a resumed run needs to go on
-    # with the same plan; the cell rounds of the first pass the budget did not reach.
-    budget_seconds: float | None = None
-    measured_seconds: float | None = None
-    first_pass_seconds: float | None = None
-    extra_rounds: list[dict[str, Any]] = field(default_factory=list)
-    budget_stopped: str | None = None
-    extra_round_cells: list[tuple[str, str]] = field(default_factory=list)
-    step_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
-    first_pass_unreached: int = 0
-
-    @property
-    def complete(self) -> bool:
-        return self.status == "complete"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], run_id: str) -> RunInfo:
-        """``run_id``: the folder's name, for a run.json that does not say."""
-        return cls(
-            run_id=data.get("run_id") or run_id,
-            command=data.get("command"),
-            profile=data.get("profile"),
-            profile_settings=data.get("profile_settings"),
-            workloads=data.get("workloads"),
-            workload_files=list(data.get("workload_files") or []),
-            workload_file_errors=list(data.get("workload_file_errors") or []),
-            interpreters=list(data["interpreters"]),
-            baseline=data.get("baseline"),
-            cell_timeout=data.get("cell_timeout"),
-            discovered=list(data.get("discovered") or []),
-            host=Host.from_dict(data.get("host")),
-            bench_requirements=tuple(data.get("bench_requirements") or ()),
-            reports_dir=data.get("reports_dir"),
-            provisioning=list(data.get("provisioning") or []),
-            started=data.get("started"),
-            finished=data.get("finished"),
-            wall_time=data.get("wall_time"),
-            status=data.get("status"),
-            machines={name: MachineRun.from_dict(facts) for name, facts in (data.get("machines") or {}).items()},
-            profiles_differ=bool(data.get("profiles_differ")),
-            budget_seconds=data.get("budget_seconds"),
-            measured_seconds=data.get("measured_seconds"),
-            first_pass_seconds=data.get("first_pass_seconds"),
-            extra_rounds=list(data.get("extra_rounds") or []),
-            budget_stopped=data.get("budget_stopped"),
-            extra_round_cells=[(iid, cell) for iid, cell in data.get("extra_round_cells") or []],
-            step_seconds=dict(data.get("step_seconds") or {}),
-            first_pass_unreached=int(data.get("first_pass_unreached") or 0),
-        )
 
 
 @dataclass(frozen=True)
@@ -487,8 +369,34 @@ class RunDir:
                     warn(f"the runs of {cell} in {step_file.name} cannot join its earlier ones ({reason}): discarded")
 
 
+@contextmanager
+def new_run_folder(out: Path, purpose: str) -> Iterator[RunDir]:
+    """A run folder made of other runs (``merge``, ``pool``) that appears at ``out`` whole or not at all: built beside
+    it, in a hidden folder named after ``purpose``, and renamed when the block ends; deleted when the block raises."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    building = RunDir(Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=f".{purpose}", dir=out.parent)))
+    try:
+        building.path.chmod(0o755)  # mkdtemp's folder is private; a run folder is as readable as the matrix's
+        yield building
+        os.rename(building.path, out)
+    except BaseException:
+        shutil.rmtree(building.path, ignore_errors=True)
+        raise
+
+
 def latest_run(results_dir: Path) -> RunDir:
-    runs = sorted(path for path in results_dir.glob(f"*/{RUN_FILE}"))
+    """The latest run the matrix measured under ``results_dir`` (its ids sort by start time). A merged or pooled run
+    is left out: its folder is named by whoever made it, and would sort after the runs it was made of, or any other."""
+    runs = sorted(path for path in results_dir.glob(f"*/{RUN_FILE}") if not _made_of_runs(path))
     if not runs:
         raise FileNotFoundError(f"no matrix run under {results_dir}/: run `nox -s matrix` first")
     return RunDir(runs[-1].parent)
+
+
+def _made_of_runs(run_file: Path) -> bool:
+    """Whether the run.json is a merged or pooled run's (one that cannot be read is left to its reader to say so)."""
+    try:
+        run = read_json(run_file)
+    except (OSError, ValueError):
+        return False
+    return isinstance(run, dict) and bool(run.get("machines") or run.get("pooled"))

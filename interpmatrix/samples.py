@@ -31,6 +31,7 @@ import pyperf
 from .harness_protocol import ROUND_METADATA
 from .model import machine_probe
 from .registry import Cell
+from .results import POOLED_RUN_METADATA
 
 # A leading timed value this much above the median of the values after it in its process is still warming up
 # (pyperf's warm-up calibration for JITs uses 10 % on the mean too, and needs 40 values to decide; a matrix has 3).
@@ -68,10 +69,24 @@ class Sample:
     unsettled: int = 0
     probes: tuple[float | None, ...] = ()
     rounds: tuple[int | None, ...] = ()
+    # The run each kept process came from, in a run pooled from runs at other hours (None: a run measured as one).
+    run_ids: tuple[str | None, ...] = ()
 
     @property
     def n(self) -> int:
         return len(self.logs)
+
+    @property
+    def run_concentration(self) -> float:
+        """The sum of the squared shares of its processes that came from each run: how much of one run's hour the
+        cell's mean still carries, 1 when every process came from one run (any run measured as one), 1/k when they
+        came alike from k runs pooled (``interpmatrix.pool``)."""
+        if not self.run_ids:
+            return 1.0
+        counts: dict[str | None, int] = {}
+        for run_id in self.run_ids:
+            counts[run_id] = counts.get(run_id, 0) + 1
+        return sum((count / len(self.run_ids)) ** 2 for count in counts.values())
 
     @property
     def mean(self) -> float:
@@ -92,7 +107,7 @@ def sample(benchmark: pyperf.Benchmark) -> Sample | None:
     positive value. A process still warming up at its end is left out when a process of the cell given more warm-ups
     (a later round's, ``invocation.warmups_needed``) settled and no settled process ever ran as slow as its values
     before the last (``still_warming``)."""
-    logs, probes, rounds, warming = [], [], [], 0
+    logs, probes, rounds, pooled_runs, warming = [], [], [], [], 0
     runs = [run for run in benchmark.get_runs() if run.values]  # without calibration runs: warm-ups only
     settled = [run for run in runs if not still_warming_at_end(run.values)]
     kept = [
@@ -109,7 +124,10 @@ def sample(benchmark: pyperf.Benchmark) -> Sample | None:
         probe = machine_probe(run)
         probes.append(math.log(probe) if probe is not None and probe > 0 else None)
         rounds.append(run.get_metadata().get(ROUND_METADATA))
-    return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes), tuple(rounds)) if logs else None
+        pooled_runs.append(run.get_metadata().get(POOLED_RUN_METADATA))
+    if not logs:
+        return None
+    return Sample(tuple(logs), warming, len(runs) - len(kept), tuple(probes), tuple(rounds), tuple(pooled_runs))
 
 
 def settled_with_more_warmups(process: pyperf.Run, settled: Sequence[pyperf.Run]) -> bool:

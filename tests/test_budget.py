@@ -28,7 +28,8 @@ from interpmatrix.measure import measure, plan_steps, prepared_venvs
 from interpmatrix.profiles import Profile, find_profile, profile_from
 from interpmatrix.registry import Variant, Workload, find_workload
 from interpmatrix.harness_protocol import ROUND_METADATA
-from interpmatrix.results import CellFailure, RunDir, RunInfo
+from interpmatrix.results import CellFailure, RunDir
+from interpmatrix.run_info import RunInfo
 
 TOY = Workload(
     name="toy",

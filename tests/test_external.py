@@ -16,7 +16,8 @@ from interpmatrix.invocation import Step, run_step
 from interpmatrix.measure import prepared_venvs
 from interpmatrix.profiles import find_profile
 from interpmatrix.registry import WORKLOADS, Cell, workload_names
-from interpmatrix.results import CellFailure, RunInfo
+from interpmatrix.results import CellFailure
+from interpmatrix.run_info import RunInfo
 
 from test_cli import found, plan  # noqa: F401  (the probe fixtures' interpreters)
 from test_measure import HOST_ID, make_run

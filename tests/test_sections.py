@@ -18,7 +18,8 @@ from interpmatrix import report
 from interpmatrix.intervals import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD, Estimator
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
-from interpmatrix.results import CellFailure, RunDir, RunInfo
+from interpmatrix.results import CellFailure, RunDir
+from interpmatrix.run_info import RunInfo
 from interpmatrix.sections import claims, failures, geomean, header, method, scaling, verdict, workloads
 
 REPO = Path(__file__).resolve().parent.parent

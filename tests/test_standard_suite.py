@@ -26,7 +26,8 @@ from interpmatrix.questions import (
     PublishedFigure,
 )
 from interpmatrix.registry import STANDARD_SUITE, WORKLOADS, WORKLOADS_DIR, Cell, Variant, Workload, find_workload
-from interpmatrix.results import CellFailure, RunDir, RunInfo
+from interpmatrix.results import CellFailure, RunDir
+from interpmatrix.run_info import RunInfo
 from interpmatrix.sections import geomean, standard_suite
 
 SUITE = Workload(

@@ -15,7 +15,8 @@ from interpmatrix.discovery import Interpreter
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import Claim, Question
 from interpmatrix.registry import Cell, Variant, Workload
-from interpmatrix.results import CellFailure, RunDir, RunInfo
+from interpmatrix.results import CellFailure, RunDir
+from interpmatrix.run_info import RunInfo
 
 WORKLOAD = Workload(
     name="toy",

@@ -21,13 +21,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "interpmatrix"
 # Lowest first. A newcomer reads the package from the top of this list down to the entry points.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data: what exists, where it lies on disk", (
-        "registry", "profiles", "budget", "harness_protocol", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external",
+        "registry", "profiles", "budget", "harness_protocol", "run_info", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external",
     )),
     ("model: a loaded run", ("model",)),
     ("stats: numbers, intervals and decisions", ("samples", "intervals", "between_runs", "stats", "verdicts", "decisions", "changes")),
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
-    ("output: assemble and write", ("report", "plots", "compare", "merge")),
+    ("output: assemble and write", ("report", "plots", "compare", "merge", "pool")),
     ("measuring and entry points", ("invocation", "selftimed", "measure", "private_roots", "cpython_build", "runtime_launchers", "runtime_provision", "provision", "packages_cli", "cli", "__main__", "__init__")),
 )
 

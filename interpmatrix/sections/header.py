@@ -18,6 +18,8 @@ from .wording import machine_profile_text, profile_text
 # Beyond this many more rounds an estimate is shown as "more than" it: at hundreds of rounds the figure has moved long
 # before, and a default run's noisy thread cells near their threshold came out at up to 4,808.
 FAR_ROUNDS_SHOWN = 100
+# A pooled run's wall time is its runs' own added up: the hours between them were not spent measuring.
+POOLED_WALL_TIME = " (the runs' own, added up)"
 # The extra rounds by what they were for, in the order the budget spends them, as the Budget line names them.
 ROUND_PURPOSES = (
     (FOR_DECISIONS, "of the cells of open decisions"),
@@ -59,6 +61,20 @@ def _machines_lines(run: Run) -> list[str]:
         f"- **Profile:** {profile}",
         f"- **Wall time:** {wall_time}",
     ]
+
+
+def pooled_line(run: Run) -> str:
+    """The runs a pooled run was made of, each with its hour, and what pooling them does to its intervals."""
+    runs = "; ".join(
+        f"`{_known(pooled.run_id, '?')}` ({date_text(pooled.started)}, profile `{_known(pooled.profile, '?')}`, "
+        f"wall time {duration(pooled.wall_time)})"
+        for pooled in run.pooled
+    )
+    return (
+        f"- **Pooled:** {len(run.pooled)} runs of this machine at other hours, each a draw of its own hour: every "
+        "ratio carries the between-run scatter of the Method section once per run its processes came from (a k-th of "
+        f"it for a ratio measured alike in k runs): {runs}"
+    )
 
 
 def _unfinished_machines_lines(run: Run) -> list[str]:
@@ -120,7 +136,12 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
     if not count:
         return None
     # A merged run is not resumed: each machine's own run is, then merged again.
-    more = "each machine's run resumed with `--budget MINUTES`" if run.machines else resume_command(run.run_id)
+    if run.machines:
+        more = "each machine's run resumed with `--budget MINUTES`"
+    elif run.pooled:
+        more = "another run, pooled with these,"  # a pooled run is not resumed
+    else:
+        more = resume_command(run.run_id)
     return (
         f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} measured in one worker process, with "
         "no variance to borrow (a cell on several workers borrows none, a peak of memory only its own workload's), "
@@ -174,7 +195,9 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             f"decide {len(near)} of them if their figures hold"
         )
         seconds = seconds_to_decide(run, [d for d, _ in near])
-        if seconds is not None and run.info.measured_seconds is not None:
+        if run.pooled:
+            line += " (a run at another hour, pooled with these)"
+        elif seconds is not None and run.info.measured_seconds is not None:
             minutes = math.ceil((run.info.measured_seconds + seconds) / 60)
             line += f", roughly {duration(seconds)} more of measuring (a run with `--budget {minutes}`)"
         else:
@@ -192,11 +215,14 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             "or figures near the edge of that band)"
         )
     if beyond:
+        hours = (
+            "more hours would tell, pooled with these" if run.pooled else "other hours would tell, pooled with this one"
+        )
         line += (
             f"; {plural(len(beyond), 'lies closer to its threshold', 'lie closer to their threshold')} than runs of "
             "the same code at other hours differ (the "
-            "between-run scatter of the Method section), which no round of this run narrows: runs at other hours "
-            "would tell"
+            f"between-run scatter of the Method section), which no round of this run narrows: runs at {hours} "
+            "(`python -m interpmatrix pool`)"
         )
     if unsettled:
         settle = max(d.rounds_to_settle() or 0 for d in unsettled)
@@ -231,8 +257,10 @@ def render(run: Run, charts: Charts) -> str:
             f"- **pyperf:** {requirement_version(info.bench_requirements, 'pyperf')}",
             f"- **Command:** `{_known(info.command, '?')}`",
             f"- **Profile:** {profile_text(run)}",
-            f"- **Wall time:** {duration(info.wall_time)}",
+            f"- **Wall time:** {duration(info.wall_time)}" + (POOLED_WALL_TIME if run.pooled else ""),
         ]
+        if run.pooled:
+            lines.append(pooled_line(run))
     if not run.complete and run.machines:
         # A merged run is not resumed: each unfinished machine resumes its own run, then the runs are merged again.
         lines += _unfinished_machines_lines(run)

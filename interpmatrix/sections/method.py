@@ -137,6 +137,17 @@ INTERVALS = (
 )
 
 
+# What pooling runs at other hours does to the intervals (interpmatrix/pool.py, Estimator.between_run_variance).
+POOLED = (
+    "**Pooled runs.** This run pools runs of this machine at other hours (the header lists them): each worker process "
+    "keeps its values and records the run it came from, and its round is numbered after the rounds of the runs "
+    "before it. A ratio carries the between-run variance above times the larger of its two cells' sums of squared "
+    "shares of the runs their processes came from: a k-th of it for a ratio measured alike in k runs, all of it for "
+    "one whose processes all came from one run. A step of one run is never taken for a step of another, so a "
+    "geometric mean counts each run's steps as draws of their own."
+)
+
+
 def machine_state(run: Run) -> str:
     """How the run's machine-state probe was used: the fit it rests on, or why none was used."""
     head = (
@@ -196,7 +207,10 @@ def render(run: Run, charts: Charts) -> str:
     results = f"results/{run.run_id}"
     baseline = run.baseline or (run.columns[0].id if run.columns else "<id>")
     other = next((column.id for column in run.columns if column.id != baseline), baseline)
-    lines = ["## Method", "", *_how(run), INTERVALS, "", machine_state(run), ""]
+    lines = ["## Method", "", *_how(run), INTERVALS, ""]
+    if run.pooled:
+        lines += [POOLED, ""]
+    lines += [machine_state(run), ""]
     lines += ["What the result files hold, per cell:", "", _files_table(run)]
     lines += [
         "",
@@ -205,6 +219,7 @@ def render(run: Run, charts: Charts) -> str:
         "```sh",
         *(f"{facts.command or 'nox -s matrix'}  # on {name}: its own run, {facts.run_id or '?'}"
           for name, facts in run.machines.items()),
+        *(f"{pooled.command or 'nox -s matrix'}  # run {pooled.run_id or '?'}" for pooled in run.pooled),
         f"{run.info.command or 'nox -s matrix'}  # this run",
         f"python -m pyperf show {results}/{baseline}.json",
         f"python -m pyperf compare_to {results}/{baseline}.json {results}/{other}.json --table",

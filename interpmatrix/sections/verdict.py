@@ -109,20 +109,22 @@ def _names(members: list[Decision]) -> str:
     return " and ".join(names)
 
 
-def what_decides(group: Decision | None) -> str:
+def what_decides(group: Decision | None, pooled: bool = False) -> str:
     """What would decide an undecided answer: more rounds where every candidate in it is within their reach; else,
     candidate by candidate (``decisions.open_group``'s members), more rounds for those within reach, many more for
     some, and for those whose ratio to the fastest lies closer to it than runs at other hours differ, no round of this
-    run; what each costs, for all."""
+    run; what each costs, for all. More rounds come from ``--budget``, or for a ``pooled`` run (never resumed) from
+    another run pooled with its runs."""
     members = group.members if group is not None else ()
     near = [member for member in members if member.reachable]
+    more = "another run, pooled with these" if pooled else "`--budget`"
     if len(near) == len(members):
-        return "more rounds, `--budget`, or what each costs may decide"
+        return f"more rounds, {more}, or what each costs may decide"
     beyond = [member for member in members if member.beyond_rounds]
     far = [member for member in members if not member.reachable and not member.beyond_rounds]
     parts = []
     if near:
-        parts.append(f"more rounds (`--budget`) may place {_names(near)}")
+        parts.append(f"more rounds ({more}) may place {_names(near)}")
     if far:
         parts.append(f"{_names(far)} would need more than {REACHABLE_ROUNDS} more rounds")
     if beyond:
@@ -178,7 +180,7 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
         line = (
             f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why}, "
             f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest "
-            f"({what_decides(open_group(estimator, found))})"
+            f"({what_decides(open_group(estimator, found), bool(run.pooled))})"
         )
     subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:

@@ -12,7 +12,8 @@ from ..markdown import NOT_RUN, first_sentence, md, plural, ratio_text, seconds_
 from ..model import Column, Outcome, Run, machine_profile
 from ..profiles import Profile
 from ..registry import Cell
-from ..results import CellFailure, MachineRun
+from ..results import CellFailure
+from ..run_info import MachineRun
 from ..stats import Ranked
 from ..verdicts import payoff_with_startup
 
