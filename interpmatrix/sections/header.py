@@ -13,7 +13,7 @@ from ..markdown import date_text, duration, factor_percent, percent, plural, req
 from ..model import Run, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
-from .wording import machine_profile_text, profile_text
+from .wording import machine_profile_text, more_rounds_from, profile_text
 
 # Beyond this many more rounds an estimate is shown as "more than" it: at hundreds of rounds the figure has moved long
 # before, and a default run's noisy thread cells near their threshold came out at up to 4,808.
@@ -139,7 +139,7 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
     if run.machines:
         more = "each machine's run resumed with `--budget MINUTES`"
     elif run.pooled:
-        more = "another run, pooled with these,"  # a pooled run is not resumed
+        more = f"{more_rounds_from(run)},"  # a pooled run is not resumed
     else:
         more = resume_command(run.run_id)
     return (
@@ -196,7 +196,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
         )
         seconds = seconds_to_decide(run, [d for d, _ in near])
         if run.pooled:
-            line += " (a run at another hour, pooled with these)"
+            line += f" ({more_rounds_from(run)})"
         elif seconds is not None and run.info.measured_seconds is not None:
             minutes = math.ceil((run.info.measured_seconds + seconds) / 60)
             line += f", roughly {duration(seconds)} more of measuring (a run with `--budget {minutes}`)"
@@ -205,7 +205,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     if few:
         line += (
             f"; {len(few)} rest on fewer than {OWN_PROCESSES} worker processes of a cell, too few to tell how many "
-            "rounds they need (a larger `--budget` gives them more)"
+            f"rounds they need ({more_rounds_from(run) if run.pooled else 'a larger `--budget`'} gives them more)"
         )
     if far:
         # The estimate assumes the figure stays where it is; hundreds of rounds say only "far", not how far.
@@ -229,7 +229,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
         line += (
             f"; {len(unsettled)} lie nearer their threshold than runs at other hours differ, but on processes that "
             f"still scatter more than that: about {plural(settle, 'more round', 'more rounds')} would settle their "
-            "figures, which may then move away from it (`--budget`)"
+            f"figures, which may then move away from it ({more_rounds_from(run)})"
         )
     parallelism = estimator.machine_parallelism
     if cores and parallelism is not None:

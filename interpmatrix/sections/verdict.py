@@ -35,7 +35,7 @@ from ..registry import Cell, Workload
 from ..stats import NOISY_RSD, PARALLEL_SPEEDUP, geometric_means, noise, parallel, ranks, thread_scaling
 from ..verdicts import STARTUP_CELL, Answer, answer, failure_kinds, memory_cell, run_questions, startup_time
 from . import Charts, packages
-from .wording import gil_word, payoff_text, shared_rank_text
+from .wording import gil_word, more_rounds_from, payoff_text, shared_rank_text
 
 
 def why_not_measured(kinds: list[str], run: Run) -> str:
@@ -109,15 +109,13 @@ def _names(members: list[Decision]) -> str:
     return " and ".join(names)
 
 
-def what_decides(group: Decision | None, pooled: bool = False) -> str:
+def what_decides(group: Decision | None, more: str = "`--budget`") -> str:
     """What would decide an undecided answer: more rounds where every candidate in it is within their reach; else,
     candidate by candidate (``decisions.open_group``'s members), more rounds for those within reach, many more for
     some, and for those whose ratio to the fastest lies closer to it than runs at other hours differ, no round of this
-    run; what each costs, for all. More rounds come from ``--budget``, or for a ``pooled`` run (never resumed) from
-    another run pooled with its runs."""
+    run; what each costs, for all. ``more``: where more rounds come from (``wording.more_rounds_from``)."""
     members = group.members if group is not None else ()
     near = [member for member in members if member.reachable]
-    more = "another run, pooled with these" if pooled else "`--budget`"
     if len(near) == len(members):
         return f"more rounds, {more}, or what each costs may decide"
     beyond = [member for member in members if member.beyond_rounds]
@@ -180,7 +178,7 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
         line = (
             f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why}, "
             f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest "
-            f"({what_decides(open_group(estimator, found), bool(run.pooled))})"
+            f"({what_decides(open_group(estimator, found), more_rounds_from(run))})"
         )
     subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:

@@ -18,6 +18,12 @@ from ..stats import Ranked
 from ..verdicts import payoff_with_startup
 
 
+def more_rounds_from(run: Run) -> str:
+    """Where more rounds of a run's cells come from: a larger budget (``--resume``), or, for a pooled run, which is
+    never resumed, another run at another hour pooled with its runs."""
+    return "a run at another hour, pooled with these" if run.pooled else "`--budget`"
+
+
 def jit_warmups_text(profile: Profile, preposition: str) -> str:
     """The warm-ups of a JIT's worker processes: "4 with a JIT", or "4 with PyPy's or a JVM's JIT, 2 with CPython's"
     where CPython's own JIT has a count of its own."""
