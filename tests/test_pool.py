@@ -139,6 +139,7 @@ def test_the_report_lists_the_runs_and_says_how_pooling_moves_its_intervals(pool
     assert f"`{a}` (2026-12-01 20:13 UTC" in head and f"`{b}` (2026-12-01 20:14 UTC" in head
     assert "(the runs' own, added up)" in head
     assert "- **Budget:**" not in head
+    assert "cells above 5.0 % (over the values of every run pooled: their hours' differences too)" in head
     assert "**Pooled runs.** This run pools runs of this machine at other hours" in text
     assert f"# run {a}" in text and f"# run {b}" in text
 
@@ -219,3 +220,49 @@ def test_the_last_runs_failures_are_kept_but_for_cells_an_earlier_run_measured(t
     assert "primes/shedskin@500" not in processes(RUN_A, "cpython-3.13")
     pooled = pool.pool_runs([RUN_A, later], tmp_path / "pooled")
     assert set(json.loads((pooled.path / "cpython-3.13.failures.json").read_text())) == {"primes/shedskin@500"}
+
+
+def test_the_same_processes_from_three_runs_make_the_decision_one_run_cannot() -> None:
+    # test_sections' header case, countdown on one interpreter: serial at 1.52 s and processes x2 at 1.00 s, three
+    # processes each, their logs at ±0.01 around the cell's. "fork()/multiprocessing sidesteps the GIL" asks for
+    # 1.5x: 1.52 lies ln(1.52 / 1.5) = 0.0132 from it, so it is at the threshold once the half width is under
+    # ln 1.1 - 0.0132 = 0.0821. From one run the between-run part alone is 1.96 x 0.047 = 0.0921: undecided. Each
+    # cell's three processes from three runs carry a third of its variance: 0.047² / 3 = 0.000736; each cell's own,
+    # 0.0001 / 3 (on 2 degrees of freedom each, none borrowed on several workers, the same given to serial's alone
+    # here): 0.0000667 twice; t at 4 degrees of freedom (Satterthwaite's, two equal parts on 2) is 2.776, and
+    # 2.776 x √(0.000736 + 0.000133) = 0.0819, inside the band: at the threshold.
+    from dataclasses import replace
+
+    from test_stats import interpreter, make_run
+
+    from interpmatrix.decisions import decisions
+    from interpmatrix.model import Column
+    from interpmatrix.registry import find_workload
+    from interpmatrix.run_info import PooledRun
+    from interpmatrix.sections import header
+
+    serial, processes_x2 = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
+
+    def three(cell: Cell, mean: float, pooled: bool) -> pyperf.Benchmark:
+        runs = [
+            pyperf.Run([mean * math.exp(offset)] * 3, metadata={
+                "name": cell.name, "unit": "second", "loops": 1, ROUND: 1 + index,
+                **({POOLED: f"run-{index}"} if pooled else {}),
+            }, collect_metadata=False)
+            for index, offset in enumerate((-0.01, 0.0, 0.01))
+        ]
+        return pyperf.Benchmark(runs)
+
+    texts, answers = {}, {}
+    for pooled in (False, True):
+        column = Column(interpreter("base"), {serial.name: three(serial, 1.52, pooled),
+                                              processes_x2.name: three(processes_x2, 1.0, pooled)}, {})
+        run = replace(make_run([column]), workloads=[find_workload("countdown")])
+        if pooled:
+            runs = [PooledRun(f"run-{index}", "nox -s matrix", "default", None, None, None) for index in range(3)]
+            run = replace(run, info=replace(run.info, pooled=runs))
+        texts[pooled] = header.render(run, {})
+        answers[pooled] = next(d.answer for d in decisions(run) if d.kind == "claim" and "fork()" in d.subject)
+    assert answers == {False: "undecided", True: "at the threshold"}
+    assert "- **Decisions:** 2 of 3 decisions made" in texts[False] and "no round of this run narrows" in texts[False]
+    assert "- **Decisions:** 3 of 3 decisions made" in texts[True] and "undecided" not in texts[True]

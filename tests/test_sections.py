@@ -418,7 +418,8 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     run = replace(make_run([column]), workloads=[workload])
     text = header.render(run, {})
     assert "; 1 lies closer to its threshold than runs of the same code at other hours differ (the between-run " \
-           "scatter of the Method section), which no round of this run narrows: runs at other hours would tell" in text
+           "scatter of the Method section), which no round of this run narrows: runs at other hours would tell, " \
+           "pooled with this one (`nox -s pool`)" in text
     assert "1 undecided" in text
 
 

@@ -222,7 +222,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             f"; {plural(len(beyond), 'lies closer to its threshold', 'lie closer to their threshold')} than runs of "
             "the same code at other hours differ (the "
             f"between-run scatter of the Method section), which no round of this run narrows: runs at {hours} "
-            "(`python -m interpmatrix pool`)"
+            "(`nox -s pool`)"
         )
     if unsettled:
         settle = max(d.rounds_to_settle() or 0 for d in unsettled)
@@ -292,6 +292,7 @@ def render(run: Run, charts: Charts) -> str:
         lines.append(
             f"- **Relative std dev** (std dev / mean): median {percent(statistics.median(r for r, _, _ in spread))}, "
             f"max {percent(worst)} ({worst_column.id}, `{worst_cell.name}`); {noisy} of {len(spread)} cells "
-            f"above {percent(NOISY_RSD)}"
+            f"above {percent(NOISY_RSD)}" + (" (over the values of every run pooled: their hours' differences too)"
+                                             if run.pooled else "")
         )
     return "\n".join(lines)
