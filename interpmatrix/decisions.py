@@ -49,10 +49,19 @@ class Decision:
     # A claim on more workers left undecided because the machine's own two threads did not surely run faster than its
     # threshold (``stats.claim_result``): no round of this run decides it, a run with the cores free would.
     machine_bound: bool = False
+    # A claim on more workers left undecided because its whole interval shows more speed-up than the workers can give
+    # (``stats.claim_result``): its slow cell ran slow for another reason, which more rounds of it do not tell.
+    beyond_workers: bool = False
     # An undecided verdict's group (``_open_group``): one decision per candidate the fastest is neither told apart from
     # nor surely within the band of, each on the fastest's cell and its own. The group is this decision, its hardest
     # member; the budget serves each member within reach (``cells_to_measure``).
     members: tuple[Decision, ...] = ()
+
+    @property
+    def set_aside(self) -> bool:
+        """Undecided for a reason no round of this run changes: the machine's cores (``machine_bound``), or a speed-up
+        beyond what the workers can give (``beyond_workers``)."""
+        return self.machine_bound or self.beyond_workers
 
     def rounds_to_decide(self) -> int | None:
         """Roughly how many more processes per cell would narrow the interval enough to decide, if the figure stays
@@ -68,7 +77,7 @@ class Decision:
         threshold on two processes was said to need 14 more rounds where 8 do."""
         if self.decided:
             return 0
-        if self.machine_bound or self.interval is None or not self.interval.known or self.processes < 1:
+        if self.set_aside or self.interval is None or not self.interval.known or self.processes < 1:
             return None
         distance = abs(math.log(self.interval.value) - math.log(self.threshold))
         # The half-width that decides: the distance to the threshold (holds or fails), or what is left of the band
@@ -124,7 +133,7 @@ class Decision:
         still falls as processes are added."""
         return (
             not self.decided
-            and not self.machine_bound
+            and not self.set_aside
             and self.interval is not None
             and self.interval.known
             and self.processes >= OWN_PROCESSES
@@ -154,7 +163,7 @@ class Decision:
         on one degree of freedom, so that the estimate of the rounds it needs says little."""
         rounds = self.rounds_to_decide()
         if rounds is None:
-            return not self.beyond_rounds and not self.decided and not self.machine_bound
+            return not self.beyond_rounds and not self.decided and not self.set_aside
         return rounds <= REACHABLE_ROUNDS or self.processes < OWN_PROCESSES
 
 
@@ -236,7 +245,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                 found.append(Decision(
                     "claim", f"\"{claim.statement}\" on {interpreter_id}{against}", result.interval, threshold,
                     result.decision != UNDECIDED, keys, _processes(estimator, keys), result.decision,
-                    result.machine_bound,
+                    result.machine_bound, beyond_workers=result.beyond_workers,
                 ))
     for question in run_questions(run):
         reply = answer(estimator, question)

@@ -60,6 +60,10 @@ def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
                 f"with `nox -s matrix -- --resume {info.get('run_id') or run_dir.run_id}`, then pool"
             )
         infos.append(info)
+    ids = [info.get("run_id") or run_dir.run_id for run_dir, info in zip(runs, infos)]
+    if len(set(ids)) < len(ids):
+        twice = next(run_id for run_id in ids if ids.count(run_id) > 1)
+        raise ValueError(f"run {twice} is given twice (two copies of it): pool each run once")
     first = infos[0]
     for run_dir, info in zip(runs[1:], infos[1:]):
         if _machine(info) != _machine(first):

@@ -301,13 +301,16 @@ def scaling_ratio(estimator: Estimator, column: Column, pair: ScalingPair) -> In
 class ClaimResult:
     """A claim's measured ratio on one interpreter, with its interval, and the decision it allows: HOLDS, FAILS,
     AT_THRESHOLD (it straddles the threshold within the equivalence band) or UNDECIDED (it straddles it more widely,
-    or there is no interval, or ``machine_bound``)."""
+    or there is no interval, or ``machine_bound``, or ``beyond_workers``)."""
 
     interval: Interval
     decision: str
     # Undecided because the claim needs a second core and the machine's own two threads did not surely run faster
     # than its threshold (``claim_result``): its "no speed-up" would be the machine's.
     machine_bound: bool = False
+    # Undecided because the whole interval shows more speed-up than the fast cell's extra workers can give
+    # (``claim_result``): the slow cell ran slow for another reason, and the figure is not the workers'.
+    beyond_workers: bool = False
 
     @property
     def ratio(self) -> float:
@@ -333,9 +336,17 @@ def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval 
     claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
     GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour. Unless the interval
     finds no speed-up even multiplied by ``free_cores_bound``: then no machine would have found one (PyPy's process
-    pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most, never 1.5x)."""
+    pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most, never 1.5x).
+    A claim that ``needs_cores`` whose whole interval lies above ``free_cores_bound`` is undecided too
+    (``beyond_workers``): no number of workers makes the same work that much faster than one."""
     if interval is None:
         return None
+    if needs_cores(claim) and interval.known and interval.low > free_cores_bound(claim):
+        # More than N workers can give over one, however free the cores: PyPy 3.11's numexpr on two threads ran
+        # 3.09x [2.17-4.40] faster than on one over three default runs pooled. Its one-thread cell's processes each
+        # ran every call after the first at about 218 ms, or at 45-50 ms (one in four), its two-thread cell's at
+        # 28-30 ms: a mode of the process, not the threads. Such a figure decides nothing about the workers.
+        return ClaimResult(interval, UNDECIDED, beyond_workers=True)
     decision = interval.against(at_least=claim.at_least, at_most=claim.at_most)
     none_found = FAILS if claim.at_least is not None else HOLDS
     threshold = claim.at_least if claim.at_least is not None else claim.at_most

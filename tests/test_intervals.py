@@ -631,6 +631,16 @@ def test_a_claim_left_open_by_the_machines_cores_gets_no_rounds() -> None:
     assert decisions.cells_to_measure([found]) == {}
 
 
+def test_a_claim_left_open_beyond_what_its_workers_can_give_gets_no_rounds() -> None:
+    # 3.09x [2.17-4.40] on two workers against one: clear of 1.5x, but more than two workers give; more rounds of the
+    # same cells would not say what the workers give.
+    found = decisions.Decision("claim", "toy", Interval(3.09, 2.17, 4.40), 1.5, False, (("a", "x"), ("a", "y")), 30,
+                               beyond_workers=True)
+    assert found.rounds_to_decide() is None
+    assert not found.reachable and not found.beyond_rounds and not found.unsettled
+    assert decisions.cells_to_measure([found]) == {}
+
+
 def test_a_figure_nearer_its_threshold_than_the_between_run_floor_is_beyond_any_round() -> None:
     # 1.52 against 1.5: a distance ln(1.52 / 1.5) = 0.01325, so it decides by the band (at the threshold) once the
     # interval lies within ln 1.1 - 0.01325 = 0.08206 of it. A ratio of a cell on several workers and one on one keeps

@@ -154,6 +154,7 @@ def test_pooling_refuses_what_it_cannot_pool_and_writes_nothing(tmp_path: Path) 
          "ran on another machine"),
         ([RUN_A, copy_run(RUN_B, tmp_path / "base", baseline="cpython-3.12")], "has another baseline"),
         ([RUN_A, RunDir(tmp_path / "nothing")], "is not a matrix run"),
+        ([RUN_A, copy_run(RUN_A, tmp_path / "copy")], f"run {run_id(RUN_A)} is given twice"),
     ]
     for runs, message in cases:
         with pytest.raises((ValueError, FileNotFoundError), match=message):

@@ -423,6 +423,32 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     assert "1 undecided" in text
 
 
+def test_header_and_claims_set_aside_a_speed_up_beyond_what_the_workers_can_give() -> None:
+    # countdown on one interpreter, three processes of each cell, their logs at ±0.01 around the cell's: serial at
+    # 3.0 s, processes x2 at 1.0 s. "fork()/multiprocessing sidesteps the GIL" (1.5x): 3.0x with an interval whose
+    # half width is at most t(4) x √(2 x 0.0001 / 3 + 0.047²) = 2.776 x 0.0477 = 0.132 on a log scale, so at least
+    # 3.0 / e^0.132 = 2.63x: more than two workers can make the same work faster than one.
+    from dataclasses import replace
+
+    from interpmatrix.registry import Cell
+
+    workload = find_workload("countdown")
+    serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
+
+    def three(cell, mean: float):
+        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
+
+    column = Column(interpreter("base"), {serial.name: three(serial, 3.0), processes.name: three(processes, 1.0)}, {})
+    run = replace(make_run([column]), workloads=[workload])
+    text = header.render(run, {})
+    assert "; 1 ran faster on more workers than more workers can make the same work (more than N times as fast on " \
+           "N times the workers): the slow cell ran slow for another reason, so the figure is not the workers', and " \
+           "no round of this run tells what they give" in text
+    table = claims.render(run, {})
+    row = next(line for line in table.splitlines() if line.startswith("| fork()/multiprocessing"))
+    assert "undecided (beyond the workers)" in row and "✓" not in row
+
+
 def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_cores_were_busy() -> None:
     # countdown on one interpreter: serial at 1.2 s and processes x2 at 1.0 s, nine processes each at ±1 %: "fork()/
     # multiprocessing sidesteps the GIL" (≥ 1.5x) measures 1.2x, wholly below 1.5. But each process of processes x2

@@ -295,6 +295,30 @@ def test_no_speed_up_from_a_second_worker_decides_only_where_the_machine_could_s
     assert (result.decision, result.machine_bound) == (decision, machine_bound)
 
 
+@pytest.mark.parametrize(
+    ("claim", "interval", "decision", "beyond_workers"),
+    [
+        # Two threads 3.09x [2.17-4.40] faster than one: more than two workers can give, whatever the machine.
+        (PARALLEL, Interval(3.09, 2.17, 4.40), UNDECIDED, True),
+        # "Does not help" (at most 1.2x) at the same figure is no decision either: the figure is not the threads'.
+        (NO_PARALLEL, Interval(3.09, 2.17, 4.40), UNDECIDED, True),
+        # Up to twice as fast on two workers holds; an interval reaching past 2 but not wholly above it still holds.
+        (PARALLEL, Interval(1.9, 1.7, 2.1), HOLDS, False),
+        (PARALLEL, Interval(2.2, 1.8, 2.7), HOLDS, False),
+        # Four workers may run the same work up to 4x faster than one: 3.1x [2.2-4.4] is theirs to give.
+        (FOUR_WAY, Interval(3.09, 2.17, 4.40), HOLDS, False),
+        (FOUR_WAY, Interval(5.0, 4.2, 6.0), UNDECIDED, True),
+        # A claim on one worker each has no such bound: serial 3x faster than "fast" on one worker is a result.
+        (PROMISE, Interval(3.09, 2.17, 4.40), HOLDS, False),
+    ],
+)
+def test_a_speed_up_beyond_what_the_workers_can_give_decides_nothing(
+    claim: Claim, interval: Interval, decision: str, beyond_workers: bool
+) -> None:
+    result = stats.claim_result(claim, interval, Interval(1.9, 1.85, 1.95))
+    assert (result.decision, result.beyond_workers) == (decision, beyond_workers)
+
+
 def test_a_claim_without_both_cells_has_no_result() -> None:
     assert stats.claim_result(PROMISE, None) is None
 

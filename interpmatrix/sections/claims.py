@@ -33,6 +33,8 @@ def result_text(result: ClaimResult | None) -> str:
         return f"**{text}** ✓"
     if result.machine_bound:
         return f"{text} undecided (cores)"
+    if result.beyond_workers:
+        return f"{text} undecided (beyond the workers)"
     return f"{text} {MARKS[result.decision]}"
 
 
@@ -72,7 +74,10 @@ def render(run: Run, charts: Charts) -> str | None:
             "(cores)* where a claim about a second worker found no speed-up on a machine whose own two threads of C "
             f"code did not surely run faster than the claim's threshold{_parallelism_text(estimator)}, unless "
             "even free cores could not have found one (a second worker of its own at most halves the time of two: "
-            "✗ where the interval, doubled, still lies below the threshold). A claim "
+            "✗ where the interval, doubled, still lies below the threshold); *undecided (beyond the workers)* where "
+            "the whole interval shows more speed-up than the extra workers can give (more than twice as fast on two "
+            "as on one): the one-worker cell ran slow for another reason (a slow mode some of its processes ran in), "
+            "so the figure is not the workers'. A claim "
             "against a JIT has one row per JIT interpreter; \"n/a\" is a JIT in its own row. The verdict counts only "
             "the interpreters that ran both cells.",
             "",

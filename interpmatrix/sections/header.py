@@ -188,6 +188,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     beyond = [d for d in still_open if d.beyond_rounds]
     unsettled = [d for d in still_open if d.unsettled]
     cores = [d for d in still_open if d.machine_bound]
+    beyond_workers = [d for d in still_open if d.beyond_workers]
     line += f"; {len(still_open)} undecided"
     if near:
         line += (
@@ -238,7 +239,14 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
             f"ran {speed_interval_text(parallelism)} than one (the Method section's parallelism probe), so that "
             "the missing speed-up may be the machine's: no round of this run tells, a run with both cores free would"
         )
+    if beyond_workers:
+        line += (
+            f"; {len(beyond_workers)} ran faster on more workers than more workers can make the same work (more "
+            "than N times as fast on N times the workers): the slow cell ran slow for another reason, so the figure "
+            "is not the workers', and no round of this run tells what they give"
+        )
     unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(unsettled) - len(cores)
+    unknown -= len(beyond_workers)
     if unknown:
         line += f"; {unknown} have no interval yet (a second worker process gives one)"
     return line
