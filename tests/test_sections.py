@@ -441,9 +441,9 @@ def test_header_and_claims_set_aside_a_speed_up_beyond_what_the_workers_can_give
     column = Column(interpreter("base"), {serial.name: three(serial, 3.0), processes.name: three(processes, 1.0)}, {})
     run = replace(make_run([column]), workloads=[workload])
     text = header.render(run, {})
-    assert "; 1 ran faster on more workers than more workers can make the same work (more than N times as fast on " \
-           "N times the workers): the slow cell ran slow for another reason, so the figure is not the workers', and " \
-           "no round of this run tells what they give" in text
+    assert "; 1 show more speed-up from more workers than they can give (more than N times as fast on N times the " \
+           "workers): the slow cell ran slow for another reason, so the figure is not the workers', and no round of " \
+           "this run tells what they give" in text
     table = claims.render(run, {})
     row = next(line for line in table.splitlines() if line.startswith("| fork()/multiprocessing"))
     assert "undecided (beyond the workers)" in row and "✓" not in row

@@ -241,9 +241,9 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
         )
     if beyond_workers:
         line += (
-            f"; {len(beyond_workers)} ran faster on more workers than more workers can make the same work (more "
-            "than N times as fast on N times the workers): the slow cell ran slow for another reason, so the figure "
-            "is not the workers', and no round of this run tells what they give"
+            f"; {len(beyond_workers)} show more speed-up from more workers than they can give (more than N times as "
+            "fast on N times the workers): the slow cell ran slow for another reason, so the figure is not the "
+            "workers', and no round of this run tells what they give"
         )
     unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(unsettled) - len(cores)
     unknown -= len(beyond_workers)
