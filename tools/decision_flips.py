@@ -7,7 +7,8 @@ For every decision both reports state (each claim on each interpreter, each verd
 those decided in both runs the same way, decided in both runs opposite ways (a claim that holds in one and fails in
 the other; two different winners; faster against the baseline in one, slower in the other), decided in one run only,
 and moved between neighbouring answers (holds in one, at the threshold in the other; a winner in one, a tie in the
-other). ``--all`` lists every decision with both runs' answers; otherwise only the opposite and moved ones.
+other). ``--all`` lists every decision with both runs' answers; otherwise only the opposite and moved ones. Last, how
+often one run's claim figure falls outside the other's interval (two runs, or two pools of runs, of the same code).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from interpmatrix.decisions import decisions  # noqa: E402
-from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED  # noqa: E402
+from interpmatrix.intervals import FAILS, HOLDS, UNDECIDED, Interval  # noqa: E402
 from interpmatrix.markdown import ratio_text  # noqa: E402
 from interpmatrix.model import Run, load_run  # noqa: E402
 from interpmatrix.results import RunDir  # noqa: E402
@@ -29,12 +30,24 @@ from interpmatrix.results import RunDir  # noqa: E402
 OPPOSITE = {frozenset((HOLDS, FAILS)), frozenset(("faster", "slower"))}
 
 
-def answers(run: Run) -> dict[str, tuple[str, str]]:
-    """subject -> (answer, its figure), for every decision of the report on ``run`` (``decisions.decisions``)."""
+def answers(run: Run) -> dict[str, tuple[str, str, Interval | None]]:
+    """subject -> (answer, its figure, its interval), for every decision of the report on ``run``
+    (``decisions.decisions``)."""
     return {
-        f"{decision.kind}: {decision.subject}": (decision.answer, ratio_text(decision.interval) if decision.interval else "")
+        f"{decision.kind}: {decision.subject}": (
+            decision.answer, ratio_text(decision.interval) if decision.interval else "", decision.interval
+        )
         for decision in decisions(run)
     }
+
+
+def outside(a: dict[str, tuple[str, str, Interval | None]], b: dict[str, tuple[str, str, Interval | None]]) -> str:
+    """How often one run's claim figure falls outside the other's interval, both ways, over the claims both give an
+    interval for: about 17 % when each interval is right (two 95 % intervals of the same precision)."""
+    both = [(a[s][2], b[s][2]) for s in set(a) & set(b)
+            if s.startswith("claim: ") and a[s][2] and b[s][2] and a[s][2].known and b[s][2].known]
+    found = sum(one.excludes(other.value) + other.excludes(one.value) for one, other in both)
+    return f"{found} of {2 * len(both)} ({found / max(1, 2 * len(both)):.0%}; 17 % when intervals are right)"
 
 
 def kind(first: str, second: str) -> str:
@@ -62,11 +75,13 @@ def main() -> int:
             outcome = "undecided in both"
         counts[outcome] = counts.get(outcome, 0) + 1
         if args.all or outcome in ("opposite", "moved"):
-            print(f"{outcome:>24}: {subject}\n{'':>26}{a[subject][0]} {a[subject][1]}  |  {b[subject][0]} {b[subject][1]}")
+            first, second = a[subject], b[subject]
+            print(f"{outcome:>24}: {subject}\n{'':>26}{first[0]} {first[1]}  |  {second[0]} {second[1]}")
     print(f"decisions in both reports: {len(set(a) & set(b))}; decided: {decided['a']} of {len(a)} in "
           f"{args.first.name}, {decided['b']} of {len(b)} in {args.second.name}")
     for outcome in ("same", "opposite", "moved", "decided in one run only", "undecided in both"):
         print(f"  {outcome}: {counts.get(outcome, 0)}")
+    print(f"claim figures outside the other run's interval: {outside(a, b)}")
     return 0
 
 
