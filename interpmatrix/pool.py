@@ -17,6 +17,11 @@ run id it came from. The runs must be complete runs of one machine; an interpret
 (another Python version, another executable) is refused by pyperf's own check, as its ``--append`` would refuse it.
 Each interpreter's facts, failures and logs are the last run's. The pooled run is not resumed: a run at another hour
 is measured as a run of its own, then pooled again.
+
+Each run counts as a draw of its own hour because the between-run figures were estimated so: from pairs of default
+runs started 30 minutes to 5 hours apart, back-to-back runs included, whose ratios differed by that much. Runs made
+closer together than the runs behind those figures (at the same time, or a minute apart) may share a state of the
+machine that such a pool would count as independent.
 """
 
 from __future__ import annotations
