@@ -19,7 +19,7 @@ Each interpreter's facts, failures and logs are the last run's. The pooled run i
 is measured as a run of its own, then pooled again.
 
 Each run counts as a draw of its own hour because the between-run figures were estimated so: from pairs of default
-runs started 30 minutes to 5 hours apart, back-to-back runs included, whose ratios differed by that much. Runs made
+runs started 20 minutes to 5 hours apart, back-to-back runs included, whose ratios differed by that much. Runs made
 closer together than the runs behind those figures (at the same time, or a minute apart) may share a state of the
 machine that such a pool would count as independent.
 """
