@@ -419,7 +419,8 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     text = header.render(run, {})
     assert "; 1 lies closer to its threshold than runs of the same code at other hours differ (the between-run " \
            "scatter of the Method section), which no round of this run narrows: runs at other hours would tell, " \
-           "pooled with this one (`nox -s pool`)" in text
+           "pooled with this one (`nox -s pool -- --out results/<name> results/toy-run results/<a run at another " \
+           "hour>`)" in text
     assert "1 undecided" in text
 
 

@@ -219,11 +219,13 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
         hours = (
             "more hours would tell, pooled with these" if run.pooled else "other hours would tell, pooled with this one"
         )
+        # The runs to pool: this one's own folder, or a pooled run's runs, and one more measured later.
+        folders = [f"results/{pooled.run_id}" for pooled in run.pooled] or [f"results/{run.run_id}"]
         line += (
             f"; {plural(len(beyond), 'lies closer to its threshold', 'lie closer to their threshold')} than runs of "
             "the same code at other hours differ (the "
             f"between-run scatter of the Method section), which no round of this run narrows: runs at {hours} "
-            "(`nox -s pool`)"
+            f"(`nox -s pool -- --out results/<name> {' '.join(folders)} results/<a run at another hour>`)"
         )
     if unsettled:
         settle = max(d.rounds_to_settle() or 0 for d in unsettled)
