@@ -397,6 +397,23 @@ def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() 
     assert "sha256" not in method.machine_state(unprobed)
 
 
+def serial_against_two_processes(serial_mean: float, processes_mean: float) -> Run:
+    """countdown on one interpreter, its serial and processes x2 cells only, three processes each whose logs lie at
+    ±0.01 around the cell's mean: what "fork()/multiprocessing sidesteps the GIL" is tested on."""
+    from dataclasses import replace
+
+    from interpmatrix.registry import Cell
+
+    serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
+
+    def three(cell: Cell, mean: float) -> pyperf.Benchmark:
+        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
+
+    column = Column(interpreter("base"), {serial.name: three(serial, serial_mean),
+                                          processes.name: three(processes, processes_mean)}, {})
+    return replace(make_run([column]), workloads=[find_workload("countdown")])
+
+
 def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     # countdown on one interpreter, three processes of each cell: serial at 1.52 s, processes x2 at 1.00 s, the logs
     # of each cell's processes at ±0.01 around its mean. "fork()/multiprocessing sidesteps the GIL" asks for 1.5x:
@@ -404,19 +421,7 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
     # it (at the threshold). processes x2 runs on two workers and serial on one: their ratio carries the between-run
     # scatter of such a ratio, 0.047, of which 1.96 x 0.047 = 0.0921 stays at any count of processes. No round of
     # this run can decide it; the other decisions (the verdict's processes x2 against serial, 1.52 against 1) are made.
-    from dataclasses import replace
-
-    from interpmatrix.registry import Cell
-
-    workload = find_workload("countdown")
-    serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
-
-    def three(cell, mean: float):
-        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
-
-    column = Column(interpreter("base"), {serial.name: three(serial, 1.52), processes.name: three(processes, 1.0)}, {})
-    run = replace(make_run([column]), workloads=[workload])
-    text = header.render(run, {})
+    text = header.render(serial_against_two_processes(1.52, 1.0), {})
     assert "; 1 lies closer to its threshold than runs of the same code at other hours differ (the between-run " \
            "scatter of the Method section), which no round of this run narrows: runs at other hours would tell, " \
            "pooled with this one (`nox -s pool -- --out results/<name> results/toy-run results/<a run at another " \
@@ -429,18 +434,7 @@ def test_header_and_claims_set_aside_a_speed_up_beyond_what_the_workers_can_give
     # 3.0 s, processes x2 at 1.0 s. "fork()/multiprocessing sidesteps the GIL" (1.5x): 3.0x with an interval whose
     # half width is at most t(4) x √(2 x 0.0001 / 3 + 0.047²) = 2.776 x 0.0477 = 0.132 on a log scale, so at least
     # 3.0 / e^0.132 = 2.63x: more than two workers can make the same work faster than one.
-    from dataclasses import replace
-
-    from interpmatrix.registry import Cell
-
-    workload = find_workload("countdown")
-    serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
-
-    def three(cell, mean: float):
-        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
-
-    column = Column(interpreter("base"), {serial.name: three(serial, 3.0), processes.name: three(processes, 1.0)}, {})
-    run = replace(make_run([column]), workloads=[workload])
+    run = serial_against_two_processes(3.0, 1.0)
     text = header.render(run, {})
     assert "; 1 show more speed-up from more workers than they can give (more than N times as fast on N times the " \
            "workers): the slow cell ran slow for another reason, so the figure is not the workers', and no round of " \
