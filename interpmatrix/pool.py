@@ -14,7 +14,8 @@ processes all came from one.
 Nothing is measured or recomputed: every process keeps its values, warm-ups and metadata; its round is numbered after
 the rounds of the runs before it (so that a step of one run is never taken for a step of another), and it gains the
 run id it came from. The runs must be complete runs of one machine; an interpreter whose build changed between them
-(another Python version, another executable) is refused by pyperf's own check, as its ``--append`` would refuse it.
+(another Python version), or that ran from another venv (another checkout's ``.nox``), is refused by pyperf's own
+check, as its ``--append`` would refuse it.
 Each interpreter's facts, failures and logs are the last run's. The pooled run is not resumed: a run at another hour
 is measured as a run of its own, then pooled again.
 
@@ -151,8 +152,9 @@ def _write_interpreter(
             pooled.append(pyperf.Benchmark(processes))
         except ValueError as error:
             raise ValueError(
-                f"{interpreter_id}'s {name} cannot be pooled: {error} (pyperf's own check: the interpreter changed "
-                "between the runs); pool runs of the same interpreters, or leave that run out"
+                f"{interpreter_id}'s {name} cannot be pooled: {error} (pyperf's own check: another build of the "
+                "interpreter, or the same one run from another venv, as from another checkout); pool runs of one "
+                "checkout's interpreters, or leave that run out"
             ) from None
     if pooled:
         pyperf.BenchmarkSuite(pooled).dump(str(target.results_file(interpreter_id)))
