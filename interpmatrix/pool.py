@@ -33,16 +33,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .budget import run_keys
 from .harness_protocol import ROUND_METADATA
 from .model import ALL_CELLS
-from .results import POOLED_RUN_METADATA, RunDir, load_results, new_run_folder, read_json, write_json
+from .results import POOLED_RUN_METADATA, RunDir, load_results, new_run_folder, read_json, rounds_done, write_json
 
 USAGE = "python -m interpmatrix pool --out results/<name> results/<run-a> results/<run-b> [...]"
-# What a run.json holds about its own budget: a pooled run has none (its runs' are under ``pooled``).
-BUDGET_KEYS = (
-    "budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped", "extra_round_cells",
-    "step_seconds", "first_pass_unreached",
-)
 
 
 def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
@@ -66,7 +62,7 @@ def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
                 f"with `nox -s matrix -- --resume {info.get('run_id') or run_dir.run_id}`, then pool"
             )
         infos.append(info)
-    ids = [info.get("run_id") or run_dir.run_id for run_dir, info in zip(runs, infos)]
+    ids = [_run_id(run_dir, info) for run_dir, info in zip(runs, infos)]
     if len(set(ids)) < len(ids):
         twice = next(run_id for run_id in ids if ids.count(run_id) > 1)
         raise ValueError(f"run {twice} is given twice (two copies of it): pool each run once")
@@ -86,6 +82,11 @@ def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
     return infos
 
 
+def _run_id(run_dir: RunDir, info: Mapping[str, Any]) -> str:
+    """The run's id as its run.json says it, else its folder's name."""
+    return info.get("run_id") or run_dir.run_id
+
+
 def _machine(info: Mapping[str, Any]) -> tuple[Any, ...]:
     host = info.get("host") or {}
     return host.get("hostname"), host.get("cpu"), host.get("cores")
@@ -96,58 +97,55 @@ def _machine_text(info: Mapping[str, Any]) -> str:
     return f"{hostname or 'unknown host'}, {cpu or 'unknown CPU'}, {cores or '?'} cores"
 
 
-def last_round(run_dir: RunDir, interpreter_ids: Sequence[str]) -> int:
-    """The highest round any worker process of the run recorded (1 when none did)."""
-    found = 1
-    for interpreter_id in interpreter_ids:
-        path = run_dir.results_file(interpreter_id)
-        if not path.exists():
-            continue
-        for benchmark in load_results(path):
-            for process in benchmark.get_runs():
-                found = max(found, int(process.get_metadata().get(ROUND_METADATA, 1)))
-    return found
+Suites = dict[str, Any]  # interpreter id -> its pyperf.BenchmarkSuite, for one run
 
 
-def round_offsets(runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]]) -> list[int]:
-    """What each run's rounds are numbered after: the last rounds of the runs before it, added up."""
+def load_suites(runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]]) -> list[Suites]:
+    """Each run's results files, read once: the round offsets and the pooled files are both made from them."""
+    return [
+        {iid: load_results(path) for iid in info["interpreters"] if (path := run_dir.results_file(iid)).exists()}
+        for run_dir, info in zip(runs, infos)
+    ]
+
+
+def round_offsets(suites: Sequence[Suites]) -> list[int]:
+    """What each run's rounds are numbered after: the last rounds of the runs before it, added up (a run whose
+    processes recorded no round counts as one)."""
     offsets, offset = [], 0
-    for run_dir, info in zip(runs, infos):
+    for found in suites:
         offsets.append(offset)
-        offset += last_round(run_dir, info["interpreters"])
+        offset += max((max(rounds_done(b), default=1) for suite in found.values() for b in suite), default=1)
     return offsets
 
 
 def _pooled_processes(
-    runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], offsets: Sequence[int], interpreter_id: str
+    suites: Sequence[Suites], run_ids: Sequence[str], offsets: Sequence[int], interpreter_id: str
 ) -> dict[str, list[Any]]:
     """Each cell's worker processes (``pyperf.Run``) from every run, renumbered and marked with their run."""
     import pyperf
 
     benchmarks: dict[str, list[pyperf.Run]] = {}
-    for run_dir, info, offset in zip(runs, infos, offsets):
-        run_id = info.get("run_id") or run_dir.run_id
-        path = run_dir.results_file(interpreter_id)
-        if interpreter_id in info["interpreters"] and path.exists():
-            for benchmark in load_results(path):
-                for process in benchmark.get_runs():
-                    metadata = process.get_metadata()
-                    metadata[ROUND_METADATA] = int(metadata.get(ROUND_METADATA, 1)) + offset
-                    metadata[POOLED_RUN_METADATA] = run_id
-                    benchmarks.setdefault(benchmark.get_name(), []).append(
-                        pyperf.Run(process.values, warmups=process.warmups, metadata=metadata, collect_metadata=False)
-                    )
+    for found, run_id, offset in zip(suites, run_ids, offsets):
+        for benchmark in found.get(interpreter_id, ()):
+            for process in benchmark.get_runs():
+                metadata = process.get_metadata()
+                metadata[ROUND_METADATA] = int(metadata.get(ROUND_METADATA, 1)) + offset
+                metadata[POOLED_RUN_METADATA] = run_id
+                benchmarks.setdefault(benchmark.get_name(), []).append(
+                    pyperf.Run(process.values, warmups=process.warmups, metadata=metadata, collect_metadata=False)
+                )
     return benchmarks
 
 
 def _write_interpreter(
-    runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], offsets: Sequence[int], interpreter_id: str,
-    target: RunDir,
+    runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], suites: Sequence[Suites], offsets: Sequence[int],
+    interpreter_id: str, target: RunDir,
 ) -> None:
     import pyperf
 
     pooled = []
-    for name, processes in _pooled_processes(runs, infos, offsets, interpreter_id).items():
+    run_ids = [_run_id(run_dir, info) for run_dir, info in zip(runs, infos)]
+    for name, processes in _pooled_processes(suites, run_ids, offsets, interpreter_id).items():
         try:
             pooled.append(pyperf.Benchmark(processes))
         except ValueError as error:
@@ -178,7 +176,7 @@ def _write_interpreter(
 
 def pool_command(runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], out: Path) -> str:
     """The command that made the pooled run, each folder as ``results/<run-id>``, wherever the copies were."""
-    arguments = [f"results/{info.get('run_id') or run_dir.run_id}" for run_dir, info in zip(runs, infos)]
+    arguments = [f"results/{_run_id(run_dir, info)}" for run_dir, info in zip(runs, infos)]
     return shlex.join(["python", "-m", "interpmatrix", "pool", "--out", f"results/{out.name}", *arguments])
 
 
@@ -188,7 +186,8 @@ def pooled_run_info(runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], 
     first = infos[0]
     wall_times = [info.get("wall_time") for info in infos]
     finished = [info.get("finished") for info in infos]
-    pooled = {key: value for key, value in first.items() if key not in BUDGET_KEYS}
+    # A pooled run has no budget of its own (its runs' are under ``pooled``).
+    pooled = {key: value for key, value in first.items() if key not in run_keys()}
     discovered: dict[str, Any] = {}
     for info in infos:
         for record in info.get("discovered") or []:
@@ -203,7 +202,7 @@ def pooled_run_info(runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], 
         else list(dict.fromkeys(name for info in infos for name in info["workloads"])),
         pooled=[
             {
-                "run_id": info.get("run_id") or run_dir.run_id,
+                "run_id": _run_id(run_dir, info),
                 "command": info.get("command"),
                 "profile": info.get("profile"),
                 "started": info.get("started"),
@@ -229,8 +228,9 @@ def pool_runs(runs: Sequence[RunDir], out: Path) -> RunDir:
     infos = _check_inputs(runs, out)
     with new_run_folder(out, "pooling") as building:
         info = pooled_run_info(runs, infos, out)
-        offsets = round_offsets(runs, infos)
+        suites = load_suites(runs, infos)
+        offsets = round_offsets(suites)
         for interpreter_id in info["interpreters"]:
-            _write_interpreter(runs, infos, offsets, interpreter_id, building)
+            _write_interpreter(runs, infos, suites, offsets, interpreter_id, building)
         building.write_run(info)
     return RunDir(out)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -83,10 +84,7 @@ class Sample:
         came alike from k runs pooled (``interpmatrix.pool``)."""
         if not self.run_ids:
             return 1.0
-        counts: dict[str | None, int] = {}
-        for run_id in self.run_ids:
-            counts[run_id] = counts.get(run_id, 0) + 1
-        return sum((count / len(self.run_ids)) ** 2 for count in counts.values())
+        return sum((count / len(self.run_ids)) ** 2 for count in Counter(self.run_ids).values())
 
     @property
     def mean(self) -> float:

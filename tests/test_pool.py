@@ -94,7 +94,8 @@ def test_run_json_lists_the_runs_and_keeps_no_budget_of_its_own(pooled: RunDir) 
     assert [entry["started"] for entry in info["pooled"]] == [a["started"], b["started"]]
     assert info["wall_time"] == pytest.approx(a["wall_time"] + b["wall_time"])
     assert info["interpreters"] == IDS and info["baseline"] == a["baseline"]
-    assert not set(pool.BUDGET_KEYS) & set(info)
+    assert not {"budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped",
+                "extra_round_cells", "step_seconds", "first_pass_unreached"} & set(info)
     for iid in IDS:
         assert pooled.read_interpreter(iid) == RUN_B.read_interpreter(iid)
 
@@ -267,3 +268,13 @@ def test_the_same_processes_from_three_runs_make_the_decision_one_run_cannot() -
     assert answers == {False: "undecided", True: "at the threshold"}
     assert "- **Decisions:** 2 of 3 decisions made" in texts[False] and "no round of this run narrows" in texts[False]
     assert "- **Decisions:** 3 of 3 decisions made" in texts[True] and "undecided" not in texts[True]
+
+
+def test_the_runs_budgets_stay_theirs(tmp_path: Path) -> None:
+    budgeted = copy_run(RUN_A, tmp_path / "a", budget_seconds=1200.0, measured_seconds=1100.0, first_pass_seconds=600.0,
+                        extra_rounds=[{"round": 2, "cells": 10, "seconds": 5.0}], budget_stopped="every decision made",
+                        extra_round_cells=[], step_seconds={}, first_pass_unreached=0)
+    info = pool.pool_runs([budgeted, RUN_B], tmp_path / "pooled").read_run()
+    assert not {"budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped",
+                "extra_round_cells", "step_seconds", "first_pass_unreached"} & set(info)
+    assert info["pooled"][0]["measured_seconds"] == 1100.0
