@@ -134,6 +134,26 @@ def test_failures_section_gives_the_reason_and_log() -> None:
     ]
 
 
+def test_failures_without_a_log_share_a_line_per_interpreter_and_reason() -> None:
+    run = toy_run()
+    lacking = "no portable kernel of toy"
+    bare = Column(interpreter("bare"), {SERIAL.name: cell(SERIAL, 1.0)}, {
+        FAST.name: CellFailure("unavailable", lacking),
+        THREADS1.name: CellFailure("unavailable", lacking),
+        THREADS2.name: CellFailure("unavailable", "cannot start threads"),
+    })
+    text = failures.render(make_run([*run.columns, bare]), {})
+    # other's crash keeps its table row and log; bare's three cells, two reasons: two lines, in the cells' order.
+    assert row(text, "other")[1] == "`toy/fast@10`"
+    # (The toy workload's other cells, which no column measured, have lines of their own: "not in this run".)
+    assert [line for line in text.splitlines() if line.startswith("- bare, ")] == [
+        f"- bare, unavailable (2 cells): {lacking}: `{FAST.name}`, `{THREADS1.name}`",
+        f"- bare, unavailable (1 cell): cannot start threads: `{THREADS2.name}`",
+        "- bare, not in this run (2 cells): the run finished without this cell: `toy/serial_memory@10`, `toy/c@10`",
+    ]
+    assert not any(line.startswith("| bare ") for line in text.splitlines())
+
+
 def test_geometric_mean_ranks_over_the_cells_every_ranked_interpreter_ran() -> None:
     run = toy_run()
     sparse = Column(interpreter("sparse"), {SERIAL.name: cell(SERIAL, 1.0)}, {})
