@@ -31,7 +31,14 @@ answer is computed in pure Python from one period of the inputs (they repeat eve
 Each call makes arrays (or lists) of megabytes and frees them, so the time cells run with glibc's heap held
 (``_harness.HELD_HEAP_TUNABLES`` says why): otherwise whether glibc gives the temporaries' pages back after every
 call, and faults them in again on the next, depends on the worker process's allocation history, which moved numpy's
-time 2.5-3x on the same interpreter.
+time 2.5-3x on the same interpreter. A 10^7 cell's arrays (80 MB) lie above the largest threshold glibc allows
+(32 MiB), so each call still maps its result afresh, and how long the kernel takes to fault it in depends on what the
+process still holds: on PyPy, whose collector frees a numpy array only when it next runs, numexpr on one thread ran
+every call of some processes at 200-240 ms against 40-45 ms in others, the same fault count (635 a call) with 165-205
+ms of system time a call against 3-8 ms; CPython 3.12 holding its last six results does the same (220 ms, 180-196 ms
+of system time), and numexpr on two threads did not show it on either (measured here, 2026-12-05). That is the
+machine's memory, not numexpr's threads: the report's claim about them sets such a figure aside
+(``interpmatrix.stats.claim_result``, "beyond the workers").
 """
 
 import math
