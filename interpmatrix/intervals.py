@@ -338,16 +338,10 @@ class Estimator:
     def machine_parallelism(self) -> Interval | None:
         """How much faster the machine ran two threads of C code than one while the run measured: the median of the
         CPython worker processes that timed the parallelism probe (``model.machine_parallelism``: 2.0 with both cores
-        free, 1.0 with one), with the sign test's interval. None without such processes. CPython's only, where the
-        harness times it (on another implementation, whether its hashlib lets go of its lock would be the figure)."""
-        logs = [
-            math.log(found)
-            for column in self.run.columns
-            if column.interpreter.implementation == "cpython" and not column.interpreter.self_timed
-            for benchmark in column.benchmarks.values()
-            for process in benchmark.get_runs()
-            if process.values and (found := machine_parallelism(process))
-        ]
+        free, 1.0 with one), with the sign test's interval. None without such processes
+        (``Run.parallelism_processes``)."""
+        logs = [math.log(found) for process in self.run.parallelism_processes
+                if (found := machine_parallelism(process))]
         return median_interval(logs) if logs else None
 
     def probe_fit(self, group: str) -> ProbeFit | None:

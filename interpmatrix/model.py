@@ -28,6 +28,7 @@ from .harness_protocol import (
     JIT_METADATA,
     MEMORY_CALLS_METADATA,
     PARALLELISM_ONE_METADATA,
+    PARALLELISM_PROBE_METADATA,
     PARALLELISM_TWO_METADATA,
     PROBE_BUFFER_METADATA,
     PROBE_METADATA,
@@ -94,6 +95,18 @@ def machine_parallelism(run: pyperf.Run) -> float | None:
     metadata = run.get_metadata()
     one, two = metadata.get(PARALLELISM_ONE_METADATA), metadata.get(PARALLELISM_TWO_METADATA)
     return 2 * float(one) / float(two) if one and two else None
+
+
+# What a process that timed the parallelism probe before the harness recorded which one it was had timed.
+SHARED_BUFFER_PROBE = "sha256"
+
+
+def parallelism_probe(run: pyperf.Run) -> str | None:
+    """Which parallelism probe the worker process of ``run`` timed (``PARALLELISM_PROBE_METADATA``; sha256 over one
+    shared buffer where its run predates that record); None where it timed none."""
+    if machine_parallelism(run) is None:
+        return None
+    return str(run.get_metadata().get(PARALLELISM_PROBE_METADATA, SHARED_BUFFER_PROBE))
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,27 @@ class Run:
     @property
     def baseline_column(self) -> Column | None:
         return self.column(self.baseline) if self.baseline is not None else None
+
+    # Machine probes ------------------------------------------------------------------------------------------------
+
+    @property
+    def parallelism_processes(self) -> list[pyperf.Run]:
+        """The worker processes with values of the CPython columns pyperf ran: those where the harness times the
+        parallelism probe (on another implementation, whether its hashlib lets go of its lock would be the figure)."""
+        return [
+            process
+            for column in self.columns
+            if column.interpreter.implementation == "cpython" and not column.interpreter.self_timed
+            for benchmark in column.benchmarks.values()
+            for process in benchmark.get_runs()
+            if process.values
+        ]
+
+    @property
+    def parallelism_probes(self) -> frozenset[str]:
+        """Which parallelism probes those processes timed (``parallelism_probe``): more than one in a run pooled
+        across a change of the probe."""
+        return frozenset(found for process in self.parallelism_processes if (found := parallelism_probe(process)))
 
     # Machines ------------------------------------------------------------------------------------------------------
 

@@ -404,15 +404,26 @@ def test_the_method_says_how_the_machine_state_probe_moved_the_figures() -> None
 def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() -> None:
     # THREADS2: 9 processes whose parallelism probe took 10 ms on one thread and 20 ms / s on each of two at once,
     # s = 1.1 ... 1.9: median 1.5, the sign test's interval [1.1-1.9] (order statistics 1 and 9 of 9).
-    runs = [pyperf.Run([2.0, 2.0], metadata={"name": THREADS2.name, "unit": "second", "loops": 1,
-                                             "interpmatrix_round": 1, "interpmatrix_parallelism_one": 0.010,
-                                             "interpmatrix_parallelism_two": 0.020 / (1.1 + i / 10)},
-                       collect_metadata=False)
-            for i in range(9)]
-    probed = make_run([Column(interpreter("base"), {THREADS2.name: pyperf.Benchmark(runs)}, {})])
-    text = method.machine_state(probed)
-    assert "also times sha256 over 12 MiB on two threads at once, on one thread twice, then on two again" in text
+    def probed(**recorded: str) -> Run:
+        runs = [pyperf.Run([2.0, 2.0], metadata={"name": THREADS2.name, "unit": "second", "loops": 1,
+                                                 "interpmatrix_round": 1, "interpmatrix_parallelism_one": 0.010,
+                                                 "interpmatrix_parallelism_two": 0.020 / (1.1 + i / 10), **recorded},
+                           collect_metadata=False)
+                for i in range(9)]
+        return make_run([Column(interpreter("base"), {THREADS2.name: pyperf.Benchmark(runs)}, {})])
+
+    # No probe name recorded: a run of the harness that hashed one shared buffer.
+    text = method.machine_state(probed())
+    assert ("also times sha256 over one 12 MiB buffer both threads read (the probe of runs measured before "
+            "2026-12-05's evening") in text
+    assert "PBKDF2" not in text
     assert "1.50× [1.10–1.90] in this run, the median of the CPython processes'" in text
+    # Recorded as PBKDF2's, the harness's probe now: the same figure, said to come from it.
+    pbkdf2 = method.machine_state(probed(interpmatrix_parallelism_probe="pbkdf2"))
+    assert ("also times PBKDF2-HMAC-SHA256 of 60,000 iterations (compute on a few bytes) on two threads at once, on "
+            "one thread twice, then on two again") in pbkdf2
+    assert "sha256 over" not in pbkdf2
+    assert "1.50× [1.10–1.90] in this run" in pbkdf2
     unprobed = make_run([Column(interpreter("base"), {THREADS2.name: bench(THREADS2, [2.0, 2.0], [4.0, 4.0])}, {})])
     assert "sha256" not in method.machine_state(unprobed)
 

@@ -193,10 +193,10 @@ def test_a_workload_that_holds_the_heap_keeps_its_blocks_between_calls_in_time_c
 
 
 def test_the_machine_probes_keep_their_buffers_out_of_the_heap_the_kernels_allocate_from() -> None:
-    """The one-core probe's 1 MiB and the parallelism probe's 12 MiB are mapped apart from malloc's heap. As a bytes
-    object, allocated and freed between a worker's warm-ups and its values, the first was one more allocation deciding
-    where glibc's heap left its long-lived blocks, and with them whether numpy's temporaries were given back and
-    faulted in again every call (_harness.HELD_HEAP_TUNABLES): a plain pyperf benchmark on Debian sid's CPython 3.14
+    """The one-core probe's 1 MiB is mapped apart from malloc's heap, and the parallelism probe holds no buffer. As a
+    bytes object, allocated and freed between a worker's warm-ups and its values, the first was one more allocation
+    deciding where glibc's heap left its long-lived blocks, and with them whether numpy's temporaries were given back
+    and faulted in again every call (_harness.HELD_HEAP_TUNABLES): a plain pyperf benchmark on Debian sid's CPython 3.14
     took 5.9 ms a call with the probe, 2.7 ms without. tracemalloc sees what goes through Python's allocators, the
     ones a bytes object and numpy's arrays use; its peak, what the parallelism probe took while it ran."""
     code = ("import tracemalloc, _harness as h; tracemalloc.start(); "
@@ -212,7 +212,8 @@ def test_the_machine_probes_keep_their_buffers_out_of_the_heap_the_kernels_alloc
     # The probes' own bookkeeping is a few hundred bytes (threads' a few kilobytes); one buffer of theirs would be
     # 1 MiB or more.
     assert int(held) < 64 * 1024 and int(peak) < 256 * 1024, done.stdout
-    assert keys.strip() == "['interpmatrix_parallelism_one', 'interpmatrix_parallelism_two']"
+    assert keys.strip() == ("['interpmatrix_parallelism_one', 'interpmatrix_parallelism_probe', "
+                            "'interpmatrix_parallelism_two']")
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS, ids=lambda interpreter: interpreter.id)
@@ -245,7 +246,7 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     for benchmark in pyperf.BenchmarkSuite.load(str(out)).get_benchmarks():
         probes[benchmark.get_name()] = [
             tuple(run.get_metadata().get(key) for key in ("interpmatrix_machine_probe", "interpmatrix_parallelism_one",
-                                                          "interpmatrix_parallelism_two"))
+                                                          "interpmatrix_parallelism_two", "interpmatrix_parallelism_probe"))
             for run in benchmark.get_runs() if run.values
         ]
         buffers |= {run.get_metadata().get("interpmatrix_probe_buffer") for run in benchmark.get_runs() if run.values}
@@ -253,19 +254,21 @@ def test_a_worker_that_times_its_kernel_records_the_machine_probe_and_a_memory_c
     assert buffers == {"mmap", None}
     timed, memory = probes["countdown/serial@20000"], probes["countdown/serial_memory@20000"]
     threads = probes["countdown/threads-2@20000"]
-    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; sha256 over 12 MiB
-    # on one thread, then on two at once, milliseconds each and under two seconds.
-    assert len(timed) == 2 and all(1e-6 < probe < 0.1 and one is two is None for probe, one, two in timed), timed
-    assert len(threads) == 2 and all(1e-6 < probe < 0.1 and 1e-3 < one < 2.0 and 1e-3 < two < 2.0
-                                      for probe, one, two in threads), threads
-    assert memory == [(None, None, None), (None, None, None)]
+    # One crc32 of 1 MiB: tens of microseconds to a few milliseconds on any machine this runs on; 60,000 iterations of
+    # PBKDF2 on one thread, then on two at once, milliseconds each and under two seconds, recorded as PBKDF2's.
+    assert len(timed) == 2 and all(1e-6 < probe < 0.1 and one is two is kind is None
+                                   for probe, one, two, kind in timed), timed
+    assert len(threads) == 2 and all(1e-6 < probe < 0.1 and 1e-3 < one < 2.0 and 1e-3 < two < 2.0 and kind == "pbkdf2"
+                                      for probe, one, two, kind in threads), threads
+    assert memory == [(None, None, None, None), (None, None, None, None)]
 
 
 def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_reads_them() -> None:
     """workloads/_harness.py never imports interpmatrix, so it spells each name interpmatrix.harness_protocol reads,
-    and the parallelism probe's size, which the Method section states."""
+    and the parallelism probe's name and iterations, which the Method section states."""
     names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
-             "PARALLELISM_ONE_METADATA", "PARALLELISM_TWO_METADATA", "PARALLELISM_PROBE_SIZE",
+             "PARALLELISM_ONE_METADATA", "PARALLELISM_TWO_METADATA", "PARALLELISM_PROBE_METADATA",
+             "PARALLELISM_PROBE", "PARALLELISM_PROBE_ITERATIONS",
              "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
     code = "import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r]}))" % (names,)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)

@@ -118,20 +118,28 @@ PROBE_SIZE = 1024 * 1024
 # How much faster the machine runs two threads of C code than one, for a cell on several workers: a kernel on two
 # threads or processes also needs the second core, which the one-core probe cannot see (in the runs of 2026-12-03 a
 # cell on two threads ran 1.4-1.8x slower in every process while the other tenant held that core). Timed once in each
-# CPython worker process, after its warm-ups: sha256 over PARALLELISM_PROBE_SIZE on two threads at once, on one thread
-# twice, then on two again (hashlib releases the GIL above 2 KiB); the mean seconds of each are recorded.
-# Compute-bound, as a C kernel's threads are: zlib's crc32 over 4 MiB on two threads, this probe's predecessor timed
-# around every value, runs at about 5 GB/s a thread and read the memory bandwidth a busy neighbour takes, not the
-# cores: right after a default run whose Cython primes ran 1.42-2.09x faster on two threads than on one on every
-# CPython, crc32's pair read 0.98x (sha256's, 1.77x). Timed by hand here (30 processes each, after 50 ms of one busy
-# thread, medians): whatever is timed first runs slow, so the order matters. One thread then two read 2.2-2.4x
-# (over 16-24 MiB), impossible on two cores; two then one read 1.0x over 4 MiB, 1.4x over 8 and 1.6x over 16 (the
-# idle core's wake-up, a few milliseconds, lands on the pair); two, one, one, two over 12 or 16 MiB read 1.81-1.85x,
-# beside the 1.70-1.87x of Cython's primes on two threads against one in the default run just before.
+# CPython worker process, after its warm-ups: PBKDF2-HMAC-SHA256 of PARALLELISM_PROBE_ITERATIONS iterations (8-13 ms
+# on this project's CPythons; hashlib releases the GIL around OpenSSL's loop) on two threads at once, on one thread
+# twice, then on two again; the mean seconds of each are recorded. Compute on a few bytes, as a C kernel's threads
+# are, and nothing else: no memory the two threads could share or contend for. Its predecessors read memory too.
+# zlib's crc32 over 4 MiB on two threads around every value ran at about 5 GB/s a thread and read the memory bandwidth
+# a busy neighbour takes, not the cores (0.98x right after a default run whose Cython primes ran 1.42-2.09x faster on
+# two threads than on one). sha256 over one 12 MiB buffer both threads read ran them faster than two cores can where
+# OpenSSL's sha256 is fast enough to wait on memory, each thread finding in the cache what the other had just read:
+# timed by hand here (2026-12-05, 30-40 fresh processes each, both cores busy for 50 ms before, as a cell on several
+# workers leaves them, medians) it read 2.01x on CPython 3.11, 2.01x on 3.15 and 2.04x on 3.13t (19-22 processes of
+# 30-40 above 2.0) and 1.88-1.93x on 3.12 and 3.14, where PBKDF2 read 1.93-1.97x on all five (0-3 above 2.0);
+# small runs had reported 2.06x [2.03-2.10] and 2.11x for their machine. Both read 1.0x beside a process that held
+# one core. The order matters on this host, where whatever is timed first runs slow: one thread then two read 2.2-2.4x
+# (sha256 over 16-24 MiB); two then one, 1.0-1.6x (the idle core's wake-up, a few milliseconds, lands on the pair).
 PARALLELISM_HOOK = "interpmatrix_machine_parallelism"
 PARALLELISM_ONE_METADATA = "interpmatrix_parallelism_one"
 PARALLELISM_TWO_METADATA = "interpmatrix_parallelism_two"
-PARALLELISM_PROBE_SIZE = 12 * 1024 * 1024
+PARALLELISM_PROBE_ITERATIONS = 60000
+# Which parallelism probe a process timed, recorded beside its figures: runs measured before it was recorded timed
+# sha256 over a 12 MiB buffer, and their reports say so.
+PARALLELISM_PROBE_METADATA = "interpmatrix_parallelism_probe"
+PARALLELISM_PROBE = "pbkdf2"
 # What the probe's buffer was ("mmap" on CPython, "bytes" on PyPy: probe_buffer says why), recorded beside it: the
 # orchestrator counts a PyPy process's probe only where it read a bytes object.
 PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
@@ -408,12 +416,11 @@ class MachineProbe:
 
 
 class MachineParallelism:
-    """The hook ``--hook interpmatrix_machine_parallelism``: how long sha256 over ``PARALLELISM_PROBE_SIZE`` takes on
-    one thread and on each of two threads at once, timed once per worker process (at the first phase's teardown: after
-    the warm-ups, before the values), in the order two, one, one, two, and recorded as the means
-    ``PARALLELISM_ONE_METADATA`` and ``PARALLELISM_TWO_METADATA``. Each timing starts and joins threads of its own, so
-    that starting a thread is on both sides. The buffer is mapped apart from malloc's heap and dropped after
-    (``probe_buffer``): a freed block this large would raise glibc's mmap threshold under the kernel's values."""
+    """The hook ``--hook interpmatrix_machine_parallelism``: how long PBKDF2-HMAC-SHA256 of
+    ``PARALLELISM_PROBE_ITERATIONS`` iterations takes on one thread and on each of two threads at once, timed once per
+    worker process (at the first phase's teardown: after the warm-ups, before the values), in the order two, one, one,
+    two, and recorded as the means ``PARALLELISM_ONE_METADATA`` and ``PARALLELISM_TWO_METADATA``. Each timing starts
+    and joins threads of its own, so that starting a thread is on both sides."""
 
     def __enter__(self) -> None:
         pass
@@ -429,10 +436,11 @@ class MachineParallelism:
 
         import pyperf
 
-        data = probe_buffer(PARALLELISM_PROBE_SIZE)
+        def derive() -> None:
+            hashlib.pbkdf2_hmac("sha256", b"interpmatrix", b"parallelism", PARALLELISM_PROBE_ITERATIONS)
 
         def on_threads(count: int) -> float:
-            threads = [threading.Thread(target=hashlib.sha256, args=(data,)) for _ in range(count)]
+            threads = [threading.Thread(target=derive) for _ in range(count)]
             started = pyperf.perf_counter()
             for thread in threads:
                 thread.start()
@@ -445,6 +453,7 @@ class MachineParallelism:
             seconds[count].append(on_threads(count))
         metadata[PARALLELISM_ONE_METADATA] = sum(seconds[1]) / len(seconds[1])
         metadata[PARALLELISM_TWO_METADATA] = sum(seconds[2]) / len(seconds[2])
+        metadata[PARALLELISM_PROBE_METADATA] = PARALLELISM_PROBE
 
 
 def probe_hook_installed() -> bool:
@@ -648,7 +657,8 @@ def main(
         args.track_memory = getattr(kernel, "metric", "time") == "memory"
         # pyperf hands --hook to the worker processes it spawns for the cell; a cell on several workers also takes
         # the second core, whose part only the parallelism probe sees. CPython's only, the ones the orchestrator
-        # reads: on PyPy the probe's 12 MiB would be one more large object for its collector to count.
+        # reads (PyPy's PBKDF2 lets go of its lock too, 1.93-1.95x by hand here, but no run has measured whether its
+        # processes' figures agree with CPython's).
         if probe and _times_itself(kernel):
             parallelism = workers > 1 and sys.implementation.name == "cpython"
             args.hook = [PROBE_HOOK, PARALLELISM_HOOK] if parallelism else [PROBE_HOOK]

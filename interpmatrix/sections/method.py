@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..harness_protocol import PARALLELISM_PROBE_SIZE
+from ..harness_protocol import PARALLELISM_PROBE, PARALLELISM_PROBE_ITERATIONS, SHARED_BUFFER_PROBE_SIZE
 from ..intervals import (
     BETWEEN_RUN_PROVENANCE,
     BETWEEN_RUN_SD,
@@ -148,6 +148,22 @@ POOLED = (
 )
 
 
+def parallelism_probe_text(run: Run) -> str:
+    """What the run's processes timed for the machine's parallelism: PBKDF2 on each thread, or, in runs measured before
+    the harness recorded its probe, sha256 over one buffer both threads read, which ran faster than two cores can
+    where it waited on memory (each thread found in the cache what the other had read)."""
+    texts = []
+    if PARALLELISM_PROBE in run.parallelism_probes:
+        texts.append(f"PBKDF2-HMAC-SHA256 of {PARALLELISM_PROBE_ITERATIONS:,} iterations (compute on a few bytes)")
+    if run.parallelism_probes - {PARALLELISM_PROBE}:
+        texts.append(
+            f"sha256 over one {SHARED_BUFFER_PROBE_SIZE // 2**20} MiB buffer both threads read (the probe of runs "
+            "measured before 2026-12-05's evening, which read more than two cores give where the two threads found "
+            "in the cache what the other had read)"
+        )
+    return ", or ".join(texts)
+
+
 def machine_state(run: Run) -> str:
     """How the run's machine-state probe was used: the fit it rests on, or why none was used."""
     head = (
@@ -164,8 +180,8 @@ def machine_state(run: Run) -> str:
     parallelism = estimator.machine_parallelism
     if parallelism is not None:
         head += (
-            "A CPython worker process of a cell on several workers also times sha256 over "
-            f"{PARALLELISM_PROBE_SIZE // 2**20} MiB on two threads at once, on one thread twice, then on two again "
+            f"A CPython worker process of a cell on several workers also times {parallelism_probe_text(run)} "
+            "on two threads at once, on one thread twice, then on two again "
             "(hashlib releases the GIL; on the project's host whatever was timed first ran slow, and one thread "
             "timed first read more than the 2× two cores can give), once after its warm-ups: twice the one "
             "thread's mean time over the two threads' is how much faster the "
