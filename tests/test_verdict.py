@@ -387,6 +387,33 @@ def test_nothing_ran_says_so_with_the_reasons(tmp_path: Path) -> None:
     )
 
 
+def test_a_kind_whose_answer_is_an_earlier_kinds_cells_says_so_in_a_line(tmp_path: Path) -> None:
+    # countdown answers "Pure-Python CPU loops" (serial only) and "CPU work in threads or processes" (serial, threads,
+    # processes). PyPy's serial at 2 ms wins the first 50x over the baseline; its threads x2 at 4 ms runs 2x slower,
+    # far beyond the noise: the second kind's fastest is the same cell, and nothing ties with it. No processes cell
+    # ran: the line names only what was measured.
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100)), THREADS: benchmark(THREADS, spread(0.110))},
+            "pypy3.9": {SERIAL: benchmark(SERIAL, spread(0.002)), THREADS: benchmark(THREADS, spread(0.004))},
+        },
+    )
+    lines = [line for line in report.render_report(run_dir).splitlines() if line.startswith("- **")]
+    first = next(line for line in lines if line.startswith("- **Pure-Python CPU loops**"))
+    assert first.startswith("- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial`")
+    second = next(line for line in lines if line.startswith("- **CPU work in threads or processes**"))
+    assert second.startswith(
+        "- **CPU work in threads or processes** ([countdown](#countdown)): the same answer as for Pure-Python CPU "
+        "loops, **pypy3.9** with `serial`; every other way of writing it measured (`threads`) ran surely slower than "
+        "the fastest, beyond the 95 % interval of their ratio (the fastest is 2.00× faster ["
+    )
+    # 4 ms / 2 ms, with an interval that holds 2 and clears 1; the runner-up named.
+    low, high = map(float, second.split("2.00× faster [")[1].split("]")[0].split("–"))
+    assert 1 < low < 2 < high
+    assert second.endswith("] than the runner-up, pypy3.9 with `threads ×2`).")
+
+
 def test_the_verdict_section_opens_the_report_and_covers_user_workloads(tmp_path: Path) -> None:
     run_dir = crafted_run(tmp_path, {"cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.1))}})
     text = report.render_report(run_dir)

@@ -201,6 +201,26 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
     return _with_costs(line, found, missing, estimator)
 
 
+def same_answer(found: Answer, earlier: str) -> str:
+    """The line of a kind of code whose candidates include more ways of writing the workload than an earlier kind's,
+    when the fastest and those it cannot be told apart from are the earlier answer's cells again: the added ways each
+    ran surely slower than the fastest (else they would be among them), which is the answer here."""
+    chosen = {found.best[1].variant, *(cell.variant for (_, cell), _ in found.ties)}
+    measured = [cell.variant for _, cell in found.ranked]
+    others = [f"`{variant}`" for variant in dict.fromkeys(measured) if variant not in chosen]
+    added = f" ({' and '.join(others)})" if others else ""
+    line = (
+        f"- **{found.question.kind}** ({_link(found.workload)}): the same answer as for {earlier}, {_group(found)}; "
+        f"every other way of writing it measured{added} ran surely slower than the fastest, beyond the 95 % interval "
+        "of their ratio"
+    )
+    if found.decided and found.margin is not None and len(found.ranked) > 1:
+        runner, cell = found.ranked[1]
+        faster = speed_interval_text(found.margin)
+        line += f" (the fastest is {faster} than the runner-up, {runner.id} with `{cell.label}`)"
+    return line + "."
+
+
 def between_them(found: Answer, estimator: Estimator) -> str | None:
     """What tells apart the candidates a tie or an undecided answer names, where their speed does not: each one's
     start-up and peak memory against the fastest's, said only where the 95 % interval of the ratio excludes 1; else
@@ -394,9 +414,14 @@ def render(run: Run, charts: Charts) -> str:
             "machine; `nox -s report -- <run> --baseline <id>@<machine>` answers for another."
         )
     estimator = Estimator(run)
+    # (workload, the cells of its answer's group) -> the kind of code it answered first
+    said: dict[tuple[str, frozenset[tuple[str, str]]], str] = {}
     for question in run_questions(run):
         found = answer(estimator, question)
-        line = sentence(run, found, estimator)
+        group = () if found.best is None else (found.best, *(tie for tie, _ in found.ties))
+        cells = frozenset((column.id, cell.name) for column, cell in group)
+        earlier = said.setdefault((found.workload.name, cells), question.kind) if cells else question.kind
+        line = sentence(run, found, estimator) if earlier == question.kind else same_answer(found, earlier)
         # What the user's own requirements cost on the interpreter named (--requirements; the packages section).
         cost = packages.verdict_costs(run, found.best[0].id) if found.best is not None else None
         lines.append(f"{line} Your packages: {cost}." if cost else line)
