@@ -236,6 +236,23 @@ def test_the_table_marks_each_answer_and_groups_a_shared_reason() -> None:
     assert text.index("**Your requirements**") < text.index("**Widely used packages with compiled parts**")
 
 
+def test_a_list_tried_nowhere_is_one_sentence_and_no_table() -> None:
+    # A matrix run on a machine where `nox -s packages` never ran: the default list is "not tried" everywhere.
+    untried = "not tried yet: `nox -s packages` tries it"
+    tried_ = Tried(tuple(result(iid, name, install=NOT_TRIED, imported=None, version=None, reason=untried)
+                         for iid in ("cpython-3.13t", "pypy3.11") for name in ("numpy", "lxml")),
+                   ("cpython-3.13t", "pypy3.11"), installer="uv 0.13.9", timeout=300)
+    text = section.render_tried(tried_)
+    assert ("**Widely used packages with compiled parts**: none tried on these interpreters yet (numpy, lxml): "
+            "`nox -s packages` tries them (about a minute where wheels exist), and the next report shows them.") in text
+    assert "|" not in text and "✓ wheel" not in text  # no table, so no legend either
+    # One of the four tried: the table, its legend, and the count of the rest.
+    some = Tried((*tried_.results[:2], result("pypy3.11", "numpy"), tried_.results[3]), tried_.interpreters)
+    text = section.render_tried(some)
+    assert "| numpy" in text and "✓ wheel: installed from a wheel" in text
+    assert "3 of these were not tried on these interpreters yet" in text
+
+
 def test_what_the_users_packages_cost_on_one_interpreter() -> None:
     tried_ = document()
     assert section.costs(tried_, "cpython-3.13t", user=True) == [

@@ -31,6 +31,8 @@ LEGEND = (
 
 Note = tuple[str, str, list[str]]  # (package, reason, the interpreters it was given on)
 
+TRY_THEM = "`nox -s packages` tries them (about a minute where wheels exist), and the next report shows them"
+
 
 def cell_text(result: PackageResult | None, notes: list[Note]) -> str:
     """One cell of the table; a reason goes to ``notes`` (one note per package and reason, naming every interpreter
@@ -160,30 +162,35 @@ def render(run: Run, charts: Charts) -> str:
 
 def render_tried(tried: Tried, heading: str = "##") -> str:
     """The section's markdown from a ``packages.json`` alone (``nox -s packages`` writes it as reports/packages.md)."""
-    lines = [f"{heading} Will my packages work?", ""]
     intro = ("Each package installed in a fresh venv of each interpreter, then imported there "
              f"({tried.installer or 'installer not recorded'}"
-             + (f"; a build is stopped after {tried.timeout:.0f} s" if tried.timeout else "") + "). " + LEGEND)
-    lines.append(intro)
+             + (f"; a build is stopped after {tried.timeout:.0f} s" if tried.timeout else "") + ").")
+    body: list[str] = []
     if tried.shared:
-        lines += ["", "Without a column of their own: " + "; ".join(f"{iid} ({why})" for iid, why in tried.shared)
-                  + "."]
+        body += ["", "Without a column of their own: " + "; ".join(f"{iid} ({why})" for iid, why in tried.shared)
+                 + "."]
     if tried.offline:
-        lines += ["", f"No network: {md(tried.offline)}. Answers come from the cache where it had them."]
+        body += ["", f"No network: {md(tried.offline)}. Answers come from the cache where it had them."]
     if tried.errors:
-        lines += ["", "Not tried, not requirements: " + "; ".join(md(error) for error in tried.errors) + "."]
+        body += ["", "Not tried, not requirements: " + "; ".join(md(error) for error in tried.errors) + "."]
     notes: list[Note] = []
+    tables = 0
     for user, title in ((True, "Your requirements"), (False, "Widely used packages with compiled parts")):
         requirements = tried.requirements(user)
         if not requirements:
             continue
-        lines += ["", f"**{title}**", "", package_table(tried, requirements, notes)]
-        if not user:
-            untried = sum(1 for r in tried.results if r.source == "default list" and r.install == NOT_TRIED)
-            if untried:
-                lines += ["", f"{untried} of these were not tried on these interpreters yet: `nox -s packages` "
-                              "tries them (about a minute where wheels exist), and the next report shows them."]
+        untried = sum(1 for r in tried.results if r.source == "default list" and r.install == NOT_TRIED)
+        if not user and untried == len(requirements) * len(tried.interpreters):
+            # Nothing of the list tried on any interpreter: a table of dashes, each with the same note, says less.
+            body += ["", f"**{title}**: none tried on these interpreters yet ({', '.join(requirements)}): "
+                         f"{TRY_THEM}."]
+            continue
+        tables += 1
+        body += ["", f"**{title}**", "", package_table(tried, requirements, notes)]
+        if not user and untried:
+            body += ["", f"{untried} of these were not tried on these interpreters yet: {TRY_THEM}."]
     if notes:
-        lines += ["", *(f"{number}. {name} on {', '.join(where)}: {reason}"
-                        for number, (name, reason, where) in enumerate(notes, start=1))]
-    return "\n".join(lines)
+        body += ["", *(f"{number}. {name} on {', '.join(where)}: {reason}"
+                       for number, (name, reason, where) in enumerate(notes, start=1))]
+    # The legend only where a table needs it.
+    return "\n".join([f"{heading} Will my packages work?", "", f"{intro} {LEGEND}" if tables else intro, *body])
