@@ -231,8 +231,8 @@ class Run:
 
     @property
     def parallelism_processes(self) -> list[pyperf.Run]:
-        """The worker processes with values of the CPython columns pyperf ran: those where the harness times the
-        parallelism probe (on another implementation, whether its hashlib lets go of its lock would be the figure)."""
+        """The worker processes with values of the CPython columns pyperf ran: the harness times the parallelism probe
+        there only (workloads/_harness.py says why)."""
         return [
             process
             for column in self.columns
