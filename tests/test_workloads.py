@@ -216,6 +216,16 @@ def test_the_machine_probes_keep_their_buffers_out_of_the_heap_the_kernels_alloc
                             "'interpmatrix_parallelism_two']")
 
 
+def test_without_openssls_pbkdf2_the_parallelism_probe_records_nothing_and_raises_nothing() -> None:
+    """A CPython built without OpenSSL has no hashlib.pbkdf2_hmac (since 3.12): the hook leaves the process without a
+    figure instead of failing the cell."""
+    code = ("import hashlib, _harness as h; del hashlib.pbkdf2_hmac; metadata = {}; "
+            "h.MachineParallelism().teardown(metadata); print(sorted(metadata))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("interpreter", INTERPRETERS, ids=lambda interpreter: interpreter.id)
 def test_the_probe_reads_a_buffer_its_interpreter_hands_to_zlib_as_it_lies(interpreter) -> None:
     """A mapping on CPython, a bytes object on PyPy, whose zlib copied a mapping through PyPy's allocator on every

@@ -436,8 +436,14 @@ class MachineParallelism:
 
         import pyperf
 
+        # OpenSSL's: a CPython built without it has none since 3.12 (its pure-Python fallback is gone), and then the
+        # process has no figure rather than a failed cell.
+        pbkdf2_hmac = getattr(hashlib, "pbkdf2_hmac", None)
+        if pbkdf2_hmac is None:
+            return
+
         def derive() -> None:
-            hashlib.pbkdf2_hmac("sha256", b"interpmatrix", b"parallelism", PARALLELISM_PROBE_ITERATIONS)
+            pbkdf2_hmac("sha256", b"interpmatrix", b"parallelism", PARALLELISM_PROBE_ITERATIONS)
 
         def on_threads(count: int) -> float:
             threads = [threading.Thread(target=derive) for _ in range(count)]
