@@ -138,13 +138,12 @@ def _pooled_processes(
 
 
 def _write_interpreter(
-    runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], suites: Sequence[Suites], offsets: Sequence[int],
-    interpreter_id: str, target: RunDir,
+    runs: Sequence[RunDir], infos: Sequence[Mapping[str, Any]], suites: Sequence[Suites], run_ids: Sequence[str],
+    offsets: Sequence[int], interpreter_id: str, target: RunDir,
 ) -> None:
     import pyperf
 
     pooled = []
-    run_ids = [_run_id(run_dir, info) for run_dir, info in zip(runs, infos)]
     for name, processes in _pooled_processes(suites, run_ids, offsets, interpreter_id).items():
         try:
             pooled.append(pyperf.Benchmark(processes))
@@ -230,7 +229,8 @@ def pool_runs(runs: Sequence[RunDir], out: Path) -> RunDir:
         info = pooled_run_info(runs, infos, out)
         suites = load_suites(runs, infos)
         offsets = round_offsets(suites)
+        run_ids = [_run_id(run_dir, run_info) for run_dir, run_info in zip(runs, infos)]
         for interpreter_id in info["interpreters"]:
-            _write_interpreter(runs, infos, suites, offsets, interpreter_id, building)
+            _write_interpreter(runs, infos, suites, run_ids, offsets, interpreter_id, building)
         building.write_run(info)
     return RunDir(out)
