@@ -79,6 +79,7 @@ from .samples import (
     on_several_workers,
     probe_fit,
     probe_group,
+    probe_references,
     sample,
 )
 
@@ -323,7 +324,7 @@ class Estimator:
     _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
-    _probe_references: dict[str, float | None] = field(default_factory=dict)
+    _probe_references: dict[tuple[str, str], float] | None = None
     _probe_fits: dict[str, ProbeFit | None] = field(default_factory=dict)
 
     def measured(self, column: Column, cell: Cell) -> Sample | None:
@@ -355,15 +356,23 @@ class Estimator:
             )
         return self._probe_fits[group]
 
-    def probe_reference(self, column: Column) -> float | None:
-        """The log of the median probe of the column's worker processes; None without probes (an older run, a runtime
-        the harness does not run). An interpreter's own median, not the run's: its one call into zlib may cost it a
-        little more or less than another's, and what the adjustment corrects is how one process of it ran against its
-        others."""
-        if column.id not in self._probe_references:
-            probes = column.machine_probes()
-            self._probe_references[column.id] = math.log(statistics.median(probes)) if probes else None
-        return self._probe_references[column.id]
+    def probe_reference(self, column: Column, cell: Cell) -> float | None:
+        """The log probe the cell reads on the column at the run's usual machine state (``probe_references``: the
+        interpreter's level, as its one call into zlib may cost it a little more or less than another's, plus the
+        cell's offset among the interpreters of its implementation); None where none of its processes recorded one
+        (an older run, a runtime the harness does not run)."""
+        if self._probe_references is None:
+            medians = {}
+            for other in self.run.columns:
+                for measured in self.run.cells:
+                    found = self.measured(other, measured)
+                    logs = [p for p in found.probes if p is not None] if found is not None else []
+                    if logs:
+                        medians[(other.id, measured.name)] = statistics.median(logs)
+            families = {other.id: (self.run.machine(other.id), other.interpreter.implementation)
+                        for other in self.run.columns}
+            self._probe_references = probe_references(medians, families)
+        return self._probe_references.get((column.id, cell.name))
 
     def sample(self, column: Column, cell: Cell) -> Sample | None:
         """The cell's processes as every interval takes them: adjusted by the probe, unless turned off or unfitted."""
@@ -371,7 +380,7 @@ class Estimator:
         if key not in self._samples:
             found = self.measured(column, cell)
             fit = self.probe_fit(probe_group(cell)) if self.probe_adjusted else None
-            reference = self.probe_reference(column)
+            reference = self.probe_reference(column, cell)
             if found is not None and fit is not None and reference is not None:
                 found = adjusted(found, fit.slope, reference)
             self._samples[key] = found

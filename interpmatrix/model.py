@@ -145,11 +145,6 @@ class Column:
         the proof that the column's PYTHON_JIT reached the processes that timed."""
         return self._recorded_states(JIT_METADATA)
 
-    def machine_probes(self) -> list[float]:
-        """The machine-state probe of every worker process of the column that recorded one."""
-        return [probe for benchmark in self.benchmarks.values() for run in benchmark.get_runs()
-                if run.values and (probe := machine_probe(run)) is not None]
-
     def code_shifted(self) -> bool:
         """Whether the column's worker processes compiled a random number of small loops before their kernel's, to
         start its machine code at a random place (PyPy's: workloads/_code_layout.py)."""

@@ -13,10 +13,11 @@ once for those on several (``probe_group``), which also take the second core, wh
 less of. The same crc32 timed on two threads around each value, which runs before 2026-12-05's afternoon recorded,
 followed them little better at best: correlation 0.63 and 0.50 against the one-core probe's 0.57 and 0.40 in two
 runs of 2026-12-03, -0.08, 0.26, 0.14 against 0.08, 0.28, 0.18 in three of 2026-12-05. A process's log mean is
-then moved by θ times its log probe's distance from its interpreter's median probe. Where the probe does not follow
-the processes' speed, θ is near 0 and nothing moves; it is never below 0. The adjustment leaves a ratio's expected
-value alone and takes the probe's share out of the between-process variance (1 - ρ², ρ the correlation the
-fit found). Times shown as such stay pyperf's means, as measured; every ratio and interval is of adjusted means.
+then moved by θ times its log probe's distance from the probe its cell reads on its interpreter at the run's usual
+state (``probe_references``). Where the probe does not follow the processes' speed, θ is near 0 and nothing moves; it
+is never below 0. The adjustment leaves a ratio's expected value alone and takes the probe's share out of the
+between-process variance (1 - ρ², ρ the correlation the fit found). Times shown as such stay pyperf's means, as
+measured; every ratio and interval is of adjusted means.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pyperf
@@ -201,9 +202,52 @@ def on_several_workers(*cells: Cell) -> int:
     return sum(probe_group(cell) == SEVERAL_WORKERS for cell in cells)
 
 
+# Sweeps of the median polish in ``probe_references``: the second takes out what the cells' offsets, first estimated
+# against each interpreter's plain median, still owed to which cells that interpreter ran.
+POLISH_SWEEPS = 2
+
+
+def probe_references(
+    medians: Mapping[tuple[str, str], float], families: Mapping[str, Hashable]
+) -> dict[tuple[str, str], float]:
+    """The log probe each (column, cell) of ``medians`` (the median log probe of the cell's processes on that
+    column) reads at the run's usual machine state: the column's level plus the cell's offset, fitted additively by
+    medians (Tukey's median polish) with the offsets shared by the columns of one family (``families``: column ->
+    family).
+
+    The probe runs right after the kernel's values, and what a kernel leaves the core in moves it: in the default run
+    of 2026-12-05T18-41-22Z a cell's median probe lay from 0.57 below its interpreter's median (log scale;
+    ``spawn_costs/direct@0``, CPU-bound kernels all near 0.45 below) to 0.12 above (numexpr, waits on I/O), alike on
+    the eight CPythons (standard deviation 0.07 between them, 0.20 between cells). Measured from the interpreter's
+    median alone, a cell's offset moved its whole mean, every process by θ times the offset: the claims' ratios by up
+    to 5 % in that run and 10 % in the next (19-30-27Z: "processes speed up CPU-bound pure Python" on CPython 3.15,
+    1.47x adjusted so, 1.33x as measured, 1.37x from the cell's own offset), each the way the two cells' offsets
+    lay. The offset is the family's (its implementation's: PyPy's followed CPython's at a correlation of 0.48 in that
+    run), so that a cell whose processes all ran at a slow hour of one interpreter is still measured against what the
+    others read."""
+    columns = {column for column, _ in medians}
+    levels = {
+        column: statistics.median(value for (other, _), value in medians.items() if other == column)
+        for column in columns
+    }
+    offsets: dict[tuple[Hashable, str], float] = {}
+    for _ in range(POLISH_SWEEPS):
+        by_cell: dict[tuple[Hashable, str], list[float]] = {}
+        for (column, cell), value in medians.items():
+            by_cell.setdefault((families[column], cell), []).append(value - levels[column])
+        offsets = {key: statistics.median(found) for key, found in by_cell.items()}
+        levels = {
+            column: statistics.median(
+                value - offsets[(families[other], cell)] for (other, cell), value in medians.items() if other == column
+            )
+            for column in levels
+        }
+    return {(column, cell): levels[column] + offsets[(families[column], cell)] for column, cell in medians}
+
+
 def adjusted(found: Sample, slope: float, reference: float) -> Sample:
     """``found`` with each probed process's log mean moved by ``slope`` times its log probe's distance from
-    ``reference`` (the log of its interpreter's median probe)."""
+    ``reference`` (the log probe its cell reads on its interpreter at the run's usual state: ``probe_references``)."""
     probes = found.probes or (None,) * found.n
     logs = tuple(x if p is None else x - slope * (p - reference) for x, p in zip(found.logs, probes))
     return replace(found, logs=logs)

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pyperf
 import pytest
-from test_stats import FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
+from test_stats import C_CELL, FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
@@ -47,6 +47,7 @@ from interpmatrix.samples import (
     adjusted,
     probe_fit,
     probe_group,
+    probe_references,
     sample,
     steady_values,
     still_warming_at_end,
@@ -226,21 +227,23 @@ def test_a_pypy_column_whose_probe_timed_its_heap_is_neither_fitted_nor_adjusted
     assert estimator.sample(pypy, SERIAL).logs == tuple([pytest.approx(math.log(0.5)), pytest.approx(0.0)] * 6)
     # Read off a bytes object, the same probes count: 36 processes fit, still at slope 1 (the PyPy cell's speed and
     # probe deviate by ±ln 2 / 2 together, as the others'), and each process moves by its log probe's distance from
-    # the column's median probe, 0.0015: ln 0.5 - ln(0.001 / 0.0015) = ln 0.75 and 0 - ln(0.002 / 0.0015) = ln 0.75.
+    # the cell's median log probe on its column, ln(0.001 sqrt 2) (the only PyPy column: its cell's offset is its
+    # own): ln 0.5 - ln(1 / sqrt 2) and 0 - ln(sqrt 2), both ln(1 / sqrt 2).
     pypy = Column(pypy.interpreter, {SERIAL.name: pyperf.Benchmark([process(p, v, "pypy", "bytes") for p, v in heap])},
                   {})
     estimator = Estimator(make_run([slow, fast, pypy], baseline="slow"))
     fit = estimator.probe_fit(ONE_WORKER)
     assert (fit.slope, fit.processes, fit.cells) == (pytest.approx(1.0), 36, 3)
-    assert estimator.sample(pypy, SERIAL).logs == tuple([pytest.approx(math.log(0.75))] * 12)
+    assert estimator.sample(pypy, SERIAL).logs == tuple([pytest.approx(-LN2 / 2)] * 12)
 
 
 def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_median_probe() -> None:
     # "slow": 12 processes of SERIAL, alternately (probe 0.003 s, values 2.0) and (0.006 s, 4.0): within the cell
     # speed and probe deviate by ±ln 2 / 2 together. "fast": 12 alike at (0.001, 1.0) and (0.002, 2.0). Slope 1,
-    # correlation 1. Medians: 0.0045 and 0.0015 (halfway between each column's two probes). Adjusted, every process of
-    # "slow" counts ln 2 - ln(0.003/0.0045) or ln 4 - ln(0.006/0.0045): both ln 3, and "fast" ln 1.5: a ratio of 2.0
-    # with no scatter left at all.
+    # correlation 1. Median log probes: ln(0.003 sqrt 2) and ln(0.001 sqrt 2) (halfway between each column's two, on
+    # the log scale), and with one cell each that is each column's reference. Adjusted, every process of "slow"
+    # counts ln 2 - ln(1 / sqrt 2) or ln 4 - ln(sqrt 2): both ln(2 sqrt 2), and "fast" ln(sqrt 2): a ratio of 2.0 with
+    # no scatter left at all.
     slow = Column(interpreter("slow"), {
         SERIAL.name: probed(SERIAL, *[(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 6)}, {})
     fast = Column(interpreter("fast"), {
@@ -250,8 +253,8 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     fit = estimator.probe_fit(ONE_WORKER)
     assert estimator.probe_fit(SEVERAL_WORKERS) is None  # no cell on several workers
     assert (fit.slope, fit.correlation, fit.processes, fit.cells) == (pytest.approx(1.0), pytest.approx(1.0), 24, 2)
-    assert estimator.probe_reference(slow) == pytest.approx(math.log(0.0045))
-    assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 12)
+    assert estimator.probe_reference(slow, SERIAL) == pytest.approx(math.log(0.003 * math.sqrt(2.0)))
+    assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(1.5 * LN2)] * 12)
     # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
     # ratio of two cells on one worker leaves, 0.029 on the log scale, at the t of the processes' degrees of freedom
     # (11 each, plus 8 borrowed from the other's same cell: 19 + 19 = 38, t = 2.042 in pyperf's table); without it,
@@ -301,9 +304,9 @@ def test_a_ratio_with_a_pypy_cell_carries_the_between_run_variance_recorded_for_
 def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
     # Both cells of "a": 24 processes each. On one worker (SERIAL) speed follows the probe fully: (0.003 s, 2.0) and
     # (0.006 s, 4.0), slope 1. On two threads (THREADS2) it follows at half: (0.003, 2.0) and (0.006, 2.0 x sqrt 2),
-    # slope 0.5. Median probe 0.0045 in both. Adjusted, SERIAL's processes both count ln 2 - ln(2/3) = ln 3 and
-    # THREADS2's count ln 2 - 0.5 ln(2/3) and ln(2 sqrt 2) - 0.5 ln(4/3): both ln 2 + 0.5 ln 1.5 = ln(2 sqrt 1.5).
-    # One slope for both would have left scatter in each.
+    # slope 0.5. Median log probe ln(0.003 sqrt 2) in both, the reference of both. Adjusted, SERIAL's processes both
+    # count ln 2 - ln(1 / sqrt 2) = 1.5 ln 2 and THREADS2's count ln 2 - 0.5 ln(1 / sqrt 2) and
+    # ln(2 sqrt 2) - 0.5 ln(sqrt 2): both 1.25 ln 2. One slope for both would have left scatter in each.
     column = Column(interpreter("a"), {
         SERIAL.name: probed(SERIAL, *[(0.003, [2.0, 2.0]), (0.006, [4.0, 4.0])] * 12),
         THREADS2.name: probed(THREADS2, *[(0.003, [2.0, 2.0]), (0.006, [2.0 * math.sqrt(2.0)] * 2)] * 12),
@@ -312,8 +315,54 @@ def test_cells_on_several_workers_get_a_slope_of_their_own() -> None:
     assert (probe_group(SERIAL), probe_group(THREADS2)) == (ONE_WORKER, SEVERAL_WORKERS)
     assert estimator.probe_fit(ONE_WORKER).slope == pytest.approx(1.0)
     assert estimator.probe_fit(SEVERAL_WORKERS).slope == pytest.approx(0.5)
-    assert estimator.sample(column, SERIAL).logs == tuple([pytest.approx(math.log(3.0))] * 24)
-    assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(math.log(2.0 * math.sqrt(1.5)))] * 24)
+    assert estimator.sample(column, SERIAL).logs == tuple([pytest.approx(1.5 * LN2)] * 24)
+    assert estimator.sample(column, THREADS2).logs == tuple([pytest.approx(1.25 * LN2)] * 24)
+
+
+def test_a_cells_own_probe_offset_moves_none_of_its_mean_while_a_slow_hour_is_taken_out() -> None:
+    # Three CPython columns, three cells each, four processes a cell alternately at (p, v) and (2p, 2v): within every
+    # cell speed follows the probe at slope 1. The kernel leaves the core in a state of its own, so each cell's probe
+    # has a level of its own on every column: SERIAL p = 0.001, FAST 0.004, C_CELL 0.002; values 1, 3 and 2. Column
+    # "b" ran its SERIAL processes at a slow hour: probes and values doubled. Median log probes (midpoints on the log
+    # scale, L = ln sqrt 2): on "a" and "c", ln 0.001 + L, ln 0.004 + L, ln 0.002 + L; on "b", ln 0.002 + L for SERIAL.
+    # The polish by hand: each column's level, the median of its three, is ln 0.002 + L on all three; the cells'
+    # offsets, the medians over the columns, -ln 2 (SERIAL: -ln 2, 0, -ln 2), +ln 2 and 0; the levels again ln 0.002 +
+    # L. So SERIAL's reference is ln 0.001 + L on every column, "b" included, and its processes there count
+    # ln 2 - (ln 0.002 - ln 0.001 - L) and ln 4 - (ln 0.004 - ln 0.001 - L): both L, as on "a"; FAST counts ln 3 + L.
+    # FAST ÷ SERIAL stays 3, as measured. The column's median probe as the reference (0.003 on "a", between its cells'
+    # levels) moved SERIAL to ln 3 and FAST to ln(9/4): a ratio of 0.75.
+    def column(name: str, slow_serial: bool) -> Column:
+        scale = 2.0 if slow_serial else 1.0
+        cells = {SERIAL: (0.001 * scale, 1.0 * scale), FAST: (0.004, 3.0), C_CELL: (0.002, 2.0)}
+        return Column(interpreter(name), {
+            cell.name: probed(cell, *[(probe, [value, value]), (2 * probe, [2 * value, 2 * value])] * 2)
+            for cell, (probe, value) in cells.items()
+        }, {})
+
+    a, b, c = column("a", False), column("b", True), column("c", False)
+    estimator = Estimator(make_run([a, b, c], baseline="a"))
+    assert estimator.probe_fit(ONE_WORKER).slope == pytest.approx(1.0)
+    half = LN2 / 2
+    for found in (a, b, c):
+        assert estimator.probe_reference(found, SERIAL) == pytest.approx(math.log(0.001) + half)
+        assert estimator.sample(found, SERIAL).logs == tuple([pytest.approx(half)] * 4)
+        assert estimator.sample(found, FAST).logs == tuple([pytest.approx(math.log(3.0) + half)] * 4)
+    assert estimator.ratio((a, FAST), (a, SERIAL)).value == pytest.approx(3.0)
+    assert estimator.ratio((b, SERIAL), (a, SERIAL)).value == pytest.approx(1.0)
+
+
+def test_probe_references_share_a_cells_offset_within_a_family_and_keep_each_columns_level() -> None:
+    # Additive medians, by hand: CPython columns "a" (x 0, y 1), "b" (x 0.5, y 1.5), "c" (as "a"): levels 0.5, 1.0,
+    # 0.5 and offsets x -0.5, y +0.5. A PyPy column "p" whose kernels move the probe the other way (x 2, y 1) is a
+    # family of its own: level 1.5, offsets x +0.5, y -0.5. Every reference is the median it came from.
+    medians = {("a", "x"): 0.0, ("a", "y"): 1.0, ("b", "x"): 0.5, ("b", "y"): 1.5, ("c", "x"): 0.0, ("c", "y"): 1.0,
+               ("p", "x"): 2.0, ("p", "y"): 1.0}
+    families = {"a": "cpython", "b": "cpython", "c": "cpython", "p": "pypy"}
+    assert probe_references(medians, families) == pytest.approx(medians)
+    # One family for all: the offsets are the medians over four columns, x median(-0.5, -0.5, -0.5, 0.5) = -0.5 and
+    # y +0.5, and "p" is then measured against its level 1.5 moved by them: x 1.0 and y 2.0.
+    shared = probe_references(medians, dict.fromkeys(families, "one"))
+    assert (shared[("p", "x")], shared[("p", "y")]) == (pytest.approx(1.0), pytest.approx(2.0))
 
 
 def parallelism_probed(cell: Cell, *processes: tuple[float, float, list[float]], old: bool = False):
@@ -355,7 +404,7 @@ def test_processes_without_a_probe_count_as_measured() -> None:
     # An older run's files, or a runtime whose worker does not time itself: no probe, no fit, no change.
     column = Column(interpreter("old"), {SERIAL.name: bench(SERIAL, *[[1.0, 1.0], [2.0, 2.0]] * 12)}, {})
     estimator = Estimator(make_run([column], baseline="old"))
-    assert estimator.probe_reference(column) is None and estimator.probe_fit(ONE_WORKER) is None
+    assert estimator.probe_reference(column, SERIAL) is None and estimator.probe_fit(ONE_WORKER) is None
     assert estimator.sample(column, SERIAL).logs[:2] == (pytest.approx(0.0), pytest.approx(LN2))
 
 

@@ -213,9 +213,11 @@ def machine_state(run: Run) -> str:
         "Within cells, a process's log mean follows its log probe (least squares, each process as a deviation from "
         "its own cell's averages; fitted apart for cells on one worker and on several, which also take the core the "
         "one-core probe does not see), and each process's log mean is moved by θ times its log probe's distance from "
-        "its interpreter's median probe: a covariate adjustment, as CUPED's, which takes the probe's share of the "
-        f"between-process variance out. In this run: {'; '.join(found)}. Ratios and intervals are of adjusted "
-        "means; times as shown stay pyperf's."
+        "what its cell's probe reads on its interpreter at the run's usual state (the interpreter's median plus the "
+        "cell's offset from it over the interpreters of its implementation, by medians: what a kernel leaves the core "
+        "in moves the probe timed after it, and must not move the cell's mean): a covariate adjustment, as CUPED's, "
+        f"which takes the probe's share of the between-process variance out. In this run: {'; '.join(found)}. "
+        "Ratios and intervals are of adjusted means; times as shown stay pyperf's."
     )
 
 
