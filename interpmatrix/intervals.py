@@ -94,20 +94,23 @@ EQUIVALENCE_FACTOR = 1.10
 HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
 
 
-# How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter (its
-# between-run standard deviation τ on a log scale), by how many of its two cells run on several workers. Another
-# tenant's load differs from one hour to the next and a run's processes all sample one hour; whether it leaves the
-# second core free moves a cell on several workers most. Estimated by tools/between_hours.py over four default runs
-# on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes): 0.013 with none (587 changes), 0.047 with one
-# (373); with two (122), 0 by the estimate. Over five later default runs, all at busy hours (10 pairs): 0.000 with
-# none (968 changes), 0.000 with one (608), and 0.088 with two (206, every one a ratio of io_threads' 16 clients,
-# serial against threads or asyncio: the decisions' only ratios of two such cells), 17 % of which fell outside ±1.96
-# standard errors without it: how much 16 clients' waits overlap moves from one busy hour to the next. (Before
-# samples.settled_with_more_warmups kept more processes, those runs gave 0.029 and 0.076.) Over four default runs of
-# 2026-12-05 (loops calibrated from warm calls; 6 pairs), without PyPy: 0.029 with none (343 changes, 18 % outside
-# ±1.96 standard errors without it; numpy's cells, which glibc's heap moved in three of the four runs, took part),
-# 0.041 with one (306), 0.099 with two (97). Each figure is the largest of the three estimates.
-BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
+# How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter: the standard
+# deviation σ on a log scale of the difference of its two runs' figures beyond their intervals, by how many of its two
+# cells run on several workers. Another tenant's load differs from one hour to the next and a run's processes all sample
+# one hour; whether it leaves the second core free moves a cell on several workers most. Estimated by
+# tools/between_hours.py over four default runs on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes):
+# 0.013 with none (587 changes), 0.047 with one (373); with two (122), 0 by the estimate. Over five later default runs,
+# all at busy hours (10 pairs): 0.000 with none (968 changes), 0.000 with one (608), and 0.088 with two (206, every one
+# a ratio of io_threads' 16 clients, serial against threads or asyncio: the decisions' only ratios of two such cells),
+# 17 % of which fell outside ±1.96 standard errors without it: how much 16 clients' waits overlap moves from one busy
+# hour to the next. Over four default runs of 2026-12-05 (loops calibrated from warm calls; 6 pairs), without PyPy:
+# 0.029 with none (343 changes, 18 % outside ±1.96 standard errors without it; numpy's cells, which glibc's heap moved
+# in three of the four runs, took part), 0.041 with one (306), 0.099 with two (97); all read with the probe measured
+# from each interpreter's median (samples.probe_references). The ten default runs of 2026-12-05 read with the cell's own
+# (45 pairs) give 0.000, 0.032 and 0.042 by the median, but 8 %, 6 % and 18 % of their changes lie beyond ±1.96 of them,
+# 5 % only at 0.020, 0.037 and 0.152 (io_threads' 16 clients again). Each figure is the largest of those estimates, the
+# tail's included.
+BETWEEN_RUNS_DIFFERENCE_SD = (0.029, 0.047, 0.152)
 # The same for a ratio with a cell of PyPy in it, which was feared to move between runs by more: a PyPy worker's
 # machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes
 # (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all three of one run's processes, 1.76-1.98 ms in nine of
@@ -115,15 +118,19 @@ BETWEEN_RUN_SD = (0.029, 0.047, 0.099)
 # none on several workers, 0.249 with one and 0 with two, and these figures were kept until runs whose PyPy probes read
 # a bytes object gave new ones. Six such default runs of 2026-12-05 (09:30 to 13:59, two of them while the other
 # tenant held the second core; 15 pairs) give 0.000 with none (616 changes), 0.022 with one (165) and 0.009 with two
-# (60): PyPy's ratios moved no more than CPython's, whose figures stand for them as the larger. With them, 18 of
-# PyPy's 616 changes, 3 of 165 and 0 of 60 lie beyond 1.96 standard deviations of a difference of two runs (3 %, 2 %,
-# 0 %; 5 % when the figures are right), against 4 %, 3 % and 3 % of CPython's; without them, 7 %, 9 % and 27 %.
-BETWEEN_RUN_SD_PYPY = BETWEEN_RUN_SD
-# Where the figures above come from, as the report's Method section says it.
+# (60). The ten runs above give 0.000, 0.034 and 0.025 by the median, and 5 % of the changes beyond ±1.96 of them at
+# 0.035, 0.052 and 0.122 (1,804, 495 and 180 changes): PyPy's own figures, each the larger of its tail and CPython's.
+BETWEEN_RUNS_DIFFERENCE_SD_PYPY = (0.035, 0.052, 0.152)
+# A run's ratio draws its hour once, a difference of two runs twice: its share is half the variance (as the steps').
+# Taken whole, as until 2026-12-05's night, one run's claim figure fell outside another's interval in 5 % of cases
+# over the ten runs (17 % when right); halved, 7 %, and no decision the other way but in B-D (C threads on one core).
+BETWEEN_RUN_SD = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD)
+BETWEEN_RUN_SD_PYPY = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD_PYPY)
 BETWEEN_RUN_PROVENANCE = (
-    "each the largest of the estimates by `tools/between_hours.py` from three sets of default runs on the project's "
-    "2-core machine (PyPy's: six runs whose PyPy probes read a bytes object moved its ratios by no more than "
-    "CPython's)"
+    "a run's share (half the variance) of how far the difference between two runs' figures scattered beyond their "
+    "intervals, each the largest of the estimates by `tools/between_hours.py` from four sets of default runs on the "
+    "project's 2-core machine, the last of ten runs by the median and by where 5 % of its changes lay beyond (PyPy's "
+    "the larger of its own and CPython's)"
 )
 
 # How far one step (a workload's batch of cells on one interpreter in one round, measured together within a minute)

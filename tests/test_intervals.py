@@ -256,11 +256,11 @@ def test_the_estimator_adjusts_by_the_fitted_slope_and_each_interpreters_own_med
     assert estimator.probe_reference(slow, SERIAL) == pytest.approx(math.log(0.003 * math.sqrt(2.0)))
     assert estimator.sample(slow, SERIAL).logs == tuple([pytest.approx(1.5 * LN2)] * 12)
     # Adjusted, the processes agree exactly: the ratio's interval is what the between-run variance recorded for a
-    # ratio of two cells on one worker leaves, 0.029 on the log scale, at the t of the processes' degrees of freedom
-    # (11 each, plus 8 borrowed from the other's same cell: 19 + 19 = 38, t = 2.042 in pyperf's table); without it,
-    # the point.
+    # ratio of two cells on one worker leaves, 0.029 / sqrt 2 on the log scale (a run's share of how far two runs'
+    # figures scattered), at the t of the processes' degrees of freedom (11 each, plus 8 borrowed from the other's
+    # same cell: 19 + 19 = 38, t = 2.042 in pyperf's table); without it, the point.
     found = estimator.ratio((slow, SERIAL), (fast, SERIAL))
-    spread = 2.042 * 0.029
+    spread = 2.042 * 0.029 / math.sqrt(2.0)
     assert (found.value, found.low, found.high) == (
         pytest.approx(2.0), pytest.approx(2.0 * math.exp(-spread)), pytest.approx(2.0 * math.exp(spread)),
     )
@@ -515,7 +515,8 @@ def test_a_geometric_mean_over_one_steps_cells_keeps_that_steps_variance() -> No
     # processes, logs m +- 0.05 (variance 0.005 on 1 df, moderated by the sibling's 0.005: 0.005; its mean 0.0025 on
     # 2 df). The mean of the two ratios other/base: log mean (ln 2 + ln 2) / 2, variance of the processes' part
     # 4 x 0.0025 / 4 = 0.0025, Satterthwaite's df (0.0025)² / (4 x (0.000625)² / 2) = 8. The ratios' recorded
-    # between-run part: 2 x 0.029² / 4 = 0.0004205. The steps': 2 τ², whatever k (base's step weighs 1, other's -1).
+    # between-run part: 2 x (0.029² / 2) / 4 = 0.00021025. The steps': 2 τ², whatever k (base's step weighs 1, other's
+    # -1).
     base = Column(interpreter("base"), {
         SERIAL.name: bench(SERIAL, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
         FAST.name: bench(FAST, [2 * math.exp(0.05)], [2 * math.exp(-0.05)]),
@@ -527,7 +528,7 @@ def test_a_geometric_mean_over_one_steps_cells_keeps_that_steps_variance() -> No
     estimator = Estimator(make_run([base, other]))
     assert estimator.steps(base, SERIAL) == [("base", WORKLOAD.name, 1)] * 2
     found = estimator.geometric_mean([((base, SERIAL), (other, SERIAL)), ((base, FAST), (other, FAST))])
-    half = 2.306 * math.sqrt(0.0025 + 0.0004205 + 2 * BETWEEN_STEP_SD**2)  # t(8) = 2.306
+    half = 2.306 * math.sqrt(0.0025 + 0.00021025 + 2 * BETWEEN_STEP_SD**2)  # t(8) = 2.306
     assert found.value == pytest.approx(2.0)
     assert found.low == pytest.approx(2 * math.exp(-half), rel=1e-3)
     assert found.high == pytest.approx(2 * math.exp(half), rel=1e-3)
@@ -962,12 +963,13 @@ def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_
     found = Estimator(make_run([base, other])).ratio((other, THREADS2), (base, THREADS2))
     # Each on its own: variances of the means 0.04 / 3 = 0.013333 and 0.0001 / 3 = 0.0000333; Satterthwaite
     # (0.0133667)^2 / ((0.013333^2 + 0.0000333^2) / 2) = 2.01 df, t(2) = 4.303 (the cautious side). The ratio of two
-    # cells on several workers adds the between-run variance recorded for such a ratio, 0.099^2 = 0.009801, without
-    # degrees of freedom: half width 4.303 x sqrt(0.0231677) = 0.65496, 2 x exp(-+0.65496) = [1.0389, 3.8501].
+    # cells on several workers adds the between-run variance recorded for such a ratio, a run's half of 0.152^2:
+    # 0.011552, without degrees of freedom: half width 4.303 x sqrt(0.0249187) = 0.67926, 2 x exp(-+0.67926) =
+    # [1.0140, 3.9448].
     # Borrowing each other's variance (0.02005 each, moderated, on 4 df) would have given a narrower interval still.
     assert found.value == pytest.approx(2.0)
-    assert (found.low, found.high) == (pytest.approx(1.0389, abs=3e-4), pytest.approx(3.8501, abs=3e-4))
-    assert found.floor == pytest.approx(1.96 * 0.099)
+    assert (found.low, found.high) == (pytest.approx(1.0140, abs=3e-4), pytest.approx(3.9448, abs=3e-4))
+    assert found.floor == pytest.approx(1.96 * 0.152 / math.sqrt(2.0))
 
 
 @pytest.mark.parametrize(

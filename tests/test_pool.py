@@ -227,14 +227,15 @@ def test_the_last_runs_failures_are_kept_but_for_cells_an_earlier_run_measured(t
 
 
 def test_the_same_processes_from_three_runs_make_the_decision_one_run_cannot() -> None:
-    # test_sections' header case, countdown on one interpreter: serial at 1.52 s and processes x2 at 1.00 s, three
-    # processes each, their logs at ±0.01 around the cell's. "fork()/multiprocessing sidesteps the GIL" asks for
-    # 1.5x: 1.52 lies ln(1.52 / 1.5) = 0.0132 from it, so it is at the threshold once the half width is under
-    # ln 1.1 - 0.0132 = 0.0821. From one run the between-run part alone is 1.96 x 0.047 = 0.0921: undecided. Each
-    # cell's three processes from three runs carry a third of its variance: 0.047² / 3 = 0.000736; each cell's own,
-    # 0.0001 / 3 (on 2 degrees of freedom each, none borrowed on several workers, the same given to serial's alone
-    # here): 0.0000667 twice; t at 4 degrees of freedom (Satterthwaite's, two equal parts on 2) is 2.776, and
-    # 2.776 x √(0.000736 + 0.000133) = 0.0819, inside the band: at the threshold.
+    # Countdown on one interpreter: serial at 1.555 s and processes x2 at 1.00 s, three processes each, their logs at
+    # ±0.005 around the cell's. "fork()/multiprocessing sidesteps the GIL" asks for 1.5x: 1.555 lies
+    # ln(1.555 / 1.5) = 0.0360 from it, so it is at the threshold once the half width is under ln 1.1 - 0.0360 =
+    # 0.0593. From one run the between-run part alone is 1.96 x 0.047 / √2 = 0.0651 (a run's half of the variance
+    # recorded for a ratio with one cell on several workers): undecided, whatever the rounds. Each cell's three
+    # processes from three runs carry a third of it: 0.047² / 2 / 3 = 0.000368; each cell's own, 0.000025 / 3 (on 2
+    # degrees of freedom each, none borrowed on several workers, the same given to serial's alone here): 0.00000833
+    # twice; t at 4 degrees of freedom (Satterthwaite's, two equal parts on 2) is 2.776, and
+    # 2.776 x √(0.000368 + 0.0000167) = 0.0544, inside the band: at the threshold.
     from dataclasses import replace
 
     from test_stats import interpreter, make_run
@@ -253,13 +254,13 @@ def test_the_same_processes_from_three_runs_make_the_decision_one_run_cannot() -
                 "name": cell.name, "unit": "second", "loops": 1, ROUND: 1 + index,
                 **({POOLED: f"run-{index}"} if pooled else {}),
             }, collect_metadata=False)
-            for index, offset in enumerate((-0.01, 0.0, 0.01))
+            for index, offset in enumerate((-0.005, 0.0, 0.005))
         ]
         return pyperf.Benchmark(runs)
 
     texts, answers = {}, {}
     for pooled in (False, True):
-        column = Column(interpreter("base"), {serial.name: three(serial, 1.52, pooled),
+        column = Column(interpreter("base"), {serial.name: three(serial, 1.555, pooled),
                                               processes_x2.name: three(processes_x2, 1.0, pooled)}, {})
         run = replace(make_run([column]), workloads=[find_workload("countdown")])
         if pooled:

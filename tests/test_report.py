@@ -300,9 +300,9 @@ def test_summary_answers_from_the_numbers():
     # so its log mean has variance ln(42.17 / 40.04)^2 / 2 / 2 = 0.000668 on 1 df, and Student's t(1) = 12.71 widens
     # the ratio 1.84 by exp(12.71 x sqrt(0.000668)) = 1.39 at least: below 1.5 at its low end, undecided. pypy3.9's
     # 0.89x carries the between-run variance recorded for a PyPy ratio of a cell on several workers against one on
-    # one (BETWEEN_RUN_SD_PYPY[1], 0.047 as CPython's: exp(1.96 x 0.047) = 1.10), short of the 1.69 that would take
-    # 0.89 to 1.5 (0.249 until six runs narrowed it, exp(1.96 x 0.249) = 1.63, with its processes' scatter reached
-    # past): took turns now.
+    # one (BETWEEN_RUN_SD_PYPY[1], a run's half of 0.052²: exp(1.96 x 0.052 / √2) = 1.07), short of the 1.69 that
+    # would take 0.89 to 1.5 (0.249 until six runs narrowed it, exp(1.96 x 0.249) = 1.63, with its processes' scatter
+    # reached past): took turns now.
     assert "Threads took turns (the whole interval below 1.50×) on cpython-3.11, cpython-3.13, pypy3.9; " \
            "undecided on cpython-3.13t." in text
 

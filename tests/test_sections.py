@@ -111,9 +111,10 @@ def test_workload_table_bolds_the_fastest_and_marks_noise_and_failures() -> None
         "2.00 sec ± 0.10 sec · baseline",
         f"**501 ms ± 26 ms · 4.00× faster {bounds(4.0, SIBLING_DF, SIBLING_DF)}**",
     ]
-    # 2.2 / 2.0 = 1.10, its interval [0.90–1.35] includes 1: n.s. (t(4) × √(D² / 2 + 0.029²) = 0.2037 on the log scale.)
-    assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.90–1.35]"
-    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.90–1.35] (n.s.)**"
+    # 2.2 / 2.0 = 1.10, its interval [0.90–1.34] includes 1: n.s. (t(4) × √(D² / 2 + 0.029² / 2) = 0.2001 on the log
+    # scale.)
+    assert bounds(1.1, SIBLING_DF, SIBLING_DF) == "[0.90–1.34]"
+    assert row(text, "threads ×1")[2] == "**2.00 sec ± 0.10 sec · 1.10× faster [0.90–1.34] (n.s.)**"
     assert row(text, "fast") == ["fast", "**1.00 sec ± 0.05 sec · baseline**", "— not run: crash"]
     assert "see [Cells that did not run](#cells-that-did-not-run)" in text
 
@@ -280,27 +281,27 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
            "its runner-up and against the baseline), each by a 95 % interval that clears its threshold" in \
            header.render(run, {})
     # other's serial at 1.83 s against base's 2.0 s: 1.093, with the interval's half-width on the log scale
-    # t(4) × √(log(1.1)² / 2 + 0.029²) = 0.2037 (each serial borrows the other's variance: 2 degrees of freedom each,
-    # 4 for the ratio; 0.029, the between-run part of a ratio of two cells on one worker) against a distance of
-    # log(2.0 / 1.83) = 0.0888 from 1. With k more processes the processes' part, D² / 2, shrinks as 2 / (2 + k), the
-    # between-run part 0.029² stays, and t falls as the ratio gains at least a degree of freedom a round: the first k
-    # where t(4 + k)² × (D² / 2 × 2 / (2 + k) + 0.029²) <= 0.0888² is 9 (t(13) = 2.160: 0.00778 <= 0.00789; t(12) =
-    # 2.179 gives 0.00831), within REACHABLE_ROUNDS.
+    # t(4) × √(log(1.1)² / 2 + 0.029² / 2) = 0.1956 (each serial borrows the other's variance: 2 degrees of freedom
+    # each, 4 for the ratio; 0.029² / 2, a run's share of the between-run variance of a ratio of two cells on one
+    # worker) against a distance of log(2.0 / 1.83) = 0.0888 from 1. With k more processes the processes' part,
+    # D² / 2, shrinks as 2 / (2 + k), the between-run part stays, and t falls as the ratio gains at least a degree of
+    # freedom a round: the first k where t(4 + k)² × (D² / 2 × 2 / (2 + k) + 0.029² / 2) <= 0.0888² is 6 (t(10) =
+    # 2.228: 0.00772 <= 0.00789; t(9) = 2.262 gives 0.00879), within REACHABLE_ROUNDS.
     close = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, SERIAL.name: cell(SERIAL, 1.83)},
                    run.columns[1].failures)
     text = header.render(replace(run, columns=[run.columns[0], close]), {})
     distance = math.log(2.0 / 1.83)
     more = next(k for k in range(1, 100)
-                if tdist95conf_level(4 + k) ** 2 * (D**2 / 2 * 2 / (2 + k) + 0.029**2) <= distance**2)
-    assert more == 9
+                if tdist95conf_level(4 + k) ** 2 * (D**2 / 2 * 2 / (2 + k) + 0.029**2 / 2) <= distance**2)
+    assert more == 6
     assert "- **Decisions:** 0 of 2 decisions made" in text
-    assert "; 2 undecided: about 9 more rounds of their cells would decide 2 of them if their figures hold " \
+    assert "; 2 undecided: about 6 more rounds of their cells would decide 2 of them if their figures hold " \
            "(`--budget`)" in text
     # After 100 s of measuring whose extra rounds took 8 s for 4 cell rounds (2 s each): both decisions rest on the
-    # same 2 cells, 9 rounds each, 18 cell rounds, 36 s; a run of ceil(136 / 60) = 3 minutes would decide them.
+    # same 2 cells, 6 rounds each, 12 cell rounds, 24 s; a run of ceil(124 / 60) = 3 minutes would decide them.
     timed = replace(run, columns=[run.columns[0], close],
                     info=replace(run.info, measured_seconds=100.0, extra_rounds=[{"round": 2, "cells": 4, "seconds": 8.0}]))
-    assert "would decide 2 of them if their figures hold, roughly 0:36 more of measuring (a run with `--budget 3`)" \
+    assert "would decide 2 of them if their figures hold, roughly 0:24 more of measuring (a run with `--budget 3`)" \
         in header.render(timed, {})
 
 
@@ -333,30 +334,30 @@ def user_workload_run(offset: float, ratio: float):
 def test_header_says_more_than_a_hundred_rounds_not_how_many() -> None:
     # A user's workload on two interpreters, three processes of serial each at logs ±0.5 around 2.0 s and 2.0 / 1.02
     # s: a ratio 0.0198 from 1 on the log scale, its processes' variance 2 × 0.25 / 3 = 0.167. To fit the band it
-    # needs a half-width of ln 1.1 - 0.0198 = 0.0755 at most, above the between-run part 1.96 × 0.029 = 0.0568: at
-    # the normal's 1.96, 3 × 0.167 / (0.0755² / 1.96² - 0.029²) = 778 processes: far beyond any budget, and "more
-    # than 100" is all the figure can honestly say.
+    # needs a half-width of ln 1.1 - 0.0198 = 0.0755 at most, above the between-run part 1.96 × 0.029 / √2 = 0.0402:
+    # at the normal's 1.96, 3 × 0.167 / (0.0755² / 1.96² - 0.029² / 2) = 471 processes: far beyond any budget, and
+    # "more than 100" is all the figure can honestly say.
     text = header.render(user_workload_run(0.5, 1.02), {})
     assert "- **Decisions:** 0 of 2 decisions made" in text
     assert "; 2 would need more than 20 more rounds (up to more than 100: noisy cells" in text
 
 
 def test_header_counts_the_decisions_whose_figures_more_rounds_would_settle() -> None:
-    # A user's workload, three processes of serial each at logs ±0.07 around 2.0 s and 2.0 / 1.047 s: a ratio
-    # ln 1.047 = 0.0459 from 1. Deciding it (beyond 1, or within ln 1.1 of it) needs a half width of at most
-    # max(0.0459, 0.0953 - 0.0459) = 0.0494, below the between-run floor 1.96 x 0.029 = 0.0568: no round decides it
-    # where it stands. But each cell's variance 0.07^2 (moderated by the other's, 4 degrees of freedom; 8 for the
-    # ratio) gives the processes t(8) x sqrt(2 x 0.0049 / 3) = 0.132 of half width, more than that floor: the
-    # figure may still move. It settles at the first k with t(8 + k)^2 x 2 x 0.0049 / 3 x 3 / (3 + k) <= 0.0568^2.
-    run = user_workload_run(0.07, 1.047)
-    floor = 1.96 * 0.029
+    # "fork()/multiprocessing sidesteps the GIL" (1.5x) on serial at 1.555 s and processes x2 at 1.0 s, three
+    # processes each at logs ±0.05 around the cell's: 1.555 lies ln(1.555 / 1.5) = 0.0360 from the threshold, so
+    # deciding it needs a half width of at most ln 1.1 - 0.0360 = 0.0593 (at the threshold), below the between-run
+    # floor of a ratio with one cell on several workers, 1.96 x 0.047 / √2 = 0.0651: no round decides it where it
+    # stands. But the processes give t(4) x sqrt(2 x 0.0025 / 3) = 0.113 of half width (each cell its own variance on
+    # 2 degrees of freedom, none borrowed on several workers; 4 for the ratio), more than that floor: the figure may
+    # still move. It settles at the first k with t(4 + k)^2 x 2 x 0.0025 / 3 x 3 / (3 + k) <= 0.0651^2.
+    run = serial_against_two_processes(1.555, 1.0, offset=0.05)
+    floor = 1.96 * 0.047 / math.sqrt(2.0)
     settle = next(k for k in range(1, 100)
-                  if tdist95conf_level(8 + k) ** 2 * 2 * 0.07**2 / 3 * 3 / (3 + k) <= floor**2)
-    assert settle == 11
+                  if tdist95conf_level(4 + k) ** 2 * 2 * 0.05**2 / 3 * 3 / (3 + k) <= floor**2)
+    assert settle == 4
     text = header.render(run, {})
-    assert "- **Decisions:** 0 of 2 decisions made" in text
-    assert "; 2 undecided; 2 lie nearer their threshold than runs at other hours differ, but on processes that " \
-           "still scatter more than that: about 11 more rounds would settle their figures, which may then move away " \
+    assert "; 1 undecided; 1 lies nearer its threshold than runs at other hours differ, but on processes that " \
+           "still scatter more than that: about 4 more rounds would settle its figure, which may then move away " \
            "from it (`--budget`)" in text
 
 
@@ -428,9 +429,9 @@ def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() 
     assert "sha256" not in method.machine_state(unprobed)
 
 
-def serial_against_two_processes(serial_mean: float, processes_mean: float) -> Run:
+def serial_against_two_processes(serial_mean: float, processes_mean: float, offset: float = 0.01) -> Run:
     """countdown on one interpreter, its serial and processes x2 cells only, three processes each whose logs lie at
-    ±0.01 around the cell's mean: what "fork()/multiprocessing sidesteps the GIL" is tested on."""
+    ±``offset`` around the cell's mean: what "fork()/multiprocessing sidesteps the GIL" is tested on."""
     from dataclasses import replace
 
     from interpmatrix.registry import Cell
@@ -438,7 +439,7 @@ def serial_against_two_processes(serial_mean: float, processes_mean: float) -> R
     serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
 
     def three(cell: Cell, mean: float) -> pyperf.Benchmark:
-        return bench(cell, *[[mean * math.exp(offset)] * 3 for offset in (-0.01, 0.0, 0.01)])
+        return bench(cell, *[[mean * math.exp(shift)] * 3 for shift in (-offset, 0.0, offset)])
 
     column = Column(interpreter("base"), {serial.name: three(serial, serial_mean),
                                           processes.name: three(processes, processes_mean)}, {})
@@ -446,13 +447,14 @@ def serial_against_two_processes(serial_mean: float, processes_mean: float) -> R
 
 
 def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
-    # countdown on one interpreter, three processes of each cell: serial at 1.52 s, processes x2 at 1.00 s, the logs
+    # countdown on one interpreter, three processes of each cell: serial at 1.555 s, processes x2 at 1.00 s, the logs
     # of each cell's processes at ±0.01 around its mean. "fork()/multiprocessing sidesteps the GIL" asks for 1.5x:
-    # 1.52 is ln(1.52 / 1.5) = 0.0132 from it, so it decides once the interval lies within ln 1.1 - 0.0132 = 0.0821 of
-    # it (at the threshold). processes x2 runs on two workers and serial on one: their ratio carries the between-run
-    # scatter of such a ratio, 0.047, of which 1.96 x 0.047 = 0.0921 stays at any count of processes. No round of
-    # this run can decide it; the other decisions (the verdict's processes x2 against serial, 1.52 against 1) are made.
-    text = header.render(serial_against_two_processes(1.52, 1.0), {})
+    # 1.555 is ln(1.555 / 1.5) = 0.0360 from it, so it decides once the interval lies within ln 1.1 - 0.0360 = 0.0593
+    # of it (at the threshold). processes x2 runs on two workers and serial on one: their ratio carries a run's share
+    # of the between-run scatter of such a ratio, 0.047 / √2, of which 1.96 x 0.047 / √2 = 0.0651 stays at any count
+    # of processes. No round of this run can decide it; the other decisions (the verdict's processes x2 against
+    # serial, 1.555 against 1) are made.
+    text = header.render(serial_against_two_processes(1.555, 1.0), {})
     assert "; 1 lies closer to its threshold than runs of the same code at other hours differ (the between-run " \
            "scatter of the Method section), which no round of this run narrows: runs at other hours would tell, " \
            "pooled with this one (`nox -s pool -- --out results/<name> results/toy-run results/<a run at another " \
@@ -463,8 +465,8 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
 def test_header_and_claims_set_aside_a_speed_up_beyond_what_the_workers_can_give() -> None:
     # countdown on one interpreter, three processes of each cell, their logs at ±0.01 around the cell's: serial at
     # 3.0 s, processes x2 at 1.0 s. "fork()/multiprocessing sidesteps the GIL" (1.5x): 3.0x with an interval whose
-    # half width is at most t(4) x √(2 x 0.0001 / 3 + 0.047²) = 2.776 x 0.0477 = 0.132 on a log scale, so at least
-    # 3.0 / e^0.132 = 2.63x: more than two workers can make the same work faster than one.
+    # half width is at most t(4) x √(2 x 0.0001 / 3 + 0.047² / 2) = 2.776 x 0.0342 = 0.095 on a log scale, so at
+    # least 3.0 / e^0.095 = 2.73x: more than two workers can make the same work faster than one.
     run = serial_against_two_processes(3.0, 1.0)
     text = header.render(run, {})
     assert "; 1 show more speed-up from more workers than they can give (more than N times as fast on N times the " \

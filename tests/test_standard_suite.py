@@ -94,11 +94,11 @@ CPY_ALPHA, CPY_BETA, ALONE = 6, 5, 2
 
 def interval(ratio: float, *dfs: int) -> tuple[float, float]:
     """The bounds test_sections.bounds prints, unrounded: k ratios of cells whose means each have variance D² / 4,
-    each ratio (of two cells on one worker) with the between-run variance recorded for it, 0.029², for Σ τ² / k²,
-    and each interpreter's one step (round 1 of the suite) its τ_step² (BETWEEN_STEP_SD), whatever k."""
+    each ratio (of two cells on one worker) with the between-run variance recorded for it, a run's half of 0.029²,
+    for Σ τ² / k², and each interpreter's one step (round 1 of the suite) its τ_step² (BETWEEN_STEP_SD), whatever k."""
     k = len(dfs) // 2
     df = (2 * k) ** 2 / sum(1 / found for found in dfs)
-    variance = 2 * k * (D**2 / 4) / k**2 + k * 0.029**2 / k**2 + 2 * BETWEEN_STEP_SD**2
+    variance = 2 * k * (D**2 / 4) / k**2 + k * 0.029**2 / 2 / k**2 + 2 * BETWEEN_STEP_SD**2
     half = tdist95conf_level(math.floor(df)) * math.sqrt(variance)
     return ratio * math.exp(-half), ratio * math.exp(half)
 

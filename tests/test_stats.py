@@ -128,12 +128,12 @@ def test_geometric_mean_ranks_every_interpreter_on_one_set_of_interpreter_depend
     assert ranking.cells == (SERIAL, THREADS1, THREADS2)
     assert ranking.means["base"].value == pytest.approx(1.0)
     assert ranking.means["other"].value == pytest.approx((64 / 9) ** (1 / 3))
-    # Identical processes: only the between-run variance recorded for each ratio is left, 0.029² for serial and for
-    # threads x1 (one worker on each side), 0.099² for threads x2 (two workers on each side), (2 × 0.029² + 0.099²) / 3²
-    # for their mean, and the steps': every cell ran in round 1 of the toy workload, one step per interpreter, whose
-    # weights in the mean are 1 and -1, 2 τ_step² in all. At 1.96 (no processes' variance, so no degrees of freedom
-    # to lose): a half-width of 1.96 × √((2 × 0.029² + 0.099²) / 9 + 2 τ_step²) on the log scale.
-    half = 1.96 * math.sqrt((2 * 0.029**2 + 0.099**2) / 9 + 2 * BETWEEN_STEP_SD**2)
+    # Identical processes: only the between-run variance recorded for each ratio is left, a run's half of 0.029² for
+    # serial and for threads x1 (one worker on each side), of 0.152² for threads x2 (two workers on each side),
+    # (2 × 0.029² + 0.152²) / 2 / 3² for their mean, and the steps': every cell ran in round 1 of the toy workload, one
+    # step per interpreter, whose weights in the mean are 1 and -1, 2 τ_step² in all. At 1.96 (no processes'
+    # variance, so no degrees of freedom to lose): a half-width of 1.96 × √((2 × 0.029² + 0.152²) / 18 + 2 τ_step²).
+    half = 1.96 * math.sqrt((2 * 0.029**2 + 0.152**2) / 18 + 2 * BETWEEN_STEP_SD**2)
     assert ranking.means["other"].low == pytest.approx((64 / 9) ** (1 / 3) * math.exp(-half))
     assert ranking.left_out == {}
     assert stats.time_cell_count(run) == 5
@@ -152,7 +152,7 @@ def test_a_rank_is_shared_by_means_the_data_cannot_tell_apart() -> None:
     found = stats.ranks(estimator, stats.geometric_means(estimator))
     assert [(r.rank, r.column_id) for r in found] == [(1, "z"), (2, "x"), (2, "y"), (4, "base")]
     # z over x: 2x on the same two cells, with an interval that clears 1 (each cell's mean has variance 0.0025; the
-    # mean of two ratios 4 x 0.0025 / 4 = 0.0025, plus 2 x 0.029² / 4 and 2 τ_step², well under ln 2 = 0.69 at
+    # mean of two ratios 4 x 0.0025 / 4 = 0.0025, plus 2 x 0.029² / 2 / 4 and 2 τ_step², well under ln 2 = 0.69 at
     # t(8)). x starts rank 2. y is x's 1.02x: its interval holds 1, so it shares x's rank, with x named and the gap.
     assert found[0].behind is None and found[1].behind is None
     assert found[2].behind[0] == "x"

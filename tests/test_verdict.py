@@ -37,9 +37,10 @@ MEMORY = "countdown/serial_memory@2000000"
 # logs lie log(APART) apart around the log of the mean of ``values``, so that a cell's log mean is exactly that log and
 # its between-process variance is log(APART)² / 2.
 APART = 1.02
-# The between-run standard deviation recorded for a ratio with a PyPy cell on one worker (BETWEEN_RUN_SD_PYPY): the
-# same as CPython's since six runs moved PyPy's ratios by no more.
-PYPY = 0.029
+# The between-run standard deviation recorded for a ratio with a PyPy cell on one worker (BETWEEN_RUN_SD_PYPY): a
+# run's share, half the variance, of the 0.035 by which two runs' figures scattered (CPython's: 0.029).
+PYPY = 0.035 / math.sqrt(2)
+CPYTHON = 0.029 / math.sqrt(2)
 
 
 def benchmark(
@@ -56,7 +57,7 @@ def benchmark(
     return pyperf.Benchmark(runs)
 
 
-def interval_text(ratio: float, apart: float = APART, tau: float = 0.029) -> str:
+def interval_text(ratio: float, apart: float = APART, tau: float = CPYTHON) -> str:
     """``[1.44–1.56]``: the 95 % interval of ``ratio`` between the same cell on two interpreters, two processes each
     made by ``benchmark``, each the only cell of its interpreter's countdown time cells.
 
@@ -67,7 +68,7 @@ def interval_text(ratio: float, apart: float = APART, tau: float = 0.029) -> str
     2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
     A ratio of two time cells on one worker adds the between-run variance recorded for it (an input of the
     statistics: interpmatrix.intervals.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it), ``tau``²: 0.029²
-    (with PyPy too), without degrees of freedom of its own.
+    / 2 (0.035² / 2 with PyPy), without degrees of freedom of its own.
     """
     half = tdist95conf_level(4) * math.sqrt(math.log(apart) ** 2 / 2 + tau**2)
     return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
@@ -137,8 +138,8 @@ def test_a_jit_is_said_never_to_catch_up_only_when_surely_slower_warm(
     run = model.load_run(run_dir)
     serial = Cell.parse(SERIAL)
     text = payoff_text(Estimator(run), run.column("pypy3.9"), serial, run.column("cpython-3.12"), serial)
-    # 2.776 × √(0.0198² / 2 + 0.029²) = 0.0894: 1.30 ÷ and × e^0.0894 = 1.0935, 1.03 likewise.
-    assert interval_text(1.30, tau=PYPY) == "[1.19–1.42]" and interval_text(1.03, tau=PYPY) == "[0.94–1.13]"
+    # 2.776 × √(0.0198² / 2 + 0.035² / 2) = 2.776 × 0.0284 = 0.0789: 1.30 ÷ and × e^0.0789 = 1.0821, 1.03 likewise.
+    assert interval_text(1.30, tau=PYPY) == "[1.20–1.41]" and interval_text(1.03, tau=PYPY) == "[0.95–1.11]"
     assert text == expected
 
 
@@ -159,12 +160,12 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
         },
     )
     text = sentence(run_dir)
-    # 100 ms / 2 ms = 50: its interval [45.7–54.7] (50 ÷ and × e^0.0894, as above) clears 1, against the runner-up,
+    # 100 ms / 2 ms = 50: its interval [46.2–54.1] (50 ÷ and × e^0.0789, as above) clears 1, against the runner-up,
     # which is also the baseline's reference: one comparison, said once. PyPy and CPython have no sibling of their family and no other countdown
     # time cell, so each pools its own start-up cell (bare), whose processes lie as far apart: the same variance on
     # 1 more degree of freedom, as with a sibling.
     bounds = interval_text(50.0, tau=PYPY)
-    assert bounds == "[45.7–54.7]"
+    assert bounds == "[46.2–54.1]"
     assert text.startswith(
         f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
         "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "
@@ -191,7 +192,7 @@ def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
     )
     text = sentence(run_dir)
     bounds = interval_text(0.100 / 0.099, apart=1.1)
-    assert bounds == "[0.82–1.24]"
+    assert bounds == "[0.83–1.23]"
     assert text.startswith(
         "- **Pure-Python CPU loops** ([countdown](#countdown)): undecided between **cpython-3.13** with `serial` ≈ "
         f"cpython-3.12 with `serial` {bounds} (each one's time ÷ the fastest's, 95 % interval): the data cannot tell "
@@ -207,8 +208,8 @@ def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_exclude
     # The same undecided pair (cpython-3.13 the fastest). cpython-3.12 starts in 20 ms against 10 ms and peaks at 30
     # MB against 20 MB: the start-up ratio 10/20 is a time ratio like the serial one (interval_text, CPython's
     # between-run variance), shown the way the words read, 2.00x slower; a peak of memory carries no between-run
-    # variance (tau 0), 20/30, 1.50x more. By hand: t(4) x sqrt(ln(1.02)^2 / 2 + 0.029^2) = 2.776 x 0.0322 = 0.0894,
-    # 2 e^-0.0894 = 1.83 and 2 e^0.0894 = 2.19; without tau 2.776 x 0.0140 = 0.0389, 1.44 and 1.56.
+    # variance (tau 0), 20/30, 1.50x more. By hand: t(4) x sqrt(ln(1.02)^2 / 2 + 0.029^2 / 2) = 2.776 x 0.0248 =
+    # 0.0689, 2 e^-0.0689 = 1.87 and 2 e^0.0689 = 2.14; without tau 2.776 x 0.0140 = 0.0389, 1.44 and 1.56.
     def cells(bare: float, peak: float) -> dict[str, pyperf.Benchmark]:
         return {BARE: benchmark(BARE, spread(bare)), MEMORY: benchmark(MEMORY, [peak] * 3, unit="byte")}
 
@@ -216,10 +217,10 @@ def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_exclude
         "cpython-3.12": {SERIAL: benchmark(SERIAL, spread(0.100), apart=1.1), **cells(0.020, 30e6)},
         "cpython-3.13": {SERIAL: benchmark(SERIAL, spread(0.099), apart=1.1), **cells(0.010, 20e6)},
     })
-    assert interval_text(2.0) == "[1.83–2.19]" and interval_text(1.5, tau=0) == "[1.44–1.56]"
+    assert interval_text(2.0) == "[1.87–2.14]" and interval_text(1.5, tau=0) == "[1.44–1.56]"
     assert sentence(run_dir).endswith(
         "Of the candidates named, against cpython-3.13 with `serial`: cpython-3.12 with `serial` starts 2.00× slower "
-        "[1.83–2.19] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
+        "[1.87–2.14] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
     )
     # cpython-3.12's threads x2 in the group too (CPU work in threads or processes): the same interpreter's start-up
     # and, with no memory cell of its own, the same serial_memory peak: said once, for cpython-3.12's serial.
@@ -233,7 +234,7 @@ def test_what_tells_the_candidates_apart_is_said_only_where_its_interval_exclude
     assert "≈ cpython-3.12 with `threads ×2` [" in text
     assert text.endswith(
         "Of the candidates named, against cpython-3.13 with `serial`: cpython-3.12 with `serial` starts 2.00× slower "
-        "[1.83–2.19] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
+        "[1.87–2.14] and takes 1.50× more memory [1.44–1.56] at its peak (`serial_memory`)."
     )
     # Start-up and peaks alike: nothing tells them apart, and the sentence says so.
     shutil.rmtree(run_dir.path)

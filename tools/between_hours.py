@@ -7,9 +7,12 @@ For every pair of the runs, every two-cell decision of both reports (each claim 
 choice against the baseline when both runs chose the same cell) gives a change d, the difference of its log ratio
 between the two runs, with a within-run variance se², the sum of the two runs' variances from their processes alone
 (``Estimator(between_runs=False)``). The ratios fall in six groups by how many of their two cells run on several
-workers (0, 1 or 2) and whether either runs on PyPy; each group's between-run variance τ² is the σ² at which the
-median of d² / (se² + σ²) is that of a squared normal deviate (``between_runs.between_run_scatter``, around 0: runs of
-the same code), printed as τ, the figures ``BETWEEN_RUN_SD`` (without PyPy) and ``BETWEEN_RUN_SD_PYPY`` keep.
+workers (0, 1 or 2) and whether either runs on PyPy; each group's between-run variance of a difference, σ², is the
+one at which the median of d² / (se² + σ²) is that of a squared normal deviate (``between_runs.between_run_scatter``,
+around 0: runs of the same code), printed as σ beside the σ at which only 5 % of the changes lie beyond
+±1.96 √(se² + σ²) (the tail, which a median does not see): the figures ``BETWEEN_RUNS_DIFFERENCE_SD`` (without PyPy)
+and ``BETWEEN_RUNS_DIFFERENCE_SD_PYPY`` keep the largest of, and of which a run's own interval takes half the
+variance (a difference draws two hours, one run one).
 
 Then the steps, behind ``interpmatrix.intervals.BETWEEN_STEP_SD``: a mean over many cells does not average away what
 moved a whole step (a workload's cells on one interpreter, measured together in one round). For every pair of the
@@ -130,6 +133,15 @@ def overall_outside(paths: list[Path]) -> tuple[int, int]:
     return outside, total
 
 
+def tail_scatter(changes: list[tuple[float, float]], share: float = 0.05, step: float = 0.001) -> float:
+    """The smallest σ, in steps of ``step``, at which no more than ``share`` of the changes (d, se²) lie beyond
+    ±1.96 √(se² + σ²)."""
+    scatter = 0.0
+    while sum(abs(d) > 1.96 * math.sqrt(se2 + scatter**2) for d, se2 in changes) > share * len(changes):
+        scatter += step
+    return scatter
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (results/<run id>) of the same code")
@@ -148,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         outside = sum(abs(d) > 1.96 * math.sqrt(se2) for d, se2 in group) / len(group)
         print(f"{'PyPy, ' if pypy else ''}{several} of 2 cells on several workers: {len(group)} changes over {pairs} "
               "pairs of runs, "
-              f"τ of the ratio {math.sqrt(variance):.3f}; "
+              f"σ of a difference {math.sqrt(variance):.3f} by the median, {tail_scatter(group):.3f} by the 5 % tail; "
               f"{outside:.0%} outside ±1.96 se without it")
     cells = {path: one_step_cells(path) for path in args.runs}
     steps, counts = [], []

@@ -229,10 +229,12 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
         )
     if unsettled:
         settle = max(d.rounds_to_settle() or 0 for d in unsettled)
+        one = len(unsettled) == 1
         line += (
-            f"; {len(unsettled)} lie nearer their threshold than runs at other hours differ, but on processes that "
-            f"still scatter more than that: about {plural(settle, 'more round', 'more rounds')} would settle their "
-            f"figures, which may then move away from it ({more_rounds_from(run)})"
+            f"; {len(unsettled)} {'lies nearer its' if one else 'lie nearer their'} threshold than runs at other hours "
+            f"differ, but on processes that still scatter more than that: about "
+            f"{plural(settle, 'more round', 'more rounds')} would settle {'its figure' if one else 'their figures'}, "
+            f"which may then move away from it ({more_rounds_from(run)})"
         )
     parallelism = estimator.machine_parallelism
     if cores and parallelism is not None:
