@@ -225,24 +225,24 @@ def probe_references(
     lay. The offset is the family's (its implementation's: PyPy's followed CPython's at a correlation of 0.48 in that
     run), so that a cell whose processes all ran at a slow hour of one interpreter is still measured against what the
     others read."""
-    columns = {column for column, _ in medians}
-    levels = {
-        column: statistics.median(value for (other, _), value in medians.items() if other == column)
-        for column in columns
-    }
+    by_column: dict[str, list[tuple[str, float]]] = {}
+    for (column, cell), value in medians.items():
+        by_column.setdefault(column, []).append((cell, value))
     offsets: dict[tuple[Hashable, str], float] = {}
+
+    def levels() -> dict[str, float]:
+        # Each column's median after the cells' offsets (none before the first sweep: its plain median).
+        return {column: statistics.median(value - offsets.get((families[column], cell), 0.0) for cell, value in found)
+                for column, found in by_column.items()}
+
+    level = levels()
     for _ in range(POLISH_SWEEPS):
         by_cell: dict[tuple[Hashable, str], list[float]] = {}
         for (column, cell), value in medians.items():
-            by_cell.setdefault((families[column], cell), []).append(value - levels[column])
+            by_cell.setdefault((families[column], cell), []).append(value - level[column])
         offsets = {key: statistics.median(found) for key, found in by_cell.items()}
-        levels = {
-            column: statistics.median(
-                value - offsets[(families[other], cell)] for (other, cell), value in medians.items() if other == column
-            )
-            for column in levels
-        }
-    return {(column, cell): levels[column] + offsets[(families[column], cell)] for column, cell in medians}
+        level = levels()
+    return {(column, cell): level[column] + offsets[(families[column], cell)] for column, cell in medians}
 
 
 def adjusted(found: Sample, slope: float, reference: float) -> Sample:
