@@ -346,7 +346,8 @@ def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval 
         # 3.09x [2.17-4.40] faster than on one over three default runs pooled. Its one-thread cell's processes each
         # ran every call after the first at about 218 ms, or at 45-50 ms (one in four), its two-thread cell's at
         # 28-30 ms: a mode of the process, not the threads (the kernel faulting in each call's fresh result while
-        # earlier ones wait for PyPy's collector: workloads/numeric.py). Such a figure decides nothing about workers.
+        # earlier ones wait for PyPy's collector; numexpr has written into an output its process keeps since, which
+        # takes that mode out: workloads/numeric.py). Such a figure decides nothing about workers.
         return ClaimResult(interval, UNDECIDED, beyond_workers=True)
     decision = interval.against(at_least=claim.at_least, at_most=claim.at_most)
     none_found = FAILS if claim.at_least is not None else HOLDS

