@@ -28,7 +28,7 @@ from .markdown import table
 from .profiles import PROFILES, find_profile, profile_names
 from .provision import FAMILIES, Outcome
 from .questions import CLAIMS
-from .registry import REPORTS_DIR, RESULTS_DIR, WORKLOADS, select_workloads, workload_names
+from .registry import REPORTS_DIR, RESULTS_DIR, WORKLOADS, measured_code, select_workloads, workload_names
 from .results import RunDir, latest_run, new_run_id
 
 BENCH_REQUIREMENTS = ("pyperf==2.10.0",)
@@ -281,6 +281,8 @@ def plan_matrix(
             "workloads": [workload.name for workload in workloads],
             # The user's files as they were read (path, name, requirements, checksum): never a copy of them.
             "workload_files": [found.to_dict() for found in files],
+            # What the cells' code was (registry.measured_code): runs of other code are not pooled.
+            "measured_code": measured_code(),
             # Files that cannot run, and why: the report says so, the rest of the run goes on.
             "workload_file_errors": file_errors,
             "requirements": [asdict(item) for item in requirements],

@@ -13,7 +13,8 @@ processes all came from one.
 
 Nothing is measured or recomputed: every process keeps its values, warm-ups and metadata; its round is numbered after
 the rounds of the runs before it (so that a step of one run is never taken for a step of another), and it gains the
-run id it came from. The runs must be complete runs of one machine; an interpreter whose build changed between them
+run id it came from. The runs must be complete runs of one machine, of the same code (the workloads and compiled
+kernels, ``registry.measured_code``, where both runs recorded it); an interpreter whose build changed between them
 (another Python version), or that ran from another venv (another checkout's ``.nox``), is refused by pyperf's own
 check, as its ``--append`` would refuse it.
 Each interpreter's facts, failures and logs are the last run's. The pooled run is not resumed: a run at another hour
@@ -79,7 +80,22 @@ def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
                 f"{run_dir.path} has another baseline ({info.get('baseline')}) than {runs[0].path} "
                 f"({first.get('baseline')}): pool runs of the same interpreters"
             )
+        changed = _changed_code(first, info)
+        if changed:
+            raise ValueError(
+                f"{run_dir.path} measured other code than {runs[0].path} ({', '.join(changed)}): pool runs of the same "
+                "code; `python -m interpmatrix compare` shows what a change did"
+            )
     return infos
+
+
+def _changed_code(first: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+    """The files whose code differs between two runs (``registry.measured_code``, as each run.json recorded it); none
+    where either run predates that record, which nothing can check then."""
+    one, two = first.get("measured_code"), other.get("measured_code")
+    if not one or not two:
+        return []
+    return sorted(path for path in set(one) | set(two) if one.get(path) != two.get(path))
 
 
 def _run_id(run_dir: RunDir, info: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ exactly the variants listed here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,29 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
 REPORTS_DIR = REPO_ROOT / "reports"
 WORKLOADS_DIR = REPO_ROOT / "workloads"
+# The compiled kernels' sources, which bindings/build.py builds into each interpreter's venv.
+BINDINGS_DIR = REPO_ROOT / "bindings"
+
+
+def measured_code() -> dict[str, str]:
+    """The sha256 of every file whose code a cell runs (the workloads, their harness, the compiled kernels' sources),
+    by its path from the repository's root. A run records it: its figures are of that code, and runs of other code
+    are no draws of the same figures at other hours (``interpmatrix.pool`` refuses to pool them)."""
+    return {
+        path.relative_to(REPO_ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in (WORKLOADS_DIR, BINDINGS_DIR)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not _build_output(path.relative_to(folder))
+    }
+
+
+def _build_output(path: Path) -> bool:
+    """What a checkout's builds and imports leave beside the sources (.gitignore's patterns), no part of the code."""
+    return (
+        any(part in ("__pycache__", "build") or part.endswith(".egg-info") for part in path.parts)
+        or path.suffix in (".so", ".o", ".pyc")
+        or path.name.endswith(".c.gen")
+    )
 
 
 @dataclass(frozen=True)
@@ -385,7 +409,11 @@ WORKLOADS: tuple[Workload, ...] = (
                 pure_python=True,
             ),
             Variant("numpy", "the same expression on float64 arrays, one C loop per operation"),
-            Variant("numexpr", "`numexpr.evaluate` of the expression, on `workers` threads", WORKER_COUNTS),
+            Variant(
+                "numexpr",
+                "`numexpr.evaluate` of the expression into an output array the process keeps, on `workers` threads",
+                WORKER_COUNTS,
+            ),
             # Lists of float objects against float64 arrays.
             memory_of("pure", sizes=(1_000_000,)),
             memory_of("numpy", sizes=(1_000_000,)),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import test_faults_lock as faults  # a real second writer, and the measuring process
 
-from interpmatrix import cli, lock, provision
+from interpmatrix import cli, lock, provision, registry
 from interpmatrix.discovery import assign_ids
 from interpmatrix.provision import Outcome
 from interpmatrix.registry import WORKLOADS, workload_names
@@ -277,6 +277,12 @@ def test_a_timeout_must_be_a_positive_number_of_seconds(tmp_path: Path, found, v
 
 def test_a_positive_timeout_is_kept(tmp_path: Path, found) -> None:
     assert plan(tmp_path, found, "--timeout", "0.5").run_dir.read_run()["cell_timeout"] == 0.5
+
+
+def test_a_run_records_the_code_its_cells_run(tmp_path: Path, found) -> None:
+    """So that runs of other code are not pooled (tests/test_pool.py has the refusal)."""
+    recorded = plan(tmp_path, found).run_dir.read_run()["measured_code"]
+    assert recorded == registry.measured_code() and "workloads/numeric.py" in recorded
 
 
 @pytest.mark.parametrize("value", ["", " , "])

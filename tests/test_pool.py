@@ -7,6 +7,7 @@ figures of interpmatrix.intervals (an input of the statistics, not a result).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from interpmatrix import cli, merge, model, pool, report
+from interpmatrix import cli, merge, model, pool, registry, report
 from interpmatrix.intervals import BETWEEN_RUN_SD, Estimator
 from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir, latest_run
@@ -158,6 +159,9 @@ def test_pooling_refuses_what_it_cannot_pool_and_writes_nothing(tmp_path: Path) 
         ([RUN_A, copy_run(RUN_B, tmp_path / "base", baseline="cpython-3.12")], "has another baseline"),
         ([RUN_A, RunDir(tmp_path / "nothing")], "is not a matrix run"),
         ([RUN_A, copy_run(RUN_A, tmp_path / "copy")], f"run {run_id(RUN_A)} is given twice"),
+        ([copy_run(RUN_A, tmp_path / "code-a", measured_code={"workloads/numeric.py": "1", "workloads/primes.py": "2"}),
+          copy_run(RUN_B, tmp_path / "code-b", measured_code={"workloads/numeric.py": "3", "workloads/primes.py": "2"})],
+         r"measured other code than .* \(workloads/numeric\.py\): pool runs of the same code"),
     ]
     for runs, message in cases:
         with pytest.raises((ValueError, FileNotFoundError), match=message):
@@ -172,6 +176,23 @@ def test_pooling_refuses_what_it_cannot_pool_and_writes_nothing(tmp_path: Path) 
     with pytest.raises(ValueError, match="already exists"):
         pool.pool_runs([RUN_A, RUN_B], first.path)
     assert not out.exists() and not list((tmp_path / "results").glob(".*pooling"))
+
+
+def test_runs_of_the_same_code_pool_and_runs_from_before_the_record_are_not_refused(tmp_path: Path) -> None:
+    code = {"workloads/numeric.py": "1", "bindings/kernels.c": "2"}
+    same = [copy_run(RUN_A, tmp_path / "a", measured_code=code), copy_run(RUN_B, tmp_path / "b", measured_code=code)]
+    assert pool.pool_runs(same, tmp_path / "same").read_run()["pooled"]
+    # The fixtures predate the record: nothing tells whether their code was the same.
+    assert "measured_code" not in RUN_A.read_run()
+    assert pool.pool_runs([RUN_A, same[1]], tmp_path / "unknown").read_run()["pooled"]
+
+
+def test_a_run_records_the_sha256_of_every_file_of_the_code_its_cells_run() -> None:
+    code = registry.measured_code()
+    numeric = registry.REPO_ROOT / "workloads" / "numeric.py"
+    assert code["workloads/numeric.py"] == hashlib.sha256(numeric.read_bytes()).hexdigest()
+    assert {"workloads/_harness.py", "bindings/cy_kernels.pyx", "bindings/kernels.c"} <= set(code)
+    assert not [path for path in code if "__pycache__" in path or path.endswith((".so", ".pyc"))]
 
 
 def test_an_interpreter_that_changed_between_the_runs_is_refused_by_pyperfs_check(tmp_path: Path) -> None:
