@@ -204,8 +204,7 @@ def plan_matrix(
     """Validate the options, pick the interpreters, and write run.json (or reopen it with --resume).
 
     ``provisioning`` is what provisioning did before this run (``Outcome.to_dict``s), kept in run.json for the report.
-    Raises ``UsageError`` before anything is written when an option is not valid or a name is unknown.
-    """
+    Raises ``UsageError`` before anything is written when an option is not valid or a name is unknown."""
     args = parse_matrix_args(argv)
     profile = args.profile or DEFAULT_PROFILE
     if args.resume:
@@ -281,8 +280,7 @@ def plan_matrix(
             "workloads": [workload.name for workload in workloads],
             # The user's files as they were read (path, name, requirements, checksum): never a copy of them.
             "workload_files": [found.to_dict() for found in files],
-            # What the cells' code was (registry.measured_code): runs of other code are not pooled.
-            "measured_code": measured_code(),
+            "measured_code": measured_code(),  # the code the cells ran: runs of other code are not pooled
             # Files that cannot run, and why: the report says so, the rest of the run goes on.
             "workload_file_errors": file_errors,
             "requirements": [asdict(item) for item in requirements],
