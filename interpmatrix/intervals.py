@@ -13,7 +13,7 @@ cell that scatters more than its siblings keeps a wider interval, one measured o
 the same cell on the run's other interpreters of the same family (same machine, implementation and JIT or not: a
 cell's noise comes mostly from what it does, and a JIT adds its own), never the cell itself; an interpreter with no
 such sibling measured twice (the one PyPy of a run; a cell no decision rests on, which the first pass measures once)
-pools its own other cells of the workload instead, or else, for a time cell, all its time cells. A ratio then gets
+pools its own cells of the variant, else of the workload, else, for a time cell, all its time cells. A ratio then gets
 Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
 pyperf's own test uses (``tdist95conf_level``).
 
@@ -169,9 +169,7 @@ def pooled_prior(samples: Iterable[Sample]) -> Prior | None:
     """Pooled variance of the samples with two processes or more; None when none has."""
     found = [(s.n - 1, s.variance) for s in samples if s.n >= 2]
     df = sum(d for d, _ in found)
-    if not df:
-        return None
-    return Prior(sum(d * v for d, v in found) / df, min(df, PRIOR_DF))
+    return Prior(sum(d * v for d, v in found) / df, min(df, PRIOR_DF)) if df else None
 
 
 @dataclass(frozen=True)
@@ -188,8 +186,7 @@ def spread(found: Sample, prior: Prior | None) -> Spread:
     """The cell's log mean with its moderated variance: its own between-process variance shrunk towards the prior."""
     own_df = found.n - 1
     if prior is None:
-        variance = found.variance if own_df else 0.0
-        return Spread(found.mean, (variance or 0.0) / found.n, own_df, found.n)
+        return Spread(found.mean, (found.variance or 0.0) / found.n if own_df else 0.0, own_df, found.n)
     moderated = (prior.df * prior.variance + own_df * (found.variance or 0.0)) / (prior.df + own_df)
     return Spread(found.mean, moderated / found.n, prior.df + own_df, found.n)
 
@@ -414,14 +411,16 @@ class Estimator:
             ]
             metric = self._metric(cell)
             own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
-            # Nearest first: the cell's own workload, then every time cell (a first pass that gave only the cells of
-            # the report's decisions a second process). A peak of memory borrows from its own workload only: its
-            # scatter is what the workload allocates, not the machine's (numeric's numpy_memory on cpython-3.14-jit:
-            # 44.7 MiB in one default run, 57.0 in the next; gc_cycles' strong_memory: 18.8-19.5 MiB in six
-            # processes over those runs). Borrowing every memory cell's scatter, the memory cells measured once
-            # flagged 6-10 of 100 memory cells as changed between two default runs of the same code (five pairs,
-            # `interpmatrix compare`); borrowing their workload's only, 0-2.
-            groups = [siblings, [self.sample(column, other) for other in own if other.workload == cell.workload]]
+            workload = [other for other in own if other.workload == cell.workload]
+            variant = [other for other in workload if other.variant == cell.variant]
+            # Nearest first: the cell's own variant at other sizes and worker counts (PyPy 3.11's numexpr, on no other
+            # PyPy, borrowed PyPy's numpy, whose processes differ up to 4.7x: 1.67x [0.84-3.33] on processes 2 % apart),
+            # its workload, then every time cell (a first pass that gave only the cells of decisions a second process).
+            # A peak of memory borrows from its own workload only: its scatter is what the workload allocates, not the
+            # machine's (numeric's numpy_memory on cpython-3.14-jit: 44.7 MiB in one default run, 57.0 in the next);
+            # every memory cell's flagged 6-10 of 100 memory cells changed between two default runs of the same code.
+            groups = [siblings, [self.sample(column, other) for other in variant],
+                      [self.sample(column, other) for other in workload]]
             if metric == "time":
                 groups.append([self.sample(column, other) for other in own])
             for group in groups:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pyperf
 import pytest
-from test_stats import C_CELL, FAST, MEMORY, SERIAL, THREADS2, WORKLOAD, bench, interpreter, make_run
+from test_stats import C_CELL, FAST, MEMORY, SERIAL, THREADS1, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
@@ -871,6 +871,23 @@ def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_i
     assert estimator.prior(jit, SERIAL) == Prior(pytest.approx(0.005), 1)
     # base's fast has no same-family sibling with two processes and its own other cell (serial) has 1 df.
     assert estimator.prior(base, FAST) == Prior(pytest.approx(0.02), 1)
+
+
+def test_a_cell_without_a_sibling_borrows_from_its_own_variant_before_its_workload() -> None:
+    # PyPy 3.11's numexpr, on no other PyPy, borrowed its workload's pooled variance, PyPy's numpy among it, whose
+    # processes differed up to 4.7x: 1.67x [0.84-3.33] on processes 2 % apart. Here the one PyPy ran threads x2 in two
+    # processes 0.1 apart in log (variance 0.005 on 1 df) and fast in two 2 apart (variance 2): threads x1 borrows
+    # threads x2's alone; serial, whose variant has no other cell, the workload's, (0.005 + 2) / 2 on 2 df.
+    pypy = Column(interpreter("pypy", implementation="pypy", jit="PyPy JIT"), {
+        THREADS1.name: bench(THREADS1, [1.0]),
+        THREADS2.name: bench(THREADS2, [0.5 * math.exp(0.05)], [0.5 * math.exp(-0.05)]),
+        FAST.name: bench(FAST, [0.1 * math.exp(1.0)], [0.1 * math.exp(-1.0)]),
+        SERIAL.name: bench(SERIAL, [1.0]),
+    }, {})
+    base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0])}, {})
+    estimator = Estimator(make_run([base, pypy]))
+    assert estimator.prior(pypy, THREADS1) == Prior(pytest.approx(0.005), 1)
+    assert estimator.prior(pypy, SERIAL) == Prior(pytest.approx((0.005 + 2.0) / 2), 2)
 
 
 def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_a_time_cell_from_every_time_cell() -> None:
