@@ -414,7 +414,7 @@ class Estimator:
             workload = [other for other in own if other.workload == cell.workload]
             variant = [other for other in workload if other.variant == cell.variant]
             # Nearest first: the cell's own variant at other sizes and worker counts (PyPy 3.11's numexpr, on no other
-            # PyPy, borrowed PyPy's numpy, whose processes differ up to 4.7x: 1.67x [0.84-3.33] on processes 2 % apart),
+            # PyPy, borrowed PyPy's numpy, processes 12.6 to 261 ms: 1.67x [0.84-3.33] on processes 2 % apart),
             # its workload, then every time cell (a first pass that gave only the cells of decisions a second process).
             # A peak of memory borrows from its own workload only: its scatter is what the workload allocates, not the
             # machine's (numeric's numpy_memory on cpython-3.14-jit: 44.7 MiB in one default run, 57.0 in the next);

@@ -875,7 +875,7 @@ def test_the_prior_is_the_same_cell_on_same_family_interpreters_never_the_cell_i
 
 def test_a_cell_without_a_sibling_borrows_from_its_own_variant_before_its_workload() -> None:
     # PyPy 3.11's numexpr, on no other PyPy, borrowed its workload's pooled variance, PyPy's numpy among it, whose
-    # processes differed up to 4.7x: 1.67x [0.84-3.33] on processes 2 % apart. Here the one PyPy ran threads x2 in two
+    # processes ran 12.6 to 261 ms: 1.67x [0.84-3.33] on processes 2 % apart. Here the one PyPy ran threads x2 in two
     # processes 0.1 apart in log (variance 0.005 on 1 df) and fast in two 2 apart (variance 2): threads x1 borrows
     # threads x2's alone; serial, whose variant has no other cell, the workload's, (0.005 + 2) / 2 on 2 df.
     pypy = Column(interpreter("pypy", implementation="pypy", jit="PyPy JIT"), {
