@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from . import budget, cpython_build, discovery, external, lock, packages_cli, selection
+from . import budget, cpython_build, discovery, external, lock, packages_cli, resuming, selection
 from . import provision as provisioning
 from .compat import wanted
 from .discovery import Interpreter
@@ -209,30 +209,14 @@ def plan_matrix(
     profile = args.profile or DEFAULT_PROFILE
     if args.resume:
         try:
-            run_dir = (
-                latest_run(args.results_dir) if args.resume == "latest" else RunDir(args.results_dir / args.resume)
-            )
-            run = run_dir.read_info()
-        except FileNotFoundError as error:
+            run_dir = resuming.run_to_resume(args.results_dir, args.resume)
+            resumed = resuming.interpreters_to_resume(run_dir, interpreters or discovery.discover())
+        except resuming.NotResumable as error:
             raise UsageError(str(error)) from None
-        if run.pooled:
-            runs = ", ".join(pooled.run_id or "?" for pooled in run.pooled)
-            raise UsageError(f"run {run_dir.run_id} pools runs measured at other hours and is not resumed: resume one "
-                             f"of them ({runs}), or measure a new run, and pool again")
-        try:
-            external.check_unchanged(external.files_of_run(run))
-        except external.WorkloadFileError as error:
-            raise UsageError(str(error)) from None
-        found = {interpreter.id: interpreter for interpreter in interpreters or discovery.discover()}
-        missing = [iid for iid in run.interpreters if iid not in found]
-        if missing:
-            raise UsageError(
-                f"run {run_dir.run_id} used {', '.join(missing)}, which discovery no longer finds; "
-                "their cells stay as they are"
-            )
+        run = run_dir.read_info()
         if args.budget is not None:
             run_dir.update_run(budget_seconds=(run.measured_seconds or 0.0) + args.budget)
-        return Plan(run_dir, [found[iid] for iid in run.interpreters], Path(run.reports_dir or args.reports_dir))
+        return Plan(run_dir, resumed, Path(run.reports_dir or args.reports_dir))
 
     try:
         find_profile(profile)

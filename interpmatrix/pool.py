@@ -37,6 +37,7 @@ from typing import Any
 from .budget import run_keys
 from .harness_protocol import ROUND_METADATA
 from .model import ALL_CELLS
+from .registry import changed_code
 from .results import POOLED_RUN_METADATA, RunDir, load_results, new_run_folder, read_json, rounds_done, write_json
 
 USAGE = "python -m interpmatrix pool --out results/<name> results/<run-a> results/<run-b> [...]"
@@ -80,22 +81,13 @@ def _check_inputs(runs: Sequence[RunDir], out: Path) -> list[dict[str, Any]]:
                 f"{run_dir.path} has another baseline ({info.get('baseline')}) than {runs[0].path} "
                 f"({first.get('baseline')}): pool runs of the same interpreters"
             )
-        changed = _changed_code(first, info)
+        changed = changed_code(first.get("measured_code"), info.get("measured_code"))
         if changed:
             raise ValueError(
                 f"{run_dir.path} measured other code than {runs[0].path} ({', '.join(changed)}): pool runs of the same "
                 "code; `python -m interpmatrix compare` shows what a change did"
             )
     return infos
-
-
-def _changed_code(first: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
-    """The files whose code differs between two runs (``registry.measured_code``, as each run.json recorded it); none
-    where either run predates that record, which nothing can check then."""
-    one, two = first.get("measured_code"), other.get("measured_code")
-    if not one or not two:
-        return []
-    return sorted(path for path in set(one) | set(two) if one.get(path) != two.get(path))
 
 
 def _run_id(run_dir: RunDir, info: Mapping[str, Any]) -> str:

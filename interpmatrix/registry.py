@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,6 +34,14 @@ def measured_code() -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and not _build_output(path.relative_to(folder))
     }
+
+
+def changed_code(recorded: Mapping[str, str] | None, other: Mapping[str, str] | None) -> list[str]:
+    """The files whose code differs between two records of ``measured_code`` (one that only one of them has counts);
+    none where either is missing: a run from before runs recorded their code, which nothing can check."""
+    if not recorded or not other:
+        return []
+    return sorted(path for path in set(recorded) | set(other) if recorded.get(path) != other.get(path))
 
 
 def _build_output(path: Path) -> bool:

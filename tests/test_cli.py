@@ -285,6 +285,30 @@ def test_a_run_records_the_code_its_cells_run(tmp_path: Path, found) -> None:
     assert recorded == registry.measured_code() and "workloads/numeric.py" in recorded
 
 
+def test_resume_refuses_a_run_of_other_code_naming_the_files(tmp_path: Path, found) -> None:
+    """Its cells would get rounds of two programs: the run as it was is kept, budget included."""
+    first = plan(tmp_path, found, "--workloads", "primes")
+    recorded = first.run_dir.read_run()["measured_code"]
+    first.run_dir.update_run(measured_code={**recorded, "workloads/primes.py": "0" * 64, "workloads/gone.py": "1"})
+    before = first.run_dir.run_file.read_bytes()
+    with pytest.raises(cli.UsageError) as refused:
+        plan(tmp_path, found, "--resume", "--budget", "5")
+    assert str(refused.value) == (
+        f"run {first.run_dir.run_id} measured other code than this checkout's (workloads/gone.py, "
+        "workloads/primes.py): its cells would mix two programs under one name; start a new run, or check out the "
+        "code it measured to resume it"
+    )
+    assert first.run_dir.run_file.read_bytes() == before
+
+
+def test_a_run_from_before_runs_recorded_their_code_still_resumes(tmp_path: Path, found) -> None:
+    first = plan(tmp_path, found, "--workloads", "primes")
+    run = first.run_dir.read_run()
+    del run["measured_code"]
+    first.run_dir.run_file.write_text(json.dumps(run))
+    assert plan(tmp_path, found, "--resume").run_dir == first.run_dir
+
+
 @pytest.mark.parametrize("value", ["", " , "])
 def test_empty_workloads_are_refused(tmp_path: Path, found, value: str) -> None:
     expected = f"--workloads is empty: name workloads ({', '.join(workload_names())}) or leave the option out for all"

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "interpmatrix"
 # Lowest first. A newcomer reads the package from the top of this list down to the entry points.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data: what exists, where it lies on disk", (
-        "registry", "profiles", "budget", "harness_protocol", "run_info", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external",
+        "registry", "profiles", "budget", "harness_protocol", "run_info", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external", "resuming",
     )),
     ("model: a loaded run", ("model",)),
     ("stats: numbers, intervals and decisions", ("samples", "intervals", "between_runs", "stats", "verdicts", "decisions", "changes")),
