@@ -7,6 +7,9 @@ from __future__ import annotations
 # The prefix of the per-cell progress lines a workload script prints (workloads/_harness.py EVENT_PREFIX).
 EVENT_PREFIX = "interpmatrix-cell "
 ROUND_METADATA = "interpmatrix_round"
+# The variable that names the interpreter a workload runs its peer processes on (io_threads' server): the
+# orchestrator's, in every step's environment and handed on to pyperf's workers (workloads/_harness.py peer_python).
+PEER_PYTHON_ENV = "INTERPMATRIX_PEER_PYTHON"
 GIL_METADATA = "interpmatrix_gil_enabled"
 JIT_METADATA = "interpmatrix_jit_enabled"
 BINDING_METADATA = "interpmatrix_binding"

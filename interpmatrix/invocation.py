@@ -25,6 +25,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +35,7 @@ from typing import IO
 import pyperf
 
 from .discovery import Interpreter
-from .harness_protocol import EVENT_PREFIX
+from .harness_protocol import EVENT_PREFIX, PEER_PYTHON_ENV
 from .model import is_memory
 from .proc import CHUNK_BYTES, DRAIN_SECONDS, KEEP_CHARS, Tail, dies_with_this_process, watch_group
 from .profiles import Profile
@@ -183,16 +184,18 @@ def build_command(
             command += ["--cell-warmups", f"{cell.name}={warmups[cell.name]}"]
     if step.venv.bindings is not None:
         command += ["--bindings", step.venv.bindings]
-    if step.venv.interpreter.env:
-        # pyperf starts its workers with a short list of variables; the column's switches (PYTHON_JIT) must reach
-        # the processes that time, not only this one.
-        command += ["--inherit-environ", ",".join(name for name, _ in step.venv.interpreter.env)]
+    # pyperf starts its workers with a short list of variables; the column's switches (PYTHON_JIT) must reach the
+    # processes that time, not only this one, and so must the peer's interpreter (step_environ).
+    inherited = [name for name, _ in step.venv.interpreter.env]
+    command += ["--inherit-environ", ",".join([*inherited, PEER_PYTHON_ENV])]
     return command
 
 
 def step_environ(step: Step) -> dict[str, str]:
-    """The environment of ``step``'s invocation: this process's, plus what makes its interpreter the column it is."""
-    return {**os.environ, **dict(step.venv.interpreter.env)}
+    """The environment of ``step``'s invocation: this process's, plus what makes its interpreter the column it is,
+    and this process's interpreter as the one every column's peer processes run on (``PEER_PYTHON_ENV``: io_threads'
+    server), so that only the clients' interpreter differs between columns."""
+    return {**os.environ, **dict(step.venv.interpreter.env), PEER_PYTHON_ENV: sys.executable}
 
 
 class Output:

@@ -29,8 +29,11 @@ SIOCGIFADDR = 0x8915
 
 @pytest.fixture
 def io_threads(monkeypatch: pytest.MonkeyPatch):
+    """The workload's module; the servers a test's calls started end with the test (a test starts without one)."""
     monkeypatch.syspath_prepend(str(WORKLOADS_DIR))
-    return importlib.import_module("io_threads")
+    module = importlib.import_module("io_threads")
+    yield module
+    module.stop_servers()
 
 
 def _non_loopback_addresses() -> list[str]:
@@ -141,11 +144,40 @@ def _leftovers() -> dict:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_calls_leave_nothing_behind(io_threads) -> None:
+def test_the_first_call_starts_the_server_and_later_calls_leave_nothing_behind(io_threads) -> None:
     before = _leftovers()
     assert before["active_children"] == [] and before["child_pids"] == []
+    io_threads.serial(1, 1)
+    started = _leftovers()
+    # One server, in a process of its own: no thread and no socket of it in this process (on a GIL build its thread
+    # would wait for the clients' GIL to send a reply).
+    assert len(started["child_pids"]) == 1 and started["child_pids"][0] != os.getpid()
+    assert started["threads"] == before["threads"] and started["sockets"] == before["sockets"]
     for size in io_threads.SMALL_SIZES:
         for name, kernel in io_threads.VARIANTS.items():
             for workers in WORKER_COUNTS:
                 kernel(size, workers)
-                assert _leftovers() == before, (name, workers)
+                assert _leftovers() == started, (name, workers)
+    io_threads.stop_servers()
+    assert _leftovers() == before
+
+
+def test_the_server_runs_on_the_interpreter_the_environment_names(io_threads, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The orchestrator names its own interpreter (interpmatrix.invocation.step_environ), the same for every column."""
+    marker = tmp_path / "ran"
+    peer = tmp_path / "peer-python"
+    peer.write_text(f'#!/bin/sh\necho "$@" > {marker}\nexec {sys.executable} "$@"\n')
+    peer.chmod(0o755)
+    monkeypatch.setenv("INTERPMATRIX_PEER_PYTHON", str(peer))
+    assert io_threads.asyncio_(1, 4) == (io_threads.REQUESTS, [])
+    assert marker.read_text().split() == [str(Path(io_threads.__file__).resolve()), "--serve", "1"]
+
+
+def test_a_server_that_cannot_start_fails_the_call_with_its_command(io_threads,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERPMATRIX_PEER_PYTHON", "/bin/false")
+    with pytest.raises(RuntimeError, match=r"the io_threads server \(/bin/false .* --serve 1\) exited with status 1 "
+                                           "before it listened"):
+        io_threads.serial(1, 1)
+    assert io_threads._servers == {}

@@ -16,7 +16,9 @@ import pytest
 
 from interpmatrix import discovery
 from interpmatrix.harness_protocol import MEMORY_CALLS_METADATA
-from interpmatrix.invocation import Step, Venv, build_command, classify_failure, rounds_done, run_step
+from interpmatrix.invocation import (
+    Step, Venv, build_command, classify_failure, rounds_done, run_step, step_environ
+)
 from interpmatrix.measure import measure, plan_steps, prepared_venvs
 from interpmatrix.profiles import find_profile, profile_from
 from interpmatrix.registry import Variant, Workload, find_workload
@@ -330,3 +332,18 @@ def test_each_kind_of_jit_gets_its_own_warm_ups(tmp_path: Path) -> None:
     kept_before = {key: value for key, value in asdict(default).items() if key != "cpython_jit_warmups"}
     older = profile_from("default", kept_before)
     assert warmups(kinds["cpython jit"], older) == ["--warmups=4"]
+
+
+def test_every_columns_peer_processes_run_on_the_orchestrators_interpreter(tmp_path: Path) -> None:
+    """io_threads' server runs on the interpreter the step's environment names (workloads/_harness.py peer_python),
+    and pyperf hands that variable on to the workers that time, beside the column's own switches."""
+    io_threads = find_workload("io_threads")
+    host = discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host")
+    jit = replace(host, env=(("PYTHON_JIT", "1"),))
+    for interpreter, inherited in ((host, "INTERPMATRIX_PEER_PYTHON"), (jit, "PYTHON_JIT,INTERPMATRIX_PEER_PYTHON")):
+        step = Step(1, io_threads, tuple(io_threads.cells())[:1], Venv(interpreter, "/some/venv/bin/python"))
+        command = build_command(step, find_profile("default"), tmp_path / "step.json", {})
+        assert command[command.index("--inherit-environ") + 1] == inherited
+        environ = step_environ(step)
+        assert environ["INTERPMATRIX_PEER_PYTHON"] == sys.executable
+        assert environ.get("PYTHON_JIT") == dict(interpreter.env).get("PYTHON_JIT")

@@ -279,7 +279,7 @@ def test_the_harness_spells_the_keys_and_the_probes_work_as_the_orchestrator_rea
     names = ("EVENT_PREFIX", "ROUND_METADATA", "GIL_METADATA", "JIT_METADATA", "BINDING_METADATA", "PROBE_METADATA",
              "PARALLELISM_ONE_METADATA", "PARALLELISM_TWO_METADATA", "PARALLELISM_PROBE_METADATA",
              "PARALLELISM_PROBE", "PARALLELISM_PROBE_ITERATIONS",
-             "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA")
+             "PROBE_BUFFER_METADATA", "CODE_SHIFT_METADATA", "MEMORY_CALLS_METADATA", "PEER_PYTHON_ENV")
     code = "import json, _harness as h; print(json.dumps({'names': [getattr(h, n) for n in %r]}))" % (names,)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKLOADS_DIR)
     assert done.returncode == 0, done.stderr

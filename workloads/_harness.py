@@ -144,6 +144,17 @@ PARALLELISM_PROBE = "pbkdf2"
 # orchestrator counts a PyPy process's probe only where it read a bytes object.
 PROBE_BUFFER_METADATA = "interpmatrix_probe_buffer"
 
+# Names the interpreter a workload runs its peer processes on (io_threads' server), in the environment the orchestrator
+# gives every step and pyperf hands on to its workers: the orchestrator's own, the same for every column, so that a
+# column's figures time the interpreter under test, not the other end of its sockets. Outside the matrix (a test, a
+# script run by hand): this interpreter (``peer_python``).
+PEER_PYTHON_ENV = "INTERPMATRIX_PEER_PYTHON"
+
+
+def peer_python() -> str:
+    """The interpreter to run a workload's peer processes on (``PEER_PYTHON_ENV``)."""
+    return os.environ.get(PEER_PYTHON_ENV) or sys.executable
+
 
 def gil_enabled() -> bool:
     """The GIL state now, as this interpreter reports it (free-threaded builds can turn it back on at import)."""

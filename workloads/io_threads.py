@@ -12,11 +12,12 @@ Together: threads and asyncio both overlap waits on I/O, on every interpreter, G
 each wait ``REQUESTS`` times ``delay`` ms should take about ``REQUESTS * delay`` ms in all when their waits overlap,
 and ``N`` times that when they do not.
 
-Each call starts a TCP server on 127.0.0.1 (port 0: the OS picks a free one), runs ``workers`` clients against it,
-and stops it before returning. A client opens one connection, sends ``REQUESTS`` lines ``b"<client>:<request>\\n"``
-one after another, reads each reply (the same line, echoed ``size`` ms after the server read it) before sending the
-next, then closes with a reset (``SO_LINGER`` 0: see ``_reset_on_close``). ``DEFAULT_DELAY_MS`` is the matrix's
-size.
+The clients talk to a TCP server on 127.0.0.1 (port 0: the OS picks a free one) in a process of its own, started
+by the process's first call (the answer check's, or a worker's first warm-up) and kept for its later calls; it ends
+when the process that started it does (its stdin closes). A client opens one connection, sends ``REQUESTS`` lines
+``b"<client>:<request>\\n"`` one after another, reads each reply (the same line, echoed ``size`` ms after the server
+read it) before sending the next, then closes with a reset (``SO_LINGER`` 0: see ``_reset_on_close``).
+``DEFAULT_DELAY_MS`` is the matrix's size.
 
 Variants:
 
@@ -27,13 +28,21 @@ Variants:
   event loop start-up and close included.
 
 Why the server is built this way: only the clients' concurrency should decide the time, so the server must never
-serialize them. It is one ``selectors`` loop in one (non-daemon) thread that accepts every connection at once and
-answers each line from a timer (a heap of due times), so any number of replies wait at the same time and a reply is
-never held up by another client's. A reply comes at least ``size`` ms after its request, up to about 1 ms later (epoll
-takes its timeout in whole ms), on every variant alike. A selectors loop rather than an asyncio one keeps the server's
-own work per request small and the same on every interpreter, since it shares the process (and, on GIL builds, the GIL)
-with the clients being measured. It binds to loopback only: the benchmark must open nothing to the network. Server
-start-up and shut-down (a thread, a listening socket) are inside every variant's timed call, the same cost for each.
+serialize them. It is one ``selectors`` loop in one thread that accepts every connection at once and answers each line
+from a timer (a heap of due times), so any number of replies wait at the same time and a reply is never held up by
+another client's. A reply comes at least ``size`` ms after its request, up to about 1 ms later (epoll takes its
+timeout in whole ms), on every variant alike. It binds to loopback only: the benchmark must open nothing to the
+network.
+
+It runs in a process of its own, on the same interpreter for every column (the orchestrator's:
+``_harness.peer_python``), as the other end of a network connection does. In the clients' process, and on their
+interpreter, it shared their GIL: on a GIL build its thread waited for the clients' to let go before it could send a
+due reply, which timed the server's wait for the GIL, not the clients' overlap. Measured here (2026-12-06, medians of
+12 calls, 2 ms delay): asyncio with 64 clients took 22.0 ms on CPython 3.12 and 19.9 ms on 3.15 with the server in
+their process, 12.5 and 11.8 ms with it in a process of its own, while on the free-threaded 3.13t it took 13.4 and
+12.9 ms either way; the report's verdict named 3.13t the fastest for I/O-bound concurrency (1.36x [1.02-1.80]) on that
+wait. Threads with 64 clients: 26.5 against 21.2 ms (3.12), 26.0 against 17.9 ms (3.15). The server's start and stop
+are no longer in the timed calls; each call still opens and closes its connections.
 
 The answer checked before timing: ``(REQUESTS, wrong)``, where ``wrong`` lists every client whose replies were not
 exactly its own requests in order (with what it got). It is ``(REQUESTS, [])`` for every variant and every ``N``
@@ -43,13 +52,16 @@ with the reference at one.
 
 import asyncio
 import heapq
+import os
 import selectors
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 
-from _harness import in_threads, main, peak_memory
+from _harness import in_threads, main, peak_memory, peer_python
 
 DEFAULT_DELAY_MS = 2
 
@@ -64,6 +76,9 @@ HOST = "127.0.0.1"
 
 # Room for every client of a call to be waiting in the accept queue before the server thread first runs.
 BACKLOG = 1024
+
+# The option that runs this script as the server process (``serve``) instead of the harness.
+SERVE_OPTION = "--serve"
 
 
 def _line(client, request):
@@ -273,23 +288,55 @@ def _answer(workers, replies):
     return (REQUESTS, wrong)
 
 
+def serve(delay_ms):
+    """The server process: serve on a port it prints on stdout, until its stdin closes (the process that started it
+    has ended, or let it go)."""
+    with DelayServer(delay_ms) as server:
+        sys.stdout.write("%d\n" % server.port)
+        sys.stdout.flush()
+        while sys.stdin.buffer.read(4096):
+            pass
+
+
+# delay ms -> (the server process, its port): this process's servers, one per delay.
+_servers = {}
+
+
+def server_port(delay_ms):
+    """The port of this process's server for ``delay_ms``, started by the first call that needs it."""
+    if delay_ms not in _servers:
+        command = [peer_python(), os.path.abspath(__file__), SERVE_OPTION, str(delay_ms)]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        line = process.stdout.readline()
+        if not line.strip().isdigit():
+            process.stdin.close()
+            raise RuntimeError("the io_threads server (%s) exited with status %s before it listened"
+                               % (" ".join(command), process.wait()))
+        _servers[delay_ms] = (process, int(line))
+    return _servers[delay_ms][1]
+
+
+def stop_servers():
+    """End this process's servers and wait for them (at exit; tests that must leave nothing behind)."""
+    while _servers:
+        _, (process, _) = _servers.popitem()
+        process.stdin.close()
+        process.stdout.close()
+        process.wait()
+
+
 def serial(size, workers):
-    with DelayServer(size) as server:
-        replies = [_client(server.port, client) for client in range(workers)]
-    return _answer(workers, replies)
+    port = server_port(size)
+    return _answer(workers, [_client(port, client) for client in range(workers)])
 
 
 def threads(size, workers):
-    with DelayServer(size) as server:
-        port = server.port
-        replies = in_threads(lambda client: _client(port, client), list(range(workers)))
-    return _answer(workers, replies)
+    port = server_port(size)
+    return _answer(workers, in_threads(lambda client: _client(port, client), list(range(workers))))
 
 
 def asyncio_(size, workers):
-    with DelayServer(size) as server:
-        replies = asyncio.run(_async_clients(server.port, workers))
-    return _answer(workers, replies)
+    return _answer(workers, asyncio.run(_async_clients(server_port(size), workers)))
 
 
 VARIANTS = {
@@ -301,4 +348,7 @@ VARIANTS = {
 }
 
 if __name__ == "__main__":
-    main("io_threads", VARIANTS, reference="serial")
+    if sys.argv[1:2] == [SERVE_OPTION]:
+        serve(int(sys.argv[2]))
+    else:
+        main("io_threads", VARIANTS, reference="serial")
