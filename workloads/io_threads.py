@@ -39,10 +39,11 @@ It runs in a process of its own, on the same interpreter for every column (the o
 interpreter, it shared their GIL: on a GIL build its thread waited for the clients' to let go before it could send a
 due reply, which timed the server's wait for the GIL, not the clients' overlap. Measured here (2026-12-06, medians of
 12 calls, 2 ms delay): asyncio with 64 clients took 22.0 ms on CPython 3.12 and 19.9 ms on 3.15 with the server in
-their process, 12.5 and 11.8 ms with it in a process of its own (on Debian's CPython 3.11), while on the free-threaded 3.13t it took 13.4 and
-12.9 ms either way; the report's verdict named 3.13t the fastest for I/O-bound concurrency (1.36x [1.02-1.80]) on that
-wait. Threads with 64 clients: 26.5 against 21.2 ms (3.12), 26.0 against 17.9 ms (3.15). The server starts outside the
-timed calls (a cost of the process, not of its clients); each call opens and closes its own connections.
+their process, 12.5 and 11.8 ms with it in a process of its own (on Debian's CPython 3.11), while on the free-threaded
+3.13t it took 13.4 and 12.9 ms either way; the report's verdict named 3.13t the fastest for I/O-bound concurrency
+(1.36x [1.02-1.80]) on that wait. Threads with 64 clients: 26.5 against 21.2 ms (3.12), 26.0 against 17.9 ms (3.15).
+The server starts outside the timed calls (a cost of the process, not of its clients); each call opens and closes its
+own connections.
 
 The answer checked before timing: ``(REQUESTS, wrong)``, where ``wrong`` lists every client whose replies were not
 exactly its own requests in order (with what it got). It is ``(REQUESTS, [])`` for every variant and every ``N``
