@@ -1,10 +1,12 @@
 """The time budget of a run: how long measuring may take, what it has spent, and which cells an extra round takes.
 
-``measure`` runs the first pass, the profile's rounds of every cell on every interpreter, within the budget: when it
-may not fit (``Ledger.fits``), the cells the report's decisions rest on go first (``decisions.first_pass_tiers``), and
-a step whose estimated cost no longer fits is left for ``--resume --budget``. Then, while time is left, it asks which
-decisions of the report are still open, runs one more interleaved round of just the cells they rest on (on just their
-interpreters), and asks again. This module keeps the accounts and chooses the round; it measures nothing.
+``measure`` runs the first pass, the profile's rounds of every cell on every interpreter, within the budget. Then,
+while time is left, it asks which decisions of the report are still open, runs one more interleaved round of just the
+cells they rest on (on just their interpreters), and asks again. When the first pass may not fit (``Ledger.fits``) it
+is split: the cells the report's decisions rest on first (``decisions.first_pass_tiers``), then the extra rounds of
+the decisions, then the other cells, whose figures decide nothing (a first look that spent its budget on every cell
+once made no decision: each needs a second process); a step whose estimated cost no longer fits is left for
+``--resume --budget``. This module keeps the accounts and chooses the round; it measures nothing.
 
 Only measuring counts, from the start of ``measure`` (not provisioning, not building venvs), and it counts across
 resumes: run.json keeps the seconds spent, what a cell round has cost on each interpreter, and the cells of the extra
@@ -32,8 +34,9 @@ NO_TIME_FOR_A_ROUND = "no time left for another round"
 # Decisions are open, but none of their cells can run again: failures are final (a hang would cost its time limit
 # every round).
 NO_CELL_TO_MEASURE = "the open decisions' cells failed or are not in this run"
-# The budget ran out before every cell had its first value: no extra round (a cell without any value tells more than
-# a second one of another), and `--resume --budget` measures the rest.
+# The budget ran out before every cell had its first value (of a split first pass: the decisions' cells, or after
+# their extra rounds the others), and `--resume --budget` measures the rest. No round for the figures' intervals
+# then: a cell without any value tells more than a second one of another.
 FIRST_PASS_CUT = "the budget ran out before the first pass ended"
 STOP_REASONS = (
     NO_BUDGET, EVERY_REACHABLE_DECISION_MADE, BUDGET_SPENT, NO_TIME_FOR_A_ROUND, NO_CELL_TO_MEASURE, FIRST_PASS_CUT
@@ -139,6 +142,8 @@ class Ledger:
     stopped: str | None = None
     # Cell rounds of the first pass left unmeasured because the budget ran out (counted afresh by every measure()).
     unreached: int = 0
+    # The first pass's other cells, when a budget it may not last split it (``RunInfo.first_pass_rest``).
+    rest: dict[str, float] | None = None
 
     @classmethod
     def resume(cls, info: RunInfo, budget: float | None, clock: Callable[[], float], started: float) -> Ledger:
@@ -152,6 +157,7 @@ class Ledger:
             [dict(entry) for entry in info.extra_rounds],
             list(info.extra_round_cells),
             {interpreter_id: dict(cost) for interpreter_id, cost in info.step_seconds.items()},
+            rest=None if info.first_pass_rest is None else dict(info.first_pass_rest),
         )
 
     def spent(self) -> float:
@@ -206,7 +212,8 @@ class Ledger:
         """The run.json keys of the budget, as of now: the seconds allowed and spent, when the first pass ended, each
         extra round (``{"round": R, "cells": cell rounds planned, "seconds": measured in it}``), why measuring
         stopped, the pairs of the last extra round and what a cell round cost on each interpreter (a resumed run goes
-        on with the same plan), and the cell rounds of the first pass the budget did not reach."""
+        on with the same plan), the cell rounds of the first pass the budget did not reach, and what its other cells
+        took when a budget split it (``first_pass_rest``)."""
         return {
             "budget_seconds": self.budget,
             "measured_seconds": self.spent(),
@@ -216,6 +223,7 @@ class Ledger:
             "step_seconds": self.step_seconds,
             "budget_stopped": self.stopped,
             "first_pass_unreached": self.unreached,
+            "first_pass_rest": self.rest,
         }
 
 

@@ -18,7 +18,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, reference_cell, run_questions
+from .verdicts import Answer, answer, candidates, reference_cell, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -279,18 +279,19 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
 
 
 def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
-    """The cells a first pass too long for its budget measures first, tier by tier: each workload's reference cells
-    (every verdict compares with one, and the speed-up chart shows them: a first look covers every workload on every
-    interpreter), then the two cells of every claim. The other cells (the verdicts' other candidates, the sizes and
-    worker counts no decision rests on) come after them."""
+    """The cells the report's decisions rest on, tier by tier, which a first pass too long for its budget measures
+    first: each workload's reference cells (every verdict compares with one, and the speed-up chart shows them: a
+    first look covers every workload on every interpreter), then the two cells of every claim, then the verdicts'
+    other candidates. The other cells (the sizes and worker counts no decision rests on, peaks of memory, start-up)
+    come after the extra rounds of the decisions."""
     names = {workload.name: workload for workload in workloads}
+    asked = [question for question in QUESTIONS if question.workload in names]
     references = {reference_cell(workload).name for workload in workloads}
-    references |= {
-        reference_cell(names[question.workload], question).name for question in QUESTIONS if question.workload in names
-    }
+    references |= {reference_cell(names[question.workload], question).name for question in asked}
     cells = {cell.name for workload in workloads for cell in workload.cells()}
-    claimed = {name for claim in CLAIMS for name in (claim.slow, claim.fast) if name in cells}
-    return [references, claimed - references]
+    claimed = {name for claim in CLAIMS for name in (claim.slow, claim.fast) if name in cells} - references
+    verdicts = {cell.name for question in asked for cell in candidates(names[question.workload], question)}
+    return [references, claimed, verdicts - claimed - references]
 
 
 def open_cells(run: Run) -> dict[Key, int]:

@@ -387,19 +387,28 @@ def measure(
     cell_rounds: dict[str, int] = {}
     for step in steps:
         cell_rounds[step.venv.id] = cell_rounds.get(step.venv.id, 0) + len(step.cells)
-    tiered = not ledger.fits(cell_rounds)
-    if tiered:
-        steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, tiers=tiers(run_workloads))
+    # A first pass the budget may not last is split (and stays split when resumed): the cells the decisions rest on
+    # first, tier by tier, then their extra rounds, then the other cells.
+    split = ledger.rest is not None or not ledger.fits(cell_rounds)
+    resting: set[Pair] = set()  # the cells the decisions rest on, on every interpreter (of a split first pass)
+    if split:
+        first = tiers(run_workloads)
+        names = {name for tier in first for name in tier}
+        resting = {(venv.id, cell.name) for venv in venvs for workload in run_workloads for cell in workload.cells()
+                   if cell.name in names}
+        steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting, tiers=first)
+        ledger.rest = ledger.rest or {"cell_rounds": 0, "seconds": 0.0}
     run_dir.update_run(status="measuring", **ledger.to_run())
     echo(
         f"measuring {sum(len(step.cells) for step in steps)} cell rounds in {len(steps)} invocations: "
         f"{profile.rounds} rounds x {sum(len(w.cells()) for w in run_workloads)} cells x {len(venvs)} interpreters "
         f"({profile.name} profile)"
     )
-    if tiered:
+    if split:
         echo(
             f"a budget of {duration(ledger.budget)} ({duration(ledger.spent())} spent so far) may not last the "
-            "first pass: each workload's reference cells first, then the claims' cells, then the rest"
+            "first pass: the cells the decisions rest on first (each workload's reference cells, the claims' cells, "
+            "the verdicts' candidates), then extra rounds of those still undecided, then the other cells"
         )
     elif ledger.budget is not None:
         echo(
@@ -408,16 +417,37 @@ def measure(
         )
     schedule = Schedule(run_dir, profile, run_workloads, venvs, ledger, run, echo)
     schedule.run_steps(steps, extra=False)
-    if ledger.first_pass_seconds is None or info.first_pass_unreached:
-        # Where the first pass ended: here, also when an earlier measure() left it for want of budget.
+    if ledger.first_pass_seconds is None or (steps and info.first_pass_unreached):
+        # Where the first pass (of a split one, its first part) ended: here, also when an earlier measure() left it
+        # for want of budget.
         ledger.first_pass_seconds = ledger.spent()
     run_dir.update_run(**ledger.to_run())
+    if figure_cells is None:
+        figure_cells = report_figures(workloads) if open_cells is None else (lambda run_dir: ())
+    open_cells = open_cells or report_decisions(workloads)
+    if split and not ledger.unreached:
+        if not info.first_pass_unreached:
+            # The decisions first; what they leave of the budget measures the other cells (their figures decide
+            # nothing), and only then the second processes of the figures measured once. A run resumed after its
+            # budget left cells unmeasured measures them first, as its report's resume command says.
+            schedule.extra_rounds(open_cells, lambda run_dir: ())
+        rest = plan_steps(run_dir, run_workloads, venvs, profile.rounds)
+        planned = sum(len(step.cells) for step in rest)
+        if planned:
+            echo(f"the first pass's other cells: {planned} cell rounds")
+        before, unreached = ledger.spent(), ledger.unreached
+        schedule.run_steps(rest, extra=False)
+        ledger.rest = {"cell_rounds": ledger.rest["cell_rounds"] + planned - (ledger.unreached - unreached),
+                       "seconds": ledger.rest["seconds"] + ledger.spent() - before}
+        run_dir.update_run(**ledger.to_run())
+    elif split:
+        # The decisions' own cells did not all fit: the others were not reached either.
+        others = plan_steps(run_dir, run_workloads, venvs, profile.rounds)
+        ledger.unreached += sum(1 for step in others for cell in step.cells if (step.venv.id, cell.name) not in resting)
     if ledger.unreached:
         ledger.stopped = budget.FIRST_PASS_CUT
     else:
-        if figure_cells is None:
-            figure_cells = report_figures(workloads) if open_cells is None else (lambda run_dir: ())
-        ledger.stopped = schedule.extra_rounds(open_cells or report_decisions(workloads), figure_cells)
+        ledger.stopped = schedule.extra_rounds(open_cells, figure_cells)
     spent = duration(ledger.spent())
     of = f"none, {spent} measured" if ledger.budget is None else f"{spent} of {duration(ledger.budget)} spent"
     echo(f"budget: {of}; stopped because {ledger.stopped}")

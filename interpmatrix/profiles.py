@@ -33,9 +33,9 @@ interpreters. A cell whose values still speed up at the end gets more warm-ups i
 (``invocation.warmups_needed``).
 
 A profile's ``rounds`` are the first pass, every cell on every interpreter. Its ``budget`` is the time measuring may
-take in all, the first pass included (one that may not fit measures the cells the report's decisions rest on first):
-after the first pass, extra rounds go to the cells whose decisions in the report are still open, while the budget
-lasts (``interpmatrix.budget``). ``rigorous`` has none: a figure meant for publishing should rest on the
+take in all, the first pass included: after the first pass, extra rounds go to the cells whose decisions in the report
+are still open, while the budget lasts (``interpmatrix.budget``). A first pass that may not fit is split: the cells the
+report's decisions rest on first, their extra rounds next, the other cells with what is left. ``rigorous`` has none: a figure meant for publishing should rest on the
 same rounds in every cell, not on how early a decision happened to close, and its 10 rounds already give every cell
 20 processes; ``--budget`` still adds extra rounds to it for whoever wants them.
 """
@@ -92,8 +92,9 @@ class Profile:
 PROFILES: tuple[Profile, ...] = (
     Profile(
         name="quick",
-        description="a first look: 1 round x 1 process x 3 values within 3 minutes of measuring: each workload's "
-        "reference cells first, then the claims' cells, then the rest while time lasts, then extra rounds",
+        description="a first look: 1 round x 1 process x 3 values within 3 minutes of measuring: the cells the "
+        "decisions rest on first (each workload's reference cells, the claims' cells, the verdicts' candidates), then "
+        "extra rounds of those still undecided, then the other cells while time lasts",
         rounds=1,
         processes_per_round=1,
         values=3,

@@ -113,6 +113,10 @@ class RunInfo:
     extra_round_cells: list[tuple[str, str]] = field(default_factory=list)
     step_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     first_pass_unreached: int = 0
+    # A first pass split by a budget it may not last: {"cell_rounds": N, "seconds": S} of its other cells, measured
+    # after the extra rounds of the decisions (``first_pass_seconds`` is then where the decisions' cells ended); None
+    # for a first pass measured whole.
+    first_pass_rest: dict[str, float] | None = None
 
     @property
     def complete(self) -> bool:
@@ -152,4 +156,5 @@ class RunInfo:
             extra_round_cells=[(iid, cell) for iid, cell in data.get("extra_round_cells") or []],
             step_seconds=dict(data.get("step_seconds") or {}),
             first_pass_unreached=int(data.get("first_pass_unreached") or 0),
+            first_pass_rest=data.get("first_pass_rest"),
         )

@@ -296,10 +296,9 @@ def test_a_first_pass_past_the_budget_stops_within_it_and_resume_finishes_it(tmp
     # measured (2.33 s each) are 21 s, a minute's budget.
     cut = model.load_run(run_dir, workloads=[TOY])
     assert header.budget_line(cut) == (
-        "- **Budget:** 0:16 of measuring; spent 0:21: the first pass (every cell, the profile's rounds) ran out of it "
-        "after 0:21, with 9 cell rounds not measured (each workload's reference cells went first, then the claims' "
-        "cells): `nox -s matrix -- --resume run --budget 1` measures them (roughly 0:21); stopped: the budget ran out "
-        "before the first pass ended"
+        "- **Budget:** 0:16 of measuring; spent 0:21: the first pass (every cell, the profile's rounds) 0:21, with 9 "
+        "cell rounds of the first pass not measured: `nox -s matrix -- --resume run --budget 1` measures them "
+        "(roughly 0:21); stopped: the budget ran out before the first pass ended"
     )
     # --resume --budget 1 (cli adds the minute to the 21 s spent): round 2 in its rotated order, ft (6 s), pypy
     # (12 s) and cp (3 s), fits; then nothing is open.
@@ -351,6 +350,68 @@ def test_a_first_pass_that_may_not_fit_measures_references_then_claims_first(tmp
         "6 cells not measured (cp 2, ft 2, pypy 2): the budget ran out before their turn; `nox -s matrix -- --resume "
         "run --budget MINUTES` measures them."
     )
+
+
+def test_a_first_pass_that_may_not_fit_makes_its_decisions_before_measuring_the_other_cells(tmp_path: Path) -> None:
+    """A first pass of every cell gives none a second process, so a budget spent on it decides nothing: the cells the
+    decisions rest on (x, then y) go first, their extra rounds next, the other cells (z) with what is left."""
+    run_dir = make_run(tmp_path, budget_seconds=40)
+    # What a cell round has cost on each interpreter, as if measured before: the first pass (42 s) does not fit 40.
+    run_dir.update_run(step_seconds={iid: {"seconds": cost, "cell_rounds": 1} for iid, cost in COST.items()})
+    steps, lines = FakeSteps(FakeClock()), []
+    measure(run_dir, workloads=[TOY], echo=lines.append, clock=steps.clock, open_cells=open_until({("pypy", Y): 3}),
+            run=steps, tiers=lambda workloads: [{X}, {Y}])
+    # Rounds 1 and 2 of x, then of y (each round starting with the next interpreter): 2 x 2 x 7 = 28 s. Round 3:
+    # pypy's y (4 s): 32 s, every decision made. Then z: round 1 on cp (1 s), ft (2 s), pypy (4 s, in the 5 s left):
+    # 39 s; round 2 on ft (2 s) and pypy (4 s) does not fit the 1 s left, cp (1 s) does: 40 s, 2 cell rounds left.
+    assert steps.log == [
+        (1, "cp", [X]), (1, "ft", [X]), (1, "pypy", [X]), (1, "cp", [Y]), (1, "ft", [Y]), (1, "pypy", [Y]),
+        (2, "ft", [X]), (2, "pypy", [X]), (2, "cp", [X]), (2, "ft", [Y]), (2, "pypy", [Y]), (2, "cp", [Y]),
+        (3, "pypy", [Y]),
+        (1, "cp", [Z]), (1, "ft", [Z]), (1, "pypy", [Z]), (2, "cp", [Z]),
+    ]  # fmt: skip
+    info = run_dir.read_info()
+    assert (info.first_pass_seconds, info.first_pass_rest, info.first_pass_unreached, info.measured_seconds) == (
+        28.0, {"cell_rounds": 4, "seconds": 8.0}, 2, 40.0
+    )
+    assert info.budget_stopped == "the budget ran out before the first pass ended"
+    # The 2 cell rounds left, at the 47 s / 20 cell rounds measured so far (2.35 s each): 4.7 s, a minute's budget.
+    assert header.budget_line(model.load_run(run_dir, workloads=[TOY])) == (
+        "- **Budget:** 0:40 of measuring; spent 0:40: the first pass of the cells the decisions rest on (each "
+        "workload's reference cells, then the claims' cells, then the verdicts' candidates) 0:28, then 1 extra round "
+        "of the cells of open decisions (1 cell round, 0:04), then the first pass of the other cells (4 cell rounds, "
+        "0:08), with 2 cell rounds of the first pass not measured: `nox -s matrix -- --resume run --budget 1` "
+        "measures them (roughly 0:05); stopped: the budget ran out before the first pass ended"
+    )
+    # Resumed with a minute more: the first pass stays split, and finishes: ft's and pypy's z in round 2.
+    run_dir.update_run(budget_seconds=40.0 + 60)
+    resumed = FakeSteps(FakeClock(now=5.0))
+    measure(run_dir, workloads=[TOY], echo=lambda line: None, clock=resumed.clock, open_cells=open_until({}),
+            run=resumed, tiers=lambda workloads: [{X}, {Y}])
+    assert resumed.log == [(2, "ft", [Z]), (2, "pypy", [Z])]
+    info = run_dir.read_info()
+    assert (info.first_pass_seconds, info.first_pass_rest, info.first_pass_unreached, info.budget_stopped) == (
+        28.0, {"cell_rounds": 6, "seconds": 14.0}, 0, "every decision within reach made"
+    )
+
+
+def test_the_first_tiers_are_the_cells_the_decisions_rest_on() -> None:
+    """References, then the claims' two cells, then the verdicts' other candidates (questions.py by hand): not the
+    sizes, worker counts, peaks of memory and start-ups that no decision rests on."""
+    from interpmatrix.decisions import first_pass_tiers
+    from interpmatrix.registry import WORKLOADS
+
+    references, claimed, candidates = first_pass_tiers(WORKLOADS)
+    assert {"countdown/serial@2000000", "primes/pure@500", "numeric/pure@1000000", "io_threads/serial-1@2",
+            "io_threads/serial-64@2", "startup/bare@0"} <= references  # io_threads' question compares 64 clients
+    assert {"io_threads/threads-16@2", "spawn_costs/process_pool@10", "gc_cycles/weakref_memory@10",
+            "numeric/numexpr-2@10000000"} <= claimed
+    assert {"io_threads/threads-64@2", "io_threads/asyncio-64@2", "numeric/numexpr-4@1000000",
+            "countdown/threads-4@2000000", "primes/cffi@500", "word_count/split@2"} - claimed <= candidates
+    every = references | claimed | candidates
+    assert not {"io_threads/threads-4@2", "numeric/numpy@10000000", "startup/import_numpy@0", "countdown/c@2000000",
+                "primes/cython_threads-4@500", "numeric/pure_memory@1000000", "pyperformance/go@1"} & every
+    assert not (references & claimed or references & candidates or claimed & candidates)
 
 
 def test_the_profile_budget_applies_without_budget_seconds(tmp_path: Path) -> None:

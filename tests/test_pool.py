@@ -34,7 +34,7 @@ POOLED = "interpmatrix_pooled_run"
 PURE, CYTHON = Cell.parse("primes/pure@500"), Cell.parse("primes/cython@500")
 # What a run.json says of a run's own budget (interpmatrix.budget.Ledger.to_run), listed here by hand.
 BUDGET_KEYS = {"budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped",
-               "extra_round_cells", "step_seconds", "first_pass_unreached"}
+               "extra_round_cells", "step_seconds", "first_pass_unreached", "first_pass_rest"}
 
 
 def run_id(run_dir: RunDir) -> str:

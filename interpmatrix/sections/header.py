@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..budget import FOR_DECISIONS, FOR_INTERVALS, resume_command, rounds_for
 from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, cells_without_interval, decisions
@@ -20,11 +22,11 @@ from .wording import machine_profile_text, more_rounds_from, profile_text
 FAR_ROUNDS_SHOWN = 100
 # A pooled run's wall time is its runs' own added up: the hours between them were not spent measuring.
 POOLED_WALL_TIME = " (the runs' own, added up)"
-# The extra rounds by what they were for, in the order the budget spends them, as the Budget line names them.
-ROUND_PURPOSES = (
-    (FOR_DECISIONS, "of the cells of open decisions"),
-    (FOR_INTERVALS, "of the cells measured in one process, for their figures' intervals"),
-)
+# The extra rounds by what they were for, as the Budget line names them.
+ROUND_PURPOSES = {
+    FOR_DECISIONS: "of the cells of open decisions",
+    FOR_INTERVALS: "of the cells measured in one process, for their figures' intervals",
+}
 
 
 def _known(value: object, default: str) -> object:
@@ -95,39 +97,47 @@ def _unfinished_machines_lines(run: Run) -> list[str]:
 
 
 def budget_line(run: Run) -> str | None:
-    """How the measuring time was spent: the first pass, the extra rounds on open decisions, and why it stopped."""
+    """How the measuring time was spent: the first pass, the extra rounds on open decisions (with a first pass the
+    budget split, the other cells' first pass after them), those for the figures' intervals, and why it stopped."""
     info = run.info
     if info.measured_seconds is None:
         return None  # a run measured before budgets, or a merged run
     budget = f"{duration(info.budget_seconds)} of measuring" if info.budget_seconds else "none"
     line = f"- **Budget:** {budget}; spent {duration(info.measured_seconds)}"
-    if info.first_pass_unreached:
-        line += (
-            f": the first pass (every cell, the profile's rounds) ran out of it after {duration(info.first_pass_seconds)}"
-            f", with {plural(info.first_pass_unreached, 'cell round', 'cell rounds')} not measured (each workload's "
-            "reference cells went first, then the claims' cells)"
+    rest = info.first_pass_rest
+    if info.first_pass_seconds is not None:
+        first = "the first pass (every cell, the profile's rounds)" if rest is None else (
+            "the first pass of the cells the decisions rest on (each workload's reference cells, then the claims' "
+            "cells, then the verdicts' candidates)"
         )
+        line += f": {first} {duration(info.first_pass_seconds)}"
+    line += _rounds_text(info.extra_rounds, FOR_DECISIONS)
+    if rest is not None and rest["cell_rounds"]:
+        cells = plural(int(rest["cell_rounds"]), "cell round", "cell rounds")
+        line += f", then the first pass of the other cells ({cells}, {duration(float(rest['seconds']))})"
+    unreached = info.first_pass_unreached
+    if unreached:
+        line += f", with {plural(unreached, 'cell round', 'cell rounds')} of the first pass not measured"
         measured = sum(float(cost["cell_rounds"]) for cost in info.step_seconds.values())
         if measured:
-            seconds = info.first_pass_unreached * sum(float(c["seconds"]) for c in info.step_seconds.values()) / measured
-            line += (
-                f": {resume_command(run.run_id, math.ceil(seconds / 60))} measures them "
-                f"(roughly {duration(seconds)})"
-            )
-    elif info.first_pass_seconds is not None:
-        line += f": the first pass (every cell, the profile's rounds) {duration(info.first_pass_seconds)}"
-    for purpose, what in ROUND_PURPOSES:
-        rounds = rounds_for(info.extra_rounds, purpose)
-        if rounds:
-            cells = sum(int(r.get("cells", 0)) for r in rounds)
-            seconds = sum(float(r.get("seconds", 0.0)) for r in rounds)
-            line += (
-                f", then {plural(len(rounds), 'extra round', 'extra rounds')} {what} "
-                f"({plural(cells, 'cell round', 'cell rounds')}, {duration(seconds)})"
-            )
+            seconds = unreached * sum(float(cost["seconds"]) for cost in info.step_seconds.values()) / measured
+            command = resume_command(run.run_id, math.ceil(seconds / 60))
+            line += f": {command} measures them (roughly {duration(seconds)})"
+    line += _rounds_text(info.extra_rounds, FOR_INTERVALS)
     if info.budget_stopped:
         line += f"; stopped: {info.budget_stopped}"
     return line
+
+
+def _rounds_text(extra_rounds: Sequence[Mapping[str, Any]], purpose: str) -> str:
+    """", then N extra rounds <what they were for> (cell rounds, time)", or nothing without such rounds."""
+    rounds = rounds_for(extra_rounds, purpose)
+    if not rounds:
+        return ""
+    cells = sum(int(r.get("cells", 0)) for r in rounds)
+    seconds = sum(float(r.get("seconds", 0.0)) for r in rounds)
+    return (f", then {plural(len(rounds), 'extra round', 'extra rounds')} {ROUND_PURPOSES[purpose]} "
+            f"({plural(cells, 'cell round', 'cell rounds')}, {duration(seconds)})")
 
 
 def figures_line(run: Run, estimator: Estimator) -> str | None:
