@@ -396,7 +396,14 @@ def measure(
         names = {name for tier in first for name in tier}
         resting = {(venv.id, cell.name) for venv in venvs for workload in run_workloads for cell in workload.cells()
                    if cell.name in names}
-        steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting, tiers=first)
+        steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting)
+        decisions_cells: dict[str, int] = {}
+        for step in steps:
+            decisions_cells[step.venv.id] = decisions_cells.get(step.venv.id, 0) + len(step.cells)
+        if not ledger.fits(decisions_cells):
+            # Tier by tier only where even these may not fit: each tier is a step of its own on every interpreter
+            # and workload (a pyperf invocation, its start included).
+            steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting, tiers=first)
         ledger.rest = ledger.rest or {"cell_rounds": 0, "seconds": 0.0}
     run_dir.update_run(status="measuring", **ledger.to_run())
     echo(

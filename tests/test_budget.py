@@ -361,12 +361,13 @@ def test_a_first_pass_that_may_not_fit_makes_its_decisions_before_measuring_the_
     steps, lines = FakeSteps(FakeClock()), []
     measure(run_dir, workloads=[TOY], echo=lines.append, clock=steps.clock, open_cells=open_until({("pypy", Y): 3}),
             run=steps, tiers=lambda workloads: [{X}, {Y}])
-    # Rounds 1 and 2 of x, then of y (each round starting with the next interpreter): 2 x 2 x 7 = 28 s. Round 3:
-    # pypy's y (4 s): 32 s, every decision made. Then z: round 1 on cp (1 s), ft (2 s), pypy (4 s, in the 5 s left):
-    # 39 s; round 2 on ft (2 s) and pypy (4 s) does not fit the 1 s left, cp (1 s) does: 40 s, 2 cell rounds left.
+    # Rounds 1 and 2 of x and y (28 s, which fit the 40: in one step an interpreter, each round starting with the
+    # next interpreter). Round 3: pypy's y (4 s): 32 s, every decision made. Then z: round 1 on cp (1 s), ft (2 s),
+    # pypy (4 s, in the 5 s left): 39 s; round 2 on ft (2 s) and pypy (4 s) does not fit the 1 s left, cp (1 s) does:
+    # 40 s, 2 cell rounds left.
     assert steps.log == [
-        (1, "cp", [X]), (1, "ft", [X]), (1, "pypy", [X]), (1, "cp", [Y]), (1, "ft", [Y]), (1, "pypy", [Y]),
-        (2, "ft", [X]), (2, "pypy", [X]), (2, "cp", [X]), (2, "ft", [Y]), (2, "pypy", [Y]), (2, "cp", [Y]),
+        (1, "cp", [X, Y]), (1, "ft", [X, Y]), (1, "pypy", [X, Y]),
+        (2, "ft", [X, Y]), (2, "pypy", [X, Y]), (2, "cp", [X, Y]),
         (3, "pypy", [Y]),
         (1, "cp", [Z]), (1, "ft", [Z]), (1, "pypy", [Z]), (2, "cp", [Z]),
     ]  # fmt: skip
