@@ -262,7 +262,7 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     unknown = len(still_open) - len(near) - len(few) - len(far) - len(beyond) - len(unsettled) - len(cores)
     unknown -= len(beyond_workers)
     if unknown:
-        line += f"; {unknown} have no interval yet (a second worker process gives one)"
+        line += f"; {unknown} {'has' if unknown == 1 else 'have'} no interval yet (a second worker process gives one)"
     return line
 
 
