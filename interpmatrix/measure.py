@@ -350,6 +350,14 @@ class Schedule:
             )
 
 
+def _cell_rounds(steps: Sequence[Step]) -> dict[str, int]:
+    """Interpreter id -> the cell rounds ``steps`` measure there."""
+    counts: dict[str, int] = {}
+    for step in steps:
+        counts[step.venv.id] = counts.get(step.venv.id, 0) + len(step.cells)
+    return counts
+
+
 def measure(
     run_dir: RunDir,
     workloads: Sequence[Workload] | None = None,
@@ -384,12 +392,9 @@ def measure(
     for workload_file in external.files_of_run(info):
         check_answers_agree(run_dir, workload_file, venvs, profile.cell_timeout, echo)
     steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds)
-    cell_rounds: dict[str, int] = {}
-    for step in steps:
-        cell_rounds[step.venv.id] = cell_rounds.get(step.venv.id, 0) + len(step.cells)
     # A first pass the budget may not last is split (and stays split when resumed): the cells the decisions rest on
-    # first, tier by tier, then their extra rounds, then the other cells.
-    split = ledger.rest is not None or not ledger.fits(cell_rounds)
+    # first, then their extra rounds, then the other cells.
+    split = ledger.rest is not None or not ledger.fits(_cell_rounds(steps))
     resting: set[Pair] = set()  # the cells the decisions rest on, on every interpreter (of a split first pass)
     if split:
         first = tiers(run_workloads)
@@ -397,10 +402,7 @@ def measure(
         resting = {(venv.id, cell.name) for venv in venvs for workload in run_workloads for cell in workload.cells()
                    if cell.name in names}
         steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting)
-        decisions_cells: dict[str, int] = {}
-        for step in steps:
-            decisions_cells[step.venv.id] = decisions_cells.get(step.venv.id, 0) + len(step.cells)
-        if not ledger.fits(decisions_cells):
+        if not ledger.fits(_cell_rounds(steps)):
             # Tier by tier only where even these may not fit: each tier is a step of its own on every interpreter
             # and workload (a pyperf invocation, its start included).
             steps = plan_steps(run_dir, run_workloads, venvs, profile.rounds, only=resting, tiers=first)
