@@ -318,7 +318,8 @@ def server_port(delay_ms):
 
 
 def stop_servers():
-    """End this process's servers and wait for them (at exit; tests that must leave nothing behind)."""
+    """End this process's servers and wait for them (tests that must leave nothing behind); a process's own end
+    closes their stdin as well, which ends them too."""
     while _servers:
         _, (process, _) = _servers.popitem()
         process.stdin.close()
