@@ -35,9 +35,10 @@ interpreters. A cell whose values still speed up at the end gets more warm-ups i
 A profile's ``rounds`` are the first pass, every cell on every interpreter. Its ``budget`` is the time measuring may
 take in all, the first pass included: after the first pass, extra rounds go to the cells whose decisions in the report
 are still open, while the budget lasts (``interpmatrix.budget``). A first pass that may not fit is split: the cells the
-report's decisions rest on first, their extra rounds next, the other cells with what is left. ``rigorous`` has none: a figure meant for publishing should rest on the
-same rounds in every cell, not on how early a decision happened to close, and its 10 rounds already give every cell
-20 processes; ``--budget`` still adds extra rounds to it for whoever wants them.
+report's decisions rest on first, their extra rounds next, the other cells with what is left. ``rigorous`` has none:
+a figure meant for publishing should rest on the same rounds in every cell, not on how early a decision happened to
+close, and its 10 rounds already give every cell 20 processes; ``--budget`` still adds extra rounds to it for
+whoever wants them.
 """
 
 from __future__ import annotations
