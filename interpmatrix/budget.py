@@ -19,7 +19,7 @@ import argparse
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .run_info import RunInfo
 
@@ -93,29 +93,51 @@ def seconds_of_minutes(text: str) -> float:
     return minutes * 60
 
 
+class Need(NamedTuple):
+    """What the cheapest open decision a cell rests on still needs (``decisions.cells_to_measure``): ``rounds`` more
+    worker processes of each of its cells (1 without an interval yet: a second process gives one), and
+    ``cell_rounds``, those rounds times the cells it rests on: its price, by which a round chooses first."""
+
+    rounds: int
+    cell_rounds: int
+
+
 def choose_round(
     open_pairs: Sequence[Pair],
     rounds_done: Mapping[Pair, int],
     cost: Callable[[str], float],
     left: float,
-    cell_rounds_needed: Mapping[Pair, int] | None = None,
+    needs: Mapping[Pair, Need] | None = None,
 ) -> list[Pair]:
-    """The pairs the next extra round measures: all of ``open_pairs`` when their estimated cost (``cost`` of a cell
-    round on that interpreter) fits in ``left`` seconds; else, in priority order, each pair whose cost still fits in
-    what the pairs before it left (one that does not is passed over for cheaper ones after it). Empty: none fits.
+    """The pairs the next extra round measures, within ``left`` seconds at ``cost`` (of a cell round on an
+    interpreter): in priority order, each pair whose decision the time left could still close, that is as long as
+    the rounds every chosen pair needs (``Need.rounds``), at its cost, fit in ``left`` all together; a pair that
+    would break that is passed over for the ones after it. When none could close in time, each pair whose one round
+    still fits in what the pairs before it left. Empty: none fits.
 
-    Priority: the fewest cell rounds its cheapest decision still needs first (``cell_rounds_needed``,
-    ``decisions.cells_to_measure``), so that a trimmed round closes the most decisions it can; then the fewest rounds
-    done (the figure resting on the fewest values gains most from one more); then the order given. The other way
-    round, a default run's last round (62 s) went wholly to verdict candidates measured once, of verdicts over 11 to
-    17 candidates that no one round closes, while 13 claims stood within a round or two of a decision: it made none.
+    Priority: the fewest cell rounds its cheapest decision still needs first (``Need.cell_rounds``), so that a claim
+    on two cells comes before a verdict over forty candidates; then the fewest rounds done (the figure resting on the
+    fewest values gains most from one more); then the order given. The other way round, a default run's last round
+    (62 s) went wholly to verdict candidates measured once, of verdicts over 11 to 17 candidates that no one round
+    closes, while 13 claims stood within a round or two of a decision: it made none. And a round of every open cell
+    spends on decisions that need more rounds than are left: a 10-minute run on fourteen interpreters here had time
+    for two such rounds (152 cells each) and left 28 claims that needed one or two more (2026-12-06T06-13-05Z).
     measure gives plan order (workload, cell, interpreter), which keeps each cell's interpreters side by side, so that
     a trimmed round measures both sides of a comparison where it can.
     """
-    needed = cell_rounds_needed or {}
+    needs = needs or {}
+    one = Need(1, 1)
     # Stable: ties keep the order given.
-    ranked = sorted(open_pairs, key=lambda pair: (needed.get(pair, 0), rounds_done.get(pair, 0)))
+    ranked = sorted(open_pairs, key=lambda pair: (needs.get(pair, one).cell_rounds, rounds_done.get(pair, 0)))
     chosen: list[Pair] = []
+    to_close = 0.0
+    for pair in ranked:
+        closing = cost(pair[0]) * needs.get(pair, one).rounds
+        if to_close + closing <= left:
+            chosen.append(pair)
+            to_close += closing
+    if chosen:
+        return chosen
     for pair in ranked:
         if cost(pair[0]) <= left:
             chosen.append(pair)

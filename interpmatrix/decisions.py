@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from .budget import Need
 from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval, t_quantile
 from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
@@ -294,7 +295,7 @@ def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
     return [references, claimed, verdicts - claimed - references]
 
 
-def open_cells(run: Run) -> dict[Key, int]:
+def open_cells(run: Run) -> dict[Key, Need]:
     """The (interpreter id, cell name) pairs that more rounds could still help decide on ``run`` (``cells_to_measure``
     of its decisions)."""
     return cells_to_measure(decisions(run))
@@ -316,21 +317,29 @@ def cells_without_interval(run: Run, estimator: Estimator | None = None) -> set[
     return found
 
 
-def cells_to_measure(found: Iterable[Decision]) -> dict[Key, int]:
-    """The cells of every undecided decision within reach (``REACHABLE_ROUNDS``), each with the cell rounds the
-    cheapest of its decisions still needs: the rounds it is estimated to need (1 with no interval yet: a second process
-    gives one) times the cells it rests on. A budget that cannot give every open cell its round gives it first to the
-    cells of the decisions that close for the fewest cell rounds: a claim on two cells before a verdict over forty
-    candidates, which one round of two of them cannot decide (in a default run here, 102 open claims rested on 150
-    cells and 8 open verdicts on 119)."""
-    costs: dict[Key, int] = {}
+def cells_to_measure(found: Iterable[Decision]) -> dict[Key, Need]:
+    """The cells of every undecided decision within reach (``REACHABLE_ROUNDS``), each with what the cheapest of its
+    decisions still needs: the rounds it is estimated to need (1 with no interval yet: a second process gives one),
+    and those rounds times the cells it rests on. A budget that cannot give every open cell its rounds gives them
+    first to the cells of the decisions that close for the fewest cell rounds: a claim on two cells before a verdict
+    over forty candidates, which one round of two of them cannot decide (in a default run here, 102 open claims rested
+    on 150 cells and 8 open verdicts on 119).
+
+    A cell with fewer than ``OWN_PROCESSES`` processes is said to need no more rounds than bring it there: its
+    estimate still rests on its siblings' variance or on one degree of freedom (``Decision.reachable``), and the
+    budget asks again after each round."""
+    needs: dict[Key, Need] = {}
     for decision in found:
         # An open group's members are served one by one: whichever of them is within reach narrows what the verdict
         # lists, even where another keeps the group open for good. Each costs the rounds it needs times the whole
         # group's cells, so that a claim still comes before a verdict over many candidates.
         for part in decision.members or (decision,):
             if not part.decided and part.reachable:
-                cost = (part.rounds_to_decide() or part.rounds_to_settle() or 1) * len(set(decision.cells))
+                rounds = part.rounds_to_decide() or part.rounds_to_settle() or 1
+                need = Need(rounds, rounds * len(set(decision.cells)))
+                if part.processes < OWN_PROCESSES:
+                    need = need._replace(rounds=min(rounds, OWN_PROCESSES - part.processes))
                 for key in set(part.cells):
-                    costs[key] = min(cost, costs.get(key, cost))
-    return costs
+                    if key not in needs or need.cell_rounds < needs[key].cell_rounds:
+                        needs[key] = need
+    return needs

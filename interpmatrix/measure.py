@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 import pyperf
 
 from . import budget, external, model, selftimed
-from .budget import Ledger, Pair
+from .budget import Ledger, Need, Pair
 from .discovery import Interpreter
 from .invocation import Step, Venv, run_step
 from .markdown import duration
@@ -199,11 +199,11 @@ def _summary(benchmark: pyperf.Benchmark | None) -> str:
     return f"{benchmark.format_value(mean)} ± {benchmark.stdev() / mean:.0%}"
 
 
-def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir], Mapping[Pair, int]]:
+def report_decisions(workloads: Sequence[Workload] | None) -> Callable[[RunDir], Mapping[Pair, Need]]:
     """Which (interpreter id, cell name) pairs still have an open decision: the report's own decisions, on the run
     as its files stand now (``workloads`` replaces the registry, as for ``model.load_run``)."""
 
-    def open_cells(run_dir: RunDir) -> Mapping[Pair, int]:
+    def open_cells(run_dir: RunDir) -> Mapping[Pair, Need]:
         # Imported when first asked: a run without a budget never asks, and measuring needs none of the statistics
         # the decisions stand on.
         from . import decisions
@@ -300,7 +300,7 @@ class Schedule:
         ]
 
     def extra_rounds(
-        self, open_cells: Callable[[RunDir], Mapping[Pair, int]], figure_cells: Callable[[RunDir], Collection[Pair]]
+        self, open_cells: Callable[[RunDir], Mapping[Pair, Need]], figure_cells: Callable[[RunDir], Collection[Pair]]
     ) -> str:
         """Extra rounds of the cells still undecided while the budget lasts, then of ``figure_cells`` (the cells
         whose figures have no interval yet) once no decision within reach is open; returns why they stopped."""
@@ -327,7 +327,9 @@ class Schedule:
                 # one round each beyond the first pass (a process the samples set aside must not bring a cell back
                 # every round).
                 asked = {
-                    pair: 1 for pair in figure_cells(self.run_dir) if len(done.get(pair, ())) <= self.profile.rounds
+                    pair: Need(1, 1)
+                    for pair in figure_cells(self.run_dir)
+                    if len(done.get(pair, ())) <= self.profile.rounds
                 }
                 purpose = budget.FOR_INTERVALS
                 if not self.measurable(asked):
@@ -337,12 +339,12 @@ class Schedule:
                 return budget.NO_CELL_TO_MEASURE
             rounds = {pair: len(done.get(pair, ())) for pair in candidates}
             left = ledger.left()
-            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, cell_rounds_needed=asked)
+            chosen = budget.choose_round(candidates, rounds, ledger.cell_round_seconds, left, needs=asked)
             if not chosen:
                 return budget.NO_TIME_FOR_A_ROUND
             ledger.begin_round((current or self.profile.rounds) + 1, chosen, purpose)
             self.run_dir.update_run(**ledger.to_run())
-            trimmed = f" ({len(chosen)} of {len(candidates)}: what fits in the {duration(left)} left)"
+            trimmed = f" ({len(chosen)} of {len(candidates)}: what the {duration(left)} left can serve)"
             what = "cells open" if purpose == budget.FOR_DECISIONS else "cells measured once, for an interval"
             self.echo(
                 f"extra round {len(ledger.extra_rounds)}: {len(candidates)} {what}"
@@ -363,7 +365,7 @@ def measure(
     workloads: Sequence[Workload] | None = None,
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
-    open_cells: Callable[[RunDir], Mapping[Pair, int]] | None = None,
+    open_cells: Callable[[RunDir], Mapping[Pair, Need]] | None = None,
     figure_cells: Callable[[RunDir], Collection[Pair]] | None = None,
     run: Callable[[RunDir, Step, Profile], dict[str, CellFailure | None]] = run_any_step,
     tiers: Callable[[Sequence[Workload]], list[set[str]]] = first_pass_tiers,
@@ -372,7 +374,7 @@ def measure(
     cells whose decisions are still open while its budget lasts.
 
     ``clock`` times the budget; ``open_cells`` says which (interpreter id, cell name) pairs still have an open
-    decision, each with the cell rounds its cheapest decision needs (default: ``report_decisions``); ``figure_cells``,
+    decision, each with what its cheapest decision still needs (default: ``report_decisions``); ``figure_cells``,
     which pairs have figures without an interval, measured again once no decision within reach is open (default:
     ``report_figures`` with the report's decisions, none with a scripted ``open_cells``); ``run`` measures one
     step (default: ``run_any_step``: pyperf, or the self-timing runner); ``tiers``, the cells a first pass that may

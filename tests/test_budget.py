@@ -96,14 +96,15 @@ class FakeSteps:
 def open_until(needs: dict[tuple[str, str], int]):
     """Scripted decisions: a pair is open until its results file holds ``needs[pair]`` rounds of it."""
 
-    def open_cells(run_dir: RunDir) -> dict[tuple[str, str], int]:
+    def open_cells(run_dir: RunDir) -> dict[tuple[str, str], budget.Need]:
         still = {}
         for (interpreter_id, cell), rounds in needs.items():
             path = run_dir.results_file(interpreter_id)
             suite = pyperf.BenchmarkSuite.load(str(path)) if path.exists() else None
             found = suite.get_benchmark(cell) if suite is not None and cell in suite.get_benchmark_names() else None
             if len(rounds_done(found)) < rounds:
-                still[(interpreter_id, cell)] = rounds - len(rounds_done(found))
+                left = rounds - len(rounds_done(found))
+                still[(interpreter_id, cell)] = budget.Need(left, left)
         return still
 
     return open_cells
@@ -159,14 +160,14 @@ def test_extra_rounds_go_to_the_open_cells_only_and_stop_within_the_budget(tmp_p
     run_dir = make_run(tmp_path, budget_seconds=60)
     steps, lines = FakeSteps(FakeClock()), []
     measure_toy(run_dir, steps, open_until(NEEDS), lines)
-    # Round 3: cp x 1 + pypy x 4 + ft z 2 = 7 s fit in 60 - 42 = 18: 49 spent. ft z has its 3 rounds.
-    # Round 4: cp x + pypy x = 5 s fit in 11: 54. Round 5: 5 s fit in 6: 59.
-    # Round 6: 1 s left: cp x (1 s) fits, pypy x (4 s) does not: 60, and nothing is left.
+    # 60 - 42 = 18 s left. Round 3: ft z needs 1 more round (2 s), cp x 8 (8 x 1 s), pypy x 8 (8 x 4 = 32 s): ft z and
+    # cp x can close within 18 s (10), pypy x cannot and is passed over: 45 spent. Rounds 4-10: cp x alone, 7 down to
+    # 1 more needed, within what is left: 52, cp x has its 10 rounds. Round 11: pypy x alone needs 8 x 4 = 32 s of
+    # 8 left: no decision can close, so a round that fits, 56; round 12 likewise: 60, and nothing is left.
     assert steps.extra() == [
-        (3, "pypy", [X]), (3, "cp", [X]), (3, "ft", [Z]),  # rounds rotate: round 3 starts with the third interpreter
-        (4, "cp", [X]), (4, "pypy", [X]),
-        (5, "pypy", [X]), (5, "cp", [X]),
-        (6, "cp", [X]),
+        (3, "cp", [X]), (3, "ft", [Z]),
+        *[(round_number, "cp", [X]) for round_number in range(4, 11)],
+        (11, "pypy", [X]), (12, "pypy", [X]),
     ]  # fmt: skip
     info = run_dir.read_info()
     assert info.status == "complete"
@@ -175,32 +176,32 @@ def test_extra_rounds_go_to_the_open_cells_only_and_stop_within_the_budget(tmp_p
     assert info.measured_seconds == 60
     assert info.first_pass_seconds == FIRST_PASS
     assert info.extra_rounds == [
-        {"round": 3, "cells": 3, "seconds": 7.0},
-        {"round": 4, "cells": 2, "seconds": 5.0},
-        {"round": 5, "cells": 2, "seconds": 5.0},
-        {"round": 6, "cells": 1, "seconds": 1.0},
+        {"round": 3, "cells": 2, "seconds": 3.0},
+        *[{"round": round_number, "cells": 1, "seconds": 1.0} for round_number in range(4, 11)],
+        {"round": 11, "cells": 1, "seconds": 4.0},
+        {"round": 12, "cells": 1, "seconds": 4.0},
     ]
     assert [line for line in lines if line.startswith("extra round")] == [
-        "extra round 1: 3 cells open",
-        "extra round 2: 2 cells open",
-        "extra round 3: 2 cells open",
-        "extra round 4: 2 cells open (1 of 2: what fits in the 0:01 left)",
+        "extra round 1: 3 cells open (2 of 3: what the 0:18 left can serve)",
+        *[f"extra round {n}: 2 cells open (1 of 2: what the 0:{17 - n:02d} left can serve)" for n in range(2, 9)],
+        "extra round 9: 1 cells open",
+        "extra round 10: 1 cells open",
     ]
     assert lines[-1] == "budget: 1:00 of 1:00 spent; stopped because budget spent"
 
 
-def test_a_round_that_does_not_fit_is_trimmed_nearest_decision_first(tmp_path: Path) -> None:
+def test_when_no_decision_can_close_a_round_that_fits_is_measured_until_none_fits(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, budget_seconds=57.5)
     steps = FakeSteps(FakeClock())
     measure_toy(run_dir, steps, open_until(NEEDS))
-    # Round 3: 7 s, 49 spent, 8.5 left. Round 4: 5 s, 54, 3.5 left. Round 5: cp x and pypy x each need 6 more rounds,
-    # in plan order cp x (1 s) fits, pypy x (4 s) is passed over: 55, 2.5 left. Round 6: cp x needs 5 against pypy x's
-    # 6 and goes first: 56; pypy x does not fit. Round 7 likewise: 57, 0.5 left: nothing fits.
-    assert steps.extra()[5:] == [(5, "cp", [X]), (6, "cp", [X]), (7, "cp", [X])]
+    # 15.5 s left. Round 3: ft z (2 s) and cp x (8 x 1 s) can close, pypy x (8 x 4 s) cannot: 45 spent, 12.5 left.
+    # Rounds 4-10: cp x, 7 more needed down to 1: 52, 5.5 left. Round 11: pypy x alone can close in no time left, but
+    # one round of it (4 s) fits: 56, 1.5 left. Then nothing fits.
+    assert steps.extra() == [(3, "cp", [X]), (3, "ft", [Z]), *[(n, "cp", [X]) for n in range(4, 11)], (11, "pypy", [X])]
     info = run_dir.read_info()
     assert info.budget_stopped == "no time left for another round"
-    assert info.measured_seconds == 57
-    assert [entry["cells"] for entry in info.extra_rounds] == [3, 2, 1, 1, 1]
+    assert info.measured_seconds == 56
+    assert [entry["cells"] for entry in info.extra_rounds] == [2, 1, 1, 1, 1, 1, 1, 1, 1]
 
 
 def test_every_decision_made_stops_the_extra_rounds(tmp_path: Path) -> None:
@@ -443,21 +444,23 @@ def test_an_interrupted_extra_round_is_finished_on_resume_with_the_budget_left(t
     measure_toy(whole, FakeSteps(FakeClock()), open_until(NEEDS))
 
     run_dir = make_run(tmp_path / "interrupted", budget_seconds=60)
-    # Steps 1-6 are the first pass, 7-9 round 3, 10-11 round 4, 12-13 round 5 (pypy x, then cp x): stop at cp x.
-    first = FakeSteps(FakeClock(), interrupt_at=13)
+    # Steps 1-6 are the first pass, 7-8 round 3 (cp x, then ft z): stop at ft z.
+    first = FakeSteps(FakeClock(), interrupt_at=8)
     with pytest.raises(Interrupted):
         measure_toy(run_dir, first, open_until(NEEDS))
     info = run_dir.read_info()
     assert info.status == "measuring"
-    assert info.measured_seconds == 42 + 7 + 5 + 4
-    assert info.extra_round_cells == [("cp", X), ("pypy", X)]
+    assert info.measured_seconds == 42 + 1
+    assert info.extra_round_cells == [("ft", Z), ("cp", X)]  # in the order chosen: ft z needs the fewest
 
     # A new process: a clock that reads something else entirely; only the seconds it measures count.
     resumed, lines = FakeSteps(FakeClock(now=5.0)), []
     measure_toy(run_dir, resumed, open_until(NEEDS), lines)
-    # First round 5's cp x, then round 6 as in the whole run: cp x alone in the last second.
-    assert resumed.log == [(5, "cp", [X]), (6, "cp", [X])]
-    assert "extra round 3 (resumed): 2 cells, 1 still to measure" in lines
+    # First round 3's ft z, then rounds 4-12 as in the whole run.
+    assert resumed.log == [
+        (3, "ft", [Z]), *[(n, "cp", [X]) for n in range(4, 11)], (11, "pypy", [X]), (12, "pypy", [X])
+    ]
+    assert "extra round 1 (resumed): 2 cells, 1 still to measure" in lines
     assert run_dir.read_info().measured_seconds == 60
     for key in ("budget_seconds", "measured_seconds", "first_pass_seconds", "extra_rounds", "budget_stopped"):
         assert run_dir.read_run()[key] == whole.read_run()[key], key
@@ -468,9 +471,9 @@ def test_an_interrupted_extra_round_is_finished_on_resume_with_the_budget_left(t
 def test_by_default_the_reports_decisions_say_what_is_open(tmp_path: Path, monkeypatch) -> None:
     asked: list[model.Run] = []
 
-    def open_cells(run: model.Run) -> dict[tuple[str, str], int]:
+    def open_cells(run: model.Run) -> dict[tuple[str, str], budget.Need]:
         asked.append(run)
-        return {("ft", Y): 1} if len(asked) == 1 else {}
+        return {("ft", Y): budget.Need(1, 2)} if len(asked) == 1 else {}
 
     figures: list[model.Run] = []
 
@@ -532,19 +535,33 @@ def test_choose_round_takes_what_fits_fewest_rounds_first() -> None:
     assert budget.choose_round(pairs, rounds, cost, left=0.5) == []
 
 
-def test_a_trimmed_round_goes_first_to_the_cells_nearest_a_decision() -> None:
+def test_a_round_goes_to_the_decisions_the_time_left_can_close_cheapest_first() -> None:
     cost = {"cp": 1.0, "pypy": 1.0}.__getitem__
     pairs = [("cp", X), ("pypy", X), ("cp", Y)]
     rounds = dict.fromkeys(pairs, 1)
-    # cp y's decision needs about 1 more cell round, pypy x's 3, cp x's 12: with room for two, cp y and pypy x.
-    needed = {("cp", X): 12, ("pypy", X): 3, ("cp", Y): 1}
-    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("cp", Y), ("pypy", X)]
-    # Measured once more than the others, cp y still goes first: what its decision needs comes before what the pair
-    # has had. Rounds done only break a tie in what is needed.
+    # cp y's decision needs 1 more round of 2 cells, pypy x's 1 of 3, cp x's 12 of 2: 2 s close cp y and pypy x (1 s
+    # each); cp x would need 12 s.
+    needs = {("cp", X): budget.Need(12, 24), ("pypy", X): budget.Need(1, 3), ("cp", Y): budget.Need(1, 2)}
+    assert budget.choose_round(pairs, rounds, cost, left=2, needs=needs) == [("cp", Y), ("pypy", X)]
+    # With 13 s, all three: 1 + 1 + 12.
+    assert budget.choose_round(pairs, rounds, cost, left=14, needs=needs) == [("cp", Y), ("pypy", X), ("cp", X)]
+    # With 1 s, the cheapest to close: cp y. Measured once more than the others, it still goes first: what its
+    # decision needs comes before what the pair has had; rounds done only break a tie in what is needed.
+    assert budget.choose_round(pairs, rounds, cost, left=1, needs=needs) == [("cp", Y)]
     rounds[("cp", Y)] = 2
-    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("cp", Y), ("pypy", X)]
-    needed[("pypy", X)] = 1
-    assert budget.choose_round(pairs, rounds, cost, left=2, cell_rounds_needed=needed) == [("pypy", X), ("cp", Y)]
+    assert budget.choose_round(pairs, rounds, cost, left=1, needs=needs) == [("cp", Y)]
+    needs[("pypy", X)] = budget.Need(1, 2)
+    assert budget.choose_round(pairs, rounds, cost, left=1, needs=needs) == [("pypy", X)]
+
+
+def test_when_no_decision_can_close_in_time_a_round_still_goes_cheapest_first() -> None:
+    cost = {"cp": 1.0, "pypy": 1.0}.__getitem__
+    pairs = [("cp", X), ("pypy", X), ("cp", Y)]
+    rounds = dict.fromkeys(pairs, 1)
+    # Each needs more rounds than 2 s give: one round of those whose decisions close for the fewest cell rounds.
+    needs = {("cp", X): budget.Need(5, 10), ("pypy", X): budget.Need(4, 8), ("cp", Y): budget.Need(6, 12)}
+    assert budget.choose_round(pairs, rounds, cost, left=2, needs=needs) == [("pypy", X), ("cp", X)]
+    assert budget.choose_round(pairs, rounds, cost, left=0.5, needs=needs) == []
 
 
 def test_a_cell_round_costs_the_mean_of_its_interpreter_else_of_all() -> None:

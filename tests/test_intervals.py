@@ -11,6 +11,7 @@ import pytest
 from test_stats import C_CELL, FAST, MEMORY, SERIAL, THREADS1, THREADS2, WORKLOAD, bench, interpreter, make_run
 
 from interpmatrix import decisions, verdicts
+from interpmatrix.budget import Need
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
 from interpmatrix.harness_protocol import (
     PARALLELISM_ONE_METADATA,
@@ -712,7 +713,7 @@ def test_a_figure_nearer_its_threshold_than_the_between_run_floor_is_beyond_any_
                               (("a", "c"),), 3)
     assert wide.rounds_to_decide() is None and wide.rounds_to_settle() == 6
     assert wide.unsettled and not wide.beyond_rounds and wide.reachable
-    assert decisions.cells_to_measure([wide]) == {("a", "c"): 6}
+    assert decisions.cells_to_measure([wide]) == {("a", "c"): Need(6, 6)}
     # Half width ln 3 = 1.0986: 3 x (1.96^2 x ((1.0986 / 1.96)^2 - 0.047^2) / 0.0921^2 - 1) = 3 x (1.1984 / 0.008486 - 1)
     # = 421 more to settle, out of reach: beyond any round, as before.
     noisy = decisions.Decision("claim", "x", Interval(1.52, 1.52 / 3, 1.52 * 3, floor=1.96 * 0.047), 1.5, False,
@@ -753,9 +754,10 @@ def test_open_cells_are_those_of_undecided_decisions_within_reach() -> None:
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert not winner.decided and set(winner.cells) == {("base", SERIAL.name), ("other", SERIAL.name)}
     assert 1 <= winner.rounds_to_decide() <= decisions.REACHABLE_ROUNDS
-    # Each with the cell rounds its decision needs: its rounds on each of its two cells.
+    # Each with the rounds its decision needs, and the cell rounds: those rounds on each of its two cells.
+    rounds = winner.rounds_to_decide()
     assert decisions.open_cells(run) == dict.fromkeys([("base", SERIAL.name), ("other", SERIAL.name)],
-                                                      2 * winner.rounds_to_decide())
+                                                      Need(rounds, 2 * rounds))
 
 
 def test_the_cells_of_the_decisions_that_close_for_fewest_cell_rounds_come_first() -> None:
@@ -769,8 +771,13 @@ def test_the_cells_of_the_decisions_that_close_for_fewest_cell_rounds_come_first
     far = decisions.Decision("claim", "f", Interval(1.5, 0.75, 3.0), 1.5, False, (("cp", "far"),), 3)
     assert not far.reachable
     assert decisions.cells_to_measure([claim, verdict, done, far]) == {
-        ("cp", "x"): 2, ("pypy", "x"): 2, ("cp", "v0"): 5, ("cp", "v1"): 5, ("cp", "v2"): 5, ("cp", "v3"): 5,
+        ("cp", "x"): Need(1, 2), ("pypy", "x"): Need(1, 2),
+        **dict.fromkeys([("cp", f"v{i}") for i in range(4)], Need(1, 5)),
     }
+    # On 2 processes, an estimate of 104 more rounds (1.5x [0.75-3.0] against 1.5x, above) still rests on one degree
+    # of freedom: it is said to need the 1 round that brings its cell to OWN_PROCESSES, priced at its estimate.
+    two = decisions.Decision("claim", "t", Interval(1.5, 0.75, 3.0), 1.5, False, (("cp", "two"),), 2)
+    assert decisions.cells_to_measure([two]) == {("cp", "two"): Need(1, 104)}
 
 
 def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -> None:
@@ -831,7 +838,9 @@ def test_a_group_one_candidate_keeps_open_for_good_still_gives_rounds_to_the_oth
     group = replace(beyond, cells=(("pypy", "s"), ("pypy2", "s"), ("cp", "p4")))
     assert decisions.cells_to_measure([group]) == {}
     # Served member by member: cp's and the fastest's cells, 1 round each times the group's 3 cells.
-    assert decisions.cells_to_measure([replace(group, members=(beyond, wide))]) == {("pypy", "s"): 3, ("cp", "p4"): 3}
+    assert decisions.cells_to_measure([replace(group, members=(beyond, wide))]) == {
+        ("pypy", "s"): Need(1, 3), ("cp", "p4"): Need(1, 3)
+    }
 
 
 def test_each_decision_says_what_it_decided() -> None:
