@@ -2,7 +2,8 @@
 
 ``measure`` runs the first pass, the profile's rounds of every cell on every interpreter, within the budget. Then,
 while time is left, it asks which decisions of the report are still open, runs one more interleaved round of just the
-cells they rest on (on just their interpreters), and asks again. When the first pass may not fit (``Ledger.fits``) it
+cells they rest on (on just their interpreters; of those, the ones whose decisions the time left can close,
+``choose_round``), and asks again. When the first pass may not fit (``Ledger.fits``) it
 is split: the cells the report's decisions rest on first (``decisions.first_pass_tiers``), then the extra rounds of
 the decisions, then the other cells, whose figures decide nothing (a first look that spent its budget on every cell
 once made no decision: each needs a second process); a step whose estimated cost no longer fits is left for

@@ -380,7 +380,7 @@ def test_a_first_pass_that_may_not_fit_makes_its_decisions_before_measuring_the_
     # The 2 cell rounds left, at the 47 s / 20 cell rounds measured so far (2.35 s each): 4.7 s, a minute's budget.
     assert header.budget_line(model.load_run(run_dir, workloads=[TOY])) == (
         "- **Budget:** 0:40 of measuring; spent 0:40: the first pass of the cells the decisions rest on (each "
-        "workload's reference cells, then the claims' cells, then the verdicts' candidates) 0:28, then 1 extra round "
+        "workload's reference cells, the claims' cells and the verdicts' candidates) 0:28, then 1 extra round "
         "of the cells of open decisions (1 cell round, 0:04), then the first pass of the other cells (4 cell rounds, "
         "0:08), with 2 cell rounds of the first pass not measured: `nox -s matrix -- --resume run --budget 1` "
         "measures them (roughly 0:05); stopped: the budget ran out before the first pass ended"

@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 import pyperf  # noqa: E402
 
+from interpmatrix.budget import FOR_INTERVALS  # noqa: E402
 from interpmatrix.decisions import cells_to_measure, decisions  # noqa: E402
 from interpmatrix.harness_protocol import ROUND_METADATA  # noqa: E402
 from interpmatrix.model import Run, load_run  # noqa: E402
@@ -43,11 +44,16 @@ def cut(run: Run, last_round: int) -> Run:
 
 
 def minutes_by_round(run: Run) -> dict[int, float]:
-    """Minutes of measuring when each round ended: the first pass's rounds end together, then each extra round."""
+    """Minutes of measuring when each round ended: the first pass's rounds end together, then each extra round. Of a
+    first pass a budget split (``first_pass_rest``), round 1 ends with the decisions' part, and the other cells' part
+    comes after the decisions' extra rounds, before those for the figures' intervals."""
     rounds = run.profile.rounds if run.profile is not None else 1
     spent = run.info.first_pass_seconds or 0.0
+    rest = (run.info.first_pass_rest or {}).get("seconds", 0.0)
     found = {rounds: spent / 60}
     for extra in run.info.extra_rounds:
+        if extra.get("for") == FOR_INTERVALS:
+            spent, rest = spent + rest, 0.0
         spent += extra["seconds"]
         found[extra["round"]] = spent / 60
     return found

@@ -107,8 +107,9 @@ def budget_line(run: Run) -> str | None:
     rest = info.first_pass_rest
     if info.first_pass_seconds is not None:
         first = "the first pass (every cell, the profile's rounds)" if rest is None else (
-            "the first pass of the cells the decisions rest on (each workload's reference cells, then the claims' "
-            "cells, then the verdicts' candidates)"
+            # No order: they go tier by tier only where even they may not fit the budget (measure.measure).
+            "the first pass of the cells the decisions rest on (each workload's reference cells, the claims' cells "
+            "and the verdicts' candidates)"
         )
         line += f": {first} {duration(info.first_pass_seconds)}"
     line += _rounds_text(info.extra_rounds, FOR_DECISIONS)
