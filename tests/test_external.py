@@ -49,26 +49,26 @@ def write(folder: Path, name: str, source: str) -> Path:
 
 def test_a_file_that_follows_the_protocol_is_read_without_running_it(tmp_path: Path) -> None:
     path = write(tmp_path, "squares_file.py", GOOD + "\nraise SystemExit('imported!')\n")
-    found = external.inspect_file(path, workload_names())
-    assert found.name == "squares"
-    assert found.description == "Sum of squares: a loop of integer arithmetic."
-    assert (found.timed, found.has_run, found.has_setup, found.has_expected) == ("run", True, True, True)
-    assert found.requirements == ("tabulate==0.10.0",)
-    assert found.path == str(path.resolve())
-    workload = found.to_workload()
-    assert workload.group == external.USER_GROUP and workload.source == found.path
+    spec = external.inspect_file(path, workload_names())
+    assert spec.name == "squares"
+    assert spec.description == "Sum of squares: a loop of integer arithmetic."
+    assert (spec.timed, spec.has_run, spec.has_setup, spec.has_expected) == ("run", True, True, True)
+    assert spec.requirements == ("tabulate==0.10.0",)
+    assert spec.path == str(path.resolve())
+    workload = spec.to_workload()
+    assert workload.group == external.USER_GROUP and workload.source == spec.path
     # Timed, its peak memory, and the start-up a script of it pays.
     assert [cell.name for cell in workload.cells()] == ["squares/run@1", "squares/run_memory@1", "squares/startup@1"]
     assert Cell.parse("squares/run@1") == workload.cells()[0]
-    assert external.WorkloadFile.from_dict(json.loads(json.dumps(found.to_dict()))) == found
+    assert external.WorkloadFile.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
 
 
 def test_bench_only_is_timed_by_itself_and_said_to_be_unchecked(tmp_path: Path) -> None:
     path = write(tmp_path, "timer.py", "def bench(loops):\n    return 0.001 * loops\n")
-    found = external.inspect_file(path)
-    assert found.timed == "bench" and not found.has_run
-    assert found.description == "the workload in timer.py (it has no docstring)"
-    assert found.checked_by.startswith("not checked")
+    spec = external.inspect_file(path)
+    assert spec.timed == "bench" and not spec.has_run
+    assert spec.description == "the workload in timer.py (it has no docstring)"
+    assert spec.checked_by.startswith("not checked")
 
 
 @pytest.mark.parametrize(
@@ -223,9 +223,9 @@ def test_run_workloads_of_an_old_run_are_the_registry_ones() -> None:
 
 
 def runner(path: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    found = external.inspect_file(path)
+    spec = external.inspect_file(path)
     return subprocess.run(
-        [sys.executable, str(RUNNER), *found.runner_args(), *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, str(RUNNER), *spec.runner_args(), *args], capture_output=True, text=True, cwd=cwd, timeout=120
     )
 
 
@@ -284,8 +284,8 @@ def test_the_readme_example_follows_the_protocol_and_runs(tmp_path: Path) -> Non
     section = readme.split("## Bring your own workload", 1)[1]
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
     path = write(tmp_path, "readme_example.py", example)
-    found = external.inspect_file(path, workload_names())
-    assert (found.name, found.has_setup, found.has_expected) == ("json_roundtrip", True, True)
+    spec = external.inspect_file(path, workload_names())
+    assert (spec.name, spec.has_setup, spec.has_expected) == ("json_roundtrip", True, True)
     result = runner(path, "--check", cwd=RUNNER.parent)
     assert result.returncode == 0 and "matches EXPECTED" in result.stdout, result.stdout + result.stderr
 
