@@ -353,6 +353,23 @@ def test_a_first_pass_that_may_not_fit_measures_references_then_claims_first(tmp
     )
 
 
+def test_decisions_cells_that_turn_out_not_to_fit_go_on_tier_by_tier(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, budget_seconds=10)
+    steps, lines = FakeSteps(FakeClock()), []
+    measure(run_dir, workloads=[TOY], echo=lines.append, clock=steps.clock, open_cells=never_asked,
+            run=steps, tiers=lambda workloads: [{X}, {Y}])
+    # The first pass, 18 cell rounds at the guessed 0.7 s (12.6 s), does not fit 10 s; the decisions' x and y, 12 at
+    # 0.7 (8.4 s), would: one step an interpreter and round. After cp's (2 s), the 10 cell rounds left at cp's 1 s
+    # (the only cost known) take 10 s of the 8 left: the rest goes tier by tier, x on ft (2 s) and pypy (4 s) before
+    # y on ft (2 s): 10 s. Each interpreter's x, the reference, is measured; the budget is kept.
+    assert steps.log == [(1, "cp", [X, Y]), (1, "ft", [X]), (1, "pypy", [X]), (1, "ft", [Y])]
+    info = run_dir.read_info()
+    assert info.measured_seconds == 10
+    assert info.budget_stopped == "the budget ran out before the first pass ended"
+    assert "the cells the decisions rest on no longer fit at what they have cost: the other 10 invocations tier by " \
+           "tier, each workload's reference cells first" in lines
+
+
 def test_a_first_pass_that_may_not_fit_makes_its_decisions_before_measuring_the_other_cells(tmp_path: Path) -> None:
     """A first pass of every cell gives none a second process, so a budget spent on it decides nothing: the cells the
     decisions rest on (x, then y) go first, their extra rounds next, the other cells (z) with what is left."""
