@@ -122,6 +122,11 @@ class RunInfo:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    @property
+    def first_pass_rest_seconds(self) -> float:
+        """What the other cells of a split first pass took (0 for a first pass measured whole)."""
+        return float((self.first_pass_rest or {}).get("seconds", 0.0))
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], run_id: str) -> RunInfo:
         """``run_id``: the folder's name, for a run.json that does not say."""

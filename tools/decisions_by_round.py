@@ -49,7 +49,7 @@ def minutes_by_round(run: Run) -> dict[int, float]:
     comes after the decisions' extra rounds, before those for the figures' intervals."""
     rounds = run.profile.rounds if run.profile is not None else 1
     spent = run.info.first_pass_seconds or 0.0
-    rest = (run.info.first_pass_rest or {}).get("seconds", 0.0)
+    rest = run.info.first_pass_rest_seconds
     found = {rounds: spent / 60}
     for extra in run.info.extra_rounds:
         if extra.get("for") == FOR_INTERVALS:

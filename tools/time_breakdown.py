@@ -81,7 +81,7 @@ def main() -> int:
             part["between processes of a step"] += gap
             gaps[(family[this[1]], this[3] <= first_rounds)].append(gap)
     # A first pass a budget split (run.json's first_pass_rest): its other cells were measured after the extra rounds.
-    spent = {FIRST_PASS: (info.first_pass_seconds or 0.0) + float((info.first_pass_rest or {}).get("seconds", 0.0)),
+    spent = {FIRST_PASS: (info.first_pass_seconds or 0.0) + info.first_pass_rest_seconds,
              EXTRA: sum(entry["seconds"] for entry in info.extra_rounds or ())}
     for name, part in phase.items():
         if not part["processes"]:
