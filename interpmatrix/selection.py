@@ -2,10 +2,11 @@
 
 The rule, as the README states it: the newest patch of every CPython minor still supported by its core developers
 (``END_OF_LIFE``), each with its JIT column where the build has a JIT; every free-threaded build with its same-source
-GIL twin; the newest PyPy for each Python version; and the systems the seeds name that pyperf cannot run on, timed by
+GIL twin; the newest PyPy of the newest Python version PyPy was found for (``PYPY_ONE_LINE``); and the systems the
+seeds name that pyperf cannot run on, timed by
 the self-timing runner (interpmatrix.selftimed): the newest CPython 2.7 and every Jython, MicroPython and Pyodide
-found by its marker (interpmatrix.runtimes). Older patches, minors past their end of life and the GIL
-forced back on in a free-threaded build run when named (``--interpreters cpython-3.10``) or with
+found by its marker (interpmatrix.runtimes). Older patches, minors past their end of life, PyPy's older Python
+versions and the GIL forced back on in a free-threaded build run when named (``--interpreters cpython-3.10``) or with
 ``--interpreters all``. The baseline is then the newest GIL CPython without a JIT (``model.choose_baseline``).
 
 Every decision comes with its reason, so that `nox -s interpreters` and the report's interpreters section can say
@@ -45,6 +46,11 @@ RUNTIME_REASONS = {
 SELF_TIMED_NOTE = "timed by interpmatrix's self-timing runner (no pyperf there)"
 # The Python 2 the seeds measured (seed 000: CPython 2.7.1 against PyPy 1.7), kept as the "then" of then and now.
 SEED_CPYTHON = "2.7"
+# PyPy keeps one Python 3 version at a time: "Typically we will maintain only one version of Python3" (PyPy v7.3.17's
+# release notes, August 2024, which dropped PyPy3.9; v7.3.20 released 3.11 alone). An older one gets no fixes, so it
+# is not a choice a reader makes today, and its column cost a default run here a tenth of its first pass (79 of
+# 832 s, 2026-12-06): it runs when named.
+PYPY_ONE_LINE = "PyPy maintains one Python 3 version at a time (PyPy v7.3.17's release notes)"
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
             key = (interp.implementation, interp.minor)
             newest[key] = max(newest.get(key, interp), interp, key=freshness)
     twins_of = {i.twin: i.id for i in interpreters if i.free_threaded and i.twin and not i.variant_of}
+    pypy_minors = [minor for implementation, minor in newest if implementation == "pypy"]
+    newest_pypy_minor = max(pypy_minors, key=_minor_key) if pypy_minors else None
 
     def base_choice(interp: Interpreter) -> Choice:
         if interp.self_timed:
@@ -102,9 +110,12 @@ def choices(interpreters: Iterable[Interpreter], today: datetime.date | None = N
             return Choice(True, f"the same-source GIL twin of {twins_of[interp.id]}")
         best = newest.get((interp.implementation, interp.minor))
         if interp.implementation == "pypy":
-            if best is interp:
-                return Choice(True, f"the newest PyPy for Python {interp.minor}")
-            return Choice(False, _not_newest(interp, best, f"PyPy for Python {interp.minor}"))
+            if best is not interp:
+                return Choice(False, _not_newest(interp, best, f"PyPy for Python {interp.minor}"))
+            if interp.minor != newest_pypy_minor:
+                newer = newest[("pypy", newest_pypy_minor)]
+                return Choice(False, f"an older Python version than {newer.id}: {PYPY_ONE_LINE}")
+            return Choice(True, f"the newest PyPy, for Python {interp.minor}")
         if interp.implementation != "cpython":
             return Choice(False, f"{interp.implementation} is not among the default families (name its id)")
         ended = past_end_of_life(interp.minor, today)

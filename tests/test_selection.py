@@ -16,7 +16,7 @@ import pytest
 
 from interpmatrix import discovery, model
 from interpmatrix.discovery import Interpreter, assign_ids, env_variants
-from interpmatrix.selection import choices, default_selection, interpreters_table, past_end_of_life, select
+from interpmatrix.selection import Choice, choices, default_selection, interpreters_table, past_end_of_life, select
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = datetime.date(2026, 12, 2)
@@ -89,7 +89,7 @@ def test_default_selection_follows_the_readme_rule(found):
     # CPython 2.7 is seed 000's CPython: the self-timing runner times it.
     assert ids(default_selection(found, TODAY)) == [
         "cpython-2.7", "cpython-3.11", "cpython-3.12", "cpython-3.13", "cpython-3.13t", "cpython-3.14", "cpython-3.14-jit",
-        "cpython-3.15", "cpython-3.15-jit", "pypy3.9", "pypy3.11",
+        "cpython-3.15", "cpython-3.15-jit", "pypy3.11",
     ]
     # Before 3.10's end of life (October 2026) it was still taken.
     assert "cpython-3.10" in ids(default_selection(found, datetime.date(2026, 9, 30)))
@@ -106,7 +106,9 @@ def test_every_interpreter_left_out_has_its_reason(found):
     assert why["cpython-3.11.2"].why == "an older 3.11 than cpython-3.11"
     assert why["cpython-3.13t-gil"].why == "cpython-3.13t with the GIL forced on: only when named"
     assert why["cpython-3.14-jit"].why == "the JIT column of cpython-3.14"
-    assert why["pypy3.9"].why == "the newest PyPy for Python 3.9"
+    assert why["pypy3.11"].why == "the newest PyPy, for Python 3.11"
+    assert why["pypy3.9"].why == ("an older Python version than pypy3.11: PyPy maintains one Python 3 version at a "
+                                  "time (PyPy v7.3.17's release notes)")
     assert not any(choice.selected for i, choice in why.items() if not by_id(found)[i].measurable)
 
 
@@ -188,6 +190,14 @@ def test_the_same_release_found_twice_is_taken_once(found):
     named = by_id(assign_ids([*answers, (root, "provisioned")]))
     assert named["pypy3.9"].origin == "provisioned"
     why = choices(list(named.values()), TODAY)
-    assert why["pypy3.9"].selected
+    assert why["pypy3.9"].why.startswith("an older Python version than pypy3.11")
     assert why["pypy3.9-7.3.11-system"].why == (
         "the same PyPy for Python 3.9 as pypy3.9 (provisioned), found as well in system")
+
+
+def test_a_machine_with_only_an_older_pypy_still_gets_a_pypy_column(found):
+    """Debian 12's PyPy is for Python 3.9: where no newer PyPy was found (provisioning skipped), it is the newest."""
+    without_311 = [i for i in found if not (i.implementation == "pypy" and i.minor == "3.11")]
+    why = choices(without_311, TODAY)
+    assert why["pypy3.9"] == Choice(True, "the newest PyPy, for Python 3.9")
+    assert "pypy3.9" in ids(default_selection(without_311, TODAY))
