@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .budget import Need
-from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval, t_quantile
+from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval, Spread, t_quantile
 from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
@@ -30,6 +30,13 @@ REACHABLE_ROUNDS = 20
 # freedom, where Student's t is 12.7 against 4.3 with two: a round or two of its own narrow it far more than the
 # square root of the processes the estimate assumes.
 OWN_PROCESSES = 3
+# A ratio's cell whose mean is known this much better than the other's (its share of the variance of the ratio's
+# log, on at least ``OWN_PROCESSES`` processes each) gets none of the ratio's rounds: all of its further processes
+# would narrow the interval by less than 5 %, while each costs as much as the other cell's. The stable side of a ratio
+# is often the dear one: io_threads' clients one after another wait 64 x 2 x 2 ms a call, and their cell took 12 % of
+# a default run's extra rounds here (2026-12-06T07-59-54Z: 2.9-7.2 s a round on each interpreter) as the
+# denominator of claims whose interval its threaded twin's scatter set.
+NEGLIGIBLE_SHARE = 0.1
 Key = tuple[str, str]  # (interpreter id, cell name)
 
 
@@ -42,7 +49,7 @@ class Decision:
     threshold: float
     decided: bool
     cells: tuple[Key, ...]
-    # The fewest worker processes among the decision's cells.
+    # The fewest worker processes among the decision's cells that narrow its interval (``narrowing``).
     processes: int
     # What was decided, in a word or a name: a claim's holds, fails or at the threshold; "winner <interpreter>
     # <cell>" or "tie <each of them> = ..." (sorted); faster or slower than the baseline; else undecided.
@@ -57,6 +64,8 @@ class Decision:
     # nor surely within the band of, each on the fastest's cell and its own. The group is this decision, its hardest
     # member; the budget serves each member within reach (``cells_to_measure``).
     members: tuple[Decision, ...] = ()
+    # The cells whose further processes narrow the interval (``narrowing_cells``); empty: every one of ``cells``.
+    narrowing: tuple[Key, ...] = ()
 
     @property
     def set_aside(self) -> bool:
@@ -183,12 +192,32 @@ def _first(enough: Callable[[int], bool], low: int) -> int:
     return low
 
 
-def _processes(estimator: Estimator, keys: tuple[Key, ...]) -> int:
-    counts = []
+def narrowing_cells(keys: Sequence[Key], counts: Sequence[int], spreads: Sequence[Spread | None]) -> tuple[Key, ...]:
+    """The cells of a decision whose further processes narrow its interval, given each one's processes and spread as
+    its ratio takes it: both cells of a ratio, but the one whose mean is known so much better than the other's that it
+    holds less than ``NEGLIGIBLE_SHARE`` of the variance of the ratio's log, once each has ``OWN_PROCESSES``
+    processes (before that, a cell's variance still rests on its siblings'); any other decision's every cell."""
+    keys = tuple(keys)
+    if len(set(keys)) != 2 or min(counts) < OWN_PROCESSES or any(s is None or s.df <= 0 for s in spreads):
+        return tuple(dict.fromkeys(keys))
+    total = sum(s.variance for s in spreads if s is not None)
+    return tuple(key for key, s in zip(keys, spreads) if s is not None and s.variance >= NEGLIGIBLE_SHARE * total)
+
+
+def _measured(estimator: Estimator, keys: tuple[Key, ...]) -> tuple[int, tuple[Key, ...]]:
+    """The fewest worker processes among the cells of ``keys`` that narrow the decision's interval, and those cells
+    (``narrowing_cells``): a steady cell the rounds leave alone does not hold back the count its estimate of the
+    rounds needed rests on."""
+    counts, spreads = [], []
     for interpreter_id, name in keys:
-        found = estimator.sample(estimator.run.column(interpreter_id), Cell.parse(name))
+        column, cell = estimator.run.column(interpreter_id), Cell.parse(name)
+        found = estimator.sample(column, cell)
         counts.append(found.n if found is not None else 0)
-    return min(counts, default=0)
+        spreads.append(estimator.ratio_spread(column, cell) if found is not None else None)
+    if not counts:
+        return 0, ()
+    narrowing = narrowing_cells(keys, counts, spreads)
+    return min(n for key, n in zip(keys, counts) if key in narrowing), narrowing
 
 
 def open_group(estimator: Estimator, reply: Answer) -> Decision | None:
@@ -222,10 +251,11 @@ def _open_group(
     for (column, cell), behind in ties:
         if behind is None or not behind.within(1.0):
             keys = (best, (column.id, cell.name))
-            members.append(Decision("winner", subject, behind, 1.0, False, keys, _processes(estimator, keys)))
+            processes, narrowing = _measured(estimator, keys)
+            members.append(Decision("winner", subject, behind, 1.0, False, keys, processes, narrowing=narrowing))
     hardest = max(members, key=lambda member: (not member.reachable, member.rounds_to_decide() or 0))
     cells = (best, *(member.cells[1] for member in members))
-    return replace(hardest, cells=cells, members=tuple(members))
+    return replace(hardest, cells=cells, members=tuple(members), narrowing=())
 
 
 def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
@@ -243,10 +273,11 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                     continue
                 keys = ((interpreter_id, claim.slow), (row.jit or interpreter_id, claim.fast))
                 against = f" against {row.jit}" if row.jit else ""
+                processes, narrowing = _measured(estimator, keys)
                 found.append(Decision(
                     "claim", f"\"{claim.statement}\" on {interpreter_id}{against}", result.interval, threshold,
-                    result.decision != UNDECIDED, keys, _processes(estimator, keys), result.decision,
-                    result.machine_bound, beyond_workers=result.beyond_workers,
+                    result.decision != UNDECIDED, keys, processes, result.decision,
+                    result.machine_bound, beyond_workers=result.beyond_workers, narrowing=narrowing,
                 ))
     for question in run_questions(run):
         reply = answer(estimator, question)
@@ -264,7 +295,7 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
                     keys = (best, (runner[0].id, runner[1].name))
                 tied = [f"{column.id} {cell.label}" for (column, cell), _ in reply.ties]
                 said = f"winner {best_text}" if reply.decided else "tie " + " = ".join(sorted([best_text, *tied]))
-                found.append(Decision("winner", subject, reply.margin, 1.0, True, keys, _processes(estimator, keys),
+                found.append(Decision("winner", subject, reply.margin, 1.0, True, keys, _measured(estimator, keys)[0],
                                       said))
             else:
                 found.append(open_group(estimator, reply))
@@ -272,9 +303,10 @@ def decisions(run: Run, estimator: Estimator | None = None) -> list[Decision]:
             keys = (best, (reply.baseline.id, reply.reference.name))
             interval = reply.ratio_interval
             side = UNDECIDED if not interval.excludes(1.0) else "faster" if interval.low > 1 else "slower"
+            processes, narrowing = _measured(estimator, keys)
             found.append(Decision(
                 "baseline", f"{what}: {best_text} against {reply.baseline.id}", interval, 1.0,
-                interval.excludes(1.0), keys, _processes(estimator, keys), side,
+                interval.excludes(1.0), keys, processes, side, narrowing=narrowing,
             ))
     return found
 
@@ -327,7 +359,8 @@ def cells_to_measure(found: Iterable[Decision]) -> dict[Key, Need]:
 
     A cell with fewer than ``OWN_PROCESSES`` processes is said to need no more rounds than bring it there: its
     estimate still rests on its siblings' variance or on one degree of freedom (``Decision.reachable``), and the
-    budget asks again after each round."""
+    budget asks again after each round. A ratio's rounds go to the cells that narrow it (``Decision.narrowing``), and
+    its price counts those alone."""
     needs: dict[Key, Need] = {}
     for decision in found:
         # An open group's members are served one by one: whichever of them is within reach narrows what the verdict
@@ -335,11 +368,13 @@ def cells_to_measure(found: Iterable[Decision]) -> dict[Key, Need]:
         # group's cells, so that a claim still comes before a verdict over many candidates.
         for part in decision.members or (decision,):
             if not part.decided and part.reachable:
+                narrowing = part.narrowing or tuple(dict.fromkeys(part.cells))
+                priced = len(set(decision.cells)) - len(set(part.cells)) + len(narrowing)
                 rounds = part.rounds_to_decide() or part.rounds_to_settle() or 1
-                need = Need(rounds, rounds * len(set(decision.cells)))
+                need = Need(rounds, rounds * priced)
                 if part.processes < OWN_PROCESSES:
                     need = need._replace(rounds=min(rounds, OWN_PROCESSES - part.processes))
-                for key in set(part.cells):
+                for key in narrowing:
                     if key not in needs or need.cell_rounds < needs[key].cell_rounds:
                         needs[key] = need
     return needs

@@ -818,11 +818,35 @@ def test_an_undecided_group_waits_on_the_candidate_that_needs_the_most_rounds() 
     assert winner.rounds_to_decide() > decisions.REACHABLE_ROUNDS and not winner.reachable
     assert [member.cells for member in winner.members] == [(("base", SERIAL.name), ("edge", SERIAL.name))]
     assert decisions.open_cells(run) == {}
-    # With 5 % scatter edge is within reach: its rounds go to base's and edge's cells, not to near's, which is settled.
+    # With 5 % scatter edge is within reach: its rounds go to edge's cell alone. Not to near's, which is settled, nor
+    # to base's: its mean over six processes 0.2 % apart (a variance of the log's mean of about 5e-7, its sibling
+    # near's alike) holds under a thousandth of the ratio's variance beside edge's three 5 % apart (0.0025 / 3).
     run = _group_run(0.05)
     (winner,) = [d for d in decisions.decisions(run) if d.kind == "winner"]
     assert winner.interval.value == pytest.approx(1.1) and winner.reachable
-    assert set(decisions.open_cells(run)) == {("base", SERIAL.name), ("edge", SERIAL.name)}
+    assert set(decisions.open_cells(run)) == {("edge", SERIAL.name)}
+
+
+def _spread(variance: float, n: int) -> Spread:
+    return Spread(mean=0.0, variance=variance, df=n - 1, n=n)
+
+
+def test_a_ratios_rounds_go_to_the_cell_that_narrows_it() -> None:
+    # A claim on a dear, steady cell (slow: a variance of its log's mean of 0.0004) and a noisy one (fast: 0.0096), on
+    # three processes each: slow holds 4 % of the ratio's variance, under NEGLIGIBLE_SHARE, so only fast narrows it.
+    keys = (("cp", "slow"), ("cp", "fast"))
+    assert decisions.narrowing_cells(keys, (3, 3), (_spread(0.0004, 3), _spread(0.0096, 3))) == (("cp", "fast"),)
+    # At 20 % (0.0024 against 0.0096), both; on two processes a cell's variance still rests on its siblings' (or on
+    # one degree of freedom), so both; so, too, without a spread (no interval yet).
+    assert decisions.narrowing_cells(keys, (3, 3), (_spread(0.0024, 3), _spread(0.0096, 3))) == keys
+    assert decisions.narrowing_cells(keys, (2, 3), (_spread(0.0004, 2), _spread(0.0096, 3))) == keys
+    assert decisions.narrowing_cells(keys, (3, 3), (None, _spread(0.0096, 3))) == keys
+    # The budget then asks for fast alone, at one cell round a round (no interval on this hand-made decision: 1 round),
+    # where the same claim on both cells costs two.
+    claim = decisions.Decision("claim", "c", None, 1.5, False, keys, 3, narrowing=(("cp", "fast"),))
+    assert decisions.cells_to_measure([claim]) == {("cp", "fast"): Need(1, 1)}
+    assert decisions.cells_to_measure([replace(claim, narrowing=())]) == {
+        ("cp", "slow"): Need(1, 2), ("cp", "fast"): Need(1, 2)}
 
 
 def test_a_group_one_candidate_keeps_open_for_good_still_gives_rounds_to_the_others() -> None:
