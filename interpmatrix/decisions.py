@@ -37,6 +37,10 @@ OWN_PROCESSES = 3
 # a default run's extra rounds here (2026-12-06T07-59-54Z: 2.9-7.2 s a round on each interpreter) as the
 # denominator of claims whose interval its threaded twin's scatter set.
 NEGLIGIBLE_SHARE = 0.1
+# How well the baseline's reference cells must be known (the 95 % half-width of a mean's log) before the extra rounds
+# stop taking them along with their workload's open cells (``with_baseline_references``): every speed-up over the
+# baseline shares that cell's error, and the report's figures are held against an independent timing within 10 %.
+REFERENCE_HALF_WIDTH = math.log(1.05)
 Key = tuple[str, str]  # (interpreter id, cell name)
 
 
@@ -329,8 +333,43 @@ def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
 
 def open_cells(run: Run) -> dict[Key, Need]:
     """The (interpreter id, cell name) pairs that more rounds could still help decide on ``run`` (``cells_to_measure``
-    of its decisions)."""
-    return cells_to_measure(decisions(run))
+    of its decisions), with the baseline's reference cells of their workloads that are still loosely known
+    (``with_baseline_references``)."""
+    estimator = Estimator(run)
+    return with_baseline_references(estimator, cells_to_measure(decisions(run, estimator)))
+
+
+def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
+    """``needs``, and for each workload with a cell in them, the baseline's reference cells of that workload (the
+    speed-up chart's, and each verdict's) whose mean is known to less than ``REFERENCE_HALF_WIDTH`` (none at all
+    on one process without a variance to borrow), one round each, priced as the cheapest of the workload's cells
+    asked for.
+
+    Every speed-up the report states for a workload is over that one cell, so its luck is every figure's: once the
+    comparisons with the baseline are decided, nothing else would give it a process, and a slow one of two moves them
+    all. In a default run here (2026-12-06T09-55-37Z) cpython-3.15's countdown had two processes, 50 and 77 ms a call,
+    and every interpreter's countdown speed-up read 5-19 % above a plain ``timeit`` of the same code right after.
+    Measured along with the workload's open cells, it is interleaved with them in each round, for a few tenths of a
+    second a round; a steady one (io_threads' serial clients) is left alone."""
+    baseline = estimator.run.baseline_column
+    if baseline is None:
+        return needs
+    found = dict(needs)
+    workloads = {workload.name: workload for workload in estimator.run.workloads}
+    for name in sorted({Cell.parse(cell_name).workload for _, cell_name in needs}):
+        workload = workloads.get(name)
+        if workload is None:
+            continue
+        price = min(need.cell_rounds for (_, asked), need in needs.items() if Cell.parse(asked).workload == name)
+        questions = [question for question in QUESTIONS if question.workload == name]
+        for cell in sorted({reference_cell(workload), *(reference_cell(workload, question) for question in questions)}):
+            key = (baseline.id, cell.name)
+            known = estimator.spread(baseline, cell) if cell.name in baseline.benchmarks else None
+            half_width = t_quantile(math.inf) * math.sqrt(known.variance) if known is not None else 0.0
+            loose = known is not None and (known.df <= 0 or half_width > REFERENCE_HALF_WIDTH)
+            if loose and key not in found:
+                found[key] = Need(1, price)
+    return found
 
 
 def cells_without_interval(run: Run, estimator: Estimator | None = None) -> set[Key]:

@@ -792,6 +792,23 @@ def test_a_near_tie_is_within_reach_of_the_band_and_a_clear_winner_is_closed() -
     assert decisions.open_cells(clear) == {}
 
 
+
+def test_the_baselines_reference_cell_comes_along_while_it_is_loosely_known() -> None:
+    # other's fast cell is asked for (a hand-made need: 3 rounds, 6 cell rounds). base, the baseline, ran the
+    # workload's reference (serial) in two processes, 2.0 and 3.0 s a call, and no sibling lends it a variance: its
+    # log mean is known to 1.96 x sqrt((ln 1.5)^2 / 2 / 2) = 0.40, wider than ln 1.05 = 0.049, so it comes along,
+    # one round at the price of the workload's cheapest cell asked for.
+    asked = {("other", FAST.name): Need(3, 6)}
+    loose = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0, 2.0], [3.0, 3.0])}, {})
+    other = Column(interpreter("other"), {FAST.name: bench(FAST, [1.0, 1.0], [1.1, 1.1])}, {})
+    estimator = Estimator(make_run([loose, other]))
+    assert decisions.with_baseline_references(estimator, asked) == {**asked, ("base", SERIAL.name): Need(1, 6)}
+    # Six processes within 0.2 % of each other: known to 0.003, left alone; so with nothing of its workload asked for.
+    tight = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, *([2.0 * math.exp(s)] * 2 for s in (
+        0.002, 0.002, 0.0, 0.0, -0.002, -0.002)))}, {})
+    assert decisions.with_baseline_references(Estimator(make_run([tight, other])), asked) == asked
+    assert decisions.with_baseline_references(estimator, {}) == {}
+
 def _group_run(edge_spread: float):
     """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a CPython with its
     JIT on, a family of its own (so that none pools another's scatter): base and near 0.2 % over six processes, edge
