@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .budget import Need
-from .intervals import EQUIVALENCE_FACTOR, UNDECIDED, Estimator, Interval, Spread, t_quantile
+from .intervals import EQUIVALENCE_FACTOR, OWN_PROCESSES, UNDECIDED, Estimator, Interval, Spread, t_quantile
 from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
@@ -24,12 +24,10 @@ from .verdicts import Answer, answer, candidates, reference_cell, run_questions
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
 REACHABLE_ROUNDS = 20
-# Processes a cell needs before the rounds its decisions need can be told from its own scatter. With fewer, a cell
-# borrows its siblings' variance (one noisy sibling widens every interval of the family: numexpr's threads on a shared
-# 2-core machine gave 3.12's cell, measured once, [0.82-2.69] and an estimate of 48 rounds) or has one degree of
-# freedom, where Student's t is 12.7 against 4.3 with two: a round or two of its own narrow it far more than the
-# square root of the processes the estimate assumes.
-OWN_PROCESSES = 3
+# OWN_PROCESSES (``intervals``): with fewer processes in a cell, its interval rests on its siblings' variance (one noisy
+# sibling widens every interval of the family: numexpr's threads on a shared 2-core machine gave 3.12's cell, measured
+# once, [0.82-2.69] and an estimate of 48 rounds) or on one degree of freedom: a round or two of its own narrow it far
+# more than the square root of the processes the estimate of the rounds a decision needs assumes.
 # A ratio's cell whose mean is known this much better than the other's (its share of the variance of the ratio's
 # log, on at least ``OWN_PROCESSES`` processes each) gets none of the ratio's rounds: all of its further processes
 # would narrow the interval by less than 5 %, while each costs as much as the other cell's. The stable side of a ratio

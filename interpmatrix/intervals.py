@@ -91,6 +91,9 @@ PRIOR_DF = 8
 # it instead (Schuirmann's TOST, the equivalence test of bioequivalence trials); 10 % is the change asv's compare
 # treats as the smallest worth reporting (its --factor 1.1), and a 2-core shared machine's processes differ by 6 %.
 EQUIVALENCE_FACTOR = 1.10
+# Processes before a cell's own scatter says much (one degree of freedom: t = 12.7); see ``decisions``, and
+# ``stats.claim_result`` for a cell on several workers, which borrows nothing.
+OWN_PROCESSES = 3
 HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
 
 
@@ -108,8 +111,7 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # in three of the four runs, took part), 0.041 with one (306), 0.099 with two (97); all read with the probe measured
 # from each interpreter's median (samples.probe_references). The ten default runs of 2026-12-05 read with the cell's own
 # (45 pairs) give 0.000, 0.032 and 0.042 by the median, but 8 %, 6 % and 18 % of their changes lie beyond ±1.96 of them,
-# 5 % only at 0.020, 0.037 and 0.152 (io_threads' 16 clients again). Each figure is the largest of those estimates, the
-# tail's included.
+# 5 % only at 0.020, 0.037 and 0.152 (io_threads' 16 clients again). Each figure is the largest of these, tail included.
 BETWEEN_RUNS_DIFFERENCE_SD = (0.029, 0.047, 0.152)
 # The same for a ratio with a cell of PyPy in it, which was feared to move between runs by more: a PyPy worker's
 # machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes
@@ -122,8 +124,8 @@ BETWEEN_RUNS_DIFFERENCE_SD = (0.029, 0.047, 0.152)
 # 0.035, 0.052 and 0.122 (1,804, 495 and 180 changes): PyPy's own figures, each the larger of its tail and CPython's.
 BETWEEN_RUNS_DIFFERENCE_SD_PYPY = (0.035, 0.052, 0.152)
 # A run's ratio draws its hour once, a difference of two runs twice: its share is half the variance (as the steps').
-# Taken whole, as until 2026-12-05's night, one run's claim figure fell outside another's interval in 5 % of cases
-# over the ten runs (17 % when right); halved, 7 %, and no decision the other way but in B-D (C threads on one core).
+# Taken whole, one run's claim figure fell outside another's interval in 5 % of cases over the ten runs (17 % when
+# right); halved, 7 %, and no decision the other way but in B-D (C threads on one core).
 BETWEEN_RUN_SD = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD)
 BETWEEN_RUN_SD_PYPY = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD_PYPY)
 BETWEEN_RUN_PROVENANCE = (
@@ -141,9 +143,8 @@ BETWEEN_RUN_PROVENANCE = (
 # code on the project's 2-core machine (2026-12-04, 6 pairs, 360 changes of a step): 0.048 by the median, 0.069 by the
 # mean, which a heavy tail moves: in one run the baseline's spawn_costs step ran its thread and process hand-offs
 # 1.5-4x slower than in the other three (the second thread or process waits for the other core, which the one-core
-# probe does not see). By workload: spawn_costs 0.11, countdown 0.10, numeric 0.07, startup 0.04, primes 0.03,
-# io_threads 0. The larger is kept. With it, one run's Overall figure fell outside another's interval 45 times in 120
-# (0 in 60 among the three runs without that one); without it, 66 (14 in 60); right intervals give about 17 %.
+# probe does not see); spawn_costs 0.11 down to io_threads 0 by workload. The larger is kept. With it, one run's Overall
+# fell outside another's interval 45 times in 120 (0 in 60 without that run), without it 66 (14); right: about 17 %.
 BETWEEN_STEP_SD = 0.069
 
 

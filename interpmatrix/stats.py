@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import pyperf
 from pyperf._utils import geometric_mean
 
-from .intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from .intervals import AT_THRESHOLD, FAILS, HOLDS, OWN_PROCESSES, UNDECIDED, Estimator, Interval
 from .model import Column, Run, is_memory, values_by_round
 from .questions import Claim
 from .registry import Cell, Workload
 from .results import CellFailure
+from .samples import SEVERAL_WORKERS, probe_group
 
 __all__ = ["geometric_mean"]  # re-exported: compare's geometric mean is this one, not a second import of pyperf's
 NOISY_RSD = 0.05  # above this relative standard deviation (std dev / mean) a cell is called noisy
@@ -311,6 +312,9 @@ class ClaimResult:
     # Undecided because the whole interval shows more speed-up than the fast cell's extra workers can give
     # (``claim_result``): the slow cell ran slow for another reason, and the figure is not the workers'.
     beyond_workers: bool = False
+    # Undecided because a cell of the claim on several workers has fewer than ``OWN_PROCESSES`` processes (how many
+    # it has; 0 otherwise): its interval rests on one degree of freedom (``claim_result``).
+    few_processes: int = 0
 
     @property
     def ratio(self) -> float:
@@ -329,8 +333,18 @@ def needs_cores(claim: Claim) -> bool:
     return free_cores_bound(claim) > 1
 
 
-def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval | None = None) -> ClaimResult | None:
-    """The claim tested on the ratio slow ÷ fast; None when either cell did not run. A claim that ``needs_cores``
+def claim_result(
+    claim: Claim, interval: Interval | None, parallelism: Interval | None = None, processes: int | None = None
+) -> ClaimResult | None:
+    """The claim tested on the ratio slow ÷ fast; None when either cell did not run. ``processes``: the fewest worker
+    processes of the claim's cells on several workers (None: none is). Such a cell borrows no variance
+    (``intervals``), so on two processes its scatter rests on one degree of freedom, which two processes that ran in
+    the same busy minute of the shared host make about nil, and the interval is then no wider than the between-run
+    floor: in a default run (2026-12-06T09-55-37Z) Cython's two threads on CPython 3.11 ran 7.94 and 7.92 ms a call,
+    and "C extensions that release the GIL let threads run in parallel" read "fails", 1.28x [1.13-1.45] against
+    1.5x, where the run before found 1.71x [1.51-1.94] on four processes (5.3-5.8 ms). Decided on fewer than
+    ``OWN_PROCESSES``, such a claim is undecided instead, and the budget's next round gives the cell another. A claim
+    that ``needs_cores``
     and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is undecided instead when the
     machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not surely run faster than the
     claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
@@ -350,6 +364,8 @@ def claim_result(claim: Claim, interval: Interval | None, parallelism: Interval 
         # takes that mode out: workloads/numeric.py). Such a figure decides nothing about workers.
         return ClaimResult(interval, UNDECIDED, beyond_workers=True)
     decision = interval.against(at_least=claim.at_least, at_most=claim.at_most)
+    if decision != UNDECIDED and processes is not None and processes < OWN_PROCESSES:
+        return ClaimResult(interval, UNDECIDED, few_processes=processes)
     none_found = FAILS if claim.at_least is not None else HOLDS
     threshold = claim.at_least if claim.at_least is not None else claim.at_most
     if decision == none_found and needs_cores(claim) and parallelism is not None and not (
@@ -381,6 +397,13 @@ class ClaimRow:
         return found
 
 
+def several_workers_processes(estimator: Estimator, *cells: tuple[Column, Cell]) -> int | None:
+    """The fewest worker processes among ``cells`` that run on several workers; None when none does (or ran)."""
+    counts = [found.n for column, cell in cells
+              if probe_group(cell) == SEVERAL_WORKERS and (found := estimator.sample(column, cell)) is not None]
+    return min(counts) if counts else None
+
+
 def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
     """The claim on every interpreter; against the JIT, one row per JIT column of ``claim.jit_of``, by name, each
     against the interpreters of other implementations on its own machine (in a merged run, another machine's JIT
@@ -390,7 +413,8 @@ def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
     if not claim.versus_jit:
         results = {
             column.id: claim_result(claim, estimator.ratio((column, slow_cell), (column, fast_cell)),
-                                    estimator.machine_parallelism)
+                                    estimator.machine_parallelism,
+                                    several_workers_processes(estimator, (column, slow_cell), (column, fast_cell)))
             for column in run.columns
         }
         return [ClaimRow(claim, None, results)]
@@ -399,7 +423,8 @@ def claim_rows(estimator: Estimator, claim: Claim) -> list[ClaimRow]:
     for jit in jits:
         results = {
             column.id: claim_result(claim, estimator.ratio((column, slow_cell), (jit, fast_cell)),
-                                    estimator.machine_parallelism)
+                                    estimator.machine_parallelism,
+                                    several_workers_processes(estimator, (column, slow_cell), (jit, fast_cell)))
             for column in run.columns
             if column.interpreter.implementation != claim.jit_of and run.machine(column.id) == run.machine(jit.id)
         }

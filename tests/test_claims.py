@@ -6,6 +6,7 @@ anything is.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,8 @@ def test_the_report_states_each_claim_beside_its_figures(run: model.Run) -> None
                 assert text_cell == "n/a"
             elif result is None:
                 assert text_cell == "—"
+            elif result.decision == UNDECIDED:  # with its reason where it has one: "undecided (2 processes)"
+                assert re.search(r" undecided( \([^)]+\))?$", text_cell)
             else:
                 assert text_cell.endswith(marks[result.decision])
                 assert "[" in text_cell  # every figure with its interval

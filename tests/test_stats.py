@@ -17,6 +17,7 @@ from interpmatrix.questions import Claim, Question
 from interpmatrix.registry import Cell, Variant, Workload
 from interpmatrix.results import CellFailure, RunDir
 from interpmatrix.run_info import RunInfo
+from interpmatrix.sections import claims as claims_section
 
 WORKLOAD = Workload(
     name="toy",
@@ -293,6 +294,38 @@ def test_no_speed_up_from_a_second_worker_decides_only_where_the_machine_could_s
 ) -> None:
     result = stats.claim_result(claim, interval, parallelism)
     assert (result.decision, result.machine_bound) == (decision, machine_bound)
+
+
+@pytest.mark.parametrize(
+    ("interval", "processes", "decision", "few"),
+    [
+        # Two threads 1.28x [1.13-1.45] faster than one against 1.5x fails on three processes of the two-thread cell,
+        # and on none (no cell of the claim on several workers); on two it is undecided, as is a holding figure.
+        (Interval(1.28, 1.13, 1.45), 3, FAILS, 0),
+        (Interval(1.28, 1.13, 1.45), None, FAILS, 0),
+        (Interval(1.28, 1.13, 1.45), 2, UNDECIDED, 2),
+        (Interval(1.71, 1.51, 1.94), 2, UNDECIDED, 2),
+        # A figure its interval leaves undecided anyway gives no reason of the kind.
+        (Interval(1.5, 1.2, 1.9), 2, UNDECIDED, 0),
+    ],
+)
+def test_a_claim_on_several_workers_decides_on_three_processes_of_their_cell(
+    interval: Interval, processes: int | None, decision: str, few: int
+) -> None:
+    result = stats.claim_result(PARALLEL, interval, Interval(1.9, 1.85, 1.95), processes)
+    assert (result.decision, result.few_processes) == (decision, few)
+
+
+def test_the_processes_a_claim_on_several_workers_rests_on() -> None:
+    # The two-thread cell in two processes, the one-thread cell (one worker: not counted) in four: 2. A claim on
+    # one worker each has none, and its text says nothing of processes.
+    column = Column(interpreter("base"), {THREADS1.name: bench(THREADS1, *[[2.0]] * 4),
+                                          THREADS2.name: bench(THREADS2, [1.6], [1.6])}, {})
+    estimator = Estimator(make_run([column]))
+    assert stats.several_workers_processes(estimator, (column, THREADS1), (column, THREADS2)) == 2
+    assert stats.several_workers_processes(estimator, (column, THREADS1)) is None
+    result = stats.claim_result(PARALLEL, Interval(1.25, 1.2, 1.3), None, 2)
+    assert claims_section.result_text(result) == "1.25× [1.20–1.30] undecided (2 processes)"
 
 
 @pytest.mark.parametrize(

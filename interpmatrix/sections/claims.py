@@ -35,6 +35,8 @@ def result_text(result: ClaimResult | None) -> str:
         return f"{text} undecided (cores)"
     if result.beyond_workers:
         return f"{text} undecided (beyond the workers)"
+    if result.few_processes:
+        return f"{text} undecided ({result.few_processes} {'process' if result.few_processes == 1 else 'processes'})"
     return f"{text} {MARKS[result.decision]}"
 
 
