@@ -343,11 +343,11 @@ def claim_result(
     floor: in a default run (2026-12-06T09-55-37Z) Cython's two threads on CPython 3.11 ran 7.94 and 7.92 ms a call,
     and "C extensions that release the GIL let threads run in parallel" read "fails", 1.28x [1.13-1.45] against
     1.5x, where the run before found 1.71x [1.51-1.94] on four processes (5.3-5.8 ms). Decided on fewer than
-    ``OWN_PROCESSES``, such a claim is undecided instead, and the budget's next round gives the cell another. A claim
-    that ``needs_cores``
-    and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is undecided instead when the
-    machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not surely run faster than the
-    claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
+    ``OWN_PROCESSES``, such a claim is undecided instead, and the budget's next round gives the cell another.
+
+    A claim that ``needs_cores`` and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is
+    undecided instead when the machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not
+    surely run faster than the claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
     GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour. Unless the interval
     finds no speed-up even multiplied by ``free_cores_bound``: then no machine would have found one (PyPy's process
     pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most, never 1.5x).
