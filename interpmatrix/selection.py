@@ -2,11 +2,12 @@
 
 The rule, as the README states it: the newest patch of every CPython minor still supported by its core developers
 (``END_OF_LIFE``), each with its JIT column where the build has a JIT; every free-threaded build with its same-source
-GIL twin; the newest PyPy of the newest Python version PyPy was found for (``PYPY_ONE_LINE``); and the systems the
-seeds name that pyperf cannot run on, timed by the self-timing runner (interpmatrix.selftimed): the newest CPython 2.7
-and every Jython, MicroPython and Pyodide found by its marker (interpmatrix.runtimes). Older patches, minors past their end of life, PyPy's older Python
-versions and the GIL forced back on in a free-threaded build run when named (``--interpreters cpython-3.10``) or with
-``--interpreters all``. The baseline is then the newest GIL CPython without a JIT (``model.choose_baseline``).
+GIL twin; the newest PyPy of the newest Python version PyPy was found for (``PYPY_ONE_LINE``); and the systems the seeds
+name that pyperf cannot run on, timed by the self-timing runner (interpmatrix.selftimed): the newest CPython 2.7 and
+every Jython, MicroPython and Pyodide found by its marker (interpmatrix.runtimes). Older patches, minors past their end
+of life, PyPy's older Python versions and the GIL forced back on in a free-threaded build run when named
+(``--interpreters cpython-3.10``) or with ``--interpreters all``. The baseline is then the newest GIL CPython without a
+JIT (``model.choose_baseline``).
 
 Every decision comes with its reason, so that `nox -s interpreters` and the report's interpreters section can say
 why an interpreter found on the machine has no column. The date that decides "still supported" is a parameter: the

@@ -347,11 +347,11 @@ def claim_result(
 
     A claim that ``needs_cores`` and finds no speed-up (it fails a speed-up it promises, or holds that none happens) is
     undecided instead when the machine's own two threads (``parallelism``, ``Estimator.machine_parallelism``) did not
-    surely run faster than the claim's threshold: on two cores that the other tenant of a shared host held, threads of C code that release the
-    GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour. Unless the interval
-    finds no speed-up even multiplied by ``free_cores_bound``: then no machine would have found one (PyPy's process
-    pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most, never 1.5x).
-    A claim that ``needs_cores`` whose whole interval lies above ``free_cores_bound`` is undecided too
+    surely run faster than the claim's threshold: on two cores that the other tenant of a shared host held, threads of C
+    code that release the GIL ran 1.16x faster than one [0.95-1.42] where they ran 1.99x [1.78-2.22] at a quiet hour.
+    Unless the interval finds no speed-up even multiplied by ``free_cores_bound``: then no machine would have found one
+    (PyPy's process pools ran 0.10x [0.07-0.13] as fast as its one worker, which free cores could make 0.26x at most,
+    never 1.5x). A claim that ``needs_cores`` whose whole interval lies above ``free_cores_bound`` is undecided too
     (``beyond_workers``): no number of workers makes the same work that much faster than one."""
     if interval is None:
         return None
