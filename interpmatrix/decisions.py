@@ -19,7 +19,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, candidates, reference_cell, run_questions
+from .verdicts import Answer, answer, candidates, reference_cells, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -321,8 +321,7 @@ def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
     come after the extra rounds of the decisions."""
     names = {workload.name: workload for workload in workloads}
     asked = [question for question in QUESTIONS if question.workload in names]
-    references = {reference_cell(workload).name for workload in workloads}
-    references |= {reference_cell(names[question.workload], question).name for question in asked}
+    references = {cell.name for workload in workloads for cell in reference_cells(workload)}
     cells = {cell.name for workload in workloads for cell in workload.cells()}
     claimed = {name for claim in CLAIMS for name in (claim.slow, claim.fast) if name in cells} - references
     verdicts = {cell.name for question in asked for cell in candidates(names[question.workload], question)}
@@ -359,8 +358,7 @@ def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> di
         if workload is None:
             continue
         price = min(need.cell_rounds for (_, asked), need in needs.items() if Cell.parse(asked).workload == name)
-        questions = [question for question in QUESTIONS if question.workload == name]
-        for cell in sorted({reference_cell(workload), *(reference_cell(workload, question) for question in questions)}):
+        for cell in sorted(reference_cells(workload)):
             key = (baseline.id, cell.name)
             known = estimator.spread(baseline, cell) if cell.name in baseline.benchmarks else None
             half_width = t_quantile(math.inf) * math.sqrt(known.variance) if known is not None else 0.0

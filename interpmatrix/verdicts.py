@@ -105,6 +105,12 @@ def reference_cell(workload: Workload, question: Question | None = None) -> Cell
     return min(cells, key=lambda cell: cell.workers or 0)
 
 
+def reference_cells(workload: Workload) -> set[Cell]:
+    """Every reference cell of ``workload``: the speed-up chart's and each of its questions' (``reference_cell``)."""
+    asked = [question for question in QUESTIONS if question.workload == workload.name]
+    return {reference_cell(workload), *(reference_cell(workload, question) for question in asked)}
+
+
 def failure_kinds(column: Column, cells: Sequence[Cell]) -> list[str]:
     """The kinds of failure among ``cells`` on ``column``, each once, in cell order."""
     kinds: list[str] = []
