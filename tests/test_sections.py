@@ -277,9 +277,9 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
         return replace(run, workloads=[workload])
 
     run = with_user_workload(toy_run())
-    assert "- **Decisions:** 2 of 2 decisions made (each claim on each interpreter, each verdict's winner against " \
-           "its runner-up and against the baseline), each by a 95 % interval that clears its threshold" in \
-           header.render(run, {})
+    # No claim is about the toy workload: only the verdict's decisions are counted.
+    assert "- **Decisions:** 2 of 2 decisions made (each verdict's winner against its runner-up and against the " \
+           "baseline: 2 of 2 (100.0 %)), each by a 95 % interval that clears its threshold" in header.render(run, {})
     # other's serial at 1.83 s against base's 2.0 s: 1.093, with the interval's half-width on the log scale
     # t(4) × √(log(1.1)² / 2 + 0.029² / 2) = 0.1956 (each serial borrows the other's variance: 2 degrees of freedom
     # each, 4 for the ratio; 0.029² / 2, a run's share of the between-run variance of a ratio of two cells on one
@@ -460,6 +460,9 @@ def test_header_names_the_decisions_no_round_of_the_run_can_make() -> None:
            "pooled with this one (`nox -s pool -- --out results/<name> results/toy-run results/<a run at another " \
            "hour>`)" in text
     assert "1 undecided" in text
+    # The one claim whose two cells ran is that one, counted apart from the verdict's: the share a reader compares.
+    assert "(each claim on each interpreter: 0 of 1 (0.0 %); each verdict's winner against its runner-up and " \
+           "against the baseline: " in text
 
 
 def test_header_and_claims_set_aside_a_speed_up_beyond_what_the_workers_can_give() -> None:

@@ -54,6 +54,24 @@ def test_every_system_has_a_figure_or_a_reason(tmp_path: Path) -> None:
     assert "ran on 1 of 2 interpreters" in row(text, "Cython")
 
 
+def test_the_row_of_c_extensions_releasing_the_gil_states_the_claim_about_them(tmp_path: Path) -> None:
+    """The row takes the two cells of the claim "C extensions that release the GIL let threads run in parallel": a
+    figure the claims table decides, with its interval. Cython's threads at 0.2 s on one and 0.1 s on two (two
+    processes each) are 2.00x faster."""
+    one, two = "primes/cython_threads-1@500", "primes/cython_threads-2@500"
+    run_dir = make_run(tmp_path, ["cpython-3.12"])
+    (tmp_path / "more").mkdir()
+    more = crafted_run(tmp_path / "more", {"cpython-3.12": {
+        SERIAL: benchmark(SERIAL, spread(0.1)), one: benchmark(one, spread(0.2)), two: benchmark(two, spread(0.1)),
+    }})
+    more.update_run(workloads=["countdown", "primes"], baseline="cpython-3.12", provisioning=[])
+    line = row(seed_systems.render(model.load_run(more), {}), "C extensions releasing the GIL")
+    assert f"`{two}` against `{one}` on cpython-3.12: 2.00× faster [" in line
+    assert "[no interval]" not in line and "cffi" not in line
+    # The run without them says so of the claim's cells, not of cffi's.
+    assert "cython_threads" in row(seed_systems.render(model.load_run(run_dir), {}), "C extensions releasing the GIL")
+
+
 def test_a_runtime_never_found_says_so(tmp_path: Path) -> None:
     run = model.load_run(make_run(tmp_path, ["cpython-3.12"]))
     figure = seed_systems.implementation_figure(run, Estimator(run), SeedSystem("Jython", ("003",), "jython"))

@@ -183,10 +183,20 @@ def decisions_line(run: Run, estimator: Estimator) -> str | None:
     if not found:
         return None
     made = [d for d in found if d.decided]
+    # Claims and the verdict's decisions counted apart: the share of claims decided is the figure a reader compares
+    # between runs (a verdict over many candidates can stay open where every claim closed).
+    kinds = []
+    for what, group in (
+        ("each claim on each interpreter", [d for d in found if d.kind == "claim"]),
+        ("each verdict's winner against its runner-up and against the baseline",
+         [d for d in found if d.kind != "claim"]),
+    ):
+        if group:
+            decided = sum(d.decided for d in group)
+            kinds.append(f"{what}: {decided} of {len(group)} ({percent(decided / len(group))})")
     line = (
-        f"- **Decisions:** {len(made)} of {plural(len(found), 'decision', 'decisions')} made (each claim on each "
-        "interpreter, each verdict's winner against its runner-up and against the baseline), each by a 95 % "
-        "interval that clears its threshold, or lies within "
+        f"- **Decisions:** {len(made)} of {plural(len(found), 'decision', 'decisions')} made ({'; '.join(kinds)}), "
+        "each by a 95 % interval that clears its threshold, or lies within "
         f"{factor_percent(EQUIVALENCE_FACTOR)} of it either way (at the threshold; for a verdict, a tie)"
     )
     still_open = [d for d in found if not d.decided]
