@@ -17,17 +17,20 @@ pools its own cells of the variant, else of the workload, else, for a time cell,
 Welch's interval on the difference of the two log means, with Satterthwaite's degrees of freedom and the t quantile
 pyperf's own test uses (``tdist95conf_level``).
 
-A cell on several workers (threads, processes or clients at once) borrows nothing for a ratio of its own, however many
-processes it has: its processes' scatter depends on how the other tenant left it the two cores at that minute, which its
-siblings, measured at other minutes, do not share. Nor does a cell measured once in a verdict's margin, the fastest of
-its candidates against each other: picked by its measured mean, a cell that ran in a fast minute is picked for that luck
-(the winner's curse), which a borrowed variance does not know. Between pairs of default runs here, decisions made in
-both runs came out opposite ways 1 time in 918 (10 pairs) without these rules, on a cell on two threads measured once; 1
-in 2,110 (28 pairs) with the first for cells measured once, a verdict's winner measured once; 0 in 2,103 with both; then
-1 in 172 on a quieter host, numexpr on two threads measured in four processes whose second thread got the other core in
-two (a scatter of 24 % between them, moderated to 15 % by its siblings'). Such a ratio gets its interval from its own
-processes (the budget's extra rounds give it more); a geometric mean over many cells still lets them borrow, where one
-cell's variance is a small part of the whole.
+A cell on several workers (threads, processes or clients at once) never borrows to narrow a ratio of its own: its
+processes' scatter depends on how the other tenant left it the two cores at that minute, which its siblings, measured at
+other minutes, do not share. Nor does a cell measured once in a verdict's margin, the fastest of its candidates against
+each other: picked by its measured mean, a cell that ran in a fast minute is picked for that luck (the winner's curse),
+which a borrowed variance does not know. Without these rules, 1 decision in 918 made in both of two default runs here
+came out the other way (a cell on two threads measured once), 0 in 2,103 with them; and on a quieter host numexpr on two
+threads in four processes, two of which had the other core (24 % apart, moderated to 15 % by its siblings'), did. But a
+few processes can also all run in one state of the cores: Cython's two threads on CPython 3.15's JIT ran 7.4-8.7 ms a
+call in all three processes of each of two default runs (2026-12-06T10-50-26Z, T12-15-08Z) and 4.8-6.6 ms in the next
+(T12-39-18Z), where the same cell on the other CPythons ran at either speed, and "C extensions that release the GIL let
+threads run in parallel" failed, 1.19x [1.03-1.37], then held, 1.74x [1.53-1.97]. So such a cell takes its siblings'
+moderated variance where that gives the wider interval (``Estimator.ratio``), never a narrower one: over 28 pairs of
+eight default runs of 2026-12-06, 3 decisions of 3,226 made in both came out opposite ways, 0 of 3,163 so. A geometric
+mean over many cells still lets them borrow, where one cell's variance is a small part of the whole.
 
 A run's processes all sample one hour of a shared machine, and runs of the same code at other hours differed by more
 than their intervals allowed (12 % of the ratios of two cells on one worker outside ±1.96 standard errors, 19 % of
@@ -92,7 +95,7 @@ PRIOR_DF = 8
 # treats as the smallest worth reporting (its --factor 1.1), and a 2-core shared machine's processes differ by 6 %.
 EQUIVALENCE_FACTOR = 1.10
 # Processes before a cell's own scatter says much (one degree of freedom: t = 12.7); see ``decisions``, and
-# ``stats.claim_result`` for a cell on several workers, which borrows nothing.
+# ``stats.claim_result`` for a cell on several workers, which borrows only to widen.
 OWN_PROCESSES = 3
 HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
 
@@ -101,27 +104,12 @@ HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "u
 # deviation σ on a log scale of the difference of its two runs' figures beyond their intervals, by how many of its two
 # cells run on several workers. Another tenant's load differs from one hour to the next and a run's processes all sample
 # one hour; whether it leaves the second core free moves a cell on several workers most. Estimated by
-# tools/between_hours.py over four default runs on the project's 2-core machine (2026-12-03, 6 pairs, 1,082 changes):
-# 0.013 with none (587 changes), 0.047 with one (373); with two (122), 0 by the estimate. Over five later default runs,
-# all at busy hours (10 pairs): 0.000 with none (968 changes), 0.000 with one (608), and 0.088 with two (206, every one
-# a ratio of io_threads' 16 clients, serial against threads or asyncio: the decisions' only ratios of two such cells),
-# 17 % of which fell outside ±1.96 standard errors without it: how much 16 clients' waits overlap moves from one busy
-# hour to the next. Over four default runs of 2026-12-05 (loops calibrated from warm calls; 6 pairs), without PyPy:
-# 0.029 with none (343 changes, 18 % outside ±1.96 standard errors without it; numpy's cells, which glibc's heap moved
-# in three of the four runs, took part), 0.041 with one (306), 0.099 with two (97); all read with the probe measured
-# from each interpreter's median (samples.probe_references). The ten default runs of 2026-12-05 read with the cell's own
-# (45 pairs) give 0.000, 0.032 and 0.042 by the median, but 8 %, 6 % and 18 % of their changes lie beyond ±1.96 of them,
-# 5 % only at 0.020, 0.037 and 0.152 (io_threads' 16 clients again). Each figure is the largest of these, tail included.
+# tools/between_hours.py over sets of default runs on the project's 2-core machine (its docstring lists each set's
+# figures): each figure is the largest of them, tail included (the σ beyond which 5 % of the changes lay).
 BETWEEN_RUNS_DIFFERENCE_SD = (0.029, 0.047, 0.152)
 # The same for a ratio with a cell of PyPy in it, which was feared to move between runs by more: a PyPy worker's
-# machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes
-# (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all three of one run's processes, 1.76-1.98 ms in nine of
-# another's). Four runs of 2026-12-05, read while PyPy's probe timed its heap (model.machine_probe), gave 0.069 with
-# none on several workers, 0.249 with one and 0 with two, and these figures were kept until runs whose PyPy probes read
-# a bytes object gave new ones. Six such default runs of 2026-12-05 (09:30 to 13:59, two of them while the other
-# tenant held the second core; 15 pairs) give 0.000 with none (616 changes), 0.022 with one (165) and 0.009 with two
-# (60). The ten runs above give 0.000, 0.034 and 0.025 by the median, and 5 % of the changes beyond ±1.96 of them at
-# 0.035, 0.052 and 0.122 (1,804, 495 and 180 changes): PyPy's own figures, each the larger of its tail and CPython's.
+# machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes.
+# PyPy's own figures, each the larger of its tail and CPython's.
 BETWEEN_RUNS_DIFFERENCE_SD_PYPY = (0.035, 0.052, 0.152)
 # A run's ratio draws its hour once, a difference of two runs twice: its share is half the variance (as the steps').
 # Taken whole, one run's claim figure fell outside another's interval in 5 % of cases over the ten runs (17 % when
@@ -150,12 +138,8 @@ BETWEEN_STEP_SD = 0.069
 
 def between_run_sd(*cells: tuple[Column, Cell]) -> float:
     """The between-run standard deviation recorded for a ratio of ``cells`` (each a (column, cell))."""
-    recorded = BETWEEN_RUN_SD_PYPY if any(on_pypy(column) for column, _ in cells) else BETWEEN_RUN_SD
-    return recorded[on_several_workers(*(cell for _, cell in cells))]
-
-
-def on_pypy(column: Column) -> bool:
-    return column.interpreter.implementation == "pypy"
+    pypy = any(column.interpreter.implementation == "pypy" for column, _ in cells)
+    return (BETWEEN_RUN_SD_PYPY if pypy else BETWEEN_RUN_SD)[on_several_workers(*(cell for _, cell in cells))]
 
 
 @dataclass(frozen=True)
@@ -400,16 +384,17 @@ class Estimator:
     def _family(self, column: Column) -> tuple[object, ...]:
         return self.run.machine(column.id), column.interpreter.implementation, column.interpreter.is_jit
 
+    def siblings(self, column: Column, cell: Cell) -> list[Sample | None]:
+        """The cell on the run's other interpreters of the column's family (see the module's docstring)."""
+        family = self._family(column)
+        return [self.sample(other, cell) for other in self.run.columns
+                if other is not column and self._family(other) == family]
+
     def prior(self, column: Column, cell: Cell) -> Prior | None:
         """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself."""
         key = (column.id, cell.name)
         if key not in self._priors:
-            family = self._family(column)
-            siblings = [
-                self.sample(other, cell)
-                for other in self.run.columns
-                if other is not column and self._family(other) == family
-            ]
+            siblings = self.siblings(column, cell)
             metric = self._metric(cell)
             own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
             workload = [other for other in own if other.workload == cell.workload]
@@ -440,17 +425,23 @@ class Estimator:
         return spread(found, self.prior(column, cell) if borrow else None)
 
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
-        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers takes its own
-        variance only, and needs two processes for an interval; so does ``fast`` measured once when ``picked``: it
-        is the fastest of a verdict's candidates (see the module's docstring). ``slow`` still borrows: a candidate
-        behind it owes its place to no luck that would make it look slower, and luck that put it near the fastest
-        only makes a tie likelier, never a false winner (a default run listed CPython's JIT on countdown, measured
-        once and 31.8x slower than PyPy, as "cannot be told apart" for want of an interval). A ratio of time cells
-        adds its between-run variance (``between_run_variance``)."""
+        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers needs two
+        processes of its own for an interval, and takes its siblings' moderated variance where that widens it; ``fast``
+        measured once and ``picked`` (a verdict's fastest) borrows nothing either. ``slow`` still borrows: a candidate
+        behind the fastest owes its place to no luck that would make it look slower, and luck that put it near only
+        makes a tie likelier (a default run listed CPython's JIT on countdown, measured once and 31.8x slower than
+        PyPy, as "cannot be told apart" for want of an interval). Time cells add ``between_run_variance``."""
         a, b = self.ratio_spread(*slow), self.ratio_spread(*fast, picked)
         if a is None or b is None:
             return None
-        return ratio_interval(a, b, self.between_run_variance(slow, fast))
+        between = self.between_run_variance(slow, fast)
+        found = ratio_interval(a, b, between)
+        moderated = self.moderated_on_several_workers(*slow), self.moderated_on_several_workers(*fast)
+        if moderated == (None, None) or not found.known:
+            return found
+        # Never narrower than with its siblings' variance either (see the module's docstring).
+        other = ratio_interval(moderated[0] or a, moderated[1] or b, between)
+        return other if other.high / other.low > found.high / found.low else found
 
     def ratio_spread(self, column: Column, cell: Cell, picked: bool = False) -> Spread | None:
         """The cell's spread as ``ratio`` takes it: its own variance alone on several workers, or measured once and
@@ -459,6 +450,14 @@ class Estimator:
             return self.spread(column, cell, borrow=False)
         found = self.sample(column, cell)
         return self.spread(column, cell, borrow=not (picked and found is not None and found.n < 2))
+
+    def moderated_on_several_workers(self, column: Column, cell: Cell) -> Spread | None:
+        """A cell on several workers measured twice or more, moderated by its ``siblings``; else None."""
+        found = self.sample(column, cell)
+        if probe_group(cell) != SEVERAL_WORKERS or found is None or found.n < 2:
+            return None
+        prior = pooled_prior(sibling for sibling in self.siblings(column, cell) if sibling is not None)
+        return spread(found, prior) if prior is not None else None
 
     def between_run_variance(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell]) -> float:
         """τ² of the ratio of two time cells, each a (column, cell): ``BETWEEN_RUN_SD``, or ``BETWEEN_RUN_SD_PYPY``

@@ -337,11 +337,11 @@ def claim_result(
     claim: Claim, interval: Interval | None, parallelism: Interval | None = None, processes: int | None = None
 ) -> ClaimResult | None:
     """The claim tested on the ratio slow ÷ fast; None when either cell did not run. ``processes``: the fewest worker
-    processes of the claim's cells on several workers (None: none is). Such a cell borrows no variance
-    (``intervals``), so on two processes its scatter rests on one degree of freedom, which two processes that ran in
-    the same busy minute of the shared host make about nil, and the interval is then no wider than the between-run
-    floor: in a default run (2026-12-06T09-55-37Z) Cython's two threads on CPython 3.11 ran 7.94 and 7.92 ms a call,
-    and "C extensions that release the GIL let threads run in parallel" read "fails", 1.28x [1.13-1.45] against
+    processes of the claim's cells on several workers (None: none is). Such a cell borrows no variance that would narrow
+    its interval (``intervals``), so on two processes its scatter rests on one degree of freedom, which two processes
+    that ran in the same busy minute of the shared host make about nil, and the interval is then no wider than the
+    between-run floor: in a default run (2026-12-06T09-55-37Z) Cython's two threads on CPython 3.11 ran 7.94 and 7.92 ms
+    a call, and "C extensions that release the GIL let threads run in parallel" read "fails", 1.28x [1.13-1.45] against
     1.5x, where the run before found 1.71x [1.51-1.94] on four processes (5.3-5.8 ms). Decided on fewer than
     ``OWN_PROCESSES``, such a claim is undecided instead, and the budget's next round gives the cell another.
 

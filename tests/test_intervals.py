@@ -1039,6 +1039,38 @@ def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_
     assert found.floor == pytest.approx(1.96 * 0.152 / math.sqrt(2.0))
 
 
+def test_a_cell_on_several_workers_takes_its_siblings_variance_where_that_widens_its_interval() -> None:
+    # Cython's two threads on CPython 3.15's JIT ran all three processes of two default runs in one state of the
+    # cores (7.4-8.7 ms a call) and two of the next run's in the other (4.8-5.4 ms), while the same cell on the other
+    # CPythons ran at either speed: "fails" in the first two runs, "holds" in the third. Here base's serial and
+    # threads-2 ran three processes each, logs ln 2 and ln 1, each + (0.01, 0, -0.01): variance 0.0001 on 2 df; other's
+    # serial alike, its threads-2 at ln 1 + (0.3, 0, -0.3): variance 0.09 on 2 df.
+    def three(cell: Cell, log: float, apart: float) -> pyperf.Benchmark:
+        return bench(cell, *[[math.exp(log + shift)] for shift in (apart, 0.0, -apart)])
+
+    base = Column(interpreter("base"), {
+        SERIAL.name: three(SERIAL, LN2, 0.01), THREADS2.name: three(THREADS2, 0, 0.01),
+    }, {})
+    other = Column(interpreter("other"), {
+        SERIAL.name: three(SERIAL, LN2, 0.01), THREADS2.name: three(THREADS2, 0, 0.3),
+    }, {})
+    found = Estimator(make_run([base, other])).ratio((base, SERIAL), (base, THREADS2))
+    # Serial borrows other's serial: (2 x 0.0001 + 2 x 0.0001) / 4 = 0.0001, a mean's 0.0000333 on 4 df. Threads-2 on
+    # its own processes: 0.0000333 on 2 df; Satterthwaite 5.33 df, t(5) = 2.571, with a run's half of the between-run
+    # variance of a ratio with one cell on several workers, 0.047^2 / 2 = 0.0011045: half width 2.571 x
+    # sqrt(0.0000667 + 0.0011045) = 0.0880. With other's variance, moderated: (2 x 0.09 + 2 x 0.0001) / 4 = 0.04505, a
+    # mean's 0.0150167 on 4 df; Satterthwaite 4.02 df, t(4) = 2.776: half width 2.776 x sqrt(0.0150500 + 0.0011045)
+    # = 0.35283, the wider, taken: 2 x exp(-+0.35283) = [1.4054, 2.8462].
+    assert found.value == pytest.approx(2.0)
+    assert (found.low, found.high) == (pytest.approx(1.4054, abs=3e-4), pytest.approx(2.8462, abs=3e-4))
+    # other's threads-2, which scatters more than base's, keeps its own variance: base's would narrow it.
+    mine = Estimator(make_run([base, other])).ratio((other, SERIAL), (other, THREADS2))
+    # Its own: 0.09 / 3 = 0.03 on 2 df against serial's 0.0000333 on 4: Satterthwaite 2.0 df, t(2) = 4.303; half width
+    # 4.303 x sqrt(0.0300333 + 0.0011045) = 0.75930 (base's moderated, 0.0150167 on 4 df, would give 0.35283).
+    assert (mine.low, mine.high) == (pytest.approx(2 * math.exp(-0.75930), abs=3e-4),
+                                     pytest.approx(2 * math.exp(0.75930), abs=3e-4))
+
+
 @pytest.mark.parametrize(
     ("values", "warming"),
     [

@@ -23,6 +23,28 @@ from the cells' processes alone. σ² is their scatter beyond that variance, by 
 d² − se², which the heavy tail of a step that ran at the host's other speed moves more), corrected for the mean
 taken out; a step's τ is √(σ² / 2), the larger of the two printed as the figure to keep. Last, with the figures as
 they stand, how often one run's Overall figure falls outside another's interval: 17 % when the intervals are right.
+
+The estimates so far, for a ratio with none, one or two of its cells on several workers (``BETWEEN_RUNS_DIFFERENCE_SD``
+keeps the largest of each, and a run's own interval half its variance): over four default runs on the project's 2-core
+machine (2026-12-03, 6 pairs, 1,082 changes): 0.013 with none (587 changes), 0.047 with one (373); with two (122), 0 by
+the estimate. Over five later default runs, all at busy hours (10 pairs): 0.000 with none (968 changes), 0.000 with one
+(608), and 0.088 with two (206, every one a ratio of io_threads' 16 clients, serial against threads or asyncio: the
+decisions' only ratios of two such cells), 17 % of which fell outside ±1.96 standard errors without it: how much 16
+clients' waits overlap moves from one busy hour to the next. Over four default runs of 2026-12-05 (loops calibrated from
+warm calls; 6 pairs), without PyPy: 0.029 with none (343 changes, 18 % outside ±1.96 standard errors without it; numpy's
+cells, which glibc's heap moved in three of the four runs, took part), 0.041 with one (306), 0.099 with two (97); all
+read with the probe measured from each interpreter's median (samples.probe_references). The ten default runs of
+2026-12-05 read with the cell's own (45 pairs) give 0.000, 0.032 and 0.042 by the median, but 8 %, 6 % and 18 % of their
+changes lie beyond ±1.96 of them, 5 % only at 0.020, 0.037 and 0.152 (io_threads' 16 clients again). Each figure is the
+largest of these, tail included. With a cell of PyPy in it (``BETWEEN_RUNS_DIFFERENCE_SD_PYPY``), feared to move by
+more, as its JIT settles a loop in one of several shapes (PyPy 3.9's ``pools/serial@3``: 2.71 ms a call in all three of
+one run's processes, 1.76-1.98 ms in nine of another's). Four runs of 2026-12-05, read while PyPy's probe timed its heap
+(model.machine_probe), gave 0.069 with none on several workers, 0.249 with one and 0 with two, and these figures were
+kept until runs whose PyPy probes read a bytes object gave new ones. Six such default runs of 2026-12-05 (09:30 to
+13:59, two of them while the other tenant held the second core; 15 pairs) give 0.000 with none (616 changes), 0.022 with
+one (165) and 0.009 with two (60). The ten runs above give 0.000, 0.034 and 0.025 by the median, and 5 % of the changes
+beyond ±1.96 of them at 0.035, 0.052 and 0.122 (1,804, 495 and 180 changes): PyPy's own figures, each the larger of its
+tail and CPython's.
 """
 
 from __future__ import annotations
