@@ -33,24 +33,25 @@ eight default runs of 2026-12-06, 3 decisions of 3,226 made in both came out opp
 mean over many cells still lets them borrow, where one cell's variance is a small part of the whole.
 
 A run's processes all sample one hour of a shared machine, and runs of the same code at other hours differed by more
-than their intervals allowed (12 % of the ratios of two cells on one worker outside ±1.96 standard errors, 19 % of
-those of a cell on several workers against one on one). So every ratio of two time cells carries a between-run
-variance recorded from such runs (``BETWEEN_RUN_SD``, estimated by tools/between_hours.py). It widens the interval
-without buying degrees of freedom (the processes' own still set Student's t), and at 1.96 standard deviations it is the
-interval's ``floor``, which no count of processes narrows. Over 15 pairs of six default runs (four at quiet hours, two
-at busy ones), decisions made in both runs came out opposite ways 6 times and moved to a neighbouring answer 34 times
-without it, 2 and 0 with it (both a claim on two threads in a run whose second core was busy); the other run's figure
-fell outside a run's interval 23-30 % of the time without it, 16-21 % with it, where two runs of the same precision
-would put it there 17 % of the time. Taken as known instead (infinite degrees of freedom in Satterthwaite's sum, the
-GUM's way with an uncertainty of type B), it left 22-24 %: a cell's variance on one degree of freedom is too unsure to
-be given more. A decision nearer its threshold than that floor is one no round of the run can make (``decisions``);
-runs at other hours pooled into one (``interpmatrix.pool``) can: each is a draw of its own, and a ratio carries the
-variance once per run its processes came from (``Estimator.between_run_variance``).
+than their intervals allowed (12 % of the ratios of two cells on one worker outside ±1.96 standard errors, 19 % of those
+of a cell on several workers against one on one). So every ratio of two time cells carries a between-run variance
+recorded from such runs (``recorded_scatter.BETWEEN_RUN_SD``, estimated by tools/between_hours.py). It widens the
+interval without buying degrees of freedom (the processes' own still set Student's t), and at 1.96 standard deviations
+it is the interval's ``floor``, which no count of processes narrows. Over 15 pairs of six default runs (four at quiet
+hours, two at busy ones), decisions made in both runs came out opposite ways 6 times and moved to a neighbouring answer
+34 times without it, 2 and 0 with it (both a claim on two threads in a run whose second core was busy); the other run's
+figure fell outside a run's interval 23-30 % of the time without it, 16-21 % with it, where two runs of the same
+precision would put it there 17 % of the time. Taken as known instead (infinite degrees of freedom in Satterthwaite's
+sum, the GUM's way with an uncertainty of type B), it left 22-24 %: a cell's variance on one degree of freedom is too
+unsure to be given more. A decision nearer its threshold than that floor is one no round of the run can make
+(``decisions``); runs at other hours pooled into one (``interpmatrix.pool``) can: each is a draw of its own, and a ratio
+carries the variance once per run its processes came from (``Estimator.between_run_variance``).
 
 A geometric mean over many cells (the Overall, the standard suite, free-threading's cost) does not average that away:
 the cells of a workload on one interpreter run together in one step of a round, and a step at another hour moves them
 all. Taken as independent per cell, four default runs' Overall figures fell outside each other's intervals 55 % of the
-time. So a mean carries each step's variance (``BETWEEN_STEP_SD``) by its weight in the mean (``step_variance``).
+time. So a mean carries each step's variance (``recorded_scatter.BETWEEN_STEP_SD``) by its weight in the mean
+(``step_variance``).
 
 A shared machine runs some processes slower than others: each process's log mean is adjusted by a machine-state
 probe it timed (``interpmatrix.samples`` says how) before any interval takes it.
@@ -73,13 +74,13 @@ from functools import cached_property
 from pyperf._utils import tdist95conf_level
 
 from .model import Column, Run, machine_parallelism
+from .recorded_scatter import BETWEEN_STEP_SD, between_run_sd
 from .registry import Cell
 from .samples import (
     SEVERAL_WORKERS,
     ProbeFit,
     Sample,
     adjusted,
-    on_several_workers,
     probe_fit,
     probe_group,
     probe_references,
@@ -98,48 +99,6 @@ EQUIVALENCE_FACTOR = 1.10
 # ``stats.claim_result`` for a cell on several workers, which borrows only to widen.
 OWN_PROCESSES = 3
 HOLDS, FAILS, AT_THRESHOLD, UNDECIDED = "holds", "fails", "at the threshold", "undecided"
-
-
-# How far a ratio of two time cells moves between two runs of the same code beyond its processes' scatter: the standard
-# deviation σ on a log scale of the difference of its two runs' figures beyond their intervals, by how many of its two
-# cells run on several workers. Another tenant's load differs from one hour to the next and a run's processes all sample
-# one hour; whether it leaves the second core free moves a cell on several workers most. Estimated by
-# tools/between_hours.py over sets of default runs on the project's 2-core machine (its docstring lists each set's
-# figures): each figure is the largest of them, tail included (the σ beyond which 5 % of the changes lay).
-BETWEEN_RUNS_DIFFERENCE_SD = (0.029, 0.047, 0.152)
-# The same for a ratio with a cell of PyPy in it, which was feared to move between runs by more: a PyPy worker's
-# machine code lands at a random place (workloads/_code_layout.py) and its JIT settles a loop in one of several shapes.
-# PyPy's own figures, each the larger of its tail and CPython's.
-BETWEEN_RUNS_DIFFERENCE_SD_PYPY = (0.035, 0.052, 0.152)
-# A run's ratio draws its hour once, a difference of two runs twice: its share is half the variance (as the steps').
-# Taken whole, one run's claim figure fell outside another's interval in 5 % of cases over the ten runs (17 % when
-# right); halved, 7 %, and no decision the other way but in B-D (C threads on one core).
-BETWEEN_RUN_SD = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD)
-BETWEEN_RUN_SD_PYPY = tuple(sd / math.sqrt(2) for sd in BETWEEN_RUNS_DIFFERENCE_SD_PYPY)
-BETWEEN_RUN_PROVENANCE = (
-    "a run's share (half the variance) of how far the difference between two runs' figures scattered beyond their "
-    "intervals, each the largest of the estimates by `tools/between_hours.py` from four sets of default runs on the "
-    "project's 2-core machine, the last of ten runs by the median and by where 5 % of its changes lay beyond (PyPy's "
-    "the larger of its own and CPython's)"
-)
-
-# How far one step (a workload's batch of cells on one interpreter in one round, measured together within a minute)
-# moves all the processes it ran, beyond their own scatter, between two runs of the same code (a standard deviation on
-# a log scale). A ratio of two cells carries it in ``BETWEEN_RUN_SD``. A mean over many cells does not average it
-# away: the first pass measures each cell of a workload in the same step, so the Overall's 56 cells on one interpreter
-# are some nine draws, not 56. Estimated by tools/between_hours.py (its steps part) over four default runs of the same
-# code on the project's 2-core machine (2026-12-04, 6 pairs, 360 changes of a step): 0.048 by the median, 0.069 by the
-# mean, which a heavy tail moves: in one run the baseline's spawn_costs step ran its thread and process hand-offs
-# 1.5-4x slower than in the other three (the second thread or process waits for the other core, which the one-core
-# probe does not see); spawn_costs 0.11 down to io_threads 0 by workload. The larger is kept. With it, one run's Overall
-# fell outside another's interval 45 times in 120 (0 in 60 without that run), without it 66 (14); right: about 17 %.
-BETWEEN_STEP_SD = 0.069
-
-
-def between_run_sd(*cells: tuple[Column, Cell]) -> float:
-    """The between-run standard deviation recorded for a ratio of ``cells`` (each a (column, cell))."""
-    pypy = any(column.interpreter.implementation == "pypy" for column, _ in cells)
-    return (BETWEEN_RUN_SD_PYPY if pypy else BETWEEN_RUN_SD)[on_several_workers(*(cell for _, cell in cells))]
 
 
 @dataclass(frozen=True)

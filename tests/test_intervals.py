@@ -21,9 +21,6 @@ from interpmatrix.harness_protocol import (
 )
 from interpmatrix.intervals import (
     AT_THRESHOLD,
-    BETWEEN_RUN_SD,
-    BETWEEN_RUN_SD_PYPY,
-    BETWEEN_STEP_SD,
     FAILS,
     HOLDS,
     UNDECIDED,
@@ -37,6 +34,7 @@ from interpmatrix.intervals import (
     spread,
     step_variance,
 )
+from interpmatrix.recorded_scatter import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD
 from interpmatrix.model import Column, Run, machine_probe
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell

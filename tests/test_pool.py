@@ -18,7 +18,8 @@ import pyperf
 import pytest
 
 from interpmatrix import cli, merge, model, pool, registry, report
-from interpmatrix.intervals import BETWEEN_RUN_SD, Estimator
+from interpmatrix.intervals import Estimator
+from interpmatrix.recorded_scatter import BETWEEN_RUN_SD
 from interpmatrix.registry import Cell
 from interpmatrix.results import RunDir, latest_run
 from interpmatrix.samples import Sample

@@ -15,7 +15,8 @@ from pyperf._utils import tdist95conf_level  # the t table only
 from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
-from interpmatrix.intervals import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD, Estimator
+from interpmatrix.intervals import Estimator
+from interpmatrix.recorded_scatter import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD
 from interpmatrix.model import Column, Run
 from interpmatrix.registry import find_workload
 from interpmatrix.results import CellFailure, RunDir

@@ -15,7 +15,8 @@ from test_sections import D, bounds, cell, row
 from test_stats import bench, interpreter
 
 from interpmatrix import report
-from interpmatrix.intervals import BETWEEN_STEP_SD, Estimator, Interval
+from interpmatrix.intervals import Estimator, Interval
+from interpmatrix.recorded_scatter import BETWEEN_STEP_SD
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import (
     FREE_THREADING,

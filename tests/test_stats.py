@@ -10,7 +10,8 @@ import pyperf
 import pytest
 
 from interpmatrix import stats, verdicts
-from interpmatrix.intervals import AT_THRESHOLD, BETWEEN_STEP_SD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from interpmatrix.intervals import AT_THRESHOLD, FAILS, HOLDS, UNDECIDED, Estimator, Interval
+from interpmatrix.recorded_scatter import BETWEEN_STEP_SD
 from interpmatrix.discovery import Interpreter
 from interpmatrix.model import Column, Run
 from interpmatrix.questions import Claim, Question

@@ -67,7 +67,7 @@ def interval_text(ratio: float, apart: float = APART, tau: float = CPYTHON) -> s
     ratio's variance is the sum of the two, log(apart)² / 2; Satterthwaite's degrees of freedom for two equal halves on
     2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
     A ratio of two time cells on one worker adds the between-run variance recorded for it (an input of the
-    statistics: interpmatrix.intervals.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it), ``tau``²: 0.029²
+    statistics: interpmatrix.recorded_scatter.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it), ``tau``²: 0.029²
     / 2 (0.035² / 2 with PyPy), without degrees of freedom of its own.
     """
     half = tdist95conf_level(4) * math.sqrt(math.log(apart) ** 2 / 2 + tau**2)

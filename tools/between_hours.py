@@ -1,5 +1,5 @@
 """How far a ratio the report decides on moves between runs of the same code beyond its own interval: the estimate
-behind ``interpmatrix.intervals.BETWEEN_RUN_SD``.
+behind ``interpmatrix.recorded_scatter.BETWEEN_RUN_SD``.
 
     python3 tools/between_hours.py results/<run-a> results/<run-b> [results/<run-c> ...]
 
@@ -14,7 +14,7 @@ around 0: runs of the same code), printed as σ beside the σ at which only 5 % 
 and ``BETWEEN_RUNS_DIFFERENCE_SD_PYPY`` keep the largest of, and of which a run's own interval takes half the
 variance (a difference draws two hours, one run one).
 
-Then the steps, behind ``interpmatrix.intervals.BETWEEN_STEP_SD``: a mean over many cells does not average away what
+Then the steps, behind ``interpmatrix.recorded_scatter.BETWEEN_STEP_SD``: a mean over many cells does not average away what
 moved a whole step (a workload's cells on one interpreter, measured together in one round). For every pair of the
 runs, each interpreter's Overall cells (``stats.geometric_means``) measured in one round in both runs give a change of
 their log mean; less the cell's mean change over the interpreters (what the hour did to that cell everywhere), the

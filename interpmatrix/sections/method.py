@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from ..harness_protocol import PARALLELISM_PROBE, PARALLELISM_PROBE_ITERATIONS, SHARED_BUFFER_PROBE_SIZE
-from ..intervals import (
-    BETWEEN_RUN_PROVENANCE,
-    BETWEEN_RUN_SD,
-    BETWEEN_RUN_SD_PYPY,
-    BETWEEN_STEP_SD,
-    EQUIVALENCE_FACTOR,
-    PRIOR_DF,
-    Estimator,
-)
+from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, Estimator
 from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
+from ..recorded_scatter import BETWEEN_RUN_PROVENANCE, BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD
 from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, WARM_TOLERANCE
 from . import Charts
 from .wording import jit_warmups_text, machine_profile_counts
