@@ -30,7 +30,12 @@ call in all three processes of each of two default runs (2026-12-06T10-50-26Z, T
 threads run in parallel" failed, 1.19x [1.03-1.37], then held, 1.74x [1.53-1.97]. So such a cell takes its siblings'
 moderated variance where that gives the wider interval (``Estimator.ratio``), never a narrower one: over 28 pairs of
 eight default runs of 2026-12-06, 3 decisions of 3,226 made in both came out opposite ways, 0 of 3,163 so. A geometric
-mean over many cells still lets them borrow, where one cell's variance is a small part of the whole.
+mean over many cells still lets them borrow, where one cell's variance is a small part of the whole. Measured once, such
+a cell has no scatter of its own to keep, and its figures borrow that of cells on several workers alone
+(``Estimator.several_workers_prior``): a claim on it waits for ``OWN_PROCESSES`` processes of its own
+(``stats.claim_result``), and as a verdict's fastest it still borrows nothing. Read so, thirteen runs of 2026-12-06 (ten
+default, three with ``--budget 10``) changed one decision, from undecided to decided, and 82 of run
+2026-12-06T14-02-36Z's 154 figures without an interval got one.
 
 A run's processes all sample one hour of a shared machine, and runs of the same code at other hours differed by more
 than their intervals allowed (12 % of the ratios of two cells on one worker outside ±1.96 standard errors, 19 % of those
@@ -384,9 +389,10 @@ class Estimator:
         return spread(found, self.prior(column, cell) if borrow else None)
 
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
-        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers needs two
-        processes of its own for an interval, and takes its siblings' moderated variance where that widens it; ``fast``
-        measured once and ``picked`` (a verdict's fastest) borrows nothing either. ``slow`` still borrows: a candidate
+        """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers rests on its
+        own processes from the second on, and takes its siblings' moderated variance where that widens it; measured
+        once, ``several_workers_prior``'s. ``fast`` measured once and ``picked`` (a verdict's fastest) borrows
+        nothing. ``slow`` still borrows: a candidate
         behind the fastest owes its place to no luck that would make it look slower, and luck that put it near only
         makes a tie likelier (a default run listed CPython's JIT on countdown, measured once and 31.8x slower than
         PyPy, as "cannot be told apart" for want of an interval). Time cells add ``between_run_variance``."""
@@ -403,12 +409,31 @@ class Estimator:
         return other if other.high / other.low > found.high / found.low else found
 
     def ratio_spread(self, column: Column, cell: Cell, picked: bool = False) -> Spread | None:
-        """The cell's spread as ``ratio`` takes it: its own variance alone on several workers, or measured once and
-        ``picked``; else the moderated one."""
-        if probe_group(cell) == SEVERAL_WORKERS:
-            return self.spread(column, cell, borrow=False)
+        """The cell's spread as ``ratio`` takes it: on several workers, its own variance alone, or measured once
+        ``several_workers_prior``'s; measured once and ``picked``, none; else the moderated one."""
         found = self.sample(column, cell)
-        return self.spread(column, cell, borrow=not (picked and found is not None and found.n < 2))
+        once = found is not None and found.n < 2
+        if probe_group(cell) == SEVERAL_WORKERS:
+            return spread(found, self.several_workers_prior(column, cell)) if once and not picked else (
+                self.spread(column, cell, borrow=False))
+        return self.spread(column, cell, borrow=not (picked and once))
+
+    def several_workers_prior(self, column: Column, cell: Cell) -> Prior | None:
+        """What a cell on several workers measured once borrows: the pooled variance of the nearest group with a cell
+        measured twice or more of its siblings, then its variant's and its workload's other cells on several workers
+        on its own column, of its metric. Only cells on several workers: the second core's state, which moves them
+        most, is not in the scatter of cells on one. No decision rests on such a cell alone (a claim waits for
+        ``OWN_PROCESSES`` of its own, the verdict's fastest borrows nothing), but its figures in the tables then have
+        an interval: a default run left 82 of them "[no interval]" (the fourth worker of a scaling, cffi's threads,
+        pp's pools, io_threads' four clients)."""
+        metric = self._metric(cell)
+        near = [other for other in self.run.cells if other != cell and other.workload == cell.workload
+                and probe_group(other) == SEVERAL_WORKERS and self._metric(other) == metric]
+        groups = [self.siblings(column, cell),
+                  [self.sample(column, other) for other in near if other.variant == cell.variant],
+                  [self.sample(column, other) for other in near]]
+        return next((prior for group in groups
+                     if (prior := pooled_prior(found for found in group if found is not None)) is not None), None)
 
     def moderated_on_several_workers(self, column: Column, cell: Cell) -> Spread | None:
         """A cell on several workers measured twice or more, moderated by its ``siblings``; else None."""

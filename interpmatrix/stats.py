@@ -38,8 +38,8 @@ def speed_ratio(baseline: pyperf.Benchmark, benchmark: pyperf.Benchmark) -> floa
 
 def significance(interval: Interval | None) -> str | None:
     """``None`` when the ratio's 95 % interval excludes 1 (the two cells differ), ``"n.s."`` when it does not, or
-    ``"not tested"`` when the ratio has no interval (a cell measured in one process with no variance to borrow, or on
-    several workers, which borrow none: see ``intervals``)."""
+    ``"not tested"`` when the ratio has no interval (a cell measured in one process with no variance to borrow: see
+    ``intervals``)."""
     if interval is None or not interval.known:
         return "not tested"
     return None if interval.excludes(1.0) else "n.s."

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pyperf
 import pytest
-from test_stats import C_CELL, FAST, MEMORY, SERIAL, THREADS1, THREADS2, WORKLOAD, bench, interpreter, make_run
+from test_stats import (
+    C_CELL, FAST, MEMORY, PARALLEL, SERIAL, THREADS1, THREADS2, WORKLOAD, bench, interpreter, make_run,
+)
 
-from interpmatrix import decisions, verdicts
+from interpmatrix import decisions, stats, verdicts
 from interpmatrix.budget import Need
 from interpmatrix.between_runs import BetweenRuns, between_run_scatter, between_runs, change_interval
 from interpmatrix.harness_protocol import (
@@ -38,6 +41,8 @@ from interpmatrix.recorded_scatter import BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, B
 from interpmatrix.model import Column, Run, machine_probe
 from interpmatrix.questions import Question
 from interpmatrix.registry import Cell
+from interpmatrix.results import RunDir
+from interpmatrix.run_info import RunInfo
 from interpmatrix.samples import (
     ONE_WORKER,
     SEVERAL_WORKERS,
@@ -965,36 +970,60 @@ def test_a_cell_measured_once_everywhere_borrows_from_its_workload_then_a_time_c
     assert estimator.prior(other, SERIAL) is None
 
 
-def test_a_cell_on_several_workers_measured_once_borrows_no_variance_for_a_ratio() -> None:
-    # The opposite decision of two default runs came from such a cell: threads-2 measured in one process, whose
-    # second thread got the other core in one run and not in the other. Here base ran each cell in one process;
-    # other ran serial and threads-2 in two (logs +-0.1: variance 0.02 on 1 df), which base's cells could borrow.
+def test_a_cell_on_several_workers_measured_once_borrows_its_siblings_variance_but_decides_no_claim() -> None:
+    # The opposite decision of two default runs once came from such a cell: threads-2 measured in one process, whose
+    # second thread got the other core in one run and not in the other. A claim on it now waits for OWN_PROCESSES of
+    # its own, and a verdict's fastest measured once borrows nothing; its figures in the tables borrow, as a cell on
+    # one worker's do. Here base ran each cell in one process; other ran serial and threads-2 in two (logs +-0.1:
+    # variance 0.02 on 1 df).
     base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0]), THREADS2.name: bench(THREADS2, [1.0])}, {})
     other = Column(interpreter("other"), {
         SERIAL.name: bench(SERIAL, [2 * math.exp(0.1)], [2 * math.exp(-0.1)]),
         THREADS2.name: bench(THREADS2, [math.exp(0.1)], [math.exp(-0.1)]),
     }, {})
     estimator = Estimator(make_run([base, other]))
-    # serial runs on one worker: measured once, it borrows other's variance (0.02 on 1 df) and has an interval.
-    assert estimator.ratio((base, SERIAL), (other, SERIAL)).known
-    # threads-2 on base has one process and nothing of its own: 2.0 / 1.0 = 2, with no interval, so it decides
-    # nothing, and the budget's extra rounds give it a second process first (decisions.open_cells).
+    # Each of base's cells borrows other's same cell: 0.02 on 1 df. serial / threads-2 = 2; Satterthwaite
+    # (0.02 + 0.02)^2 / (0.02^2 + 0.02^2) = 2 df, t(2) = 4.3027, with a run's half of the between-run variance of a
+    # ratio with one cell on several workers, 0.047^2 / 2 = 0.0011045: half width 4.3027 x sqrt(0.0411045) = 0.87233,
+    # 2 x exp(-+0.87233) = [0.8360, 4.7850].
     scaling = estimator.ratio((base, SERIAL), (base, THREADS2))
-    assert scaling.value == pytest.approx(2.0) and not scaling.known
-    assert not estimator.ratio((other, THREADS2), (base, THREADS2)).known
-    # Its prior is still there, for a geometric mean over many cells, where one cell's variance is a small part.
-    assert estimator.prior(base, THREADS2) == Prior(pytest.approx(0.02), 1)
-    assert estimator.geometric_mean([((base, SERIAL), (other, SERIAL)), ((base, THREADS2), (other, THREADS2))]).known
-    # A second process of base's own threads-2 (logs ln 1 +- 0.05) gives the ratio its interval.
+    assert scaling.value == pytest.approx(2.0)
+    assert (scaling.low, scaling.high) == (pytest.approx(0.8360, abs=3e-4), pytest.approx(4.7850, abs=3e-4))
+    # A claim on it: the interval clears 0.5x, but one process of threads-2 decides nothing.
+    claim = replace(PARALLEL, at_least=0.5)
+    processes = stats.several_workers_processes(estimator, (base, SERIAL), (base, THREADS2))
+    assert stats.claim_result(claim, scaling, None, processes).decision == UNDECIDED
+    # Picked as a verdict's fastest, it borrows nothing: no interval against it.
+    assert not estimator.ratio((other, THREADS2), (base, THREADS2), picked=True).known
+    # A second process of base's own threads-2 (logs ln 1 +- 0.05) gives it a variance of its own.
     base.benchmarks[THREADS2.name] = bench(THREADS2, [math.exp(0.05)], [math.exp(-0.05)])
-    assert Estimator(make_run([base, other])).ratio((base, SERIAL), (base, THREADS2)).known
+    assert Estimator(make_run([base, other])).ratio_spread(base, THREADS2).n == 2
+
+
+def test_a_cell_on_several_workers_measured_once_borrows_only_from_cells_on_several_workers() -> None:
+    # One interpreter, no sibling: threads on 4 workers measured in three processes (logs +-0.2: variance 0.04 on
+    # 2 df), threads on 1 in three (logs +-0.01: 0.0001 on 2 df), threads on 2 once. The cell on 2 workers borrows the
+    # one on 4 alone: on one worker, the second core's state is not in the scatter.
+    workload = replace(WORKLOAD, variants=tuple(
+        replace(variant, workers=(1, 2, 4)) if variant.name == "threads" else variant for variant in WORKLOAD.variants
+    ))
+    threads4 = Cell("toy", "threads", 4, 10)
+    base = Column(interpreter("base"), {
+        THREADS1.name: bench(THREADS1, [math.exp(0.01)], [1.0], [math.exp(-0.01)]),
+        THREADS2.name: bench(THREADS2, [1.0]),
+        threads4.name: bench(threads4, [math.exp(0.2)], [1.0], [math.exp(-0.2)]),
+    }, {})
+    info = RunInfo.from_dict({"interpreters": ["base"], "status": "complete"}, "toy-run")
+    estimator = Estimator(Run(RunDir(Path("/nonexistent")), info, [workload], [base], "base", "chosen", None, {}))
+    assert estimator.several_workers_prior(base, THREADS2) == Prior(pytest.approx(0.04), 2)
+    assert estimator.ratio_spread(base, THREADS2) == Spread(pytest.approx(0.0), pytest.approx(0.04), 2, 1)
 
 
 def test_the_cells_whose_figures_have_no_interval_are_those_measured_once_with_nothing_to_borrow() -> None:
     # base: serial measured once (it borrows other's serial, two processes: an interval), threads-2 measured once (on
-    # several workers: borrows nothing), the memory cell measured once with no memory sibling measured twice (borrows
-    # nothing). other: serial and threads-2 in two processes each, its memory cell once. No decision is involved:
-    # the figures are the tables' own, each cell against the baseline's.
+    # several workers: it borrows other's threads-2, on several workers too), the memory cell measured once with no
+    # memory sibling measured twice (borrows nothing). other: serial and threads-2 in two processes each, its memory
+    # cell once. No decision is involved: the figures are the tables' own, each cell against the baseline's.
     base = Column(interpreter("base"), {
         SERIAL.name: bench(SERIAL, [2.0]),
         THREADS2.name: bench(THREADS2, [1.0]),
@@ -1006,13 +1035,16 @@ def test_the_cells_whose_figures_have_no_interval_are_those_measured_once_with_n
         MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
     }, {})
     run = make_run([base, other])
-    assert decisions.cells_without_interval(run) == {
-        ("base", THREADS2.name), ("base", MEMORY.name), ("other", MEMORY.name)
-    }
+    assert decisions.cells_without_interval(run) == {("base", MEMORY.name), ("other", MEMORY.name)}
     # A second process of base's memory cell (100 and 110) gives it a variance of its own, and other's memory cell,
     # of the same workload, borrows it: both figures get their interval.
     base.benchmarks[MEMORY.name] = bench(MEMORY, [100.0], [110.0], unit="byte")
-    assert decisions.cells_without_interval(make_run([base, other])) == {("base", THREADS2.name)}
+    assert decisions.cells_without_interval(make_run([base, other])) == set()
+    # With other's threads-2 measured once too, base's has nothing on several workers to borrow.
+    other.benchmarks[THREADS2.name] = bench(THREADS2, [1.0])
+    assert decisions.cells_without_interval(make_run([base, other])) == {
+        ("base", THREADS2.name), ("other", THREADS2.name)
+    }
 
 
 def test_a_cell_on_several_workers_keeps_its_own_scatter_however_many_processes_it_has() -> None:

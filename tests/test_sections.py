@@ -309,13 +309,14 @@ def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
 def test_header_counts_the_cells_whose_figures_have_no_interval() -> None:
     # toy_run measures every cell in two processes: every figure has its interval, and the header says nothing of it.
     assert "Figures without an interval" not in header.render(toy_run(), {})
-    # other's threads-2 (on several workers: it borrows no variance) measured in one process: one cell without.
+    # threads-2 measured in one process on both interpreters: on several workers, it borrows only from cells on
+    # several workers measured twice, and the toy workload has no other: two cells without.
     run = toy_run()
-    once = Column(run.columns[1].interpreter, {**run.columns[1].benchmarks, THREADS2.name: bench(THREADS2, [1.0])},
-                  run.columns[1].failures)
-    text = header.render(make_run([run.columns[0], once]), {})
-    assert "- **Figures without an interval:** 1 cell measured in one worker process, with no variance to borrow" \
-        in text
+    once = [Column(column.interpreter, {**column.benchmarks, THREADS2.name: bench(THREADS2, [1.0])}, column.failures)
+            for column in run.columns]
+    text = header.render(make_run(once), {})
+    assert "- **Figures without an interval:** 2 cells measured in one worker process, with no variance to borrow " \
+        "(a cell on several workers only from cells on several workers" in text
     assert "`nox -s matrix -- --resume toy-run --budget MINUTES` gives them more time" in text
 
 

@@ -290,8 +290,8 @@ def test_a_winner_needs_an_interval(tmp_path: Path) -> None:
     )
     text = sentence(run_dir)
     assert "undecided between **pypy3.9** with `serial` ≈ cpython-3.12 with `serial` [no interval]" in text
-    assert ("some have no interval yet (one worker process, with no sibling to borrow a variance from, or on several "
-            "workers, which borrow none: a second process gives one), so the data cannot tell them apart") in text
+    assert ("some have no interval yet (one worker process, with no sibling to borrow a variance from: a second "
+            "process gives one), so the data cannot tell them apart") in text
     # Untested, never told as noise: the sentence says why there is no interval, and names no winner.
     assert "undecided between **pypy3.9** with `serial` ≈ cpython-3.12 with `serial` [no interval] (each one's time ÷ " \
            "the fastest's, 95 % interval): the data cannot" not in text and "use **" not in text

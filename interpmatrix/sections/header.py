@@ -155,7 +155,8 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
         more = resume_command(run.run_id)
     return (
         f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} measured in one worker process, with "
-        "no variance to borrow (a cell on several workers borrows none, a peak of memory only its own workload's), "
+        "no variance to borrow (a cell on several workers only from cells on several workers, a peak of memory only "
+        "from its own workload's), "
         "so the tables show their figures with \"[no interval]\", untested; once every decision "
         "within reach is made, the budget gives each such cell a second process while it lasts: "
         f"{more} gives them more time"

@@ -173,8 +173,8 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
     else:
         # A tie without an interval (one worker process, with no variance to borrow) is untested, not noise.
         why = "the data cannot tell them apart" if all(b is not None and b.known for _, b in found.ties) else (
-            "some have no interval yet (one worker process, with no sibling to borrow a variance from, or on several "
-            "workers, which borrow none: a second process gives one), so the data cannot tell them apart")
+            "some have no interval yet (one worker process, with no sibling to borrow a variance from: a second "
+            "process gives one), so the data cannot tell them apart")
         line = (
             f"- {what}: undecided between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): {why}, "
             f"nor tell whether each runs within {factor_percent(EQUIVALENCE_FACTOR)} of the fastest "
