@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "registry", "profiles", "budget", "harness_protocol", "run_info", "results", "compat", "lock", "debian_packages", "probe", "proc", "questions", "runtimes", "discovery", "selection", "external", "resuming",
     )),
     ("model: a loaded run", ("model",)),
-    ("stats: numbers, intervals and decisions", ("samples", "intervals", "between_runs", "stats", "verdicts", "decisions", "changes")),
+    ("stats: numbers, intervals and decisions", ("samples", "recorded_scatter", "intervals", "between_runs", "stats", "verdicts", "decisions", "changes")),
     ("markdown: every formatter", ("markdown",)),
     ("sections: one module per report section", ("sections",)),
     ("output: assemble and write", ("report", "plots", "compare", "merge", "pool")),
