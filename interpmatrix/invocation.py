@@ -178,10 +178,6 @@ def build_command(
     ]
     for cell in step.cells:
         command += ["--cell", cell.name]
-        memory = step.workload.variant(cell.variant).metric == "memory"
-        processes = profile.processes_of(memory, first_pass=step.round <= profile.rounds)
-        if processes != profile.processes_per_round:
-            command += ["--cell-processes", f"{cell.name}={processes}"]
         if cell.name in loops:
             command += ["--cell-loops", f"{cell.name}={loops[cell.name]}"]
         if warmups and cell.name in warmups:

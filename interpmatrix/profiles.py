@@ -15,14 +15,11 @@ probes, metadata and set-up 9 %, each step's start and the driver 11 %. Fresh wo
 of the report's intervals, and the values inside one scatter less than processes do (a median 6-7 % against 9-12 % that
 day): so a value lasts only 0.02 s, and the time goes to processes where decisions need them.
 
-The first pass gives every cell one process; the extra rounds of the budget then go to the cells the report's decisions
-rest on (43 of the 79: the claims' cells and the verdicts' candidates), which a second process gives their first
-interval, and on to the ones still open. A cell no decision rests on borrows its variance from the cells of its workload
-that were measured twice (``interpmatrix.intervals``), but a peak of memory only from its own workload's memory cells,
-where no decision gives one a second process but gc_cycles': ``default`` runs a memory cell in two worker processes in
-its first pass (``memory_processes``), about 0.7 s more a memory cell, so that each of its figures has an interval (one
-process left 72 of them "[no interval]" in a default run of thirteen columns). Two full rounds, as ``default`` once had,
-cost 16 minutes on nine interpreters; ``rigorous`` is for publishing.
+The first pass gives every cell one process; the extra rounds of the budget then go to the cells the report's
+decisions rest on (43 of the 79: the claims' cells and the verdicts' candidates), which a second process gives their
+first interval, and on to the ones still open. A cell no decision rests on borrows its variance from the cells of its
+workload that were measured twice (``interpmatrix.intervals``). Two full rounds, as ``default`` once had, cost 16 minutes on nine
+interpreters; ``rigorous`` is for publishing.
 
 Every interpreter gets the same number of processes and values; the report's intervals take worker processes as
 their independent units (``interpmatrix.intervals``). Only warm-ups differ: a JIT needs its loops compiled before a
@@ -69,16 +66,6 @@ class Profile:
     # Warm-ups for CPython's own JIT; None: ``jit_warmups``, as for every JIT before CPython's had a count of its own
     # (the settings run.json kept then).
     cpython_jit_warmups: int | None = None
-    # Worker processes of a peak-memory cell in each round of the first pass; None: ``processes_per_round``. A peak
-    # borrows a variance only from its own workload's memory cells (``interpmatrix.intervals``), and no decision
-    # gives most of them a second process: measured once, a default run left 72 figures of memory "[no interval]".
-    memory_processes: int | None = None
-
-    def processes_of(self, memory: bool, first_pass: bool) -> int:
-        """Worker processes of a cell in one round: ``memory_processes`` for a peak of memory in the first pass."""
-        if memory and first_pass and self.memory_processes is not None:
-            return self.memory_processes
-        return self.processes_per_round
 
     @property
     def processes(self) -> int:
@@ -121,9 +108,9 @@ PROFILES: tuple[Profile, ...] = (
     ),
     Profile(
         name="default",
-        description="1 round x 1 process x 3 values (2 processes for a peak of memory), then interleaved extra "
-        "rounds for the cells of undecided decisions until each decision within reach is made, then one for the "
-        "figures measured once, within 20 minutes of measuring",
+        description="1 round x 1 process x 3 values, then interleaved extra rounds for the cells of undecided "
+        "decisions until each decision within reach is made, then one for the figures measured once, within 20 "
+        "minutes of measuring",
         rounds=1,
         processes_per_round=1,
         values=3,
@@ -136,7 +123,6 @@ PROFILES: tuple[Profile, ...] = (
         # nothing by itself (no cell has a second process yet): the rest goes to the decisions still open.
         budget=1200,
         cpython_jit_warmups=2,
-        memory_processes=2,
     ),
     Profile(
         name="rigorous",

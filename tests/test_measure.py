@@ -208,8 +208,7 @@ def test_a_memory_cells_calls_are_as_many_everywhere_and_each_starts_from_a_coll
     """Ten calls in every worker process, whatever the column's warm-ups (1 without a JIT, 4 for PyPy's in the
     default profile): a peak over more calls is a higher peak, so the count must not follow the interpreter. The
     cycle each call leaves is freed before the next call begins, which the collector would not have done by itself
-    after one small object. In the default profile's first pass, two worker processes (``memory_processes``), so that
-    the peak has a variance of its own."""
+    after one small object."""
     host = discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host")
     profile = find_profile("default")
     for kind, interpreter in {"plain": host, "pypy": replace(host, implementation="pypy", jit="PyPy JIT")}.items():
@@ -224,10 +223,10 @@ def test_a_memory_cells_calls_are_as_many_everywhere_and_each_starts_from_a_coll
         for line in calls.read_text().splitlines():
             pid, state = line.split()
             by_process.setdefault(pid, []).append(state)
-        assert list(by_process.values()) == [["first"] + ["collected"] * 9] * 2, kind
-        runs = [run for run in pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(
+        assert list(by_process.values()) == [["first"] + ["collected"] * 9], kind
+        (run,) = [run for run in pyperf.BenchmarkSuite.load(str(run_dir.results_file("host"))).get_benchmark(
             cell.name).get_runs() if run.values]
-        assert [run.get_metadata()[MEMORY_CALLS_METADATA] for run in runs] == [10, 10]
+        assert run.get_metadata()[MEMORY_CALLS_METADATA] == 10
 
 
 def test_install_failure_fails_the_column_with_its_reason(tmp_path: Path) -> None:
@@ -333,23 +332,6 @@ def test_each_kind_of_jit_gets_its_own_warm_ups(tmp_path: Path) -> None:
     kept_before = {key: value for key, value in asdict(default).items() if key != "cpython_jit_warmups"}
     older = profile_from("default", kept_before)
     assert warmups(kinds["cpython jit"], older) == ["--warmups=4"]
-
-
-def test_a_peak_of_memory_gets_two_worker_processes_in_the_default_profiles_first_pass(tmp_path: Path) -> None:
-    """A memory cell of the first pass gets ``--cell-processes CELL=2`` in the default profile; a time cell, an extra
-    round's memory cell and the quick profile's keep ``--processes=1``."""
-    numeric = find_workload("numeric")
-    host = discovery.interpreter_from_probe(discovery.probe(Path(sys.executable)), "path", "host")
-
-    def extra(profile_name: str, round_number: int) -> list[str]:
-        profile = find_profile(profile_name)
-        step = Step(round_number, numeric, tuple(numeric.cells()), Venv(host, sys.executable))
-        command = build_command(step, profile, tmp_path / "step.json", {})
-        return [command[i + 1] for i, arg in enumerate(command) if arg == "--cell-processes"]
-
-    memory = [cell.name for cell in numeric.cells() if numeric.variant(cell.variant).metric == "memory"]
-    assert memory and extra("default", 1) == [f"{name}=2" for name in memory]
-    assert extra("default", 2) == [] and extra("quick", 1) == []
 
 
 def test_every_columns_peer_processes_run_on_the_orchestrators_interpreter(tmp_path: Path) -> None:

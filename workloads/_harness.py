@@ -242,11 +242,6 @@ def _forward_args(cmd: list[str], args: argparse.Namespace) -> None:
         cmd.extend(("--bindings", args.bindings))
 
 
-def _per_cell(items: Sequence[str]) -> dict[str, int]:
-    """``CELL=N`` options (--cell-loops, --cell-warmups, --cell-processes) as cell name -> N."""
-    return dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in items)
-
-
 def _describe_answer(answer: object) -> str:
     text = repr(answer)
     return text if len(text) <= 200 else text[:200] + "..."
@@ -619,10 +614,6 @@ def main(
         "--cell-warmups", action="append", default=[], metavar="CELL=WARMUPS",
         help="more warm-ups for a cell whose earlier processes were still warming up at their end",
     )
-    runner.argparser.add_argument(
-        "--cell-processes", action="append", default=[], metavar="CELL=PROCESSES",
-        help="worker processes for a cell other than --processes (a peak of memory in the first pass)",
-    )
     runner.argparser.add_argument("--round", type=int, default=1, help="interleaving round this run belongs to")
     runner.argparser.add_argument("--bindings", help="the folder bindings/build.py built for this interpreter")
     args = runner.parse_args()
@@ -651,9 +642,8 @@ def main(
             os._exit(0)
         return
 
-    loops, more_warmups, processes = (_per_cell(args.cell_loops), _per_cell(args.cell_warmups),
-                                      _per_cell(args.cell_processes))
-    profile_processes = args.processes
+    loops = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_loops)
+    more_warmups = dict((item.rsplit("=", 1)[0], int(item.rsplit("=", 1)[1])) for item in args.cell_warmups)
     # The profile's warm-ups, for every cell the orchestrator did not give more (pyperf hands args.warmups to the
     # worker processes it spawns for the cell being measured).
     profile_warmups = args.warmups
@@ -696,7 +686,6 @@ def main(
         # cell's value is the peak of its calls in a fresh process: one call a loop and MEMORY_CALLS of them, on every
         # interpreter, so that the peaks compare (loop counts and warm-ups differ between interpreters).
         args.values = MEMORY_CALLS if args.track_memory else profile_values
-        args.processes = processes.get(name, profile_processes)
         try:
             if args.track_memory:
                 args.loops = 1

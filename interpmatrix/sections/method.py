@@ -6,7 +6,6 @@ from ..harness_protocol import PARALLELISM_PROBE, PARALLELISM_PROBE_ITERATIONS, 
 from ..intervals import EQUIVALENCE_FACTOR, PRIOR_DF, Estimator
 from ..markdown import factor_percent, percent, plural, ratio_text, span, table
 from ..model import Run
-from ..profiles import Profile
 from ..recorded_scatter import BETWEEN_RUN_PROVENANCE, BETWEEN_RUN_SD, BETWEEN_RUN_SD_PYPY, BETWEEN_STEP_SD
 from ..samples import PROBE_FIT_PROCESSES, PROBE_GROUPS, WARM_TOLERANCE
 from . import Charts
@@ -60,20 +59,10 @@ def _how(run: Run) -> list[str]:
         "JIT's first loops compile code). pyperf's calibration sets the loops per value in round 1 "
         f"so that a value lasts at least {profile.min_time:g} s; later rounds reuse them, so every value of a "
         "cell does the same work. Memory cells (`…_memory`) hold the peak private memory pyperf's "
-        "`--track-memory` sampled in each worker process, one value per process" + _memory_calls(run)
-        + _memory_processes(profile) + "." + _code_layout(run),
+        "`--track-memory` sampled in each worker process, one value per process" + _memory_calls(run) + "."
+        + _code_layout(run),
         "",
     ]
-
-
-def _memory_processes(profile: Profile) -> str:
-    """How many worker processes a memory cell had in the first pass, where the profile gives it more than a time
-    cell (``Profile.memory_processes``)."""
-    processes = profile.processes_of(memory=True, first_pass=True)
-    if processes == profile.processes_per_round:
-        return ""
-    return (f", in {plural(processes, 'fresh worker process', 'fresh worker processes')} in the first pass (a peak "
-            "borrows a variance only from its own workload's memory cells)")
 
 
 def _memory_calls(run: Run) -> str:
