@@ -19,7 +19,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, candidates, reference_cells, run_questions
+from .verdicts import Answer, answer, candidates, memory_cell, reference_cells, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -333,7 +333,38 @@ def open_cells(run: Run) -> dict[Key, Need]:
     of its decisions), with the baseline's reference cells of their workloads that are still loosely known
     (``with_baseline_references``)."""
     estimator = Estimator(run)
-    return with_baseline_references(estimator, cells_to_measure(decisions(run, estimator)))
+    return with_cost_cells(estimator, with_baseline_references(estimator, cells_to_measure(decisions(run, estimator))))
+
+
+def with_cost_cells(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
+    """``needs``, and for each verdict whose workload has a cell in them, the peak of memory its answer states as a
+    cost (``verdicts.memory_cell`` of the fastest's variant, on the fastest's interpreter and on the baseline) where
+    that figure has no interval yet, one round each, priced as the cheapest of the workload's cells asked for.
+
+    A peak of memory borrows a variance only from its own workload's memory cells, and no decision gives one a second
+    process but gc_cycles' claim: the verdict's "peak memory 35.0 MiB against 13.9 MiB" had no interval. Taken along
+    with the workload's open cells, each costs one worker process (0.7 s), and the baseline's, measured twice, lends its
+    variance to the same cell on its family's other interpreters. Two processes for every peak of memory in the first
+    pass cost 64 s more of it instead (2026-12-06T15-22-04Z: 121 s, whose extra rounds had 5:34 left for the claims)."""
+    run, baseline = estimator.run, estimator.run.baseline_column
+    if baseline is None:
+        return needs
+    found = dict(needs)
+    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
+    for question in run_questions(run):
+        if question.workload not in asked:
+            continue
+        reply = answer(estimator, question)
+        memory = memory_cell(reply.workload, reply.best[1]) if reply.best is not None else None
+        if memory is None:
+            continue
+        price = min(need.cell_rounds for (_, cell_name), need in needs.items()
+                    if Cell.parse(cell_name).workload == question.workload)
+        for column in (reply.best[0], baseline):
+            spread = estimator.ratio_spread(column, memory)
+            if spread is not None and spread.df <= 0 and (column.id, memory.name) not in found:
+                found[column.id, memory.name] = Need(1, price)
+    return found
 
 
 def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:

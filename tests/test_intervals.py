@@ -812,6 +812,34 @@ def test_the_baselines_reference_cell_comes_along_while_it_is_loosely_known() ->
     assert decisions.with_baseline_references(Estimator(make_run([tight, other])), asked) == asked
     assert decisions.with_baseline_references(estimator, {}) == {}
 
+def test_the_peak_of_memory_a_verdict_states_comes_along_while_it_has_no_interval() -> None:
+    # A user's toy workload (its one question: which interpreter runs serial fastest). base, the baseline, runs serial
+    # at 2.0 s, other at 1.0 s: other is the answer, and its cost "peak memory 90 MB against 100 MB" rests on
+    # serial_memory measured once on each, with no memory cell measured twice to borrow from: no interval. other's
+    # fast cell is asked for (3 rounds, 6 cell rounds): both peaks come along, one round at that price.
+    asked = {("other", FAST.name): Need(3, 6)}
+
+    def toy_run(base_memory: list[list[float]]) -> Run:
+        base = Column(interpreter("base"), {
+            SERIAL.name: bench(SERIAL, [2.0], [2.1]), MEMORY.name: bench(MEMORY, *base_memory, unit="byte"),
+        }, {})
+        other = Column(interpreter("other"), {
+            SERIAL.name: bench(SERIAL, [1.0], [1.05]), FAST.name: bench(FAST, [1.5], [1.6]),
+            MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
+        }, {})
+        return replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
+
+    estimator = Estimator(toy_run([[100.0]]))
+    assert decisions.with_cost_cells(estimator, asked) == {
+        **asked, ("other", MEMORY.name): Need(1, 6), ("base", MEMORY.name): Need(1, 6),
+    }
+    # Nothing of the workload asked for: nothing comes along.
+    assert decisions.with_cost_cells(estimator, {}) == {}
+    # base's peak measured twice has its interval, and lends its variance to other's (the same cell on its family):
+    # neither comes along.
+    assert decisions.with_cost_cells(Estimator(toy_run([[100.0], [110.0]])), asked) == asked
+
+
 def _group_run(edge_spread: float):
     """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a CPython with its
     JIT on, a family of its own (so that none pools another's scatter): base and near 0.2 % over six processes, edge

@@ -67,8 +67,8 @@ def interval_text(ratio: float, apart: float = APART, tau: float = CPYTHON) -> s
     ratio's variance is the sum of the two, log(apart)² / 2; Satterthwaite's degrees of freedom for two equal halves on
     2 each: (v)² / (2 × (v/2)² / 2) = 4; the same when each pools another time cell of its own as far apart instead.
     A ratio of two time cells on one worker adds the between-run variance recorded for it (an input of the
-    statistics: interpmatrix.recorded_scatter.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it), ``tau``²: 0.029²
-    / 2 (0.035² / 2 with PyPy), without degrees of freedom of its own.
+    statistics: interpmatrix.recorded_scatter.BETWEEN_RUN_SD, or BETWEEN_RUN_SD_PYPY with a PyPy cell in it),
+    ``tau``²: 0.029² / 2 (0.035² / 2 with PyPy), without degrees of freedom of its own.
     """
     half = tdist95conf_level(4) * math.sqrt(math.log(apart) ** 2 / 2 + tau**2)
     return f"[{_bound(ratio * math.exp(-half))}–{_bound(ratio * math.exp(half))}]"
@@ -169,14 +169,19 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
     assert text.startswith(
         f"- **Pure-Python CPU loops** ([countdown](#countdown)): use **pypy3.9** with `serial` (50.0× faster {bounds} "
         "than the runner-up, cpython-3.12 with `serial`, the baseline's reference). "
-        "Costs there: start-up 50 ms against 20 ms ([start-up](#startup)); "
+        f"Costs there: start-up 50 ms against 20 ms, 2.50× slower {interval_text(2.5, tau=PYPY)} "
+        "([start-up](#startup)); "
     )
     assert "It is" not in text
     # PyPy: 50 ms start + 150 ms + 10 ms + 2 ms per call; CPython: 20 ms start + 100 ms per call. After 2 calls
     # PyPy has spent 210 ms against 220 ms, in each of its two processes (both have those warm-ups).
     assert ("the JIT pays off after 2 calls in each of its 2 worker processes: for a script that would run 220 ms or "
             "more on cpython-3.12") in text
-    assert "peak memory 80.0 MiB against 20.0 MiB (`serial_memory`, [memory](#peak-memory))" in text
+    # Each peak on its own two processes (no other memory cell to borrow from): log(1.02)^2 / 2 on 1 df each, a mean's
+    # half of it; Satterthwaite 2 df, t(2) = 4.303; no between-run variance for memory. 80 / 20 = 4.
+    half = tdist95conf_level(2) * math.log(APART) / math.sqrt(2)
+    assert (f"peak memory 80.0 MiB against 20.0 MiB, 4.00× more memory [{_bound(4 * math.exp(-half))}–"
+            f"{_bound(4 * math.exp(half))}] (`serial_memory`, [memory](#peak-memory))") in text
     assert "undecided" not in text and "Not measured" not in text
 
 

@@ -5,8 +5,9 @@ that kind of code; the answer (``verdicts.answer``) is the fastest (interpreter,
 when it beats the runner-up beyond its 95 % interval, else the group the data cannot tell apart; then its speed
 against the workload's reference variant on the baseline interpreter, with its interval, and what choosing it
 costs on the same run: start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up
-values pyperf recorded in the same worker processes), peak memory (the workload's memory cells) and the bindings or
-packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest
+values pyperf recorded in the same worker processes), peak memory (the workload's memory cells, which the budget's
+extra rounds give a second process: ``decisions.with_cost_cells``), each beside the baseline's with the interval of
+their ratio, and the bindings or packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest
 (start-up, peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a
 difference pyperf cannot tell from noise, a baseline cell that did not run, an interpreter without results) the
 sentence says so; nothing in it is written by hand. After the answers: the overall ranking, what threads bought, and
@@ -56,7 +57,8 @@ def unavailable(column: Column, workload: Workload) -> list[str]:
 
 
 def costs(found: Answer, estimator: Estimator) -> list[str]:
-    """What choosing the answer's interpreter costs, measured on the same run, against the baseline."""
+    """What choosing the answer's interpreter costs, measured on the same run, against the baseline: each figure
+    beside the baseline's, with the 95 % interval of their ratio."""
     if found.best is None or found.baseline is None:
         return []
     column, cell = found.best
@@ -64,8 +66,10 @@ def costs(found: Answer, estimator: Estimator) -> list[str]:
     parts = []
     start, base_start = startup_time(column), startup_time(base)
     if start is not None and base_start is not None and column is not base:
+        against = estimator.ratio((base, STARTUP_CELL), (column, STARTUP_CELL))
         parts.append(
-            f"start-up {seconds_text(start.mean())} against {seconds_text(base_start.mean())} ([start-up](#startup))"
+            f"start-up {seconds_text(start.mean())} against {seconds_text(base_start.mean())}{_beside(against)} "
+            "([start-up](#startup))"
         )
     if column.interpreter.is_jit and not base.interpreter.is_jit:
         # Like for like: the baseline running the same variant, where it ran it.
@@ -76,14 +80,20 @@ def costs(found: Answer, estimator: Estimator) -> list[str]:
     if memory is not None and column is not base:
         mine, theirs = column.benchmark(memory), base.benchmark(memory)
         if mine is not None and theirs is not None:
+            against = estimator.ratio((base, memory), (column, memory))
             parts.append(
-                f"peak memory {value_text(mine)} against {value_text(theirs)} "
+                f"peak memory {value_text(mine)} against {value_text(theirs)}{_beside(against, memory=True)} "
                 f"(`{memory.label}`, [memory](#peak-memory))"
             )
     missing = unavailable(column, found.workload)
     if missing:
         parts.append("unavailable there: " + ", ".join(missing))
     return parts
+
+
+def _beside(interval: Interval | None, memory: bool = False) -> str:
+    """``, 2.50× slower [2.31–2.71]``: a cost's ratio to the baseline's, where both ran."""
+    return f", {speed_interval_text(interval, memory=memory)}" if interval is not None else ""
 
 
 def _link(workload: Workload) -> str:
@@ -398,7 +408,8 @@ def render(run: Run, charts: Charts) -> str:
         "be told apart, each with its time ÷ the fastest's: a tie when each surely runs within "
         f"{factor_percent(EQUIVALENCE_FACTOR)} of the fastest, else undecided); its speed against the workload's "
         "reference on the "
-        f"baseline ({run.baseline or 'none'}), with its interval; then what that choice costs on the same run. "
+        f"baseline ({run.baseline or 'none'}), with its interval; then what that choice costs on the same run "
+        "(start-up and peak memory against the baseline's, with the interval of their ratio). "
         "Each workload name links to its table.",
         "",
     ]
