@@ -185,6 +185,27 @@ def test_a_clear_winner_is_named_with_its_speed_up_and_costs(tmp_path: Path) -> 
     assert "undecided" not in text and "Not measured" not in text
 
 
+def test_a_fastest_variant_without_a_memory_cell_says_whose_peak_its_cost_is(tmp_path: Path) -> None:
+    # countdown's threads have no memory cell: the answer's memory cost reads serial_memory, and says so.
+    run_dir = crafted_run(
+        tmp_path,
+        {
+            "cpython-3.12": {
+                SERIAL: benchmark(SERIAL, spread(0.100)), THREADS: benchmark(THREADS, spread(0.100)),
+                MEMORY: benchmark(MEMORY, [20 * 2**20] * 2, unit="byte"),
+            },
+            "pypy3.9": {
+                SERIAL: benchmark(SERIAL, spread(0.002)), THREADS: benchmark(THREADS, spread(0.001)),
+                MEMORY: benchmark(MEMORY, [80 * 2**20] * 2, unit="byte"),
+            },
+        },
+    )
+    text = sentence(run_dir, "CPU work in threads or processes")
+    assert text.startswith("- **CPU work in threads or processes** ([countdown](#countdown)): use **pypy3.9** with "
+                           "`threads ×2`")
+    assert "(`serial_memory`: `threads ×2` has no memory cell of its own, [memory](#peak-memory))" in text
+
+
 def test_a_difference_within_noise_is_no_clear_winner(tmp_path: Path) -> None:
     # Processes 10 % apart in each cell, means 1 % apart: the interval of the ratio is wide and straddles 1 (two
     # CPythons: each cell borrows the other's variance).

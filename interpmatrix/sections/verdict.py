@@ -1,17 +1,16 @@
 """"Which interpreter should I use?": the report's answer per kind of code, computed from the run's own cells.
 
-Each question (``questions.QUESTIONS``, data) names a workload and the variants a reader could choose between for
-that kind of code; the answer (``verdicts.answer``) is the fastest (interpreter, variant) among the cells that ran
-when it beats the runner-up beyond its 95 % interval, else the group the data cannot tell apart; then its speed
-against the workload's reference variant on the baseline interpreter, with its interval, and what choosing it
-costs on the same run: start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up
-values pyperf recorded in the same worker processes), peak memory (the workload's memory cells, which the budget's
-extra rounds give a second process: ``decisions.with_cost_cells``), each beside the baseline's with the interval of
-their ratio, and the bindings or packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest
-(start-up, peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a
-difference pyperf cannot tell from noise, a baseline cell that did not run, an interpreter without results) the
-sentence says so; nothing in it is written by hand. After the answers: the overall ranking, what threads bought, and
-how noisy the run was.
+Each question (``questions.QUESTIONS``, data) names a workload and the variants a reader could choose between for that
+kind of code; the answer (``verdicts.answer``) is the fastest (interpreter, variant) among the cells that ran when it
+beats the runner-up beyond its 95 % interval, else the group the data cannot tell apart; then its speed against the
+workload's reference variant on the baseline interpreter, with its interval, and what choosing it costs on the same run:
+start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up values pyperf recorded in the
+same worker processes), peak memory (the workload's memory cells, which the budget's extra rounds give a second process:
+``decisions.with_cost_cells``), each beside the baseline's with the interval of their ratio, and the bindings or
+packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest (start-up,
+peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a difference pyperf
+cannot tell from noise, a baseline cell that did not run, an interpreter without results) the sentence says so; nothing
+in it is written by hand. After the answers: the overall ranking, what threads bought, and how noisy the run was.
 """
 
 from __future__ import annotations
@@ -81,9 +80,13 @@ def costs(found: Answer, estimator: Estimator) -> list[str]:
         mine, theirs = column.benchmark(memory), base.benchmark(memory)
         if mine is not None and theirs is not None:
             against = estimator.ratio((base, memory), (column, memory))
+            # A variant without a memory cell of its own reads the workload's first: another variant's peak, which
+            # says what the interpreter takes, not what the answer's way of writing it does.
+            whose = "" if memory.variant == f"{cell.variant}_memory" else (
+                f": `{cell.label}` has no memory cell of its own")
             parts.append(
                 f"peak memory {value_text(mine)} against {value_text(theirs)}{_beside(against, memory=True)} "
-                f"(`{memory.label}`, [memory](#peak-memory))"
+                f"(`{memory.label}`{whose}, [memory](#peak-memory))"
             )
     missing = unavailable(column, found.workload)
     if missing:
