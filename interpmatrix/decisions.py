@@ -358,13 +358,18 @@ def with_cost_cells(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, N
         memory = memory_cell(reply.workload, reply.best[1]) if reply.best is not None else None
         if memory is None:
             continue
-        price = min(need.cell_rounds for (_, cell_name), need in needs.items()
-                    if Cell.parse(cell_name).workload == question.workload)
+        price = _cheapest(needs, question.workload)
         for column in (reply.best[0], baseline):
             spread = estimator.ratio_spread(column, memory)
             if spread is not None and spread.df <= 0 and (column.id, memory.name) not in found:
                 found[column.id, memory.name] = Need(1, price)
     return found
+
+
+def _cheapest(needs: dict[Key, Need], workload: str) -> int:
+    """The fewest cell rounds of the cells of ``workload`` asked for: the price of a cell that comes along with them
+    (``with_cost_cells``, ``with_baseline_references``)."""
+    return min(need.cell_rounds for (_, cell_name), need in needs.items() if Cell.parse(cell_name).workload == workload)
 
 
 def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
@@ -388,7 +393,7 @@ def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> di
         workload = workloads.get(name)
         if workload is None:
             continue
-        price = min(need.cell_rounds for (_, asked), need in needs.items() if Cell.parse(asked).workload == name)
+        price = _cheapest(needs, name)
         for cell in sorted(reference_cells(workload)):
             key = (baseline.id, cell.name)
             known = estimator.spread(baseline, cell) if cell.name in baseline.benchmarks else None

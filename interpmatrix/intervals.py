@@ -32,7 +32,7 @@ moderated variance where that gives the wider interval (``Estimator.ratio``), ne
 eight default runs of 2026-12-06, 3 decisions of 3,226 made in both came out opposite ways, 0 of 3,163 so. A geometric
 mean over many cells still lets them borrow, where one cell's variance is a small part of the whole. Measured once, such
 a cell has no scatter of its own to keep, and its figures borrow that of cells on several workers alone
-(``Estimator.several_workers_prior``): a claim on it waits for ``OWN_PROCESSES`` processes of its own
+(``Estimator.prior`` with ``several_workers``): a claim on it waits for ``OWN_PROCESSES`` processes of its own
 (``stats.claim_result``), and as a verdict's fastest it still borrows nothing. Read so, thirteen runs of 2026-12-06 (ten
 default, three with ``--budget 10``) changed one decision, from undecided to decided, and 82 of run
 2026-12-06T14-02-36Z's 154 figures without an interval got one.
@@ -276,7 +276,7 @@ class Estimator:
     between_runs: bool = True
     _measured: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
     _samples: dict[tuple[str, str], Sample | None] = field(default_factory=dict)
-    _priors: dict[tuple[str, str], Prior | None] = field(default_factory=dict)
+    _priors: dict[tuple[str, str, bool], Prior | None] = field(default_factory=dict)
     _probe_references: dict[tuple[str, str], float] | None = None
     _probe_fits: dict[str, ProbeFit | None] = field(default_factory=dict)
 
@@ -354,13 +354,15 @@ class Estimator:
         return [self.sample(other, cell) for other in self.run.columns
                 if other is not column and self._family(other) == family]
 
-    def prior(self, column: Column, cell: Cell) -> Prior | None:
-        """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself."""
-        key = (column.id, cell.name)
+    def prior(self, column: Column, cell: Cell, several_workers: bool = False) -> Prior | None:
+        """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself; with
+        ``several_workers``, of cells on several workers alone (what such a cell measured once borrows,
+        ``ratio_spread``: the second core's state, which moves them most, is not in the scatter of cells on one)."""
+        key = (column.id, cell.name, several_workers)
         if key not in self._priors:
-            siblings = self.siblings(column, cell)
             metric = self._metric(cell)
-            own = [other for other in self.run.cells if other != cell and self._metric(other) == metric]
+            own = [other for other in self.run.cells if other != cell and self._metric(other) == metric
+                   and (not several_workers or probe_group(other) == SEVERAL_WORKERS)]
             workload = [other for other in own if other.workload == cell.workload]
             variant = [other for other in workload if other.variant == cell.variant]
             # Nearest first: the cell's own variant at other sizes and worker counts (PyPy 3.11's numexpr, on no other
@@ -369,15 +371,13 @@ class Estimator:
             # A peak of memory borrows from its own workload only: its scatter is what the workload allocates, not the
             # machine's (numeric's numpy_memory on cpython-3.14-jit: 44.7 MiB in one default run, 57.0 in the next);
             # every memory cell's flagged 6-10 of 100 memory cells changed between two default runs of the same code.
-            groups = [siblings, [self.sample(column, other) for other in variant],
+            # A cell on several workers goes no further than its workload: its scatter is the cores', not the code's.
+            groups = [self.siblings(column, cell), [self.sample(column, other) for other in variant],
                       [self.sample(column, other) for other in workload]]
-            if metric == "time":
+            if metric == "time" and not several_workers:
                 groups.append([self.sample(column, other) for other in own])
-            for group in groups:
-                if any(found is not None and found.n >= 2 for found in group):
-                    siblings = group
-                    break
-            self._priors[key] = pooled_prior(found for found in siblings if found is not None)
+            self._priors[key] = next((prior for group in groups
+                                      if (prior := pooled_prior(found for found in group if found is not None))), None)
         return self._priors[key]
 
     def spread(self, column: Column, cell: Cell, borrow: bool = True) -> Spread | None:
@@ -391,7 +391,7 @@ class Estimator:
     def ratio(self, slow: tuple[Column, Cell], fast: tuple[Column, Cell], picked: bool = False) -> Interval | None:
         """slow ÷ fast, each a (column, cell); None when either did not run. A cell on several workers rests on its
         own processes from the second on, and takes its siblings' moderated variance where that widens it; measured
-        once, ``several_workers_prior``'s. ``fast`` measured once and ``picked`` (a verdict's fastest) borrows
+        once, ``prior(several_workers=True)``'s. ``fast`` measured once and ``picked`` (a verdict's fastest) borrows
         nothing. ``slow`` still borrows: a candidate
         behind the fastest owes its place to no luck that would make it look slower, and luck that put it near only
         makes a tie likelier (a default run listed CPython's JIT on countdown, measured once and 31.8x slower than
@@ -410,30 +410,13 @@ class Estimator:
 
     def ratio_spread(self, column: Column, cell: Cell, picked: bool = False) -> Spread | None:
         """The cell's spread as ``ratio`` takes it: on several workers, its own variance alone, or measured once
-        ``several_workers_prior``'s; measured once and ``picked``, none; else the moderated one."""
+        ``prior(several_workers=True)``'s; measured once and ``picked``, none; else the moderated one."""
         found = self.sample(column, cell)
         once = found is not None and found.n < 2
         if probe_group(cell) == SEVERAL_WORKERS:
-            return spread(found, self.several_workers_prior(column, cell)) if once and not picked else (
+            return spread(found, self.prior(column, cell, several_workers=True)) if once and not picked else (
                 self.spread(column, cell, borrow=False))
         return self.spread(column, cell, borrow=not (picked and once))
-
-    def several_workers_prior(self, column: Column, cell: Cell) -> Prior | None:
-        """What a cell on several workers measured once borrows: the pooled variance of the nearest group with a cell
-        measured twice or more of its siblings, then its variant's and its workload's other cells on several workers
-        on its own column, of its metric. Only cells on several workers: the second core's state, which moves them
-        most, is not in the scatter of cells on one. No decision rests on such a cell alone (a claim waits for
-        ``OWN_PROCESSES`` of its own, the verdict's fastest borrows nothing), but its figures in the tables then have
-        an interval: a default run left 82 of them "[no interval]" (the fourth worker of a scaling, cffi's threads,
-        pp's pools, io_threads' four clients)."""
-        metric = self._metric(cell)
-        near = [other for other in self.run.cells if other != cell and other.workload == cell.workload
-                and probe_group(other) == SEVERAL_WORKERS and self._metric(other) == metric]
-        groups = [self.siblings(column, cell),
-                  [self.sample(column, other) for other in near if other.variant == cell.variant],
-                  [self.sample(column, other) for other in near]]
-        return next((prior for group in groups
-                     if (prior := pooled_prior(found for found in group if found is not None)) is not None), None)
 
     def moderated_on_several_workers(self, column: Column, cell: Cell) -> Spread | None:
         """A cell on several workers measured twice or more, moderated by its ``siblings``; else None."""

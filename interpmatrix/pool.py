@@ -3,8 +3,8 @@ that one run's hour keeps open.
 
 Another tenant's load differs from one hour to the next, and every worker process of a run samples the same hour: a
 ratio moves between runs by more than its processes scatter, and each ratio carries that between-run variance
-(``recorded_scatter.BETWEEN_RUN_SD``) however many rounds the run gives it. Runs at other hours are draws of their own. In a
-pooled run each worker process records the run it came from (``results.POOLED_RUN_METADATA``), and a ratio carries
+(``recorded_scatter.BETWEEN_RUN_SD``) however many rounds the run gives it. Runs at other hours are draws of their own.
+In a pooled run each worker process records the run it came from (``results.POOLED_RUN_METADATA``), and a ratio carries
 the between-run variance once per hour its processes came from: τ² times the larger of its two cells' sums of squared
 shares of the runs (``samples.Sample.run_concentration``), τ²/k for a ratio measured alike in k runs, τ² for one whose
 processes all came from one.

@@ -1043,7 +1043,7 @@ def test_a_cell_on_several_workers_measured_once_borrows_only_from_cells_on_seve
     }, {})
     info = RunInfo.from_dict({"interpreters": ["base"], "status": "complete"}, "toy-run")
     estimator = Estimator(Run(RunDir(Path("/nonexistent")), info, [workload], [base], "base", "chosen", None, {}))
-    assert estimator.several_workers_prior(base, THREADS2) == Prior(pytest.approx(0.04), 2)
+    assert estimator.prior(base, THREADS2, several_workers=True) == Prior(pytest.approx(0.04), 2)
     assert estimator.ratio_spread(base, THREADS2) == Spread(pytest.approx(0.0), pytest.approx(0.04), 2, 1)
 
 

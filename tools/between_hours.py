@@ -14,15 +14,15 @@ around 0: runs of the same code), printed as σ beside the σ at which only 5 % 
 and ``BETWEEN_RUNS_DIFFERENCE_SD_PYPY`` keep the largest of, and of which a run's own interval takes half the
 variance (a difference draws two hours, one run one).
 
-Then the steps, behind ``interpmatrix.recorded_scatter.BETWEEN_STEP_SD``: a mean over many cells does not average away what
-moved a whole step (a workload's cells on one interpreter, measured together in one round). For every pair of the
+Then the steps, behind ``interpmatrix.recorded_scatter.BETWEEN_STEP_SD``: a mean over many cells does not average away
+what moved a whole step (a workload's cells on one interpreter, measured together in one round). For every pair of the
 runs, each interpreter's Overall cells (``stats.geometric_means``) measured in one round in both runs give a change of
 their log mean; less the cell's mean change over the interpreters (what the hour did to that cell everywhere), the
 changes of a workload's cells on one interpreter are averaged into the change of its step, with a within-run variance
-from the cells' processes alone. σ² is their scatter beyond that variance, by the median as above (and by the mean of
-d² − se², which the heavy tail of a step that ran at the host's other speed moves more), corrected for the mean
-taken out; a step's τ is √(σ² / 2), the larger of the two printed as the figure to keep. Last, with the figures as
-they stand, how often one run's Overall figure falls outside another's interval: 17 % when the intervals are right.
+from the cells' processes alone. σ² is their scatter beyond that variance, by the median as above (and by the mean of d²
+− se², which the heavy tail of a step that ran at the host's other speed moves more), corrected for the mean taken out;
+a step's τ is √(σ² / 2), the larger of the two printed as the figure to keep. Last, with the figures as they stand, how
+often one run's Overall figure falls outside another's interval: 17 % when the intervals are right.
 
 The estimates so far, for a ratio with none, one or two of its cells on several workers (``BETWEEN_RUNS_DIFFERENCE_SD``
 keeps the largest of each, and a run's own interval half its variance): over four default runs on the project's 2-core
