@@ -19,7 +19,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, candidates, memory_cell, reference_cells, run_questions
+from .verdicts import Answer, answer, candidates, reference_cells, run_questions
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -331,44 +331,40 @@ def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
 def open_cells(run: Run) -> dict[Key, Need]:
     """The (interpreter id, cell name) pairs that more rounds could still help decide on ``run`` (``cells_to_measure``
     of its decisions), with the baseline's reference cells of their workloads that are still loosely known
-    (``with_baseline_references``)."""
+    (``with_baseline_references``) and their workloads' figures without an interval
+    (``with_figures_without_interval``)."""
     estimator = Estimator(run)
-    return with_cost_cells(estimator, with_baseline_references(estimator, cells_to_measure(decisions(run, estimator))))
+    found = with_baseline_references(estimator, cells_to_measure(decisions(run, estimator)))
+    return with_figures_without_interval(estimator, found)
 
 
-def with_cost_cells(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
-    """``needs``, and for each verdict whose workload has a cell in them, the peak of memory its answer states as a
-    cost (``verdicts.memory_cell`` of the fastest's variant, on the fastest's interpreter and on the baseline) where
-    that figure has no interval yet, one round each, priced as the cheapest of the workload's cells asked for.
+def with_figures_without_interval(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
+    """``needs``, and every figure the report would state without an interval (``cells_without_interval``) of a
+    workload with a cell in them, one round each, priced as the cheapest of the workload's cells asked for.
 
-    A peak of memory borrows a variance only from its own workload's memory cells, and no decision gives one a second
-    process but gc_cycles' claim: the verdict's "peak memory 35.0 MiB against 13.9 MiB" had no interval. Taken along
-    with the workload's open cells, each costs one worker process (0.7 s), and the baseline's, measured twice, lends its
-    variance to the same cell on its family's other interpreters. Two processes for every peak of memory in the first
-    pass cost 64 s more of it instead (2026-12-06T15-22-04Z: 121 s, whose extra rounds had 5:34 left for the claims)."""
-    run, baseline = estimator.run, estimator.run.baseline_column
-    if baseline is None:
+    No decision rests on such a cell (a peak of memory, which borrows a variance only from its own workload's memory
+    cells; a cell on several workers with no such cell to borrow from), so the extra rounds of the decisions passed it
+    by, and the budget's last round for them (``budget.FOR_INTERVALS``) comes only once every decision within reach is
+    made, which a default run here never reached: runs 2026-12-06T15-49-38Z and T16-14-46Z each left 25-27 peaks of
+    memory "[no interval]". Taken along with its workload's open cells, a step that runs anyway, each costs one worker
+    process (0.3-0.7 s) and no step's start. Two processes for every peak of memory in the first pass cost 64 s more of
+    it instead (2026-12-06T15-22-04Z: 121 s, whose extra rounds had 5:34 left for the claims). The verdicts' costs
+    were the first figures taken so ("peak memory 35.0 MiB against 13.9 MiB" had no interval): the baseline's peak,
+    measured twice, also lends its variance to the same cell on its family's other interpreters."""
+    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
+    if not asked:
         return needs
     found = dict(needs)
-    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
-    for question in run_questions(run):
-        if question.workload not in asked:
-            continue
-        reply = answer(estimator, question)
-        memory = memory_cell(reply.workload, reply.best[1]) if reply.best is not None else None
-        if memory is None:
-            continue
-        price = _cheapest(needs, question.workload)
-        for column in (reply.best[0], baseline):
-            spread = estimator.ratio_spread(column, memory)
-            if spread is not None and spread.df <= 0 and (column.id, memory.name) not in found:
-                found[column.id, memory.name] = Need(1, price)
+    for key in sorted(cells_without_interval(estimator.run, estimator)):
+        workload = Cell.parse(key[1]).workload
+        if workload in asked and key not in found:
+            found[key] = Need(1, _cheapest(needs, workload))
     return found
 
 
 def _cheapest(needs: dict[Key, Need], workload: str) -> int:
     """The fewest cell rounds of the cells of ``workload`` asked for: the price of a cell that comes along with them
-    (``with_cost_cells``, ``with_baseline_references``)."""
+    (``with_figures_without_interval``, ``with_baseline_references``)."""
     return min(need.cell_rounds for (_, cell_name), need in needs.items() if Cell.parse(cell_name).workload == workload)
 
 

@@ -812,11 +812,12 @@ def test_the_baselines_reference_cell_comes_along_while_it_is_loosely_known() ->
     assert decisions.with_baseline_references(Estimator(make_run([tight, other])), asked) == asked
     assert decisions.with_baseline_references(estimator, {}) == {}
 
-def test_the_peak_of_memory_a_verdict_states_comes_along_while_it_has_no_interval() -> None:
+def test_every_figure_without_an_interval_comes_along_with_its_workloads_open_cells() -> None:
     # A user's toy workload (its one question: which interpreter runs serial fastest). base, the baseline, runs serial
-    # at 2.0 s, other at 1.0 s: other is the answer, and its cost "peak memory 90 MB against 100 MB" rests on
-    # serial_memory measured once on each, with no memory cell measured twice to borrow from: no interval. other's
-    # fast cell is asked for (3 rounds, 6 cell rounds): both peaks come along, one round at that price.
+    # at 2.0 s, other at 1.0 s, third at 3.0 s: other is the answer, and its cost "peak memory 90 MB against 100 MB"
+    # rests on serial_memory measured once on each, with no memory cell measured twice to borrow from: no interval;
+    # nor has third's peak, which no sentence of the verdict states but the memory table does. other's fast cell is
+    # asked for (3 rounds, 6 cell rounds): the three peaks come along, one round at that price.
     asked = {("other", FAST.name): Need(3, 6)}
 
     def toy_run(base_memory: list[list[float]]) -> Run:
@@ -827,17 +828,21 @@ def test_the_peak_of_memory_a_verdict_states_comes_along_while_it_has_no_interva
             SERIAL.name: bench(SERIAL, [1.0], [1.05]), FAST.name: bench(FAST, [1.5], [1.6]),
             MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
         }, {})
-        return replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
+        third = Column(interpreter("third"), {
+            SERIAL.name: bench(SERIAL, [3.0], [3.1]), MEMORY.name: bench(MEMORY, [95.0], unit="byte"),
+        }, {})
+        return replace(make_run([base, other, third]), workloads=[replace(WORKLOAD, source="toy.py")])
 
     estimator = Estimator(toy_run([[100.0]]))
-    assert decisions.with_cost_cells(estimator, asked) == {
+    assert decisions.with_figures_without_interval(estimator, asked) == {
         **asked, ("other", MEMORY.name): Need(1, 6), ("base", MEMORY.name): Need(1, 6),
+        ("third", MEMORY.name): Need(1, 6),
     }
     # Nothing of the workload asked for: nothing comes along.
-    assert decisions.with_cost_cells(estimator, {}) == {}
-    # base's peak measured twice has its interval, and lends its variance to other's (the same cell on its family):
-    # neither comes along.
-    assert decisions.with_cost_cells(Estimator(toy_run([[100.0], [110.0]])), asked) == asked
+    assert decisions.with_figures_without_interval(estimator, {}) == {}
+    # base's peak measured twice has its interval, and lends its variance to the same cell on its family, other's and
+    # third's: none comes along.
+    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0], [110.0]])), asked) == asked
 
 
 def _group_run(edge_spread: float):

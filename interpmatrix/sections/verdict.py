@@ -5,12 +5,13 @@ kind of code; the answer (``verdicts.answer``) is the fastest (interpreter, vari
 beats the runner-up beyond its 95 % interval, else the group the data cannot tell apart; then its speed against the
 workload's reference variant on the baseline interpreter, with its interval, and what choosing it costs on the same run:
 start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up values pyperf recorded in the
-same worker processes), peak memory (the workload's memory cells, which the budget's extra rounds give a second process:
-``decisions.with_cost_cells``), each beside the baseline's with the interval of their ratio, and the bindings or
-packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the fastest (start-up,
-peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a difference pyperf
-cannot tell from noise, a baseline cell that did not run, an interpreter without results) the sentence says so; nothing
-in it is written by hand. After the answers: the overall ranking, what threads bought, and how noisy the run was.
+same worker processes), peak memory (the workload's memory cells, which the budget's extra rounds give a second
+process: ``decisions.with_figures_without_interval``), each beside the baseline's with the interval of their ratio, and
+the bindings or packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the
+fastest (start-up, peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a
+difference pyperf cannot tell from noise, a baseline cell that did not run, an interpreter without results) the sentence
+says so; nothing in it is written by hand. After the answers: the overall ranking, what threads bought, and how noisy
+the run was.
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
             line += f" ({speed_interval_text(found.margin)} than the runner-up, {reference}, the baseline's reference)"
             return _with_costs(line, found, missing, estimator)
         if runner is not None:
-            line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner[0].id} with `{runner[1].label}`)"
+            runner_up = f"{runner[0].id} with `{runner[1].label}`"
+            line += f" ({speed_interval_text(found.margin)} than the runner-up, {runner_up})"
     elif found.tied:
         line = (
             f"- {what}: a tie between {_group(found)} (each one's time ÷ the fastest's, 95 % interval): each surely "
@@ -196,7 +198,8 @@ def sentence(run: Run, found: Answer, estimator: Estimator | None = None) -> str
     subject = "It" if found.decided else f"The fastest of them, {column.id} with `{cell.label}`,"
     if base_bench is None:
         why = why_not_measured(failure_kinds(found.baseline, [found.reference]), run)
-        line += f". Cannot compare with the baseline: {reference} did not run ({why}); the fastest ran at {time_text(best_bench)}"
+        line += f". Cannot compare with the baseline: {reference} did not run ({why})"
+        line += f"; the fastest ran at {time_text(best_bench)}"
     elif base_bench is best_bench:
         line += f". {subject} is the baseline's reference itself ({time_text(best_bench)})"
     elif found.ratio_interval is not None and found.ratio_interval.excludes(1.0):
@@ -307,7 +310,8 @@ def _ranking_line(run: Run, estimator: Estimator) -> str | None:
             f"{found.column_id} {speed_interval_text(found.mean)}" for found in unranked))
     line = (
         f"- **Overall** (geometric mean of speed-ups over {run.baseline}, with its 95 % interval, on the "
-        f"{len(ranking.cells)} interpreter-dependent cells every ranked interpreter ran; [geometric mean](#geometric-mean)): "
+        f"{len(ranking.cells)} interpreter-dependent cells every ranked interpreter ran; "
+        "[geometric mean](#geometric-mean)): "
         + "; ".join(parts)
         + "."
     )
@@ -315,7 +319,8 @@ def _ranking_line(run: Run, estimator: Estimator) -> str | None:
         line += (" A shared rank (≈) is one the data cannot split: the first of the rank is faster by a geometric mean "
                  "whose interval holds 1.")
     if ranking.left_out:
-        line += " Not ranked (too few cells): " + ", ".join(f"{iid} ({n} cells)" for iid, n in ranking.left_out.items()) + "."
+        left_out = ", ".join(f"{iid} ({n} cells)" for iid, n in ranking.left_out.items())
+        line += f" Not ranked (too few cells): {left_out}."
     return line
 
 
