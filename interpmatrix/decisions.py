@@ -339,26 +339,36 @@ def open_cells(run: Run) -> dict[Key, Need]:
 
 
 def with_figures_without_interval(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
-    """``needs``, and every figure the report would state without an interval (``cells_without_interval``) of a
-    workload with a cell in them, one round each, priced as the cheapest of the workload's cells asked for.
+    """``needs``, and from the second extra round on, the figures the report would state without an interval
+    (``cells_without_interval``) of the workloads with a cell in them: one round each, priced as the cheapest of the
+    workload's cells asked for, and of each cell one interpreter of a family (the baseline first, else the first in
+    the run's order), whose second process lends its variance to the same cell on the others (``Estimator.prior``).
 
     No decision rests on such a cell (a peak of memory, which borrows a variance only from its own workload's memory
-    cells; a cell on several workers with no such cell to borrow from), so the extra rounds of the decisions passed it
-    by, and the budget's last round for them (``budget.FOR_INTERVALS``) comes only once every decision within reach is
-    made, which a default run here never reached: runs 2026-12-06T15-49-38Z and T16-14-46Z each left 25-27 peaks of
-    memory "[no interval]". Taken along with its workload's open cells, a step that runs anyway, each costs one worker
-    process (0.3-0.7 s) and no step's start. Two processes for every peak of memory in the first pass cost 64 s more of
-    it instead (2026-12-06T15-22-04Z: 121 s, whose extra rounds had 5:34 left for the claims). The verdicts' costs
-    were the first figures taken so ("peak memory 35.0 MiB against 13.9 MiB" had no interval): the baseline's peak,
-    measured twice, also lends its variance to the same cell on its family's other interpreters."""
-    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
-    if not asked:
+    cells; a cell on several workers with no such cell measured twice to borrow from), so the extra rounds of the
+    decisions passed it by, and the budget's last round for them (``budget.FOR_INTERVALS``) comes only once every
+    decision within reach is made, which a default run here never reached: runs 2026-12-06T15-49-38Z and T16-14-46Z
+    each left 25-27 peaks of memory "[no interval]". Taken along with its workload's open cells, in a step that runs
+    anyway, each costs one worker process (0.3-0.7 s) and no step's start. Not in the first extra round: after a first
+    pass of one process a cell, nearly every cell is without an interval until the decisions' cells have their second
+    process to lend (taken along then, 721 cells were open in round 1 of run 2026-12-06T18-28-20Z, three extra rounds
+    ran where eleven had, and 103 of 150 claims were decided, against 134). Two processes for every peak of memory in
+    the first pass cost 64 s more of it (2026-12-06T15-22-04Z)."""
+    if not estimator.run.info.extra_rounds:
         return needs
+    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
+    columns = {column.id: column for column in estimator.run.columns}
+    # A cell asked for already lends its variance to the rest of its family once measured.
     found = dict(needs)
-    for key in sorted(cells_without_interval(estimator.run, estimator)):
-        workload = Cell.parse(key[1]).workload
-        if workload in asked and key not in found:
-            found[key] = Need(1, _cheapest(needs, workload))
+    served = {(estimator.family(columns[key[0]]), key[1]) for key in needs if key[0] in columns}
+    baseline = estimator.run.baseline_column
+    first = sorted(cells_without_interval(estimator.run, estimator),
+                   key=lambda key: (baseline is None or key[0] != baseline.id, list(columns).index(key[0])))
+    for column_id, cell_name in first:
+        workload, group = Cell.parse(cell_name).workload, (estimator.family(columns[column_id]), cell_name)
+        if workload in asked and group not in served and (column_id, cell_name) not in found:
+            found[column_id, cell_name] = Need(1, _cheapest(needs, workload))
+            served.add(group)
     return found
 
 

@@ -812,37 +812,53 @@ def test_the_baselines_reference_cell_comes_along_while_it_is_loosely_known() ->
     assert decisions.with_baseline_references(Estimator(make_run([tight, other])), asked) == asked
     assert decisions.with_baseline_references(estimator, {}) == {}
 
-def test_every_figure_without_an_interval_comes_along_with_its_workloads_open_cells() -> None:
+def test_figures_without_an_interval_come_along_one_a_family_from_the_second_extra_round() -> None:
     # A user's toy workload (its one question: which interpreter runs serial fastest). base, the baseline, runs serial
-    # at 2.0 s, other at 1.0 s, third at 3.0 s: other is the answer, and its cost "peak memory 90 MB against 100 MB"
-    # rests on serial_memory measured once on each, with no memory cell measured twice to borrow from: no interval;
-    # nor has third's peak, which no sentence of the verdict states but the memory table does. other's fast cell is
-    # asked for (3 rounds, 6 cell rounds): the three peaks come along, one round at that price.
+    # at 2.0 s, other (a CPython with its JIT on, a family of its own) at 1.0 s, third (base's family) at 3.0 s. Each
+    # ran serial_memory once, and no memory cell measured twice lends one a variance: the verdict's "peak memory 90 MB
+    # against 100 MB" and the memory table's three peaks have no interval. other's fast cell is asked for (3 rounds,
+    # 6 cell rounds).
     asked = {("other", FAST.name): Need(3, 6)}
 
-    def toy_run(base_memory: list[list[float]]) -> Run:
+    def toy_run(base_memory: list[list[float]], extra_rounds: int = 1) -> Run:
         base = Column(interpreter("base"), {
             SERIAL.name: bench(SERIAL, [2.0], [2.1]), MEMORY.name: bench(MEMORY, *base_memory, unit="byte"),
         }, {})
-        other = Column(interpreter("other"), {
+        other = Column(interpreter("other", jit="enabled"), {
             SERIAL.name: bench(SERIAL, [1.0], [1.05]), FAST.name: bench(FAST, [1.5], [1.6]),
             MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
         }, {})
         third = Column(interpreter("third"), {
             SERIAL.name: bench(SERIAL, [3.0], [3.1]), MEMORY.name: bench(MEMORY, [95.0], unit="byte"),
         }, {})
-        return replace(make_run([base, other, third]), workloads=[replace(WORKLOAD, source="toy.py")])
+        run = make_run([base, other, third])
+        rounds = [{"round": 1 + n, "cells": 6, "seconds": 9.0} for n in range(extra_rounds)]
+        info = replace(run.info, extra_rounds=rounds)
+        return replace(run, info=info, workloads=[replace(WORKLOAD, source="toy.py")])
 
+    # After one extra round: the baseline's peak for its family, which lends its variance to third's once measured
+    # twice, and other's for its own; one round each, at the price of the workload's cheapest cell asked for.
     estimator = Estimator(toy_run([[100.0]]))
-    assert decisions.with_figures_without_interval(estimator, asked) == {
-        **asked, ("other", MEMORY.name): Need(1, 6), ("base", MEMORY.name): Need(1, 6),
-        ("third", MEMORY.name): Need(1, 6),
+    assert decisions.cells_without_interval(estimator.run, estimator) == {
+        ("base", MEMORY.name), ("other", MEMORY.name), ("third", MEMORY.name),
     }
+    assert decisions.with_figures_without_interval(estimator, asked) == {
+        **asked, ("base", MEMORY.name): Need(1, 6), ("other", MEMORY.name): Need(1, 6),
+    }
+    # base's peak asked for already (a claim on it, say): it serves its family; other's still comes along.
+    claimed = {**asked, ("base", MEMORY.name): Need(2, 4)}
+    assert decisions.with_figures_without_interval(estimator, claimed) == {
+        **claimed, ("other", MEMORY.name): Need(1, 4),
+    }
+    # Right after the first pass, before any extra round, nothing comes along: every cell measured once is without an
+    # interval until the decisions' cells have a second process to lend.
+    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0]], extra_rounds=0)), asked) == asked
     # Nothing of the workload asked for: nothing comes along.
     assert decisions.with_figures_without_interval(estimator, {}) == {}
-    # base's peak measured twice has its interval, and lends its variance to the same cell on its family, other's and
-    # third's: none comes along.
-    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0], [110.0]])), asked) == asked
+    # base's peak measured twice has its interval and lends its variance to third's: only other's comes along.
+    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0], [110.0]])), asked) == {
+        **asked, ("other", MEMORY.name): Need(1, 6),
+    }
 
 
 def _group_run(edge_spread: float):
