@@ -10,16 +10,18 @@ runs within ``EQUIVALENCE_FACTOR`` of the fastest, else undecided.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyperf
 
-from .intervals import Estimator, Interval
+from .intervals import Estimator, Interval, log_interval
 from .model import Column, Run
 from .questions import QUESTIONS, Question
 from .registry import Cell, Workload
 from .results import CellFailure
+from .samples import steady_values
 from .stats import speed_ratio
 
 STARTUP_CELL = Cell("startup", "bare", None, 0)
@@ -183,12 +185,22 @@ def memory_cell(workload: Workload, cell: Cell) -> Cell | None:
 # Warm-up
 
 
-def warmup_ratio(benchmark: pyperf.Benchmark) -> float | None:
-    """The first warm-up value of a worker process over the cell's steady mean (1.0: no warm-up to speak of)."""
-    firsts = [run.warmups[0][1] for run in benchmark.get_runs() if run.values and run.warmups]
-    if not firsts:
+def warmup_ratio(benchmark: pyperf.Benchmark) -> Interval | None:
+    """How many times slower a fresh worker process's first calls ran than its warm ones: in each process, its first
+    warm-up value over the mean of its own steady values (``samples.steady_values``), and over the cell's processes,
+    the independent units, their geometric mean with its 95 % interval (Student's t on the logs; none from one
+    process). 1.0: no warm-up to speak of. None: no process recorded a warm-up (a memory cell)."""
+    logs = [
+        math.log(process.warmups[0][1] / statistics.fmean(steady_values(process.values)))
+        for process in benchmark.get_runs()
+        if process.values and process.warmups
+    ]
+    if not logs:
         return None
-    return (sum(firsts) / len(firsts)) / benchmark.mean()
+    mean = statistics.fmean(logs)
+    if len(logs) < 2:
+        return Interval(math.exp(mean), None, None)
+    return log_interval(mean, [(statistics.variance(logs) / len(logs), len(logs) - 1)])
 
 
 def payoff(

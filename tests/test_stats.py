@@ -404,17 +404,6 @@ def test_reference_cell_is_the_same_for_the_chart_and_a_question() -> None:
     assert verdicts.reference_cell(WORKLOAD, Question("Toy", "toy")) == SERIAL
 
 
-def test_warmup_ratio_is_first_warmup_over_steady_mean() -> None:
-    # First warm-up values 4.0 and 2.0 (mean 3.0) over a steady mean of 1.5.
-    benchmark = pyperf.Benchmark([
-        pyperf.Run([1.0, 2.0], warmups=[(1, 4.0)], metadata={"name": "x", "unit": "second", "loops": 1},
-                   collect_metadata=False),
-        pyperf.Run([1.5, 1.5], warmups=[(1, 2.0)], metadata={"name": "x", "unit": "second", "loops": 1},
-                   collect_metadata=False),
-    ])
-    assert verdicts.warmup_ratio(benchmark) == pytest.approx(2.0)
-
-
 def test_payoff_finds_the_call_where_the_jit_has_caught_up() -> None:
     # The JIT: one warm-up value of 10 loops at 5 s a call, then 2 values of 10 loops at 0.5 s. The other side: 2 s a
     # call. After the warm-up the JIT is 10 x (5 - 2) = 30 s behind and gains 1.5 s a call: even after 20 more calls.

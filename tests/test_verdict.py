@@ -470,9 +470,25 @@ def test_payoff_counts_calls_in_the_order_pyperf_recorded_them(warmups, values, 
         assert found[0] == expected[0] and found[1] == pytest.approx(expected[1])
 
 
-def test_warm_up_ratio_is_the_first_warm_up_over_the_steady_mean() -> None:
-    warm = benchmark("x/y@1", [0.01] * 3, warmups=(0.05, 0.01), processes=1)
-    assert verdicts.warmup_ratio(warm) == pytest.approx(5.0)
+def _process(values: list[float], first_warmup: float) -> pyperf.Run:
+    return pyperf.Run(values, warmups=[(1, first_warmup), (1, values[0])],
+                      metadata={"name": "x/y@1", "loops": 1, "unit": "second"}, collect_metadata=False)
+
+
+def test_warm_up_ratio_is_each_processs_first_warm_up_over_its_own_steady_mean_with_an_interval() -> None:
+    # Three processes, steady at 1.0, 2.0 and 0.5 s a call, whose first warm-ups took 2, 4 and 8 times their own
+    # steady mean: the third's leading value, 0.9 s against 0.5 and 0.5 after it, is still warming up and is not steady.
+    # Their logs are ln 2, 2 ln 2 and 3 ln 2: mean 2 ln 2 (4.0x), standard deviation ln 2, so the 95 % interval is
+    # 4 x exp(±t(2) ln 2 / sqrt 3) with t(2) = 4.303 (Student's table): [0.7148-22.38]. The first warm-ups' mean
+    # (14 / 3 s) over the mean of every value (10.9 / 9 s) would read 3.85x.
+    processes = [_process([1.0, 1.0, 1.0], 2.0), _process([2.0, 2.0, 2.0], 8.0), _process([0.9, 0.5, 0.5], 4.0)]
+    found = verdicts.warmup_ratio(pyperf.Benchmark(processes))
+    assert found.value == pytest.approx(4.0)
+    assert (found.low, found.high) == (pytest.approx(0.7148, abs=1e-4), pytest.approx(22.38, abs=0.01))
+    # One process: its ratio, and no interval.
+    alone = verdicts.warmup_ratio(pyperf.Benchmark(processes[:1]))
+    assert alone.value == pytest.approx(2.0) and not alone.known
+    # No warm-up recorded (a memory cell): no figure.
     assert verdicts.warmup_ratio(benchmark("x/y@1", [0.01] * 3, processes=1)) is None
 
 

@@ -3,7 +3,7 @@ baseline."""
 
 from __future__ import annotations
 
-from ..markdown import NOT_RUN, table, times
+from ..markdown import NOT_RUN, ratio_text, table
 from ..intervals import Estimator
 from ..samples import WARM_TOLERANCE
 from ..model import Run, is_memory
@@ -40,7 +40,7 @@ def render(run: Run, charts: Charts) -> str | None:
         for column in run.columns:
             bench = column.benchmark(cell)
             ratio = warmup_ratio(bench) if bench is not None else None
-            row.append(NOT_RUN if ratio is None else times(ratio))
+            row.append(NOT_RUN if ratio is None else ratio_text(ratio))
         if any(text != NOT_RUN for text in row[1:]):
             rows.append(row)
         if base is not None:
@@ -58,8 +58,10 @@ def render(run: Run, charts: Charts) -> str | None:
         "## Start-up and warm-up",
         "",
         "Start-up times are the [startup](#startup) workload's cells (pyperf command benchmarks of `python -c ...`). "
-        "Warm-up: the first warm-up value of each fresh pyperf worker process (the mean of its first calls, JIT "
-        "compilation included) over the cell's steady mean; 1.00× is no warm-up. It also holds what a workload "
+        "Warm-up: in each fresh pyperf worker process, its first warm-up value (the mean of its first calls, JIT "
+        "compilation included) over the mean of its own steady values; the geometric mean over the cell's worker "
+        "processes, with its 95 % interval (the processes are the independent units: none from one); 1.00× is no "
+        "warm-up. It also holds what a workload "
         "builds on its first call in a process (word_count's text, numeric's lists and arrays, pools' first "
         "calls), so a ratio well above 1× on every interpreter is that, not a JIT warming up. The last row counts, "
         "over every time cell, the worker processes whose first timed values still ran more than "
