@@ -19,7 +19,7 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, candidates, reference_cells, run_questions
+from .verdicts import Answer, answer, candidates, reference_cells, run_questions, warmup_cells, warmup_ratio
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -342,7 +342,8 @@ def with_figures_without_interval(estimator: Estimator, needs: dict[Key, Need]) 
     """``needs``, and from the second extra round on, the figures the report would state without an interval
     (``cells_without_interval``) of the workloads with a cell in them: one round each, priced as the cheapest of the
     workload's cells asked for, and of each cell one interpreter of a family (the baseline first, else the first in
-    the run's order), whose second process lends its variance to the same cell on the others (``Estimator.prior``).
+    the run's order), whose second process lends its variance to the same cell on the others (``Estimator.prior``);
+    a warm-up ratio's cell (``warmups_without_interval``) lends to none and comes along for itself.
 
     No decision rests on such a cell (a peak of memory, which borrows a variance only from its own workload's memory
     cells; a cell on several workers with no such cell measured twice to borrow from), so the extra rounds of the
@@ -362,10 +363,13 @@ def with_figures_without_interval(estimator: Estimator, needs: dict[Key, Need]) 
     found = dict(needs)
     served = {(estimator.family(columns[key[0]]), key[1]) for key in needs if key[0] in columns}
     baseline = estimator.run.baseline_column
-    first = sorted(cells_without_interval(estimator.run, estimator),
+    borrowing = _ratios_without_interval(estimator.run, estimator)
+    first = sorted(borrowing | warmups_without_interval(estimator.run),
                    key=lambda key: (baseline is None or key[0] != baseline.id, list(columns).index(key[0])))
     for column_id, cell_name in first:
         workload, group = Cell.parse(cell_name).workload, (estimator.family(columns[column_id]), cell_name)
+        if (column_id, cell_name) not in borrowing:
+            group = (column_id, cell_name)
         if workload in asked and group not in served and (column_id, cell_name) not in found:
             found[column_id, cell_name] = Need(1, _cheapest(needs, workload))
             served.add(group)
@@ -413,15 +417,34 @@ def with_baseline_references(estimator: Estimator, needs: dict[Key, Need]) -> di
 def cells_without_interval(run: Run, estimator: Estimator | None = None) -> set[Key]:
     """The (interpreter id, cell name) pairs whose every figure the report states without an interval: measured in
     one worker process, with no variance of their own and none to borrow (a cell on several workers borrows none, a
-    peak of memory only from its own workload's cells). No decision rests on them, so the extra rounds of the
-    decisions pass them by; in a default run here 168 cells (17 of each CPython's and PyPy's 97) read "[no interval]"
-    in the workloads' tables, the scaling table and the systems the seeds name. A second process gives each one."""
-    estimator = estimator or Estimator(run)
+    peak of memory only from its own workload's cells), or a warm-up ratio's cell measured in one process
+    (``warmups_without_interval``). No decision rests on them, so the extra rounds of the decisions pass them by; in a
+    default run here 168 cells (17 of each CPython's and PyPy's 97) read "[no interval]" in the workloads' tables, the
+    scaling table and the systems the seeds name. A second process gives each one."""
+    return _ratios_without_interval(run, estimator or Estimator(run)) | warmups_without_interval(run)
+
+
+def _ratios_without_interval(run: Run, estimator: Estimator) -> set[Key]:
     found = set()
     for column in run.columns:
         for cell in run.cells:
             spread = estimator.ratio_spread(column, cell)
             if spread is not None and spread.df <= 0:
+                found.add((column.id, cell.name))
+    return found
+
+
+def warmups_without_interval(run: Run) -> set[Key]:
+    """The cells of the warm-up table (``verdicts.warmup_cells``) whose ratio has no interval: one process recorded a
+    warm-up, and a warm-up ratio borrows no variance (in run 2026-12-06T18-53-13Z, the self-timed runtimes'
+    word_count and primes, measured once, where every other figure of the run had its interval)."""
+    found = set()
+    cells = [cell for _, cell in warmup_cells(run)]
+    for column in run.columns:
+        for cell in cells:
+            bench = column.benchmark(cell)
+            ratio = warmup_ratio(bench) if bench is not None else None
+            if ratio is not None and not ratio.known:
                 found.add((column.id, cell.name))
     return found
 

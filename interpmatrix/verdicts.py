@@ -203,6 +203,17 @@ def warmup_ratio(benchmark: pyperf.Benchmark) -> Interval | None:
     return log_interval(mean, [(statistics.variance(logs) / len(logs), len(logs) - 1)])
 
 
+def warmup_cells(run: Run) -> list[tuple[Workload, Cell]]:
+    """The cells whose warm-up the report shows (``warmup_ratio``): each question's reference cell, once per cell
+    (two questions on one workload share it), in the questions' order."""
+    workloads = {workload.name: workload for workload in run.workloads}
+    found: dict[Cell, Workload] = {}
+    for question in run_questions(run):
+        workload = workloads[question.workload]
+        found.setdefault(reference_cell(workload, question), workload)
+    return [(workload, cell) for cell, workload in found.items()]
+
+
 def payoff(
     run: pyperf.Run, per_call: float, jit_start: float = 0.0, other_start: float = 0.0
 ) -> tuple[int, float] | None:

@@ -861,6 +861,36 @@ def test_figures_without_an_interval_come_along_one_a_family_from_the_second_ext
     }
 
 
+def test_a_warm_up_ratio_measured_once_is_a_figure_without_an_interval_and_comes_along_for_itself() -> None:
+    # The toy workload's warm-up table shows its reference, serial. base and other (one family) ran it in two
+    # processes, each with a first warm-up of 3.0 s against 2.0 s steady (base) and 1.5 against 1.0 (other): their
+    # ratios have intervals, and so have their times. third ran it once, 6.0 s then 3.0 steady: its time borrows its
+    # siblings' variance, its warm-up ratio (2.0x) borrows none, so the warm-up table would show "[no interval]".
+    def toy_run(third_processes: int) -> Run:
+        base = Column(interpreter("base"), {SERIAL.name: bench(SERIAL, [2.0], [2.1], warmups=[3.0])}, {})
+        other = Column(interpreter("other"), {
+            SERIAL.name: bench(SERIAL, [1.0], [1.05], warmups=[1.5]), FAST.name: bench(FAST, [0.5], [0.55]),
+        }, {})
+        third = Column(interpreter("third"), {
+            SERIAL.name: bench(SERIAL, *[[3.0]] * third_processes, warmups=[6.0]),
+        }, {})
+        run = make_run([base, other, third])
+        info = replace(run.info, extra_rounds=[{"round": 2, "cells": 2, "seconds": 3.0}])
+        return replace(run, info=info, workloads=[replace(WORKLOAD, source="toy.py")])
+
+    once = toy_run(1)
+    assert verdicts.warmup_cells(once) == [(once.workloads[0], SERIAL)]
+    assert decisions.warmups_without_interval(once) == {("third", SERIAL.name)}
+    assert decisions.cells_without_interval(once) == {("third", SERIAL.name)}
+    # other's fast cell asked for: third's serial comes along, though its family's serial is served (other's asked).
+    asked = {("other", FAST.name): Need(2, 2), ("other", SERIAL.name): Need(2, 2)}
+    assert decisions.with_figures_without_interval(Estimator(once), asked) == {
+        **asked, ("third", SERIAL.name): Need(1, 2),
+    }
+    # Two processes of its own: an interval, nothing left.
+    assert decisions.cells_without_interval(toy_run(2)) == set()
+
+
 def _group_run(edge_spread: float):
     """base, near and edge run serial in processes ±spread around 1.0, 1.01 and 1.1 (logs), edge a CPython with its
     JIT on, a family of its own (so that none pools another's scatter): base and near 0.2 % over six processes, edge

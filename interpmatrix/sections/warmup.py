@@ -7,7 +7,7 @@ from ..markdown import NOT_RUN, ratio_text, table
 from ..intervals import Estimator
 from ..samples import WARM_TOLERANCE
 from ..model import Run, is_memory
-from ..verdicts import answer, run_questions, warmup_ratio
+from ..verdicts import warmup_cells, warmup_ratio
 from . import Charts
 from .wording import payoff_text
 
@@ -29,14 +29,9 @@ def still_warming_row(run: Run, estimator: Estimator) -> list[str] | None:
 def render(run: Run, charts: Charts) -> str | None:
     rows, payoffs = [], []
     base = run.baseline_column
-    shown = set()
     estimator = Estimator(run)
-    for found in (answer(estimator, question) for question in run_questions(run)):
-        cell = found.reference
-        if cell in shown:  # two questions on one workload share its reference
-            continue
-        shown.add(cell)
-        row = [f"{found.workload.name} `{cell.label}`"]
+    for workload, cell in warmup_cells(run):
+        row = [f"{workload.name} `{cell.label}`"]
         for column in run.columns:
             bench = column.benchmark(cell)
             ratio = warmup_ratio(bench) if bench is not None else None
@@ -48,7 +43,7 @@ def render(run: Run, charts: Charts) -> str | None:
                 if column.interpreter.is_jit and not base.interpreter.is_jit:
                     text = payoff_text(estimator, column, cell, base, cell)
                     if text:
-                        payoffs.append(f"- {found.workload.name} `{cell.label}` on {column.id}: {text}.")
+                        payoffs.append(f"- {workload.name} `{cell.label}` on {column.id}: {text}.")
     if not rows:
         return None
     still_warm = still_warming_row(run, estimator)
@@ -61,12 +56,11 @@ def render(run: Run, charts: Charts) -> str | None:
         "Warm-up: in each fresh pyperf worker process, its first warm-up value (the mean of its first calls, JIT "
         "compilation included) over the mean of its own steady values; the geometric mean over the cell's worker "
         "processes, with its 95 % interval (the processes are the independent units: none from one); 1.00× is no "
-        "warm-up. It also holds what a workload "
-        "builds on its first call in a process (word_count's text, numeric's lists and arrays, pools' first "
-        "calls), so a ratio well above 1× on every interpreter is that, not a JIT warming up. The last row counts, "
-        "over every time cell, the worker processes whose first timed values still ran more than "
-        f"{WARM_TOLERANCE * 100:.0f} % above the values after them: the warm-ups were too few there, and those values were "
-        "left out of every figure as warm-up (see Method).",
+        "warm-up. It also holds what a workload builds on its first call in a process (word_count's text, numeric's "
+        "lists and arrays, pools' first calls), so a ratio well above 1× on every interpreter is that, not a JIT "
+        "warming up. The last row counts, over every time cell, the worker processes whose first timed values still "
+        f"ran more than {WARM_TOLERANCE * 100:.0f} % above the values after them: the warm-ups were too few there, "
+        "and those values were left out of every figure as warm-up (see Method).",
         "",
         table(["cell (reference)", *(column.id for column in run.columns)], rows),
     ]
