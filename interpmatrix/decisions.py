@@ -19,7 +19,9 @@ from .model import Column, Run
 from .questions import CLAIMS, QUESTIONS
 from .registry import Cell, Workload
 from .stats import claim_rows
-from .verdicts import Answer, answer, candidates, reference_cells, run_questions, warmup_cells, warmup_ratio
+from .verdicts import (
+    Answer, answer, candidates, memory_cell, reference_cells, run_questions, warmup_cells, warmup_ratio,
+)
 
 # A decision that would need more extra rounds than this is out of reach of any budget a matrix is given (a figure
 # near the edge of the equivalence band, or a very noisy cell): the budget is better spent elsewhere.
@@ -331,54 +333,48 @@ def first_pass_tiers(workloads: Sequence[Workload]) -> list[set[str]]:
 def open_cells(run: Run) -> dict[Key, Need]:
     """The (interpreter id, cell name) pairs that more rounds could still help decide on ``run`` (``cells_to_measure``
     of its decisions), with the baseline's reference cells of their workloads that are still loosely known
-    (``with_baseline_references``) and their workloads' figures without an interval
-    (``with_figures_without_interval``)."""
+    (``with_baseline_references``)."""
     estimator = Estimator(run)
-    found = with_baseline_references(estimator, cells_to_measure(decisions(run, estimator)))
-    return with_figures_without_interval(estimator, found)
+    return with_cost_cells(estimator, with_baseline_references(estimator, cells_to_measure(decisions(run, estimator))))
 
 
-def with_figures_without_interval(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
-    """``needs``, and from the second extra round on, the figures the report would state without an interval
-    (``cells_without_interval``) of the workloads with a cell in them: one round each, priced as the cheapest of the
-    workload's cells asked for, and of each cell one interpreter of a family (the baseline first, else the first in
-    the run's order), whose second process lends its variance to the same cell on the others (``Estimator.prior``);
-    a warm-up ratio's cell (``warmups_without_interval``) lends to none and comes along for itself.
+def with_cost_cells(estimator: Estimator, needs: dict[Key, Need]) -> dict[Key, Need]:
+    """``needs``, and for each verdict whose workload has a cell in them, the peak of memory its answer states as a
+    cost (``verdicts.memory_cell`` of the fastest's variant, on the fastest's interpreter and on the baseline) where
+    that figure has no interval yet, one round each, priced as the cheapest of the workload's cells asked for.
 
-    No decision rests on such a cell (a peak of memory, which borrows a variance only from its own workload's memory
-    cells; a cell on several workers with no such cell measured twice to borrow from), so the extra rounds of the
-    decisions passed it by, and the budget's last round for them (``budget.FOR_INTERVALS``) comes only once every
-    decision within reach is made, which a default run here never reached: runs 2026-12-06T15-49-38Z and T16-14-46Z
-    each left 25-27 peaks of memory "[no interval]". Taken along with its workload's open cells, in a step that runs
-    anyway, each costs one worker process (0.3-0.7 s) and no step's start. Not in the first extra round: after a first
-    pass of one process a cell, nearly every cell is without an interval until the decisions' cells have their second
-    process to lend (taken along then, 721 cells were open in round 1 of run 2026-12-06T18-28-20Z, three extra rounds
-    ran where eleven had, and 103 of 150 claims were decided, against 134). Two processes for every peak of memory in
-    the first pass cost 64 s more of it (2026-12-06T15-22-04Z)."""
-    if not estimator.run.info.extra_rounds:
+    A peak of memory borrows a variance only from its own workload's memory cells, and no decision gives one a second
+    process but gc_cycles' claim: the verdict's "peak memory 35.0 MiB against 13.9 MiB" had no interval. Taken along
+    with the workload's open cells, each costs one worker process (0.7 s), and the baseline's, measured twice, lends its
+    variance to the same cell on its family's other interpreters. Two processes for every peak of memory in the first
+    pass cost 64 s more of it instead (2026-12-06T15-22-04Z: 121 s, whose extra rounds had 5:34 left for the claims).
+    Nor does every other figure without an interval come along: taken with their workloads' open cells from the second
+    extra round on, one interpreter of a family per cell, they made that round 35-70 s longer (140-176 s against
+    105-116) and three default runs decided 91.3 %, 82.0 % and 80.7 % of the claims (2026-12-06T18-53-13Z,
+    T19-18-38Z, T19-42-43Z) against 89.3 % in two; they wait for the budget's last round (``budget.FOR_INTERVALS``)."""
+    run, baseline = estimator.run, estimator.run.baseline_column
+    if baseline is None:
         return needs
-    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
-    columns = {column.id: column for column in estimator.run.columns}
-    # A cell asked for already lends its variance to the rest of its family once measured.
     found = dict(needs)
-    served = {(estimator.family(columns[key[0]]), key[1]) for key in needs if key[0] in columns}
-    baseline = estimator.run.baseline_column
-    borrowing = _ratios_without_interval(estimator.run, estimator)
-    first = sorted(borrowing | warmups_without_interval(estimator.run),
-                   key=lambda key: (baseline is None or key[0] != baseline.id, list(columns).index(key[0])))
-    for column_id, cell_name in first:
-        workload, group = Cell.parse(cell_name).workload, (estimator.family(columns[column_id]), cell_name)
-        if (column_id, cell_name) not in borrowing:
-            group = (column_id, cell_name)
-        if workload in asked and group not in served and (column_id, cell_name) not in found:
-            found[column_id, cell_name] = Need(1, _cheapest(needs, workload))
-            served.add(group)
+    asked = {Cell.parse(cell_name).workload for _, cell_name in needs}
+    for question in run_questions(run):
+        if question.workload not in asked:
+            continue
+        reply = answer(estimator, question)
+        memory = memory_cell(reply.workload, reply.best[1]) if reply.best is not None else None
+        if memory is None:
+            continue
+        price = _cheapest(needs, question.workload)
+        for column in (reply.best[0], baseline):
+            spread = estimator.ratio_spread(column, memory)
+            if spread is not None and spread.df <= 0 and (column.id, memory.name) not in found:
+                found[column.id, memory.name] = Need(1, price)
     return found
 
 
 def _cheapest(needs: dict[Key, Need], workload: str) -> int:
     """The fewest cell rounds of the cells of ``workload`` asked for: the price of a cell that comes along with them
-    (``with_figures_without_interval``, ``with_baseline_references``)."""
+    (``with_cost_cells``, ``with_baseline_references``)."""
     return min(need.cell_rounds for (_, cell_name), need in needs.items() if Cell.parse(cell_name).workload == workload)
 
 
@@ -421,11 +417,8 @@ def cells_without_interval(run: Run, estimator: Estimator | None = None) -> set[
     (``warmups_without_interval``). No decision rests on them, so the extra rounds of the decisions pass them by; in a
     default run here 168 cells (17 of each CPython's and PyPy's 97) read "[no interval]" in the workloads' tables, the
     scaling table and the systems the seeds name. A second process gives each one."""
-    return _ratios_without_interval(run, estimator or Estimator(run)) | warmups_without_interval(run)
-
-
-def _ratios_without_interval(run: Run, estimator: Estimator) -> set[Key]:
-    found = set()
+    estimator = estimator or Estimator(run)
+    found = warmups_without_interval(run)
     for column in run.columns:
         for cell in run.cells:
             spread = estimator.ratio_spread(column, cell)

@@ -345,15 +345,14 @@ class Estimator:
             return "time"
         return workload.variant(cell.variant).metric
 
-    def family(self, column: Column) -> tuple[object, ...]:
-        """Which interpreters lend each other a cell's variance: one machine, one implementation, a JIT or not."""
+    def _family(self, column: Column) -> tuple[object, ...]:
         return self.run.machine(column.id), column.interpreter.implementation, column.interpreter.is_jit
 
     def siblings(self, column: Column, cell: Cell) -> list[Sample | None]:
         """The cell on the run's other interpreters of the column's family (see the module's docstring)."""
-        family = self.family(column)
+        family = self._family(column)
         return [self.sample(other, cell) for other in self.run.columns
-                if other is not column and self.family(other) == family]
+                if other is not column and self._family(other) == family]
 
     def prior(self, column: Column, cell: Cell, several_workers: bool = False) -> Prior | None:
         """The pooled variance of the cell's siblings (see the module's docstring), without the cell itself; with

@@ -812,56 +812,35 @@ def test_the_baselines_reference_cell_comes_along_while_it_is_loosely_known() ->
     assert decisions.with_baseline_references(Estimator(make_run([tight, other])), asked) == asked
     assert decisions.with_baseline_references(estimator, {}) == {}
 
-def test_figures_without_an_interval_come_along_one_a_family_from_the_second_extra_round() -> None:
+def test_the_peak_of_memory_a_verdict_states_comes_along_while_it_has_no_interval() -> None:
     # A user's toy workload (its one question: which interpreter runs serial fastest). base, the baseline, runs serial
-    # at 2.0 s, other (a CPython with its JIT on, a family of its own) at 1.0 s, third (base's family) at 3.0 s. Each
-    # ran serial_memory once, and no memory cell measured twice lends one a variance: the verdict's "peak memory 90 MB
-    # against 100 MB" and the memory table's three peaks have no interval. other's fast cell is asked for (3 rounds,
-    # 6 cell rounds).
+    # at 2.0 s, other at 1.0 s: other is the answer, and its cost "peak memory 90 MB against 100 MB" rests on
+    # serial_memory measured once on each, with no memory cell measured twice to borrow from: no interval. other's
+    # fast cell is asked for (3 rounds, 6 cell rounds): both peaks come along, one round at that price.
     asked = {("other", FAST.name): Need(3, 6)}
 
-    def toy_run(base_memory: list[list[float]], extra_rounds: int = 1) -> Run:
+    def toy_run(base_memory: list[list[float]]) -> Run:
         base = Column(interpreter("base"), {
             SERIAL.name: bench(SERIAL, [2.0], [2.1]), MEMORY.name: bench(MEMORY, *base_memory, unit="byte"),
         }, {})
-        other = Column(interpreter("other", jit="enabled"), {
+        other = Column(interpreter("other"), {
             SERIAL.name: bench(SERIAL, [1.0], [1.05]), FAST.name: bench(FAST, [1.5], [1.6]),
             MEMORY.name: bench(MEMORY, [90.0], unit="byte"),
         }, {})
-        third = Column(interpreter("third"), {
-            SERIAL.name: bench(SERIAL, [3.0], [3.1]), MEMORY.name: bench(MEMORY, [95.0], unit="byte"),
-        }, {})
-        run = make_run([base, other, third])
-        rounds = [{"round": 1 + n, "cells": 6, "seconds": 9.0} for n in range(extra_rounds)]
-        info = replace(run.info, extra_rounds=rounds)
-        return replace(run, info=info, workloads=[replace(WORKLOAD, source="toy.py")])
+        return replace(make_run([base, other]), workloads=[replace(WORKLOAD, source="toy.py")])
 
-    # After one extra round: the baseline's peak for its family, which lends its variance to third's once measured
-    # twice, and other's for its own; one round each, at the price of the workload's cheapest cell asked for.
     estimator = Estimator(toy_run([[100.0]]))
-    assert decisions.cells_without_interval(estimator.run, estimator) == {
-        ("base", MEMORY.name), ("other", MEMORY.name), ("third", MEMORY.name),
+    assert decisions.with_cost_cells(estimator, asked) == {
+        **asked, ("other", MEMORY.name): Need(1, 6), ("base", MEMORY.name): Need(1, 6),
     }
-    assert decisions.with_figures_without_interval(estimator, asked) == {
-        **asked, ("base", MEMORY.name): Need(1, 6), ("other", MEMORY.name): Need(1, 6),
-    }
-    # base's peak asked for already (a claim on it, say): it serves its family; other's still comes along.
-    claimed = {**asked, ("base", MEMORY.name): Need(2, 4)}
-    assert decisions.with_figures_without_interval(estimator, claimed) == {
-        **claimed, ("other", MEMORY.name): Need(1, 4),
-    }
-    # Right after the first pass, before any extra round, nothing comes along: every cell measured once is without an
-    # interval until the decisions' cells have a second process to lend.
-    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0]], extra_rounds=0)), asked) == asked
     # Nothing of the workload asked for: nothing comes along.
-    assert decisions.with_figures_without_interval(estimator, {}) == {}
-    # base's peak measured twice has its interval and lends its variance to third's: only other's comes along.
-    assert decisions.with_figures_without_interval(Estimator(toy_run([[100.0], [110.0]])), asked) == {
-        **asked, ("other", MEMORY.name): Need(1, 6),
-    }
+    assert decisions.with_cost_cells(estimator, {}) == {}
+    # base's peak measured twice has its interval, and lends its variance to other's (the same cell on its family):
+    # neither comes along.
+    assert decisions.with_cost_cells(Estimator(toy_run([[100.0], [110.0]])), asked) == asked
 
 
-def test_a_warm_up_ratio_measured_once_is_a_figure_without_an_interval_and_comes_along_for_itself() -> None:
+def test_a_warm_up_ratio_measured_once_is_a_figure_without_an_interval() -> None:
     # The toy workload's warm-up table shows its reference, serial. base and other (one family) ran it in two
     # processes, each with a first warm-up of 3.0 s against 2.0 s steady (base) and 1.5 against 1.0 (other): their
     # ratios have intervals, and so have their times. third ran it once, 6.0 s then 3.0 steady: its time borrows its
@@ -874,19 +853,12 @@ def test_a_warm_up_ratio_measured_once_is_a_figure_without_an_interval_and_comes
         third = Column(interpreter("third"), {
             SERIAL.name: bench(SERIAL, *[[3.0]] * third_processes, warmups=[6.0]),
         }, {})
-        run = make_run([base, other, third])
-        info = replace(run.info, extra_rounds=[{"round": 2, "cells": 2, "seconds": 3.0}])
-        return replace(run, info=info, workloads=[replace(WORKLOAD, source="toy.py")])
+        return replace(make_run([base, other, third]), workloads=[replace(WORKLOAD, source="toy.py")])
 
     once = toy_run(1)
     assert verdicts.warmup_cells(once) == [(once.workloads[0], SERIAL)]
     assert decisions.warmups_without_interval(once) == {("third", SERIAL.name)}
     assert decisions.cells_without_interval(once) == {("third", SERIAL.name)}
-    # other's fast cell asked for: third's serial comes along, though its family's serial is served (other's asked).
-    asked = {("other", FAST.name): Need(2, 2), ("other", SERIAL.name): Need(2, 2)}
-    assert decisions.with_figures_without_interval(Estimator(once), asked) == {
-        **asked, ("third", SERIAL.name): Need(1, 2),
-    }
     # Two processes of its own: an interval, nothing left.
     assert decisions.cells_without_interval(toy_run(2)) == set()
 

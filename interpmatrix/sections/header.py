@@ -157,10 +157,8 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
         f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} measured in one worker process, with "
         "no variance to borrow (a cell on several workers only from cells on several workers, a peak of memory only "
         "from its own workload's, a warm-up ratio from none), "
-        "so the tables show their figures with \"[no interval]\", untested; from the second extra round on, one such "
-        "cell of each family gets a second process along with its workload's open cells (it lends its variance to "
-        "the others; each warm-up ratio's cell for itself), and the rest once every decision within reach is made, "
-        "while the budget lasts: "
+        "so the tables show their figures with \"[no interval]\", untested; once every decision "
+        "within reach is made, the budget gives each such cell a second process while it lasts: "
         f"{more} gives them more time"
     )
 

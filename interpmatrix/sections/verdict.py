@@ -6,7 +6,7 @@ beats the runner-up beyond its 95 % interval, else the group the data cannot tel
 workload's reference variant on the baseline interpreter, with its interval, and what choosing it costs on the same run:
 start-up (the ``startup`` workload's pyperf command benchmarks), JIT warm-up (the warm-up values pyperf recorded in the
 same worker processes), peak memory (the workload's memory cells, which the budget's extra rounds give a second
-process: ``decisions.with_figures_without_interval``), each beside the baseline's with the interval of their ratio, and
+process: ``decisions.with_cost_cells``), each beside the baseline's with the interval of their ratio, and
 the bindings or packages unavailable there; for a tie or an undecided group, what tells its candidates apart from the
 fastest (start-up, peak memory), said only where the interval of the ratio excludes 1. Where the data cannot decide (a
 difference pyperf cannot tell from noise, a baseline cell that did not run, an interpreter without results) the sentence
