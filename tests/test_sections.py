@@ -8,11 +8,12 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pyperf
 from pyperf._utils import tdist95conf_level  # the t table only
-from test_stats import FAST, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
+from test_stats import FAST, MEMORY, SERIAL, THREADS1, THREADS2, bench, interpreter, make_run
 
 from interpmatrix import report
 from interpmatrix.intervals import Estimator
@@ -269,8 +270,6 @@ def test_header_counts_cells_and_names_the_baseline() -> None:
 
 
 def test_header_counts_the_decisions_made_and_what_the_open_ones_need() -> None:
-    from dataclasses import replace
-
     def with_user_workload(run: Run) -> Run:
         # A user's workload: its question ("Your workload", the reference variant) makes two decisions, the winner
         # against the runner-up and against the baseline, here the same two cells.
@@ -315,16 +314,25 @@ def test_header_counts_the_cells_whose_figures_have_no_interval() -> None:
     once = [Column(column.interpreter, {**column.benchmarks, THREADS2.name: bench(THREADS2, [1.0])}, column.failures)
             for column in run.columns]
     text = header.render(make_run(once), {})
-    assert "- **Figures without an interval:** 2 cells measured in one worker process, with no variance to borrow " \
-        "(a cell on several workers only from cells on several workers" in text
+    assert "- **Figures without an interval:** 2 cells (2 other figures) measured in one worker process, with no " \
+        "variance to borrow (a cell on several workers only from cells on several workers" in text
     assert "`nox -s matrix -- --resume toy-run --budget MINUTES` gives them more time" in text
+    # And serial_memory measured once on each: a peak borrows only from its own workload's memory cells, none measured
+    # twice here; serial measured once on other, its first warm-up 3.0 s against 1.5 steady: its time borrows base's
+    # variance, its warm-up ratio none. Each kind counted apart.
+    kinds = [Column(column.interpreter, {**column.benchmarks, MEMORY.name: bench(MEMORY, [9.0e6], unit="byte")},
+                    column.failures) for column in once]
+    kinds[1].benchmarks[SERIAL.name] = bench(SERIAL, [1.5], warmups=[3.0])
+    run = make_run(kinds)
+    # A user's workload: its warm-up table shows its reference, serial.
+    text = header.render(replace(run, workloads=[replace(run.workloads[0], source="toy.py")]), {})
+    assert "- **Figures without an interval:** 5 cells (2 peaks of memory, 1 warm-up ratio, 2 other figures) measured" \
+        in text
 
 
 def user_workload_run(offset: float, ratio: float):
     """A user's workload on two interpreters: three processes of serial each, two values at logs -offset, 0 and
     +offset around 2.0 s on "base" and around 2.0 / ``ratio`` s on "other"."""
-    from dataclasses import replace
-
     def spread(mean: float):
         return bench(SERIAL, *([mean * math.exp(s)] * 2 for s in (offset, 0.0, -offset)))
 
@@ -434,8 +442,6 @@ def test_the_method_gives_the_machines_parallelism_from_the_parallelism_probe() 
 def serial_against_two_processes(serial_mean: float, processes_mean: float, offset: float = 0.01) -> Run:
     """countdown on one interpreter, its serial and processes x2 cells only, three processes each whose logs lie at
     ±``offset`` around the cell's mean: what "fork()/multiprocessing sidesteps the GIL" is tested on."""
-    from dataclasses import replace
-
     from interpmatrix.registry import Cell
 
     serial, processes = Cell("countdown", "serial", None, 2000000), Cell("countdown", "processes", 2, 2000000)
@@ -489,8 +495,6 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
     # threads only 1.25x faster than one (nine equal speed-ups: [1.25-1.25]), not surely above 1.5. The claim is
     # left open as the machine's; the verdict's decisions (processes x2 against serial, against the baseline) are
     # made.
-    from dataclasses import replace
-
     from interpmatrix.registry import Cell
 
     workload = find_workload("countdown")
@@ -518,8 +522,6 @@ def test_header_and_claims_leave_a_missing_speed_up_to_the_machine_when_its_core
 def test_the_method_names_the_columns_whose_workers_shifted_their_machine_code() -> None:
     """A column whose worker processes recorded how many small loops they compiled first (PyPy's) is named in the
     Method with why; a column whose workers recorded none is not, and a run with no such column says nothing of it."""
-    from dataclasses import replace
-
     from interpmatrix.profiles import profile_from
 
     def column(iid: str, shifts: list[int | None]) -> Column:
@@ -542,8 +544,6 @@ def test_the_method_names_the_columns_whose_workers_shifted_their_machine_code()
 def test_the_method_says_how_memory_cells_called_their_kernel_only_when_the_run_recorded_it() -> None:
     """Runs measured since memory cells made a fixed number of calls, each from a collected heap, record the count on
     every memory run; the Method says so for them, and nothing of it for a run measured before."""
-    from dataclasses import replace
-
     from interpmatrix.profiles import profile_from
 
     def column(iid: str, calls: int | None) -> Column:

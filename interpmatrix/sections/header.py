@@ -9,10 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..budget import FOR_DECISIONS, FOR_INTERVALS, resume_command, rounds_for
-from ..decisions import OWN_PROCESSES, REACHABLE_ROUNDS, Decision, cells_without_interval, decisions
+from ..decisions import (
+    OWN_PROCESSES, REACHABLE_ROUNDS, Decision, cells_without_interval, decisions, warmups_without_interval,
+)
 from ..intervals import EQUIVALENCE_FACTOR, Estimator
 from ..markdown import date_text, duration, factor_percent, percent, plural, requirement_version, speed_interval_text
-from ..model import Run, machine_profile
+from ..model import Run, is_memory, machine_profile
 from ..stats import NOISY_RSD, cell_counts, noise, steps_left
 from . import Charts
 from .wording import machine_profile_text, more_rounds_from, profile_text
@@ -142,10 +144,11 @@ def _rounds_text(extra_rounds: Sequence[Mapping[str, Any]], purpose: str) -> str
 
 
 def figures_line(run: Run, estimator: Estimator) -> str | None:
-    """How many cells the tables show without an interval, and what would give them one."""
-    count = len(cells_without_interval(run, estimator))
-    if not count:
+    """How many cells the tables show without an interval, of which kinds, and what would give them one."""
+    found = cells_without_interval(run, estimator)
+    if not found:
         return None
+    count = len(found)
     # A merged run is not resumed: each machine's own run is, then merged again.
     if run.machines:
         more = "each machine's run resumed with `--budget MINUTES`"
@@ -154,13 +157,30 @@ def figures_line(run: Run, estimator: Estimator) -> str | None:
     else:
         more = resume_command(run.run_id)
     return (
-        f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} measured in one worker process, with "
+        f"- **Figures without an interval:** {plural(count, 'cell', 'cells')} ({_kinds(run, found)}) measured in one "
+        "worker process, with "
         "no variance to borrow (a cell on several workers only from cells on several workers, a peak of memory only "
         "from its own workload's, a warm-up ratio from none), "
         "so the tables show their figures with \"[no interval]\", untested; once every decision "
         "within reach is made, the budget gives each such cell a second process while it lasts: "
         f"{more} gives them more time"
     )
+
+
+def _kinds(run: Run, found: set[tuple[str, str]]) -> str:
+    """What the figures without an interval are: peaks of memory, warm-up ratios, other figures."""
+    columns = {column.id: column for column in run.columns}
+    cells = {cell.name: cell for cell in run.cells}
+    benches = {key: columns[key[0]].benchmark(cells[key[1]]) for key in found}
+    memory = {key for key, bench in benches.items() if bench is not None and is_memory(bench)}
+    warmups = (found & warmups_without_interval(run)) - memory
+    others = len(found) - len(memory) - len(warmups)
+    kinds = [
+        plural(len(memory), "peak of memory", "peaks of memory") if memory else "",
+        plural(len(warmups), "warm-up ratio", "warm-up ratios") if warmups else "",
+        plural(others, "other figure", "other figures") if others else "",
+    ]
+    return ", ".join(kind for kind in kinds if kind)
 
 
 def seconds_to_decide(run: Run, open_decisions: list[Decision]) -> float | None:
