@@ -277,7 +277,9 @@ def scaling_pairs(workload: Workload) -> list[ScalingPair]:
                     pairs.append(ScalingPair(workload, variant.name, workers, size, base, cell, "same_n"))
                 continue
             one = Cell(workload.name, variant.name, 1, size)
-            for workers in variant.workers:
+            # A variant without a 1-worker cell (ParallelPython's pp_local on two workers alone) has nothing of its own
+            # to scale from: a row for it would be dashes on every interpreter.
+            for workers in variant.workers if one in cells else ():
                 cell = Cell(workload.name, variant.name, workers, size)
                 pairs.append(ScalingPair(workload, variant.name, workers, size, one, cell, "self"))
             # Compiled threaded variants do a larger, fixed amount of work in C, and a package's threads (numexpr)

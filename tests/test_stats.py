@@ -214,6 +214,16 @@ def test_thread_scaling_and_scaling_pairs() -> None:
     assert stats.scaling_ratio(estimator, other, pairs[2]).value == pytest.approx(0.5 / 1.5)
 
 
+def test_a_variant_without_its_one_worker_cell_is_no_scaling_pair() -> None:
+    # Two workers only, and a package's (pools' ParallelPython): no x1 cell to scale from, nor the reference to compare
+    # with, so no row of dashes.
+    variants = (Variant("serial", "s"), Variant("threads", "t", workers=(1, 2)), Variant("pp_local", "p", workers=(2,)))
+    pools = Workload("pools", "Threads", "c", (), "scale", (3,), "serial", variants, Path("pools.py"), requirements=("pp",))
+    assert [(pair.cell.label, pair.base.label) for pair in stats.scaling_pairs(pools)] == [
+        ("threads ×1", "threads ×1"), ("threads ×2", "threads ×1"),
+    ]
+
+
 def test_memory_variants_are_no_scaling_pair() -> None:
     io = Workload("io", "I/O", "c", (), "n", (1,), "serial",
                   (Variant("serial", "s", workers=(4,)), Variant("threads", "t", workers=(4,)),
